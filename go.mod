@@ -1,0 +1,8 @@
+module hurdvm
+
+go 1.26
+
+require (
+	github.com/usbarmory/tamago v1.26.3
+	golang.org/x/arch v0.33.0
+)
