@@ -1,6 +1,6 @@
 module hurdvm
 
-go 1.26
+go 1.26.2
 
 require (
 	github.com/usbarmory/tamago v1.26.3

@@ -1,0 +1,99 @@
+//go:build hurdvm
+
+// CPU instruction wrappers (cpu_amd64.s), callable from any context.
+
+package kernel
+
+func lgdt(p uintptr)
+func lidt(p uintptr)
+func ltr(sel uint16)
+func reloadSegments(code, data uint16)
+func rdmsr(reg uint32) uint64
+func wrmsr(reg uint32, val uint64)
+func readCR0() uint64
+func readCR2() uint64
+func readCR3() uint64
+func writeCR3(v uint64)
+func readCR4() uint64
+func writeCR4(v uint64)
+func invlpg(va uintptr)
+func rdtsc() uint64
+func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+func rdrand() (v uint64, ok bool)
+func rdseed() (v uint64, ok bool)
+func outb(port uint16, v uint8)
+func inb(port uint16) uint8
+func outl(port uint16, v uint32)
+func halt()
+func interruptsOff() (wasOn bool)
+func interruptsOn()
+
+// Entry points in trap_amd64.s and entry_amd64.s.
+func entry()
+func syscallEntry()
+func idleLoop()
+func vectorTable() uintptr
+func syscallEntryAddr() uintptr
+func idleLoopAddr() uintptr
+func imageBounds() (start, etext, erodata, end uintptr)
+
+const (
+	msrEFER         = 0xC0000080
+	msrSTAR         = 0xC0000081
+	msrLSTAR        = 0xC0000082
+	msrFMASK        = 0xC0000084
+	msrFSBase       = 0xC0000100
+	msrGSBase       = 0xC0000101
+	msrKernelGSBase = 0xC0000102
+	msrAPICBase     = 0x1B
+
+	eferSCE = 1 << 0
+	eferNXE = 1 << 11
+
+	rflagsTF = 1 << 8
+	rflagsIF = 1 << 9
+	rflagsDF = 1 << 10
+	rflagsAC = 1 << 18
+)
+
+// cpuFeatures records what CPUID said at boot.
+var cpuFeatures struct {
+	vendor                      [12]byte
+	maxLeaf, maxExtLeaf         uint32
+	rdrand, rdseed, nx, pdpe1gb bool
+	invariantTSC, x2apic        bool
+	tscDeadline                 bool
+	leaf1ECX, leaf1EDX          uint32
+}
+
+func detectCPU() {
+	a, b, c, d := cpuid(0, 0)
+	cpuFeatures.maxLeaf = a
+	putLE32(cpuFeatures.vendor[0:], b)
+	putLE32(cpuFeatures.vendor[4:], d)
+	putLE32(cpuFeatures.vendor[8:], c)
+	_, _, c, d = cpuid(1, 0)
+	cpuFeatures.leaf1ECX, cpuFeatures.leaf1EDX = c, d
+	cpuFeatures.rdrand = c&(1<<30) != 0
+	cpuFeatures.x2apic = c&(1<<21) != 0
+	cpuFeatures.tscDeadline = c&(1<<24) != 0
+	if cpuFeatures.maxLeaf >= 7 {
+		_, b, _, _ = cpuid(7, 0)
+		cpuFeatures.rdseed = b&(1<<18) != 0
+	}
+	a, _, _, _ = cpuid(0x80000000, 0)
+	cpuFeatures.maxExtLeaf = a
+	if a >= 0x80000001 {
+		_, _, _, d = cpuid(0x80000001, 0)
+		cpuFeatures.nx = d&(1<<20) != 0
+		cpuFeatures.pdpe1gb = d&(1<<26) != 0
+	}
+	if a >= 0x80000007 {
+		_, _, _, d = cpuid(0x80000007, 0)
+		cpuFeatures.invariantTSC = d&(1<<8) != 0
+	}
+}
+
+func putLE32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}

@@ -1,0 +1,59 @@
+// Linker-defined bounds of the kernel image (the Go program).
+
+#include "textflag.h"
+
+// func imageBounds() (start, etext, erodata, end uintptr)
+TEXT ·imageBounds(SB),NOSPLIT,$0-32
+	MOVQ	$runtime·text(SB), AX
+	MOVQ	AX, start+0(FP)
+	MOVQ	$runtime·etext(SB), AX
+	MOVQ	AX, etext+8(FP)
+	MOVQ	$runtime·erodata(SB), AX
+	MOVQ	AX, erodata+16(FP)
+	MOVQ	$runtime·end(SB), AX
+	MOVQ	AX, end+24(FP)
+	RET
+
+// func reportPanicAddr() uintptr
+TEXT ·reportPanicAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·reportPanicEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// reportPanicEntry is injected as a call into the thread that was running
+// when the kernel panicked (see panic.go); it runs ordinary Go code there.
+TEXT ·reportPanicEntry(SB),NOSPLIT|NOFRAME,$0
+	CALL	·reportPanic(SB)
+stop:
+	CLI
+	HLT
+	JMP	stop
+
+// func resumeFrame(tf uintptr, fsBase uint64): leave the kernel through the
+// frame at tf, abandoning whatever handler is running (the kernel panic path).
+TEXT ·resumeFrame(SB),NOSPLIT,$0-16
+	MOVQ	fsBase+8(FP), AX
+	MOVQ	tf+0(FP), SP
+	MOVL	$0xC0000100, CX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	WRMSR
+	FXRSTOR64	(SP)
+	ADDQ	$512, SP
+	POPQ	R15
+	POPQ	R14
+	POPQ	R13
+	POPQ	R12
+	POPQ	R11
+	POPQ	R10
+	POPQ	R9
+	POPQ	R8
+	POPQ	BP
+	POPQ	DI
+	POPQ	SI
+	POPQ	DX
+	POPQ	CX
+	POPQ	BX
+	POPQ	AX
+	ADDQ	$16, SP
+	IRETQ

@@ -1,0 +1,158 @@
+//go:build hurdvm
+
+// Kernel panics: a fault in handler context (or an exception Go cannot
+// handle) prints the registers and the faulting instruction's bytes from
+// handler context, with nothing allocated. Decoding the instruction
+// (golang.org/x/arch/x86/x86asm) and naming the function allocate, which
+// handler context cannot do, so the kernel then freezes every other thread
+// and injects a call to reportPanic into the thread that was running:
+// ordinary Go code on that thread's own goroutine finishes the report and
+// stops the machine. The register dump is already out if that fails.
+
+package kernel
+
+import (
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/arch/x86/x86asm"
+)
+
+var (
+	panicking   bool
+	panicFrame  TrapFrame
+	panicAddr   uint64
+	panicBytes  [15]byte
+	panicNBytes int
+	// userFrame is the frame of the latest entry from Go code: where the
+	// panicking thread's own state is.
+	userFrame uintptr
+)
+
+func resumeFrame(tf uintptr, fsBase uint64)
+func reportPanicAddr() uintptr
+
+func kernelPanicMsg(msg string) {
+	kprint("\nhurdvm: kernel panic: ")
+	kprint(msg)
+	kprint("\n")
+	exitMachine(panicExitStatus)
+}
+
+func kernelPanic(tf *TrapFrame, what string, addr uint64) {
+	if panicking {
+		kprint("\nhurdvm: fault while reporting a kernel panic: ")
+		kprint(what)
+		kprint(" at ")
+		kprintHex(tf.RIP)
+		kprint("\n")
+		exitMachine(panicExitStatus)
+	}
+	panicking = true
+	kprint("\nhurdvm: kernel panic: ")
+	kprint(what)
+	kprint("\n")
+	dumpFrame(tf, addr)
+	panicFrame, panicAddr = *tf, addr
+	panicNBytes = 0
+	for i := range panicBytes {
+		if p, _ := mapped(tf.RIP + uint64(i)); !p {
+			break
+		}
+		panicBytes[i] = *(*byte)(unsafe.Pointer(uintptr(tf.RIP + uint64(i))))
+		panicNBytes++
+	}
+	kprint("  code:")
+	for _, b := range panicBytes[:panicNBytes] {
+		kprint(" ")
+		consolePutc("0123456789abcdef"[b>>4])
+		consolePutc("0123456789abcdef"[b&15])
+	}
+	kprint("\n")
+
+	// Freeze every other thread and finish the report on the current one.
+	if current != idleThread && userFrame != 0 && threads[current].state != threadFree {
+		uf := (*TrapFrame)(unsafe.Pointer(userFrame))
+		sameStack := (userFrame-uintptr(kstackLo))/kstackSlot == (uintptr(unsafe.Pointer(tf))-uintptr(kstackLo))/kstackSlot
+		if uf == tf || !sameStack {
+			for i := int32(1); i < threadHigh; i++ {
+				if i != current && threads[i].state != threadFree {
+					threads[i].state = threadDead
+				}
+			}
+			runHead, runTail = -1, -1
+			armTimer(0)
+			sp := (uf.RSP-4096)&^15 - 8
+			if touchUser(sp, 8, true) {
+				*(*uint64)(unsafe.Pointer(uintptr(sp))) = 0
+				uf.RSP = sp
+				uf.RIP = uint64(reportPanicAddr())
+				uf.RFLAGS = 2 // interrupts off: nothing else runs
+				resumeFrame(userFrame, threads[current].fsBase)
+			}
+		}
+	}
+	exitMachine(panicExitStatus)
+}
+
+func dumpFrame(tf *TrapFrame, addr uint64) {
+	reg := func(name string, v uint64) {
+		kprint("  ")
+		kprint(name)
+		kprint("=")
+		kprintHex(v)
+	}
+	reg("vector", tf.Vector)
+	reg("error", tf.ErrorCode)
+	reg("cr2", addr)
+	kprint("\n")
+	reg("rip", tf.RIP)
+	reg("rsp", tf.RSP)
+	reg("rflags", tf.RFLAGS)
+	kprint("\n")
+	reg("rax", tf.RAX)
+	reg("rbx", tf.RBX)
+	reg("rcx", tf.RCX)
+	kprint("\n")
+	reg("rdx", tf.RDX)
+	reg("rsi", tf.RSI)
+	reg("rdi", tf.RDI)
+	kprint("\n")
+	reg("rbp", tf.RBP)
+	reg("r8", tf.R8)
+	reg("r9", tf.R9)
+	kprint("\n")
+	reg("r10", tf.R10)
+	reg("r11", tf.R11)
+	reg("r12", tf.R12)
+	kprint("\n")
+	reg("r13", tf.R13)
+	reg("r14", tf.R14)
+	reg("r15", tf.R15)
+	kprint("\n")
+	reg("cr3", readCR3())
+	reg("thread", uint64(threads[current].tid))
+	kprint("\n")
+}
+
+// reportPanic runs as ordinary Go code on the thread that was current when
+// the kernel panicked (see kernelPanic).
+func reportPanic() {
+	pc := uintptr(panicFrame.RIP)
+	if f := runtime.FuncForPC(pc); f != nil {
+		file, line := f.FileLine(pc)
+		kprint("  in ")
+		kprint(f.Name())
+		kprint(" at ")
+		kprint(file)
+		kprint(":")
+		kprintDec(uint64(line))
+		kprint("\n")
+	}
+	if inst, err := x86asm.Decode(panicBytes[:panicNBytes], 64); err == nil {
+		kprint("  faulting instruction: ")
+		kprint(x86asm.GNUSyntax(inst, uint64(pc), nil))
+		kprint("\n")
+	}
+	exitMachine(panicExitStatus)
+}

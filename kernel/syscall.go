@@ -1,0 +1,556 @@
+//go:build hurdvm
+
+// The Linux personality: the system calls the Go runtime makes, served by
+// the kernel. Numbers and semantics are Linux x86-64's; sys_linux_amd64.s,
+// os_linux.go and mem_linux.go in the runtime say what each must do.
+// Handler context.
+
+package kernel
+
+import "unsafe"
+
+// Linux errno values, returned negated in RAX.
+const (
+	ePERM     = 1
+	eNOENT    = 2
+	eSRCH     = 3
+	eINTR     = 4
+	eBADF     = 9
+	eAGAIN    = 11
+	eNOMEM    = 12
+	eFAULT    = 14
+	eINVAL    = 22
+	eNOSYS    = 38
+	eTIMEDOUT = 110
+)
+
+const (
+	sysRead             = 0
+	sysWrite            = 1
+	sysOpen             = 2
+	sysClose            = 3
+	sysMmap             = 9
+	sysMprotect         = 10
+	sysMunmap           = 11
+	sysRtSigaction      = 13
+	sysRtSigprocmask    = 14
+	sysRtSigreturn      = 15
+	sysPread64          = 17
+	sysSchedYield       = 24
+	sysMincore          = 27
+	sysMadvise          = 28
+	sysNanosleep        = 35
+	sysGetpid           = 39
+	sysClone            = 56
+	sysExit             = 60
+	sysKill             = 62
+	sysUname            = 63
+	sysFcntl            = 72
+	sysGetrlimit        = 97
+	sysSigaltstack      = 131
+	sysPrctl            = 157
+	sysArchPrctl        = 158
+	sysGettid           = 186
+	sysTkill            = 200
+	sysFutex            = 202
+	sysSchedGetaffinity = 204
+	sysClockGettime     = 228
+	sysClockNanosleep   = 230
+	sysExitGroup        = 231
+	sysEpollCtl         = 233
+	sysTgkill           = 234
+	sysOpenat           = 257
+	sysReadlinkat       = 267
+	sysEpollPwait       = 281
+	sysEventfd2         = 290
+	sysEpollCreate1     = 291
+	sysPrlimit64        = 302
+	sysGetrandom        = 318
+)
+
+// cpusReported is what sched_getaffinity tells the runtime: GOMAXPROCS.
+// Two even on one CPU, so that the runtime runs goroutines on several
+// threads and the scheduler's preemption is exercised.
+var cpusReported = 2
+
+var syscallCounts [512]uint64
+var unknownSyscallSeen [512]bool
+
+func errno(e int) uint64 { return uint64(-int64(e)) }
+
+func syscall(tf *TrapFrame) {
+	nr := tf.RAX
+	a0, a1, a2, a3, a4 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8
+	if nr < uint64(len(syscallCounts)) {
+		syscallCounts[nr]++
+	}
+	t := &threads[current]
+	r := uint64(0)
+	switch nr {
+	case sysWrite:
+		r = sysWriteFD(int(a0), a1, a2)
+	case sysRead:
+		r = sysReadFD(int(a0), a1, a2)
+	case sysPread64:
+		r = errno(eBADF)
+	case sysOpen, sysOpenat:
+		r = errno(eNOENT) // no file system
+	case sysReadlinkat:
+		r = errno(eNOENT)
+	case sysClose:
+		r = closeFD(int(a0))
+	case sysFcntl:
+		r = sysFcntlFD(int(a0), int(a1))
+	case sysMmap:
+		r = sysMmapAnon(a0, a1, a2, a3)
+	case sysMunmap:
+		if a0&(pageSize-1) != 0 {
+			r = errno(eINVAL)
+		} else {
+			heapUnmap(a0, a1)
+		}
+	case sysMadvise:
+		if a2 == 4 || a2 == 8 { // MADV_DONTNEED, MADV_FREE
+			heapUnmap(a0, a1)
+		}
+	case sysMprotect:
+		r = 0
+	case sysMincore:
+		r = errno(eNOSYS)
+	case sysRtSigaction:
+		r = sysSigaction(a0, a1, a2)
+	case sysRtSigprocmask:
+		r = sysSigprocmask(t, a0, a1, a2)
+	case sysRtSigreturn:
+		sigreturn(tf)
+		return // RAX is the restored context's
+	case sysSigaltstack:
+		r = sysAltstack(t, a0, a1)
+	case sysArchPrctl:
+		switch a0 {
+		case 0x1002: // ARCH_SET_FS
+			t.fsBase = a1
+		case 0x1003: // ARCH_GET_FS
+			if !putUser64(a1, t.fsBase) {
+				r = errno(eFAULT)
+			}
+		default:
+			r = errno(eINVAL)
+		}
+	case sysGetpid:
+		r = 1
+	case sysGettid:
+		r = uint64(t.tid)
+	case sysTgkill, sysTkill, sysKill:
+		tid, sig := a1, a2
+		if nr != sysTgkill {
+			tid, sig = a0, a1
+		}
+		r = sysSignalThread(int32(tid), uint32(sig))
+	case sysClone:
+		r = sysCloneThread(tf, a0, a1, a4)
+	case sysExit:
+		t.state = threadDead
+	case sysExitGroup:
+		exitMachine(int(int32(a0)))
+	case sysFutex:
+		r = sysFutexOp(tf, a0, int(a1), uint32(a2), a3)
+	case sysNanosleep:
+		r = sysSleep(a0, false)
+	case sysClockNanosleep:
+		r = sysSleep(a2, a1&1 != 0) // TIMER_ABSTIME
+	case sysSchedYield:
+		// End the slice: leaveKernel queues this thread behind the others.
+		sliceStart = nanotime() - timeSlice
+	case sysSchedGetaffinity:
+		if a1 < 8 {
+			r = errno(eINVAL)
+		} else if !putUser64(a2, 1<<cpusReported-1) {
+			r = errno(eFAULT)
+		} else {
+			r = 8
+		}
+	case sysClockGettime:
+		r = sysClock(a0, a1)
+	case sysGetrandom:
+		r = sysRandom(a0, a1)
+	case sysPrlimit64:
+		r = sysRlimit(a1, a3)
+	case sysGetrlimit:
+		r = sysRlimit(a0, a1)
+	case sysPrctl:
+		r = 0
+	case sysEpollCreate1:
+		r = newFD(fdEpoll)
+	case sysEventfd2:
+		r = newEventFD(a0)
+	case sysEpollCtl:
+		r = epollCtl(int(a0), int(a1), int(a2), a3)
+	case sysEpollPwait:
+		r = epollWait(int(a0), a1, int(int32(a2)), int(int32(a3)))
+	case sysUname:
+		r = sysUnameInfo(a0)
+	default:
+		if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {
+			unknownSyscallSeen[nr] = true
+			kprint("hurdvm: unimplemented system call ")
+			kprintDec(nr)
+			kprint("\n")
+		}
+		r = errno(eNOSYS)
+	}
+	// A thread that blocked gets its result when it is woken.
+	if t.state == threadRunnable || current == idleThread {
+		tf.RAX = r
+	}
+}
+
+func sysWriteFD(fd int, buf, n uint64) uint64 {
+	switch fd {
+	case 1, 2:
+		if !touchUser(buf, n, false) {
+			return errno(eFAULT)
+		}
+		consoleWrite(unsafe.Slice((*byte)(unsafe.Pointer(uintptr(buf))), n))
+		return n
+	}
+	if f := fdLookup(fd); f != nil && f.kind == fdEventFD {
+		if n < 8 || !touchUser(buf, 8, false) {
+			return errno(eINVAL)
+		}
+		eventfdWrite(f, *(*uint64)(unsafe.Pointer(uintptr(buf))))
+		return 8
+	}
+	return errno(eBADF)
+}
+
+func sysReadFD(fd int, buf, n uint64) uint64 {
+	if fd == 0 {
+		return 0 // no console input yet: end of file
+	}
+	if f := fdLookup(fd); f != nil && f.kind == fdEventFD {
+		if n < 8 || !touchUser(buf, 8, true) {
+			return errno(eINVAL)
+		}
+		if f.count == 0 {
+			return errno(eAGAIN)
+		}
+		*(*uint64)(unsafe.Pointer(uintptr(buf))) = f.count
+		f.count = 0
+		return 8
+	}
+	return errno(eBADF)
+}
+
+func sysFcntlFD(fd, cmd int) uint64 {
+	if fd > 2 && fdLookup(fd) == nil {
+		return errno(eBADF)
+	}
+	switch cmd {
+	case 1, 2, 4: // F_GETFD, F_SETFD, F_SETFL
+		return 0
+	case 3: // F_GETFL
+		return 2 // O_RDWR
+	}
+	return errno(eINVAL)
+}
+
+func sysMmapAnon(addr, length, prot, flags uint64) uint64 {
+	const mapFixed, mapAnon, mapFixedNoreplace = 0x10, 0x20, 0x100000
+	if flags&mapAnon == 0 {
+		return errno(19) // ENODEV: no files to map
+	}
+	if length == 0 {
+		return errno(eINVAL)
+	}
+	a, ok := heapMap(addr, length, flags&(mapFixed|mapFixedNoreplace) != 0)
+	if !ok {
+		return errno(eNOMEM)
+	}
+	return a
+}
+
+func sysSigaction(sig, act, oact uint64) uint64 {
+	if sig == 0 || sig >= nsig || sig == sigKILL || sig == 19 {
+		return errno(eINVAL)
+	}
+	size := uint64(unsafe.Sizeof(sigaction{}))
+	if oact != 0 {
+		if !touchUser(oact, size, true) {
+			return errno(eFAULT)
+		}
+		*(*sigaction)(unsafe.Pointer(uintptr(oact))) = sigactions[sig]
+	}
+	if act != 0 {
+		if !touchUser(act, size, false) {
+			return errno(eFAULT)
+		}
+		sigactions[sig] = *(*sigaction)(unsafe.Pointer(uintptr(act)))
+	}
+	return 0
+}
+
+func sysSigprocmask(t *thread, how, set, oset uint64) uint64 {
+	old := t.sigMask
+	if set != 0 {
+		v, ok := getUser64(set)
+		if !ok {
+			return errno(eFAULT)
+		}
+		switch how {
+		case 0:
+			t.sigMask |= v
+		case 1:
+			t.sigMask &^= v
+		case 2:
+			t.sigMask = v
+		default:
+			return errno(eINVAL)
+		}
+		t.sigMask &^= sigbit(sigKILL) | sigbit(19)
+	}
+	if oset != 0 && !putUser64(oset, old) {
+		return errno(eFAULT)
+	}
+	return 0
+}
+
+func sysAltstack(t *thread, ss, old uint64) uint64 {
+	if old != 0 {
+		if !touchUser(old, 24, true) {
+			return errno(eFAULT)
+		}
+		flags := t.altFlags
+		if t.altSize == 0 {
+			flags = ssDisable
+		}
+		putUser64(old, t.altSP)
+		*(*int32)(unsafe.Pointer(uintptr(old + 8))) = flags
+		putUser64(old+16, t.altSize)
+	}
+	if ss != 0 {
+		if !touchUser(ss, 24, false) {
+			return errno(eFAULT)
+		}
+		sp, _ := getUser64(ss)
+		flags := *(*int32)(unsafe.Pointer(uintptr(ss + 8)))
+		size, _ := getUser64(ss + 16)
+		if flags&ssDisable != 0 {
+			t.altSP, t.altSize, t.altFlags = 0, 0, ssDisable
+		} else {
+			t.altSP, t.altSize, t.altFlags = sp, size, 0
+		}
+	}
+	return 0
+}
+
+func sysSignalThread(tid int32, sig uint32) uint64 {
+	if sig >= nsig {
+		return errno(eINVAL)
+	}
+	i := findTID(tid)
+	if tid == 1 && i < 0 {
+		i = findTID(threads[current].tid) // kill(getpid(), sig): the caller
+	}
+	if i < 0 {
+		return errno(eSRCH)
+	}
+	if sig != 0 {
+		threads[i].pending |= sigbit(sig)
+	}
+	return 0
+}
+
+// sysCloneThread makes a thread that shares everything (the runtime only
+// asks for CLONE_VM|CLONE_THREAD|...): the child returns from the same
+// SYSCALL with RAX=0 on stack stk and with TLS tls when CLONE_SETTLS.
+func sysCloneThread(tf *TrapFrame, flags, stk, tls uint64) uint64 {
+	const cloneSettls = 0x80000
+	i, ok := newThread()
+	if !ok {
+		return errno(eAGAIN)
+	}
+	p := &threads[current]
+	c := &threads[i]
+	c.frame = *tf
+	c.frame.RAX = 0
+	c.frame.RSP = stk
+	c.fsBase = p.fsBase
+	if flags&cloneSettls != 0 {
+		c.fsBase = tls
+	}
+	c.cr3 = p.cr3
+	c.sigMask = p.sigMask
+	c.state = threadRunnable
+	enqueue(i)
+	return uint64(c.tid)
+}
+
+func sysFutexOp(tf *TrapFrame, addr uint64, op int, val uint32, timeout uint64) uint64 {
+	switch op & 0x7f {
+	case 0, 9: // FUTEX_WAIT, FUTEX_WAIT_BITSET
+		if !touchUser(addr, 4, false) {
+			return errno(eFAULT)
+		}
+		if *(*uint32)(unsafe.Pointer(uintptr(addr))) != val {
+			return errno(eAGAIN)
+		}
+		deadline := int64(0)
+		if timeout != 0 {
+			d, ok := getTimespec(timeout)
+			if !ok {
+				return errno(eFAULT)
+			}
+			if op&0x7f == 9 {
+				deadline = d // absolute
+			} else {
+				deadline = nanotime() + d
+			}
+			if deadline <= nanotime() {
+				return errno(eTIMEDOUT)
+			}
+		}
+		block(waitFutex, addr, deadline, errno(eTIMEDOUT))
+		return 0
+	case 1, 10: // FUTEX_WAKE, FUTEX_WAKE_BITSET
+		n := uint64(0)
+		for i := int32(1); i < threadHigh && n < uint64(val); i++ {
+			t := &threads[i]
+			if t.state == threadBlocked && t.wait == waitFutex && t.waitAddr == addr {
+				wake(i, 0)
+				n++
+			}
+		}
+		return n
+	}
+	return errno(eNOSYS)
+}
+
+func sysSleep(ts uint64, absolute bool) uint64 {
+	d, ok := getTimespec(ts)
+	if !ok {
+		return errno(eFAULT)
+	}
+	deadline := d
+	if !absolute {
+		deadline = nanotime() + d
+	}
+	if deadline > nanotime() {
+		block(waitSleep, 0, deadline, 0)
+	}
+	return 0
+}
+
+func sysClock(id, ts uint64) uint64 {
+	var ns int64
+	switch id {
+	case 0, 5, 8, 11: // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+		ns = walltime()
+	case 2, 3: // process and thread CPU time
+		ns = threads[current].cpuNS + nanotime() - sliceStart
+	default: // MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME
+		ns = nanotime()
+	}
+	if !touchUser(ts, 16, true) {
+		return errno(eFAULT)
+	}
+	putUser64(ts, uint64(ns/nsPerSecond))
+	putUser64(ts+8, uint64(ns%nsPerSecond))
+	return 0
+}
+
+// sysRandom fills buf from RDSEED/RDRAND; without them, from a generator
+// seeded by the TSC (the runtime only needs unpredictability, not secrecy,
+// on such a CPU).
+func sysRandom(buf, n uint64) uint64 {
+	if !touchUser(buf, n, true) {
+		return errno(eFAULT)
+	}
+	for i := uint64(0); i < n; i += 8 {
+		v := randomWord()
+		for j := uint64(0); j < 8 && i+j < n; j++ {
+			*(*byte)(unsafe.Pointer(uintptr(buf + i + j))) = byte(v >> (8 * j))
+		}
+	}
+	return n
+}
+
+var xorshiftState uint64
+
+func randomWord() uint64 {
+	if cpuFeatures.rdrand {
+		for i := 0; i < 10; i++ {
+			if v, ok := rdrand(); ok {
+				return v
+			}
+		}
+	}
+	if xorshiftState == 0 {
+		xorshiftState = rdtsc() | 1
+	}
+	xorshiftState ^= xorshiftState << 13
+	xorshiftState ^= xorshiftState >> 7
+	xorshiftState ^= xorshiftState << 17
+	return xorshiftState ^ rdtsc()
+}
+
+func sysRlimit(resource, old uint64) uint64 {
+	if old == 0 {
+		return 0
+	}
+	if !touchUser(old, 16, true) {
+		return errno(eFAULT)
+	}
+	cur, max := ^uint64(0), ^uint64(0)
+	switch resource {
+	case 3: // RLIMIT_STACK
+		cur = 8 << 20
+	case 7: // RLIMIT_NOFILE
+		cur, max = uint64(len(fds)), uint64(len(fds))
+	}
+	putUser64(old, cur)
+	putUser64(old+8, max)
+	return 0
+}
+
+func sysUnameInfo(buf uint64) uint64 {
+	if !touchUser(buf, 6*65, true) {
+		return errno(eFAULT)
+	}
+	fields := [6]string{"Linux", "hurdvm", "6.1.0-hurdvm", "#1", "x86_64", "(none)"}
+	for i, s := range fields {
+		p := buf + uint64(i)*65
+		for j := 0; j < 65; j++ {
+			c := byte(0)
+			if j < len(s) {
+				c = s[j]
+			}
+			*(*byte)(unsafe.Pointer(uintptr(p + uint64(j)))) = c
+		}
+	}
+	return 0
+}
+
+func getTimespec(p uint64) (int64, bool) {
+	if !touchUser(p, 16, false) {
+		return 0, false
+	}
+	s := *(*int64)(unsafe.Pointer(uintptr(p)))
+	ns := *(*int64)(unsafe.Pointer(uintptr(p + 8)))
+	return s*nsPerSecond + ns, true
+}
+
+func getUser64(p uint64) (uint64, bool) {
+	if !touchUser(p, 8, false) {
+		return 0, false
+	}
+	return *(*uint64)(unsafe.Pointer(uintptr(p))), true
+}
+
+func putUser64(p, v uint64) bool {
+	if !touchUser(p, 8, true) {
+		return false
+	}
+	*(*uint64)(unsafe.Pointer(uintptr(p))) = v
+	return true
+}

@@ -1,0 +1,152 @@
+//go:build hurdvm
+
+// Time: the TSC is the clock, calibrated against the PIT at boot; the
+// local APIC timer, in one-shot mode, is the only interrupt source (the
+// legacy PIC is masked). The wall clock is the CMOS RTC read once at boot
+// plus the monotonic clock since. Handler context.
+
+package kernel
+
+import (
+	"math/bits"
+	"unsafe"
+
+	"github.com/usbarmory/tamago/amd64/lapic"
+)
+
+const (
+	lapicPhys        = 0xfee00000
+	lapicTimerInit   = 0x380
+	lapicTimerCount  = 0x390
+	lapicTimerDivide = 0x3e0
+
+	pitHz         = 1193182
+	calibrationMs = 10
+	nsPerSecond   = 1_000_000_000
+)
+
+// lapicDev is tamago's driver; it addresses the registers by their physical
+// address, so the kernel keeps the LAPIC page identity-mapped (uncached).
+var lapicDev = lapic.LAPIC{Base: lapicPhys}
+
+var (
+	tscHz      uint64
+	tscAtBoot  uint64
+	nsPerTSC32 uint64 // ns per TSC tick, fixed point with 32 fraction bits
+	lapicHz    uint64 // LAPIC timer ticks per second (divide by 16)
+	wallAtBoot int64  // Unix ns at tscAtBoot, from the RTC
+	timerArmed int64  // monotonic ns the LAPIC timer fires at, 0 if stopped
+)
+
+func lapicReg(off uint32) *uint32 {
+	return (*uint32)(unsafe.Pointer(uintptr(physmapBase + lapicPhys + uint64(off))))
+}
+
+// timeInit masks the PIC, enables the local APIC and calibrates the TSC and
+// the LAPIC timer against PIT channel 2 over calibrationMs.
+func timeInit() {
+	// Remap the 8259s away from the exception vectors, then mask them.
+	outb(0x20, 0x11)
+	outb(0xa0, 0x11)
+	outb(0x21, 0xf0)
+	outb(0xa1, 0xf8)
+	outb(0x21, 4)
+	outb(0xa1, 2)
+	outb(0x21, 1)
+	outb(0xa1, 1)
+	outb(0x21, 0xff)
+	outb(0xa1, 0xff)
+
+	wrmsr(msrAPICBase, rdmsr(msrAPICBase)|1<<11) // global enable
+	lapicDev.Enable()
+	*lapicReg(0xf0) |= vecSpurious
+	*lapicReg(lapicTimerDivide) = 0x3 // divide by 16
+
+	// PIT channel 2, mode 0, counting calibrationMs; gate via port 0x61.
+	count := uint16(pitHz * calibrationMs / 1000)
+	outb(0x61, inb(0x61)&^0x03)
+	outb(0x43, 0xb0)
+	outb(0x42, uint8(count))
+	outb(0x42, uint8(count>>8))
+	*lapicReg(lapicTimerInit) = 0xffffffff
+	t0 := rdtsc()
+	outb(0x61, inb(0x61)|0x01)
+	for inb(0x61)&0x20 == 0 {
+	}
+	t1 := rdtsc()
+	left := *lapicReg(lapicTimerCount)
+	*lapicReg(lapicTimerInit) = 0
+
+	tscHz = (t1 - t0) * 1000 / calibrationMs
+	lapicHz = uint64(0xffffffff-left) * 1000 / calibrationMs
+	hi, lo := bits.Mul64(nsPerSecond, 1<<32)
+	nsPerTSC32, _ = bits.Div64(hi, lo, tscHz)
+	tscAtBoot = rdtsc()
+	wallAtBoot = readRTC()
+	lapicDev.SetTimer(vecTimer, lapic.TIMER_MODE_ONE_SHOT)
+}
+
+// nanotime is CLOCK_MONOTONIC: ns since the clock was calibrated.
+func nanotime() int64 {
+	d := rdtsc() - tscAtBoot
+	hi, lo := bits.Mul64(d, nsPerTSC32)
+	return int64(hi<<32 | lo>>32)
+}
+
+func walltime() int64 { return wallAtBoot + nanotime() }
+
+// armTimer makes the LAPIC timer fire at monotonic time at (0: never).
+func armTimer(at int64) {
+	if at == timerArmed {
+		return
+	}
+	timerArmed = at
+	if at == 0 {
+		*lapicReg(lapicTimerInit) = 0
+		return
+	}
+	d := at - nanotime()
+	if d < 1000 {
+		d = 1000
+	}
+	hi, lo := bits.Mul64(uint64(d), lapicHz)
+	ticks := uint64(0xffffffff)
+	if hi < nsPerSecond {
+		if t, _ := bits.Div64(hi, lo, nsPerSecond); t < ticks {
+			ticks = max(t, 1)
+		}
+	}
+	*lapicReg(lapicTimerInit) = uint32(ticks)
+}
+
+func lapicEOI() { lapicDev.ClearInterrupt() }
+
+func cmos(reg uint8) uint8 {
+	outb(0x70, reg)
+	return inb(0x71)
+}
+
+// readRTC returns the CMOS clock as Unix nanoseconds (UTC assumed).
+func readRTC() int64 {
+	for cmos(0x0a)&0x80 != 0 { // update in progress
+	}
+	sec, min, hour := cmos(0), cmos(2), cmos(4)
+	day, month, year := cmos(7), cmos(8), cmos(9)
+	century := cmos(0x32)
+	if cmos(0x0b)&0x04 == 0 { // BCD
+		b := func(v uint8) uint8 { return v&0x0f + v>>4*10 }
+		sec, min, hour, day, month, year, century = b(sec), b(min), b(hour&0x7f)|hour&0x80, b(day), b(month), b(year), b(century)
+	}
+	y := int64(year) + 2000
+	if century >= 19 && century <= 30 {
+		y = int64(century)*100 + int64(year)
+	}
+	// Days since 1970-01-01 (civil-from-days, inverted).
+	m := int64(month)
+	if m <= 2 {
+		y--
+		m += 12
+	}
+	days := 365*y + y/4 - y/100 + y/400 + (153*(m-3)+2)/5 + int64(day) - 719469
+	return ((days*24+int64(hour&0x7f))*60+int64(min))*60*nsPerSecond + int64(sec)*nsPerSecond
+}

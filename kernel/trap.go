@@ -1,0 +1,110 @@
+//go:build hurdvm
+
+// Trap dispatch: every system call, interrupt and exception after boot
+// comes through trap. Handler context (DESIGN.md section 6): the kernel g,
+// a kernel stack, interrupts off, no allocation, no Go locks, no Go
+// pointers stored outside the stack.
+
+package kernel
+
+import "unsafe"
+
+// TrapFrame is what trapCommon saves, lowest address first.
+type TrapFrame struct {
+	FX                                   [512]byte
+	R15, R14, R13, R12, R11, R10, R9, R8 uint64
+	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
+	Vector, ErrorCode                    uint64
+	RIP, CS, RFLAGS, RSP, SS             uint64
+}
+
+// Page-fault error code bits.
+const (
+	pfPresent = 1 << 0
+	pfWrite   = 1 << 1
+	pfUser    = 1 << 2
+	pfFetch   = 1 << 4
+)
+
+var trapCounts [257]uint64
+
+// trap handles one entry into the kernel and returns the FS base of the
+// code it returns to (the kernel's, when returning into a handler).
+func trap(tf *TrapFrame) uint64 {
+	trapCounts[tf.Vector]++
+	kernelMode := inKernelStack(tf.RSP)
+	if !kernelMode {
+		userFrame = uintptr(unsafe.Pointer(tf))
+	}
+	switch v := tf.Vector; {
+	case v == vecSyscall:
+		syscall(tf)
+	case v == vecTimer:
+		lapicEOI()
+		timerArmed = 0
+		timerTick()
+	case v == vecWakeup:
+		lapicEOI()
+	case v == vecSpurious:
+	case v == vecPageFault:
+		pageFault(tf, kernelMode)
+	default:
+		exception(tf, kernelMode)
+	}
+	if kernelMode {
+		return kernelFSBase
+	}
+	return leaveKernel(tf)
+}
+
+func pageFault(tf *TrapFrame, kernelMode bool) {
+	addr := readCR2()
+	if tf.ErrorCode&pfPresent == 0 && heapFault(addr) {
+		return
+	}
+	if kernelMode || panicking {
+		kernelPanic(tf, "page fault in the kernel", addr)
+	}
+	code := int32(segvMapErr)
+	if tf.ErrorCode&pfPresent != 0 {
+		code = segvAccErr
+	}
+	forceSignal(tf, sigSEGV, code, addr)
+}
+
+// exception turns a CPU exception in Go code into the signal Linux would
+// send; in the kernel it is a kernel panic.
+func exception(tf *TrapFrame, kernelMode bool) {
+	sig, code := uint32(sigSEGV), int32(siKernel)
+	switch tf.Vector {
+	case vecDivide:
+		sig, code = sigFPE, fpeIntDiv
+	case vecDebug, vecBreakpoint:
+		sig, code = sigTRAP, siKernel
+	case vecInvalidOp:
+		sig, code = sigILL, illIllOpn
+	case vecFPU, vecSIMD:
+		sig, code = sigFPE, fpeFltInv
+	case vecGP:
+		sig, code = sigSEGV, siKernel
+	default:
+		kernelMode = true // #DF, NMI, #MC, reserved: nothing Go can handle
+	}
+	if kernelMode || panicking {
+		kernelPanic(tf, exceptionName(tf.Vector), readCR2())
+	}
+	forceSignal(tf, sig, code, 0)
+}
+
+func exceptionName(v uint64) string {
+	names := [...]string{"divide error", "debug", "NMI", "breakpoint", "overflow",
+		"bound range", "invalid opcode", "device not available", "double fault",
+		"coprocessor overrun", "invalid TSS", "segment not present", "stack fault",
+		"general protection fault", "page fault", "reserved", "x87 FPU error",
+		"alignment check", "machine check", "SIMD exception", "virtualization",
+		"control protection"}
+	if v < uint64(len(names)) {
+		return names[v]
+	}
+	return "exception"
+}

@@ -1,0 +1,316 @@
+// Trap, interrupt and system-call entry: handler context (DESIGN.md section 6).
+//
+// Every way into the kernel after boot lands in trapCommon<> with the same
+// TrapFrame on a kernel stack: the CPU's interrupt frame (or one built by
+// syscallEntry to look the same), the vector, an error code, the fifteen
+// general registers and the 512-byte FXSAVE image of the interrupted code.
+// trapCommon then points FS at the kernel's TLS block, so the Go code it
+// calls runs with the kernel g (whose stack bounds are the kernel stacks),
+// and calls trap(tf). trap may rewrite the frame to return into another
+// thread; it returns the FS base that thread needs.
+
+#include "textflag.h"
+
+#define MSR_FS_BASE 0xC0000100
+#define KCODE 0x08
+#define KDATA 0x10
+#define VECTOR_SYSCALL 256
+
+// syscallEntry is the target of SYSCALL (MSR_LSTAR). The CPU left the
+// return RIP in CX, RFLAGS in R11 and did not switch stacks; FMASK cleared
+// IF, so nothing can interrupt us before we are on the trap stack.
+TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, ·syscallUserRSP(SB)
+	MOVQ	·trapStackTop(SB), SP
+	PUSHQ	$KDATA
+	PUSHQ	·syscallUserRSP(SB)
+	PUSHQ	R11
+	PUSHQ	$KCODE
+	PUSHQ	CX
+	PUSHQ	$0
+	PUSHQ	$VECTOR_SYSCALL
+	JMP	trapCommon<>(SB)
+
+TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	AX
+	PUSHQ	BX
+	PUSHQ	CX
+	PUSHQ	DX
+	PUSHQ	SI
+	PUSHQ	DI
+	PUSHQ	BP
+	PUSHQ	R8
+	PUSHQ	R9
+	PUSHQ	R10
+	PUSHQ	R11
+	PUSHQ	R12
+	PUSHQ	R13
+	PUSHQ	R14
+	PUSHQ	R15
+	SUBQ	$512, SP
+	FXSAVE64	(SP)
+	CLD
+	MOVL	$MSR_FS_BASE, CX
+	MOVQ	·kernelFSBase(SB), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	WRMSR
+	MOVQ	SP, AX
+	SUBQ	$16, SP
+	MOVQ	AX, 0(SP)
+	CALL	·trap(SB)
+	MOVQ	8(SP), AX
+	ADDQ	$16, SP
+	MOVL	$MSR_FS_BASE, CX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	WRMSR
+	FXRSTOR64	(SP)
+	ADDQ	$512, SP
+	POPQ	R15
+	POPQ	R14
+	POPQ	R13
+	POPQ	R12
+	POPQ	R11
+	POPQ	R10
+	POPQ	R9
+	POPQ	R8
+	POPQ	BP
+	POPQ	DI
+	POPQ	SI
+	POPQ	DX
+	POPQ	CX
+	POPQ	BX
+	POPQ	AX
+	ADDQ	$16, SP
+	IRETQ
+
+TEXT vector0<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$0
+	JMP	trapCommon<>(SB)
+
+TEXT vector1<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$1
+	JMP	trapCommon<>(SB)
+
+TEXT vector2<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$2
+	JMP	trapCommon<>(SB)
+
+TEXT vector3<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$3
+	JMP	trapCommon<>(SB)
+
+TEXT vector4<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$4
+	JMP	trapCommon<>(SB)
+
+TEXT vector5<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$5
+	JMP	trapCommon<>(SB)
+
+TEXT vector6<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$6
+	JMP	trapCommon<>(SB)
+
+TEXT vector7<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$7
+	JMP	trapCommon<>(SB)
+
+TEXT vector8<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$8
+	JMP	trapCommon<>(SB)
+
+TEXT vector9<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$9
+	JMP	trapCommon<>(SB)
+
+TEXT vector10<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$10
+	JMP	trapCommon<>(SB)
+
+TEXT vector11<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$11
+	JMP	trapCommon<>(SB)
+
+TEXT vector12<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$12
+	JMP	trapCommon<>(SB)
+
+TEXT vector13<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$13
+	JMP	trapCommon<>(SB)
+
+TEXT vector14<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$14
+	JMP	trapCommon<>(SB)
+
+TEXT vector15<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$15
+	JMP	trapCommon<>(SB)
+
+TEXT vector16<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$16
+	JMP	trapCommon<>(SB)
+
+TEXT vector17<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$17
+	JMP	trapCommon<>(SB)
+
+TEXT vector18<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$18
+	JMP	trapCommon<>(SB)
+
+TEXT vector19<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$19
+	JMP	trapCommon<>(SB)
+
+TEXT vector20<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$20
+	JMP	trapCommon<>(SB)
+
+TEXT vector21<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$21
+	JMP	trapCommon<>(SB)
+
+TEXT vector22<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$22
+	JMP	trapCommon<>(SB)
+
+TEXT vector23<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$23
+	JMP	trapCommon<>(SB)
+
+TEXT vector24<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$24
+	JMP	trapCommon<>(SB)
+
+TEXT vector25<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$25
+	JMP	trapCommon<>(SB)
+
+TEXT vector26<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$26
+	JMP	trapCommon<>(SB)
+
+TEXT vector27<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$27
+	JMP	trapCommon<>(SB)
+
+TEXT vector28<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$28
+	JMP	trapCommon<>(SB)
+
+TEXT vector29<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$29
+	JMP	trapCommon<>(SB)
+
+TEXT vector30<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$30
+	JMP	trapCommon<>(SB)
+
+TEXT vector31<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$31
+	JMP	trapCommon<>(SB)
+
+TEXT vector32<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$32
+	JMP	trapCommon<>(SB)
+
+TEXT vector33<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$33
+	JMP	trapCommon<>(SB)
+
+TEXT vector255<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$255
+	JMP	trapCommon<>(SB)
+
+// vectors<> holds the entry stub of each vector the IDT installs, indexed
+// as vectorStubs lists them (0..31, 32, 33, 255).
+DATA vectors<>+0(SB)/8, $vector0<>(SB)
+DATA vectors<>+8(SB)/8, $vector1<>(SB)
+DATA vectors<>+16(SB)/8, $vector2<>(SB)
+DATA vectors<>+24(SB)/8, $vector3<>(SB)
+DATA vectors<>+32(SB)/8, $vector4<>(SB)
+DATA vectors<>+40(SB)/8, $vector5<>(SB)
+DATA vectors<>+48(SB)/8, $vector6<>(SB)
+DATA vectors<>+56(SB)/8, $vector7<>(SB)
+DATA vectors<>+64(SB)/8, $vector8<>(SB)
+DATA vectors<>+72(SB)/8, $vector9<>(SB)
+DATA vectors<>+80(SB)/8, $vector10<>(SB)
+DATA vectors<>+88(SB)/8, $vector11<>(SB)
+DATA vectors<>+96(SB)/8, $vector12<>(SB)
+DATA vectors<>+104(SB)/8, $vector13<>(SB)
+DATA vectors<>+112(SB)/8, $vector14<>(SB)
+DATA vectors<>+120(SB)/8, $vector15<>(SB)
+DATA vectors<>+128(SB)/8, $vector16<>(SB)
+DATA vectors<>+136(SB)/8, $vector17<>(SB)
+DATA vectors<>+144(SB)/8, $vector18<>(SB)
+DATA vectors<>+152(SB)/8, $vector19<>(SB)
+DATA vectors<>+160(SB)/8, $vector20<>(SB)
+DATA vectors<>+168(SB)/8, $vector21<>(SB)
+DATA vectors<>+176(SB)/8, $vector22<>(SB)
+DATA vectors<>+184(SB)/8, $vector23<>(SB)
+DATA vectors<>+192(SB)/8, $vector24<>(SB)
+DATA vectors<>+200(SB)/8, $vector25<>(SB)
+DATA vectors<>+208(SB)/8, $vector26<>(SB)
+DATA vectors<>+216(SB)/8, $vector27<>(SB)
+DATA vectors<>+224(SB)/8, $vector28<>(SB)
+DATA vectors<>+232(SB)/8, $vector29<>(SB)
+DATA vectors<>+240(SB)/8, $vector30<>(SB)
+DATA vectors<>+248(SB)/8, $vector31<>(SB)
+DATA vectors<>+256(SB)/8, $vector32<>(SB)
+DATA vectors<>+264(SB)/8, $vector33<>(SB)
+DATA vectors<>+272(SB)/8, $vector255<>(SB)
+GLOBL vectors<>(SB), RODATA, $280
+
+// func vectorTable() uintptr
+TEXT ·vectorTable(SB),NOSPLIT,$0-8
+	MOVQ	$vectors<>(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func syscallEntryAddr() uintptr
+TEXT ·syscallEntryAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·syscallEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// idleLoop is the body of the idle thread: wait for the next interrupt.
+// It runs with interrupts on, never touches memory, and so needs no g.
+TEXT ·idleLoop(SB),NOSPLIT|NOFRAME,$0
+again:
+	STI
+	HLT
+	JMP	again
+
+// func idleLoopAddr() uintptr
+TEXT ·idleLoopAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·idleLoop(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

@@ -1,0 +1,50 @@
+//go:build hurdvm
+
+// Access to the memory of the code that made a system call. Everything is
+// one address space in ring 0, so the kernel reads and writes it directly;
+// touchUser first makes sure every page is present, resolving demand
+// faults in software, so that handlers that must not fault (the signal
+// frame written from the page-fault handler) never do. Handler context.
+
+package kernel
+
+import "unsafe"
+
+// mapped reports whether va is mapped in the current address space, and
+// whether writably.
+func mapped(va uint64) (present, writable bool) {
+	table := readCR3() &^ 0xfff
+	for shift := uint(39); ; shift -= 9 {
+		e := *(*uint64)(unsafe.Pointer(uintptr(physmapBase + table + (va>>shift&511)*8)))
+		if e&pteP == 0 {
+			return false, false
+		}
+		if shift == 12 || e&ptePS != 0 {
+			return true, e&pteW != 0
+		}
+		table = e & pteFrm
+	}
+}
+
+// touchUser makes [addr, addr+n) present (and writable when write is set),
+// faulting pages in as the page-fault handler would. It reports false for
+// memory the program may not access.
+func touchUser(addr, n uint64, write bool) bool {
+	if n == 0 {
+		return true
+	}
+	end := addr + n
+	if end < addr || addr < pageSize || addr >= physmapBase {
+		return false
+	}
+	for va := addr &^ (pageSize - 1); va < end; va += pageSize {
+		present, writable := mapped(va)
+		if present && (writable || !write) {
+			continue
+		}
+		if present || !heapFault(va) {
+			return false
+		}
+	}
+	return true
+}
