@@ -1,3 +1,5 @@
+//go:build hurdvm
+
 // Single privileged instructions, wrapped for Go. Callable from any context.
 
 #include "textflag.h"

@@ -1,3 +1,5 @@
+//go:build hurdvm
+
 // The kernel's first instructions, and the jump into the Go runtime.
 //
 // boot/ jumps to entry with rdi = multiboot magic, rsi = multiboot info,

@@ -1,3 +1,5 @@
+//go:build hurdvm
+
 // Linker-defined bounds of the kernel image (the Go program).
 
 #include "textflag.h"

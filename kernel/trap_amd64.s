@@ -1,3 +1,5 @@
+//go:build hurdvm
+
 // Trap, interrupt and system-call entry: handler context (DESIGN.md section 6).
 //
 // Every way into the kernel after boot lands in trapCommon<> with the same

@@ -75,12 +75,18 @@ type FrameAllocator struct {
 	basePFN    uint64   // frame number of record 0; aligned to 2^MaxOrder frames
 	nframes    uint32   // number of records (frames from basePFN)
 
-	head [MaxOrder + 1]uint32 // free-list heads, as frame index + 1 (0: empty)
+	// The free lists, by order (slots past MaxOrder unused).
+	lists [orderSlots]freeList
 
 	totalFrames, reservedFrames, recordFrames uint64
 	freeFrames                                uint64
-	freeByOrder                               [MaxOrder + 1]uint64
 	allocs, frees                             uint64
+}
+
+// freeList is the list of free blocks of one order.
+type freeList struct {
+	head  uint32 // frame index + 1 of the first block (0: empty)
+	count uint32 // blocks on the list
 }
 
 // PhysAddr is a physical address.
@@ -101,6 +107,10 @@ const MaxOrder = 10
 const MaxInitRanges = 64
 
 const frameShift = 12
+
+// orderSlots is MaxOrder+1 rounded up to a power of two, so that per-order
+// arrays indexed with order&(orderSlots-1) need no bounds check.
+const orderSlots = 16
 
 // FrameStats are the allocator's counters. Every usable frame is in exactly
 // one of three states, so TotalFrames == ReservedFrames + FreeFrames +
@@ -191,33 +201,36 @@ func (a *FrameAllocator) bytesAt(pa PhysAddr, n uintptr) []byte {
 
 // ---- Free lists. ----
 
+// push puts the block at frame index i on the free list of its order.
+//
 //go:nosplit
 func (a *FrameAllocator) push(i uint32, order int) {
-	r := a.rec(i)
-	r.state = stFree
-	r.order = uint8(order)
-	r.prev = 0
-	r.next = a.head[order]
-	if r.next != 0 {
-		a.rec(r.next - 1).prev = i + 1
+	l := &a.lists[order&(orderSlots-1)]
+	next := l.head
+	l.head = i + 1
+	l.count++
+	if next != 0 {
+		a.rec(next - 1).prev = i + 1
 	}
-	a.head[order] = i + 1
-	a.freeByOrder[order]++
+	*a.rec(i) = frameRec{next: next, state: stFree, order: uint8(order)}
 }
 
+// remove takes the free block whose record is r off its list, in O(1).
+// Its own stale links are left behind: only free heads' links are read.
+//
 //go:nosplit
-func (a *FrameAllocator) remove(i uint32, order int) {
-	r := a.rec(i)
-	if r.prev != 0 {
-		a.rec(r.prev - 1).next = r.next
+func (a *FrameAllocator) remove(r *frameRec, order int) {
+	l := &a.lists[order&(orderSlots-1)]
+	next, prev := r.next, r.prev
+	if prev != 0 {
+		a.rec(prev - 1).next = next
 	} else {
-		a.head[order] = r.next
+		l.head = next
 	}
-	if r.next != 0 {
-		a.rec(r.next - 1).prev = r.prev
+	if next != 0 {
+		a.rec(next - 1).prev = prev
 	}
-	r.next, r.prev = 0, 0
-	a.freeByOrder[order]--
+	l.count--
 }
 
 //go:nosplit
@@ -237,14 +250,14 @@ func (a *FrameAllocator) Alloc(order int) (PhysAddr, error) {
 		return 0, ErrBadOrder
 	}
 	k := order
-	for a.head[k] == 0 {
+	for a.lists[k].head == 0 {
 		k++
 		if k > MaxOrder {
 			return 0, ENOMEM
 		}
 	}
-	i := a.head[k] - 1
-	a.remove(i, k)
+	i := a.lists[k].head - 1
+	a.remove(a.rec(i), k)
 	// Split down to the order asked for, freeing the upper halves.
 	for k > order {
 		k--
@@ -301,7 +314,7 @@ func (a *FrameAllocator) Free(pa PhysAddr, order int) error {
 		if br.state != stFree || int(br.order) != k {
 			break
 		}
-		a.remove(b, k)
+		a.remove(br, k)
 		if b < i {
 			r.state = stTail
 			i, r = b, br
@@ -494,16 +507,19 @@ func (a *FrameAllocator) RefCount(pa PhysAddr) uint32 {
 // Stats returns the counters.
 //
 //go:nosplit
-func (a *FrameAllocator) Stats() FrameStats {
-	return FrameStats{
+func (a *FrameAllocator) Stats() (st FrameStats) {
+	st = FrameStats{
 		TotalFrames:    a.totalFrames,
 		FreeFrames:     a.freeFrames,
 		ReservedFrames: a.reservedFrames,
 		RecordFrames:   a.recordFrames,
-		FreeByOrder:    a.freeByOrder,
 		Allocs:         a.allocs,
 		Frees:          a.frees,
 	}
+	for k := range st.FreeByOrder {
+		st.FreeByOrder[k] = uint64(a.lists[k].count)
+	}
+	return st
 }
 
 // ---- Init (boot context). ----

@@ -166,7 +166,7 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 	for k := 0; k <= MaxOrder; k++ {
 		var prev uint32
 		cnt := uint64(0)
-		for l := a.head[k]; l != 0; {
+		for l := a.lists[k].head; l != 0; {
 			i := l - 1
 			if i >= a.nframes {
 				t.Fatalf("order %d list: index %d past %d records", k, i, a.nframes)
@@ -190,11 +190,11 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 			prev = l
 			l = r.next
 		}
-		if cnt != a.freeByOrder[k] {
-			t.Fatalf("order %d: %d blocks on the list, counter says %d", k, cnt, a.freeByOrder[k])
+		if cnt != uint64(a.lists[k].count) {
+			t.Fatalf("order %d: %d blocks on the list, counter says %d", k, cnt, a.lists[k].count)
 		}
+		snap.freeByOrder[k] = cnt
 	}
-	snap.freeByOrder = a.freeByOrder
 	slices.SortFunc(snap.blocks, func(x, y freeBlock) int { return int(x.idx) - int(y.idx) })
 
 	var free, alloc uint64
@@ -603,8 +603,8 @@ func TestErrors(t *testing.T) {
 	// A frame inside a free block, not its first.
 	var freeTail PhysAddr
 	for k := MaxOrder; k > 0 && freeTail == 0; k-- {
-		if a.head[k] != 0 {
-			freeTail = a.addr(a.head[k]-1) + FrameSize
+		if a.lists[k].head != 0 {
+			freeTail = a.addr(a.lists[k].head-1) + FrameSize
 		}
 	}
 	wrongBig := ErrWrongOrder

@@ -1,0 +1,60 @@
+# hurdvm: `make` builds the bootable image, `make qemu` boots it,
+# `make test` runs the host tests and then the in-kernel tests in QEMU.
+# Every target installs what it needs on Debian or Ubuntu (as root, or
+# through sudo) when it is missing.
+
+GO       ?= go
+BUILD    := build
+KGO      := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO)
+KFLAGS   := -tags hurdvm -ldflags '-T 0x1001000 -E hurdvm/kernel.entry'
+QEMUEXEC := $(abspath $(BUILD))/qemuexec
+PKG      ?= ./tests/...
+TESTFLAGS ?=
+HOST_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v '/tests/')
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+need = @command -v $(1) >/dev/null 2>&1 || { echo "installing $(2)"; \
+	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
+
+.PHONY: all image qemu test test-host test-qemu tools deps clean debug
+
+all: image
+
+deps:
+	$(call need,qemu-system-x86_64,qemu-system-x86)
+	$(call need,objcopy,binutils)
+	$(call need,gcc,gcc)
+
+tools: deps
+	@mkdir -p $(BUILD)
+	$(GO) build -o $(BUILD)/qemuexec ./cmd/qemuexec
+	$(GO) build -o $(BUILD)/mkimage ./cmd/mkimage
+
+# The kernel's main program and its bootable multiboot image.
+image: tools
+	$(KGO) build $(KFLAGS) -o $(BUILD)/kernel.elf ./cmd/hurdvm
+	$(BUILD)/mkimage -o $(BUILD)/hurdvm.elf $(BUILD)/kernel.elf
+	@echo "built $(BUILD)/hurdvm.elf (symbols for gdb in $(BUILD)/kernel.elf)"
+
+qemu: image
+	$(QEMUEXEC) $(BUILD)/kernel.elf
+
+# gdb: `make debug`, then in another terminal:
+#   gdb -ex 'set architecture i386:x86-64' -ex 'file build/kernel.elf' -ex 'target remote :1234'
+debug: image
+	qemu-system-x86_64 -accel tcg -m 512M -display none -serial stdio -no-reboot -net none \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/hurdvm.elf -s -S
+
+test: test-host test-qemu
+
+test-host:
+	$(GO) vet $(HOST_PKGS)
+	$(GO) test $(HOST_PKGS)
+
+# Each package under tests/ is an ordinary Go test package, built for the
+# kernel and booted in QEMU by qemuexec; go test prints its usual summary.
+test-qemu: tools
+	$(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -v $(PKG) $(TESTFLAGS)
+
+clean:
+	rm -rf $(BUILD)

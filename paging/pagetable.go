@@ -1,0 +1,117 @@
+// Context: Translate, Leaf and the range checks run in handler context
+// (nosplit, no heap). New, Init, Pin, ShareKernelHalf and Destroy set up and
+// tear down address spaces from ordinary kernel code; they allocate nothing
+// either except New's PageTable (use Init on a global or embedded value to
+// avoid even that, e.g. before the Go runtime is up).
+
+package paging
+
+// PageTable is one x86-64 4-level address space: the PML4 frame at Root and
+// everything below it that paging allocated.
+//
+// A PageTable is not safe for concurrent use: the kernel serialises the
+// operations on an address space (spinlock with interrupts disabled). The
+// tables are reached only through Env.PhysOffset + physical address; none of
+// paging's state lives in Go heap memory apart from the PageTable itself.
+//
+// Invariants: a non-present entry is zero; a table other than the root and
+// the pinned PDPTs is never empty (it is freed when its last entry goes);
+// leaves are never found at the PML4 level.
+type PageTable struct {
+	Root uint64 // physical address of the PML4: the value for CR3
+	env  *Env
+}
+
+// New allocates a PageTable with an empty PML4.
+func New(env *Env) (*PageTable, error) {
+	pt := new(PageTable)
+	if err := pt.Init(env); err != nil {
+		return nil, err
+	}
+	return pt, nil
+}
+
+// Init makes pt an empty address space (a zeroed PML4 from env.Frames). It
+// is New for a PageTable that lives in a global or inside another struct.
+func (pt *PageTable) Init(env *Env) error {
+	if env == nil || env.Frames == nil || env.TLB == nil {
+		return ErrEnv
+	}
+	root, ok := env.Frames.AllocTable()
+	if !ok {
+		return ErrNoMemory
+	}
+	if root%PageSize != 0 {
+		env.Frames.FreeTable(root)
+		return ErrMisaligned
+	}
+	pt.Root, pt.env = root, env
+	return nil
+}
+
+// Translate returns the physical address va maps to, the flags of its leaf
+// (the FlagMask bits) and the size of the page that maps it. When va is not
+// mapped, ok is false and pageSize is the size of the aligned block around
+// va the walk found unmapped (a whole PT, PD or PDPT entry's span), so a
+// scan can skip it; for a non-canonical va pageSize is 0.
+//
+//go:nosplit
+func (pt *PageTable) Translate(va uintptr) (pa uint64, flags Flags, pageSize uintptr, ok bool) {
+	if pt.env == nil || !Canonical(va) {
+		return 0, 0, 0, false
+	}
+	w := walker{pt: pt}
+	w.seek(va, PT, false)
+	e := *w.slot()
+	size := w.lvl.Size()
+	if e&Present == 0 {
+		return 0, 0, size, false
+	}
+	return leafPA(e, w.lvl) + uint64(va&(size-1)), e & FlagMask, size, true
+}
+
+// Leaf returns the raw leaf entry that maps va (with the CPU's Accessed and
+// Dirty bits) and its level; ok is false when va is not mapped.
+//
+//go:nosplit
+func (pt *PageTable) Leaf(va uintptr) (e Entry, l Level, ok bool) {
+	if pt.env == nil || !Canonical(va) {
+		return 0, 0, false
+	}
+	p, l := pt.leafAt(va)
+	if p == nil {
+		return 0, l, false
+	}
+	return *p, l, true
+}
+
+// checkRange validates a virtual range for the range operations and returns
+// its last byte. The whole range must lie in one canonical half; a range may
+// end exactly at the top of the address space (last = 2^64-1).
+//
+//go:nosplit
+func (pt *PageTable) checkRange(va, size uintptr) (last uintptr, err error) {
+	if pt.env == nil {
+		return 0, ErrEnv
+	}
+	if va%PageSize != 0 || size%PageSize != 0 {
+		return 0, ErrMisaligned
+	}
+	if size == 0 {
+		return 0, nil
+	}
+	last = va + size - 1
+	if last < va || !Canonical(va) || !Canonical(last) || (va^last)>>63 != 0 {
+		return 0, ErrNonCanonical
+	}
+	return last, nil
+}
+
+// rangeEnd is the address just past last, and whether it exists as a
+// canonical address (it does not at the top of either half).
+//
+//go:nosplit
+func rangeEnd(last uintptr) (end uintptr, ok bool) {
+	end = last + 1
+	return end, end != 0 && Canonical(end)
+}

@@ -1,0 +1,187 @@
+// Context: host tests only. A simulated machine for paging: physical memory
+// is a byte arena (physical address = offset into it), table frames come
+// from a free list over the arena, and the TLB is a recorder.
+
+package paging
+
+import (
+	"testing"
+	"unsafe"
+)
+
+const arenaSize = 64 << 20
+
+// sim is one simulated machine. Nothing in its methods allocates once it is
+// built (the free list and the recorder have their full capacity), so the
+// allocation tests measure paging alone.
+type sim struct {
+	mem    []byte
+	env    Env
+	frames simFrames
+	tlb    simTLB
+}
+
+func newSim(tb testing.TB, giant bool) *sim {
+	tb.Helper()
+	s := &sim{mem: make([]byte, arenaSize)}
+	base := uintptr(unsafe.Pointer(&s.mem[0]))
+	if base%PageSize != 0 {
+		tb.Fatalf("arena base %#x not page aligned", base)
+	}
+	s.frames.init(s)
+	s.tlb.inval = make([]uintptr, 0, 1<<12)
+	s.env = Env{PhysOffset: base, Frames: &s.frames, TLB: &s.tlb, GiantPages: giant}
+	return s
+}
+
+// frame returns the simulated frame at pa (for checks).
+func (s *sim) frame(pa uint64) *Table {
+	return (*Table)(unsafe.Pointer(&s.mem[pa]))
+}
+
+// simFrames hands out the arena's frames, last freed first.
+type simFrames struct {
+	s      *sim
+	free   []uint64
+	live   []bool // per frame: handed out and not yet given back
+	nlive  int
+	budget int // allocations still allowed; negative: no limit
+
+	// Violations of the Frames contract by paging, counted not reported
+	// (reporting would allocate inside the measured paths).
+	dirtyFrees  int // frames given back that were not all zero
+	doubleFrees int // frames given back that were not live
+	foreign     int // addresses that were never frames
+	allocs      int // AllocTable calls that succeeded
+	frees       int
+	onFree      func(pa uint64) // test hook, nil normally
+}
+
+func (f *simFrames) init(s *sim) {
+	n := arenaSize / PageSize
+	f.s = s
+	f.free = make([]uint64, 0, n)
+	f.live = make([]bool, n)
+	// Frame 0 included on purpose: physical address 0 is a valid table.
+	for i := n - 1; i >= 0; i-- {
+		f.free = append(f.free, uint64(i)*PageSize)
+	}
+	f.budget = -1
+}
+
+func (f *simFrames) AllocTable() (uint64, bool) {
+	if f.budget == 0 || len(f.free) == 0 {
+		return 0, false
+	}
+	if f.budget > 0 {
+		f.budget--
+	}
+	pa := f.free[len(f.free)-1]
+	f.free = f.free[:len(f.free)-1]
+	f.live[pa/PageSize] = true
+	f.nlive++
+	f.allocs++
+	// Frames are kept zeroed: the arena starts zero and FreeTable checks
+	// that paging gives frames back zeroed (and cleans up if not).
+	return pa, true
+}
+
+func (f *simFrames) FreeTable(pa uint64) {
+	if pa%PageSize != 0 || pa >= arenaSize {
+		f.foreign++
+		return
+	}
+	if !f.live[pa/PageSize] {
+		f.doubleFrees++
+		return
+	}
+	if f.onFree != nil {
+		f.onFree(pa)
+	}
+	t := f.s.frame(pa)
+	if !empty(t) {
+		f.dirtyFrees++
+		*t = Table{}
+	}
+	f.live[pa/PageSize] = false
+	f.nlive--
+	f.frees++
+	f.free = append(f.free, pa)
+}
+
+// simTLB records what paging asks of the TLB.
+type simTLB struct {
+	inval   []uintptr
+	flushes int
+}
+
+func (r *simTLB) Invalidate(va uintptr) {
+	if len(r.inval) < cap(r.inval) {
+		r.inval = append(r.inval, va)
+	} else {
+		r.inval[len(r.inval)-1] = va // never grow: keep the recorder allocation-free
+	}
+}
+func (r *simTLB) FlushAll()   { r.flushes++ }
+func (r *simTLB) reset()      { r.inval, r.flushes = r.inval[:0], 0 }
+func (r *simTLB) total() int  { return len(r.inval) + r.flushes }
+
+// covers reports whether the recorder dropped the page [base, base+size):
+// by a FlushAll or by an Invalidate of an address inside it.
+func (r *simTLB) covers(base, size uintptr) bool {
+	if r.flushes > 0 {
+		return true
+	}
+	for _, va := range r.inval {
+		if va >= base && va-base < size {
+			return true
+		}
+	}
+	return false
+}
+
+// checkTables walks pt independently of paging's walker (recursively, by
+// the book) and checks the structural invariants: every table reachable
+// once, no empty table but the root and pinned PDPTs, no leftover non-present
+// entries, no leaves in the PML4, leaves with only known bits. It returns
+// the number of tables reachable from the root.
+func checkTables(tb testing.TB, s *sim, pt *PageTable) int {
+	tb.Helper()
+	seen := map[uint64]bool{}
+	var visit func(pa uint64, l Level, pinned bool) int
+	visit = func(pa uint64, l Level, pinned bool) int {
+		if seen[pa] {
+			tb.Fatalf("table %#x reachable twice", pa)
+		}
+		seen[pa] = true
+		if !s.frames.live[pa/PageSize] {
+			tb.Fatalf("%v table %#x is not a live frame", l, pa)
+		}
+		t := s.frame(pa)
+		if l != PML4 && !pinned && empty(t) {
+			tb.Fatalf("empty %v table %#x left linked", l, pa)
+		}
+		n := 1
+		for i, e := range t {
+			switch {
+			case e == 0:
+			case e&Present == 0:
+				tb.Fatalf("%v[%d] of %#x: non-present entry %#x not zero", l, i, pa, uint64(e))
+			case l == PML4 && e&Huge != 0:
+				tb.Fatalf("PML4[%d]: huge bit set", i)
+			case l > PT && e&Huge == 0:
+				n += visit(e.Addr(), l-1, l == PML4 && e&Pinned != 0)
+			default:
+				known := FlagMask | Present | Huge | Accessed | Dirty | addrMask
+				if e&^known != 0 {
+					tb.Fatalf("%v[%d] leaf %#x has unknown bits", l, i, uint64(e))
+				}
+				if leafPA(e, l) != e.Addr() {
+					tb.Fatalf("%v[%d] leaf %#x: address not aligned to the page size", l, i, uint64(e))
+				}
+			}
+		}
+		return n
+	}
+	return visit(pt.Root, PML4, false)
+}

@@ -1,0 +1,136 @@
+// Context: handler (reached from Unmap and Protect): nosplit, no heap, no
+// locks.
+
+package paging
+
+// reserve holds the table frames an operation takes before it changes
+// anything, so that running out of frames can only happen while the tables
+// are still untouched. Splitting the two edges of a range needs at most four
+// (a 1 GiB page down to 4 KiB pages at each edge).
+type reserve struct {
+	pa [4]uint64
+	n  int
+}
+
+// fill takes frames until r holds need of them; on failure it gives back
+// what it took and reports false.
+//
+//go:nosplit
+func (pt *PageTable) fill(r *reserve, need int) bool {
+	for r.n < need {
+		pa, ok := pt.env.Frames.AllocTable()
+		if !ok {
+			pt.giveBack(r)
+			return false
+		}
+		r.pa[r.n&3] = pa
+		r.n++
+	}
+	return true
+}
+
+//go:nosplit
+func (pt *PageTable) giveBack(r *reserve) {
+	for r.n > 0 {
+		r.n--
+		pt.env.Frames.FreeTable(r.pa[r.n&3])
+	}
+}
+
+// edgeNeed returns the leaf that maps a, its level, and how many tables it
+// takes to make a a page boundary: none if a is unmapped, in a 4 KiB page or
+// at the start of its page, one to split a 2 MiB page, one or two for a
+// 1 GiB page. For Protect (protect set), a leaf that already has the wanted
+// flags needs no split: nothing in it changes.
+//
+//go:nosplit
+func (pt *PageTable) edgeNeed(a uintptr, flags Flags, protect bool) (*Entry, Level, int) {
+	e, l := pt.leafAt(a)
+	if e == nil || l == PT || a&(l.Size()-1) == 0 || (protect && *e&FlagMask == flags) {
+		return e, l, 0
+	}
+	if l == PDPT && a%HugePageSize != 0 {
+		return e, l, 2
+	}
+	return e, l, 1
+}
+
+// splitEdges splits the huge pages that straddle va or last+1, so that
+// afterwards every leaf the range touches lies wholly inside it. The frames
+// are all reserved first: on ErrNoMemory nothing has changed.
+//
+//go:nosplit
+func (pt *PageTable) splitEdges(va, last uintptr, flags Flags, protect bool) error {
+	eA, _, need := pt.edgeNeed(va, flags, protect)
+	end, hasEnd := rangeEnd(last)
+	if hasEnd {
+		eB, lB, nB := pt.edgeNeed(end, flags, protect)
+		if nB > 0 && need > 0 && eB == eA {
+			// One huge page holds both edges: splitting it at va also
+			// serves end, except for a second 2 MiB child of a 1 GiB
+			// page that end cuts and va does not.
+			nB = 0
+			if lB == PDPT && end%HugePageSize != 0 &&
+				(va%HugePageSize == 0 || va/HugePageSize != end/HugePageSize) {
+				nB = 1
+			}
+		}
+		need += nB
+	}
+	if need == 0 {
+		return nil
+	}
+	var r reserve
+	if !pt.fill(&r, need) {
+		return ErrNoMemory
+	}
+	pt.splitAt(va, &r, flags, protect)
+	if hasEnd {
+		pt.splitAt(end, &r, flags, protect)
+	}
+	pt.giveBack(&r) // empty: the count above is exact
+	return nil
+}
+
+// splitAt splits the huge leaves around a until a is a page boundary, with
+// frames from r.
+//
+//go:nosplit
+func (pt *PageTable) splitAt(a uintptr, r *reserve, flags Flags, protect bool) {
+	for r.n > 0 {
+		e, l := pt.leafAt(a)
+		if e == nil || l == PT || a&(l.Size()-1) == 0 || (protect && *e&FlagMask == flags) {
+			return
+		}
+		r.n--
+		pt.split(e, l, r.pa[r.n&3], a&^(l.Size()-1))
+	}
+}
+
+// split replaces the huge leaf e at level l (mapping va) by a link to table,
+// which it fills with 512 leaves one level down that map the same memory
+// with the same bits: flags, Accessed, Dirty, Global. The PAT bit of huge
+// pages (bit 12) is not carried over: paging never sets it.
+//
+// The translation is unchanged, but the TLB may hold the huge page while
+// the CPU starts caching the small ones; the SDM (vol. 3 section 4.10.2.3)
+// leaves the choice between them to the CPU and some parts (AMD erratum 383)
+// misbehave, so the huge page is invalidated here, as Linux does.
+//
+//go:nosplit
+func (pt *PageTable) split(e *Entry, l Level, table uint64, va uintptr) {
+	old := *e
+	child := l - 1
+	attrs := old &^ addrMask
+	if child == PT {
+		attrs &^= Huge // bit 7 of a PT entry is PAT, not PS
+	}
+	pa := leafPA(old, l)
+	step := uint64(child.Size())
+	t := pt.table(table)
+	for i := range t {
+		t[i] = Entry(pa+uint64(i)*step) | attrs
+	}
+	*e = Entry(table)&addrMask | tableLink
+	pt.env.TLB.Invalidate(va)
+}

@@ -1,0 +1,194 @@
+// Context: handler (vm_deallocate and munmap system calls, the fault
+// handler's copy-on-write replacement): nosplit, no heap, no locks. Destroy,
+// also here, runs in ordinary kernel code.
+
+package paging
+
+// Unmap removes whatever is mapped in [va, va+size); holes are ignored.
+// va and size must be 4 KiB aligned and the range canonical.
+//
+// A huge page only partly inside the range is split first (a table is
+// allocated, and the part outside the range keeps its translation, flags and
+// Accessed/Dirty bits). Splitting is the only thing that needs frames: they
+// are all taken before anything changes, so on ErrNoMemory the tables are
+// exactly as they were.
+//
+// release, if not nil, is called once per removed leaf with the physical
+// address and size (PageSize, HugePageSize or GiantPageSize) of the page it
+// mapped, after the TLB no longer holds the translation, so the caller may
+// free the frame at once. It runs in the same context as Unmap and must not
+// call back into pt. Tables left empty are freed (pinned PDPTs excepted),
+// also only after the TLB has been invalidated.
+//
+//go:nosplit
+func (pt *PageTable) Unmap(va, size uintptr, release func(pa uint64, size uintptr)) error {
+	last, err := pt.checkRange(va, size)
+	if err != nil || size == 0 {
+		return err
+	}
+	if err := pt.splitEdges(va, last, 0, false); err != nil {
+		return err
+	}
+	pt.clear(va, last, release, true)
+	return nil
+}
+
+// noFrame ends the list of tables waiting to be freed (0 is a valid frame).
+const noFrame = ^uint64(0)
+
+// clear removes every leaf in [va, last] and frees the tables that become
+// empty. Huge leaves at the edges must already be split (splitEdges), so
+// every leaf met lies inside the range. It is the core of Unmap, of Map's
+// roll-back and of Destroy; with tlb false (Destroy: the address space is not
+// loaded anywhere) it invalidates nothing.
+//
+// The order matters because the caller frees frames in release and paging
+// frees tables: nothing may be reused while the TLB can still reach it.
+//  1. Every leaf in the range is made non-present but keeps its address
+//     ("dying"), and counted.
+//  2. Past the invalidation limit, one FlushAll.
+//  3. A second walk takes each dying leaf: Invalidate it (under the limit),
+//     zero it, release it. Tables left empty are unlinked from their
+//     parent and chained through their first word; they are not freed yet.
+//  4. If any table was unlinked: one Invalidate, which also flushes the
+//     paging-structure caches that may still point at them, then FreeTable.
+//
+// Dying entries exist only inside clear: everywhere else a non-present entry
+// is zero.
+//
+//go:nosplit
+func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintptr), tlb bool) {
+	if last < va {
+		return
+	}
+	w := walker{pt: pt}
+
+	// 1. Mark.
+	n := 0
+	w.seek(va, PT, false)
+	for {
+		e := w.slot()
+		if *e&Present != 0 {
+			if isTable(*e, w.lvl) {
+				w.down()
+				continue
+			}
+			*e &^= Present
+			n++
+		}
+		if w.next() || w.va > last {
+			break
+		}
+	}
+
+	// 2. Flush.
+	precise := tlb && n <= pt.env.invalidateLimit()
+	if tlb && !precise {
+		pt.env.TLB.FlushAll()
+	}
+
+	// 3. Release and prune.
+	freed := noFrame
+	w.seek(va, PT, false)
+	for {
+		e := w.slot()
+		if *e&Present != 0 && isTable(*e, w.lvl) {
+			w.down()
+			continue
+		}
+		if old := *e; old != 0 && old&Present == 0 { // dying
+			*e = 0
+			if precise {
+				pt.env.TLB.Invalidate(w.leafVA())
+			}
+			if release != nil {
+				release(leafPA(old, w.lvl), w.lvl.Size())
+			}
+		}
+		from := w.lvl
+		wrapped := w.next()
+		for l := from; l < w.lvl; l++ {
+			pt.prune(&w, l, w.va-1, &freed)
+		}
+		if wrapped {
+			break
+		}
+		if w.va > last {
+			// The tables still on the path may have been emptied by
+			// the end of the range.
+			for l := w.lvl; l < PML4 && pt.prune(&w, l, w.va, &freed); l++ {
+			}
+			break
+		}
+	}
+
+	// 4. Free the unlinked tables.
+	if freed == noFrame {
+		return
+	}
+	if tlb {
+		pt.env.TLB.Invalidate(va)
+	}
+	for freed != noFrame {
+		t := pt.table(freed)
+		next := uint64(t[0])
+		t[0] = 0
+		pt.env.Frames.FreeTable(freed)
+		freed = next
+	}
+}
+
+// prune unlinks the level-l table on the walker's path if it is empty, and
+// chains it on *freed. at is an address inside that table's span (it picks
+// the parent entry). PDPTs under a pinned PML4 entry are kept. It reports
+// whether the table was unlinked.
+//
+//go:nosplit
+func (pt *PageTable) prune(w *walker, l Level, at uintptr, freed *uint64) bool {
+	if l >= PML4 {
+		return false
+	}
+	t := pt.table(w.path[l&7])
+	if !empty(t) {
+		return false
+	}
+	parent := &pt.table(w.path[(l+1)&7])[(l + 1).Index(at)]
+	if *parent&Pinned != 0 {
+		return false
+	}
+	*parent = 0
+	t[0] = Entry(*freed)
+	*freed = w.path[l&7]
+	return true
+}
+
+// Destroy frees every table pt owns, the root included, calling release (if
+// not nil) for each leaf in them. PDPTs borrowed from another PageTable
+// (ShareKernelHalf) are unlinked but left alone; PDPTs pt pinned itself are
+// freed, so destroy an address space only after every PageTable that
+// borrows from it. pt must not be loaded in CR3 on any CPU: Destroy does no
+// TLB invalidation. pt is unusable afterwards (Init makes it new again).
+func (pt *PageTable) Destroy(release func(pa uint64, size uintptr)) {
+	if pt.env == nil {
+		return
+	}
+	root := pt.table(pt.Root)
+	for i := range root {
+		e := root[i]
+		if e == 0 {
+			continue
+		}
+		if e&Borrowed != 0 {
+			root[i] = 0
+			continue
+		}
+		base := SlotBase(i)
+		pt.clear(base, base+PML4.Size()-1, release, false)
+		if e := root[i]; e != 0 { // a pinned PDPT, empty now
+			root[i] = 0
+			pt.env.Frames.FreeTable(e.Addr())
+		}
+	}
+	pt.env.Frames.FreeTable(pt.Root)
+	pt.Root, pt.env = 0, nil
+}

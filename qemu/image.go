@@ -1,0 +1,118 @@
+// Package qemu is the host side of running hurdvm: it turns a Go program
+// built for the kernel into a bootable multiboot image and boots images in
+// qemu-system-x86_64, streaming the serial console and reporting how the
+// kernel ended (its exit status, a panic, a triple fault or a hang).
+package qemu
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// GoBuildEnv and GoLDFlags are how a Go program is built to run on the
+// kernel: a static linux/amd64 executable whose image starts at 16 MiB and
+// whose entry point is the kernel's, not the runtime's.
+var (
+	GoBuildEnv = []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
+	GoLDFlags  = "-T 0x1001000 -E hurdvm/kernel.entry"
+	GoTags     = "hurdvm"
+)
+
+// imageLimit is where the Go kernel is loaded: the boot stage, carrying it,
+// must end below.
+const imageLimit = 16 << 20
+
+// BuildImage makes the multiboot image out from the Go kernel ELF goELF,
+// using the boot stage sources in repoRoot/boot and repoRoot/linker.ld.
+// It needs objcopy, gcc (as the assembler driver) and ld from binutils.
+func BuildImage(repoRoot, goELF, out string) error {
+	f, err := elf.Open(goELF)
+	if err != nil {
+		return fmt.Errorf("kernel ELF: %w", err)
+	}
+	if err := checkKernelELF(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w: import hurdvm/kernel and link with -ldflags '%s'", goELF, err, GoLDFlags)
+	}
+	f.Close()
+	tmp, err := os.MkdirTemp(filepath.Dir(out), ".image-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	stripped := filepath.Join(tmp, "kernel.stripped")
+	obj := filepath.Join(tmp, "boot.o")
+	boot64 := filepath.Join(tmp, "boot64.elf")
+	steps := [][]string{
+		// The symbols stay in goELF for gdb; the image carries what loads.
+		{"objcopy", "--strip-all", goELF, stripped},
+		{"gcc", "-c", "-x", "assembler-with-cpp", fmt.Sprintf("-DKERNEL_ELF=\"%s\"", stripped),
+			filepath.Join(repoRoot, "boot", "boot.S"), "-o", obj},
+		{"ld", "-m", "elf_x86_64", "-z", "max-page-size=0x1000", "--no-warn-rwx-segments",
+			"-T", filepath.Join(repoRoot, "linker.ld"), "-o", boot64, obj},
+		{"objcopy", "-O", "elf32-i386", boot64, out},
+	}
+	for _, s := range steps {
+		cmd := exec.Command(s[0], s[1:]...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%v: %w\n%s", s, err, stderr.String())
+		}
+	}
+	return checkImage(boot64)
+}
+
+// checkImage makes sure the boot stage ends below the Go kernel's load
+// address, or the stage would overwrite itself while loading.
+func checkImage(boot64 string) error {
+	f, err := elf.Open(boot64)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return err
+	}
+	for _, s := range syms {
+		if s.Name == "_boot_end" {
+			if s.Value > imageLimit {
+				return fmt.Errorf("boot image ends at %#x, past the kernel's load address %#x: the Go kernel is too large to carry", s.Value, imageLimit)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: no _boot_end symbol", boot64)
+}
+
+// checkKernelELF makes sure f was linked for the kernel: loaded at 16 MiB
+// and, where the symbols were kept, entered at the kernel's entry.
+func checkKernelELF(f *elf.File) error {
+	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
+		return fmt.Errorf("not an x86-64 ELF64 executable")
+	}
+	low := ^uint64(0)
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Vaddr < low {
+			low = p.Vaddr
+		}
+	}
+	if low != imageLimit {
+		return fmt.Errorf("loads at %#x, not at %#x", low, imageLimit)
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil // stripped (go test links with -s): the load address must do
+	}
+	for _, s := range syms {
+		if (s.Name == "hurdvm/kernel.entry" || s.Name == "hurdvm/kernel.entry.abi0") && s.Value == f.Entry {
+			return nil
+		}
+	}
+	return fmt.Errorf("entry point %#x is not hurdvm/kernel.entry", f.Entry)
+}

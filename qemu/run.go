@@ -1,0 +1,149 @@
+package qemu
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config says how to boot an image.
+type Config struct {
+	Image   string        // multiboot image (qemu -kernel)
+	Cmdline string        // kernel command line: argv[0], flags and NAME=value environment
+	Memory  string        // -m, e.g. "512M"
+	CPUs    int           // -smp; 0 means 1
+	Timeout time.Duration // 0 means no limit
+	Accel   string        // -accel; "" means tcg
+	Extra   []string      // more QEMU arguments
+	Console io.Writer     // receives the serial console as it arrives (nil: discard)
+}
+
+// Result is how a boot ended.
+type Result struct {
+	Status   int           // the kernel's exit status (from its exit line)
+	Output   []byte        // the whole console
+	Duration time.Duration // wall time from QEMU's start to its end
+}
+
+// ErrTimeout is returned when the kernel did not finish within Config.Timeout.
+var ErrTimeout = errors.New("timed out")
+
+var exitLine = regexp.MustCompile(`(?m)^hurdvm: exit status (-?\d+)\r?$`)
+
+// Args returns the QEMU command line for c.
+func (c Config) Args() []string {
+	accel := c.Accel
+	if accel == "" {
+		accel = "tcg"
+	}
+	mem := c.Memory
+	if mem == "" {
+		mem = "512M"
+	}
+	cpus := c.CPUs
+	if cpus == 0 {
+		cpus = 1
+	}
+	args := []string{
+		"-accel", accel, "-m", mem, "-smp", strconv.Itoa(cpus),
+		"-display", "none", "-serial", "stdio", "-monitor", "none",
+		"-no-reboot", "-net", "none",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+		"-kernel", c.Image,
+	}
+	if c.Cmdline != "" {
+		args = append(args, "-append", c.Cmdline)
+	}
+	return append(args, c.Extra...)
+}
+
+// Run boots the image and waits for the kernel to exit. The error says why
+// a boot did not end with an exit line: QEMU failing, a triple fault
+// (QEMU exits without the kernel having said goodbye), or the timeout. It
+// quotes the last console lines.
+func Run(ctx context.Context, c Config) (Result, error) {
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", c.Args()...)
+	cmd.WaitDelay = 2 * time.Second
+	var out bytes.Buffer
+	var stderr bytes.Buffer
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	cmd.Stderr = &stderr
+	cmd.Stdin = nil
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("starting qemu-system-x86_64: %w", err)
+	}
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		r := bufio.NewReader(pr)
+		for {
+			line, err := r.ReadBytes('\n')
+			line = bytes.ReplaceAll(line, []byte("\r"), nil)
+			out.Write(line)
+			if c.Console != nil && len(line) > 0 {
+				c.Console.Write(line)
+			}
+			if err != nil {
+				io.Copy(io.Discard, pr)
+				return
+			}
+		}
+	}()
+	waitErr := cmd.Wait()
+	pw.Close()
+	<-copied
+	res := Result{Output: out.Bytes(), Duration: time.Since(start)}
+
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return res, fmt.Errorf("%w after %v; last console lines:\n%s", ErrTimeout, c.Timeout, Tail(res.Output, 20))
+	}
+	m := exitLine.FindAllSubmatch(res.Output, -1)
+	code := -1
+	if cmd.ProcessState != nil {
+		code = cmd.ProcessState.ExitCode()
+	}
+	if len(m) == 0 {
+		why := "QEMU exited without the kernel's exit line (a triple fault, or QEMU failed)"
+		return res, fmt.Errorf("%s: status %d, %v\n%s\nlast console lines:\n%s", why, code, waitErr, strings.TrimSpace(stderr.String()), Tail(res.Output, 20))
+	}
+	status, _ := strconv.Atoi(string(m[len(m)-1][1]))
+	res.Status = status
+	// isa-debug-exit makes QEMU exit with (status << 1) | 1.
+	if want := (status<<1 | 1) & 0xff; code != want {
+		return res, fmt.Errorf("kernel said exit status %d but QEMU exited with %d, not %d\n%s", status, code, want, strings.TrimSpace(stderr.String()))
+	}
+	return res, nil
+}
+
+// Tail returns the last n lines of console output.
+func Tail(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Available reports whether qemu-system-x86_64 can be run.
+func Available() error {
+	_, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		return fmt.Errorf("qemu-system-x86_64 not found (apt-get install qemu-system-x86): %w", err)
+	}
+	return nil
+}
