@@ -82,8 +82,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 			}
 			runHead, runTail = -1, -1
 			armTimer(0)
-			sp := (uf.RSP-4096)&^15 - 8
-			if touchUser(sp, 8, true) {
+			if sp, ok := reporterStack(uf); ok {
 				*(*uint64)(unsafe.Pointer(uintptr(sp))) = 0
 				uf.RSP = sp
 				uf.RIP = uint64(reportPanicAddr())
@@ -93,6 +92,51 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 		}
 	}
 	exitMachine(panicExitStatus)
+}
+
+// The runtime's g and m layouts, as far as reporterStack reads them: g
+// starts with stack.lo, stack.hi, ..., and has m at offset 48; m starts
+// with g0. They have been stable for many Go releases; reporterStack checks
+// that what it reads is plausible.
+const (
+	gStackLo = 0
+	gStackHi = 8
+	gM       = 48
+	mG0      = 0
+)
+
+// reporterStack switches the current thread to its g0 (the runtime's
+// system stack, where code may allocate but not grow the stack: the
+// goroutine itself may be in a system call, where stack growth is
+// forbidden) and returns where reportPanic's frame goes.
+func reporterStack(uf *TrapFrame) (uint64, bool) {
+	fs := threads[current].fsBase
+	if fs == 0 || !touchUser(fs-8, 8, true) {
+		return 0, false
+	}
+	g := *(*uint64)(unsafe.Pointer(uintptr(fs - 8)))
+	if !touchUser(g, 56, false) {
+		return 0, false
+	}
+	m := *(*uint64)(unsafe.Pointer(uintptr(g + gM)))
+	if !touchUser(m, 8, false) {
+		return 0, false
+	}
+	g0 := *(*uint64)(unsafe.Pointer(uintptr(m + mG0)))
+	if !touchUser(g0, 16, false) {
+		return 0, false
+	}
+	lo := *(*uint64)(unsafe.Pointer(uintptr(g0 + gStackLo)))
+	hi := *(*uint64)(unsafe.Pointer(uintptr(g0 + gStackHi)))
+	sp := (hi-64)&^15 - 8
+	if g == g0 { // already on the system stack: go below what it uses
+		sp = (uf.RSP-512)&^15 - 8
+	}
+	if hi <= lo || sp < lo+8192 || sp >= hi || !touchUser(sp, 8, true) {
+		return 0, false
+	}
+	*(*uint64)(unsafe.Pointer(uintptr(fs - 8))) = g0
+	return sp, true
 }
 
 func dumpFrame(tf *TrapFrame, addr uint64) {

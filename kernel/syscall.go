@@ -66,7 +66,14 @@ const (
 	sysEpollCreate1     = 291
 	sysPrlimit64        = 302
 	sysGetrandom        = 318
+
+	// hurdvm's own: breaks the kernel on purpose (a write to an unmapped
+	// kernel address in handler context), so tests can see a kernel panic.
+	sysHurdvmBreakKernel = 0x48560001
 )
+
+// brokenKernelAddress is never mapped: above the physmap of any RAM.
+const brokenKernelAddress = 0xffff_c000_dead_0000
 
 // cpusReported is what sched_getaffinity tells the runtime: GOMAXPROCS.
 // Two even on one CPU, so that the runtime runs goroutines on several
@@ -190,6 +197,8 @@ func syscall(tf *TrapFrame) {
 		r = epollWait(int(a0), a1, int(int32(a2)), int(int32(a3)))
 	case sysUname:
 		r = sysUnameInfo(a0)
+	case sysHurdvmBreakKernel:
+		*(*uint64)(unsafe.Pointer(uintptr(brokenKernelAddress))) = a0
 	default:
 		if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {
 			unknownSyscallSeen[nr] = true
