@@ -122,9 +122,9 @@ func (r *simTLB) Invalidate(va uintptr) {
 		r.inval[len(r.inval)-1] = va // never grow: keep the recorder allocation-free
 	}
 }
-func (r *simTLB) FlushAll()   { r.flushes++ }
-func (r *simTLB) reset()      { r.inval, r.flushes = r.inval[:0], 0 }
-func (r *simTLB) total() int  { return len(r.inval) + r.flushes }
+func (r *simTLB) FlushAll()  { r.flushes++ }
+func (r *simTLB) reset()     { r.inval, r.flushes = r.inval[:0], 0 }
+func (r *simTLB) total() int { return len(r.inval) + r.flushes }
 
 // covers reports whether the recorder dropped the page [base, base+size):
 // by a FlushAll or by an Invalidate of an address inside it.
