@@ -169,7 +169,7 @@ TEXT ·interruptsOff(SB),NOSPLIT,$0-1
 	CLI
 	SHRQ	$9, AX
 	ANDQ	$1, AX
-	MOVB	AX, ret+0(FP)
+	MOVB	AX, wasOn+0(FP)
 	RET
 
 // func interruptsOn()

@@ -65,6 +65,5 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	XORL	DX, DX
 	XORL	SI, SI
 	XORL	DI, DI
-	XORL	BP, BP
 	STI
 	JMP	_rt0_amd64_linux(SB)
