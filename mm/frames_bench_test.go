@@ -67,48 +67,92 @@ func BenchmarkAllocFree9(b *testing.B) {
 }
 
 // BenchmarkAllocZeroed0 is the zeroed order-0 pair. "hot" reuses one frame
-// (it stays in L1/L2); "cold" walks 128 MiB of frames round robin, more
-// than the last-level cache holds, so every clear writes to memory as the
-// first touch of a page by a faulting thread does.
+// (it stays in L1/L2) on a fragmented allocator, so it is the clear plus
+// the fragmented Alloc+Free pair; "cold" walks 128 MiB of frames round
+// robin, more than the last-level cache holds, so every clear writes to
+// memory as the first touch of a page by a faulting thread does.
 func BenchmarkAllocZeroed0(b *testing.B) {
 	b.Run("hot", func(b *testing.B) {
 		a, _ := benchAlloc(b)
+		fragment(b, a, 4096)
 		for b.Loop() {
 			p, _ := a.AllocZeroed(0)
 			a.Free(p, 0)
 		}
 	})
 	b.Run("cold", func(b *testing.B) {
-		a, _ := benchAlloc(b)
-		benchCold(b, a, func() (PhysAddr, error) { return a.AllocZeroed(0) })
+		a, ar := benchAlloc(b)
+		benchCold(b, a, func(p PhysAddr) {}, func(p PhysAddr) {
+			clear(ar.bytes(p, FrameSize))
+		}, func(PhysAddr) {})
 	})
 	// The same walk without the clear: the allocator's share of "cold".
 	b.Run("cold-nozero", func(b *testing.B) {
 		a, _ := benchAlloc(b)
-		benchCold(b, a, func() (PhysAddr, error) { return a.Alloc(0) })
+		benchCold(b, a, func(PhysAddr) {}, func(PhysAddr) {}, func(PhysAddr) {})
 	})
 }
 
-// benchCold allocates with alloc from a FIFO window of frames much larger
-// than the cache: each iteration frees the oldest and allocates one more.
-func benchCold(b *testing.B, a *FrameAllocator, alloc func() (PhysAddr, error)) {
+// BenchmarkZeroPolicy measures where zeroing belongs, on the life of an
+// anonymous page: a fault takes a zeroed frame and the thread then fills
+// it (modelled by copying 4 KiB into it); the oldest page of a 128 MiB
+// working set is released. All frames start zeroed, so each policy keeps
+// handing out zeroed frames.
+//
+//   - alloc: AllocZeroed clears the frame at the fault (what mm does).
+//   - free:  the frame is cleared when released, Alloc hands it out as is.
+//   - ideal: nobody clears; the lower bound a free background zeroer
+//     (or a known-zero bit with one) could reach.
+func BenchmarkZeroPolicy(b *testing.B) {
+	src := make([]byte, FrameSize)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	policies := []struct {
+		name            string
+		atAlloc, atFree bool
+	}{{"alloc", true, false}, {"free", false, true}, {"ideal", false, false}}
+	for _, pol := range policies {
+		b.Run(pol.name, func(b *testing.B) {
+			a, ar := benchAlloc(b)
+			benchCold(b, a,
+				func(p PhysAddr) { clear(ar.bytes(p, FrameSize)) },
+				func(p PhysAddr) {
+					if pol.atAlloc {
+						clear(ar.bytes(p, FrameSize))
+					}
+					copy(ar.bytes(p, FrameSize), src)
+				},
+				func(p PhysAddr) {
+					if pol.atFree {
+						clear(ar.bytes(p, FrameSize))
+					}
+				})
+		})
+	}
+}
+
+// benchCold runs a FIFO of 128 MiB of order-0 frames, much more than the
+// cache holds: each iteration allocates a frame and calls use on it, then
+// calls release on the oldest frame and frees it. LIFO reuse means the frame
+// allocated is the one released an iteration earlier, last touched a whole
+// window ago: cold. prime runs once on every frame first.
+func benchCold(b *testing.B, a *FrameAllocator, prime, use, release func(PhysAddr)) {
 	const window = 128 * miB / FrameSize
 	ring := make([]PhysAddr, window)
 	for i := range ring {
-		p, err := alloc()
+		p, err := a.Alloc(0)
 		if err != nil {
 			b.Fatal(err)
 		}
+		prime(p)
 		ring[i] = p
-	}
-	// Free them in address order and rebuild, so the order-0 list is
-	// sorted and each new allocation is a frame not touched for a while.
-	for _, p := range ring {
-		a.Free(p, 0)
 	}
 	i := 0
 	for b.Loop() {
-		p, _ := alloc()
+		p, _ := a.Alloc(0)
+		use(p)
+		release(ring[i])
 		a.Free(ring[i], 0)
 		ring[i] = p
 		i++
@@ -116,7 +160,9 @@ func benchCold(b *testing.B, a *FrameAllocator, alloc func() (PhysAddr, error)) 
 			i = 0
 		}
 	}
-	_ = a.Free(ring[0], 0)
+	for _, p := range ring {
+		a.Free(p, 0)
+	}
 }
 
 // BenchmarkAllocZeroed9 is the zeroed 2 MiB pair (a huge page fault).
