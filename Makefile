@@ -49,7 +49,7 @@ test: test-host test-qemu
 
 test-host:
 	$(GO) vet $(HOST_PKGS)
-	$(GO) test $(HOST_PKGS)
+	$(GO) test -count=1 $(HOST_PKGS)
 
 # Each package under tests/ is an ordinary Go test package, built for the
 # kernel and booted in QEMU by qemuexec; go test prints its usual summary.

@@ -30,6 +30,7 @@ func kmain() {
 	memoryInit()
 	timeInit()
 	printCPU()
+	printMemory()
 	threadsInit(uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))))
 	runtimeStartSP = buildStartStack()
 	kprint("hurdvm: entering the Go runtime\n")
@@ -78,13 +79,28 @@ func printCPU() {
 	if cpuFeatures.rdseed {
 		kprint(", RDSEED")
 	}
-	kprint("\nhurdvm: frames free ")
-	kprintDec(framesFree)
-	kprint(" of ")
-	kprintDec(framesTotal)
-	kprint(" (")
-	kprintSize(framesFree * pageSize)
-	kprint(")\n")
+	kprint("\n")
+}
+
+// printMemory reports what the frame allocator made of the memory map;
+// the figures must add up to the map's usable RAM.
+func printMemory() {
+	st := frames.Stats()
+	kprint("hurdvm: memory: usable ")
+	kprintSize(memUsableBytes)
+	kprint(", reserved by firmware ")
+	kprintSize(memReservedBytes)
+	kprint("; frame allocator: ")
+	kprintDec(st.FreeFrames)
+	kprint(" frames free (")
+	kprintSize(st.FreeFrames * pageSize)
+	kprint("), ")
+	kprintDec(st.ReservedFrames)
+	kprint(" in use by the kernel and boot, ")
+	kprintDec(st.RecordFrames)
+	kprint(" for frame records; early page tables ")
+	kprintDec((early.next - early.start) / pageSize)
+	kprint(" frames\n")
 }
 
 // stackBuilder writes the process entry stack downwards from top.

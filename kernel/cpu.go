@@ -35,7 +35,7 @@ func idleLoop()
 func vectorTable() uintptr
 func syscallEntryAddr() uintptr
 func idleLoopAddr() uintptr
-func imageBounds() (start, etext, erodata, end uintptr)
+func imageBounds() (start, etext, data, end uintptr)
 
 const (
 	msrEFER         = 0xC0000080

@@ -4,14 +4,16 @@
 
 #include "textflag.h"
 
-// func imageBounds() (start, etext, erodata, end uintptr)
+// func imageBounds() (start, etext, data, end uintptr)
+// text is [start, etext); read-only data up to data, where the writable
+// segment (noptrdata, data, bss, noptrbss) starts; end is the image's end.
 TEXT ·imageBounds(SB),NOSPLIT,$0-32
 	MOVQ	$runtime·text(SB), AX
 	MOVQ	AX, start+0(FP)
 	MOVQ	$runtime·etext(SB), AX
 	MOVQ	AX, etext+8(FP)
-	MOVQ	$runtime·erodata(SB), AX
-	MOVQ	AX, erodata+16(FP)
+	MOVQ	$runtime·noptrdata(SB), AX
+	MOVQ	AX, data+16(FP)
 	MOVQ	$runtime·end(SB), AX
 	MOVQ	AX, end+24(FP)
 	RET

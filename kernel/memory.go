@@ -1,153 +1,259 @@
 //go:build hurdvm
 
-// The kernel task's memory, as the Go runtime sees it through mmap, munmap
-// and madvise, and the page-fault path that backs it. Handler context.
+// The kernel's memory: the frame allocator over the machine's memory map,
+// the kernel's own page tables (physmap, image with W^X, shared windows),
+// and the Go runtime's heap window as the runtime sees it through mmap,
+// munmap and madvise, backed by the page-fault path. Handler context,
+// except memoryInit, which runs once in kmain.
 //
-// This is the seam where the VM (package mm) plugs in. Until it does, the
-// service is deliberately simple: the heap window is handed out by a bump
-// pointer, any page of it below the pointer is demand-zero, and unmapping
-// gives frames back.
+// The heap window is the seam where the VM (package mm's address spaces)
+// plugs in; until it does, the window is handed out by a bump pointer, any
+// page below the pointer is demand-zero, and unmapping gives frames back.
 
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+	"hurdvm/paging"
+)
 
 const (
 	pageSize = 4096
 
+	// kernelImageBase is where the Go kernel is linked (-T 0x1001000; its
+	// ELF header page is one page lower).
+	kernelImageBase = 16 << 20
+
 	// heapWindowStart..heapWindowEnd is where the runtime's mmaps land
-	// (DESIGN.md section 4): PML4 slot 1, shared by every address space.
+	// (DESIGN.md section 4): half of PML4 slot 1, shared by every address
+	// space.
 	heapWindowStart = 0x00c0_0000_0000
 	heapWindowEnd   = 0x0100_0000_0000
 
-	// physmapBase is where all physical memory is visible (boot/ aliases
-	// the first 4 GiB there; the kernel's own tables map all RAM).
+	// physmapBase is where all physical memory is visible: PML4 slot 256
+	// and up, global, never executable.
 	physmapBase = 0xffff_8000_0000_0000
+	physmapSlot = 256
 
+	// Page-table bits the kernel reads itself (see user.go).
 	pteP   = 1 << 0
 	pteW   = 1 << 1
-	pteU   = 1 << 2
 	ptePS  = 1 << 7
-	pteG   = 1 << 8
-	pteNX  = 1 << 63
 	pteFrm = 0x000f_ffff_ffff_f000
 )
 
 var (
-	// Frames: a bump pointer over the usable ranges, and a stack of freed
-	// frames linked through their first word (reached via the physmap).
-	frameRanges   [64][2]uint64
-	frameRangeLen int
-	frameRangeIdx int
-	frameBump     uint64
-	frameFreeList uint64
-	framesFree    uint64
-	framesTotal   uint64
-	reservedTop   uint64
-	heapBump      uint64 = heapWindowStart
-	pageFaults    uint64
-	nxEnabled     bool
+	frames      mm.FrameAllocator
+	framesReady bool
+	kernelPT    paging.PageTable
+	pagingEnv   paging.Env
+
+	// early hands out the frames of the kernel's first page tables, before
+	// the frame allocator exists (its records need the physmap those
+	// tables make). They stay reserved: they hold the kernel's own
+	// mappings for good.
+	early struct{ start, next, end uint64 }
+
+	memUsableBytes, memReservedBytes uint64
+	physEnd                          uint64 // end of the highest RAM range
+	heapBump                         uint64 = heapWindowStart
+	pageFaults                       uint64
 )
 
-func phys(pa uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(physmapBase + pa)) }
+// tableFrames gives paging its table frames: from early before the frame
+// allocator is up, from the frame allocator after.
+type tableFrames struct{}
 
-// memoryInit collects the usable RAM above everything the boot left in use.
-func memoryInit() {
-	_, _, _, end := imageBounds()
-	reservedTop = roundUp(max(uint64(end), bootEnd), pageSize)
-	for i := 0; i < memMapLen; i++ {
-		r := memMap[i]
-		if r.kind != memUsable {
-			continue
-		}
-		lo, hi := roundUp(max(r.base, reservedTop), pageSize), (r.base+r.length)&^(pageSize-1)
-		if hi > 4<<30 {
-			hi = 4 << 30 // the boot physmap covers 4 GiB; the VM issue lifts this
-		}
-		if lo >= hi || frameRangeLen == len(frameRanges) {
-			continue
-		}
-		frameRanges[frameRangeLen] = [2]uint64{lo, hi}
-		frameRangeLen++
-		framesTotal += (hi - lo) / pageSize
+func (tableFrames) AllocTable() (uint64, bool) {
+	if framesReady {
+		pa, err := frames.AllocZeroed(0)
+		return uint64(pa), err == nil
 	}
-	framesFree = framesTotal
-	if frameRangeLen > 0 {
-		frameBump = frameRanges[0][0]
+	if early.next+pageSize > early.end {
+		return 0, false
 	}
-	nxEnabled = rdmsr(msrEFER)&eferNXE != 0
-
-	// Unmap page 0 so that nil dereferences fault: split the boot stage's
-	// first 2 MiB page into 4 KiB pages and leave the first one out.
-	pml4 := readCR3() &^ 0xfff
-	pdpt := *(*uint64)(phys(pml4)) & pteFrm
-	pd := *(*uint64)(phys(pdpt)) & pteFrm
-	pt, ok := allocFrame()
-	if !ok {
-		kernelPanicMsg("no memory for the first page table")
-	}
-	for i := uint64(1); i < 512; i++ {
-		*(*uint64)(phys(pt + i*8)) = i*pageSize | pteP | pteW
-	}
-	*(*uint64)(phys(pd)) = pt | pteP | pteW
-	writeCR3(readCR3())
-}
-
-func roundUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
-
-// allocFrame returns a zeroed 4 KiB frame.
-func allocFrame() (uint64, bool) {
-	var pa uint64
-	switch {
-	case frameFreeList != 0:
-		pa = frameFreeList
-		frameFreeList = *(*uint64)(phys(pa))
-	default:
-		for frameRangeIdx < frameRangeLen && frameBump >= frameRanges[frameRangeIdx][1] {
-			frameRangeIdx++
-			if frameRangeIdx < frameRangeLen {
-				frameBump = frameRanges[frameRangeIdx][0]
-			}
-		}
-		if frameRangeIdx >= frameRangeLen {
-			return 0, false
-		}
-		pa = frameBump
-		frameBump += pageSize
-	}
-	framesFree--
-	clear((*[pageSize]byte)(phys(pa))[:])
+	pa := early.next
+	early.next += pageSize
+	clear(unsafe.Slice((*byte)(phys(pa)), pageSize))
 	return pa, true
 }
 
-func freeFrame(pa uint64) {
-	*(*uint64)(phys(pa)) = frameFreeList
-	frameFreeList = pa
-	framesFree++
+func (tableFrames) FreeTable(pa uint64) {
+	if pa >= early.start && pa < early.end {
+		return // the kernel's permanent tables never go back
+	}
+	if err := frames.Free(mm.PhysAddr(pa), 0); err != nil {
+		frameErrorPanic("page table", pa, err)
+	}
 }
 
-// walk returns the address of va's last-level entry in the current address
-// space, creating tables on the way when create is set.
-func walk(va uint64, create bool) *uint64 {
-	table := readCR3() &^ 0xfff
-	for shift := uint(39); shift > 12; shift -= 9 {
-		e := (*uint64)(phys(table + (va>>shift&511)*8))
-		if *e&pteP == 0 {
-			if !create {
-				return nil
-			}
-			t, ok := allocFrame()
-			if !ok {
-				return nil
-			}
-			*e = t | pteP | pteW
+// machineTLB is the TLB of this CPU.
+type machineTLB struct{}
+
+func (machineTLB) Invalidate(va uintptr) { invlpg(va) }
+
+// FlushAll toggles CR4.PGE, which drops global translations too.
+func (machineTLB) FlushAll() {
+	cr4 := readCR4()
+	writeCR4(cr4 &^ cr4PGE)
+	writeCR4(cr4)
+}
+
+const cr4PGE = 1 << 7
+
+func phys(pa uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(physmapBase + pa)) }
+
+func roundUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
+
+// memoryInit builds the kernel's page tables, switches to them (the boot
+// stage's identity map and everything else below 16 MiB disappear: a nil
+// dereference faults from now on), then starts the frame allocator over
+// all usable RAM except the image and the early tables. The boot stage,
+// its tables and its copy of the kernel go back to the allocator.
+func memoryInit() {
+	_, etext, noptrdata, imageEnd := imageBounds()
+	imageTop := roundUp(uint64(imageEnd), pageSize)
+
+	// The early tables come from the first usable RAM above the image and
+	// the boot stage; the boot map reaches 4 GiB.
+	for i := 0; i < memMapLen; i++ {
+		r := memMap[i]
+		switch r.kind {
+		case memUsable:
+			memUsableBytes += r.length
+			physEnd = max(physEnd, r.base+r.length)
+		default:
+			memReservedBytes += r.length
 		}
-		if *e&ptePS != 0 {
-			return nil // huge pages are the boot map's; never in the heap window
+		lo := roundUp(max(r.base, imageTop, bootEnd), pageSize)
+		hi := min((r.base+r.length)&^(pageSize-1), 4<<30)
+		if r.kind == memUsable && early.end == 0 && hi >= lo+256*pageSize {
+			early.start, early.next, early.end = lo, lo, lo+256*pageSize
 		}
-		table = *e & pteFrm
 	}
-	return (*uint64)(phys(table + (va>>12&511)*8))
+	if early.end == 0 {
+		kernelPanicMsg("no usable RAM above the kernel image")
+	}
+
+	pagingEnv = paging.Env{PhysOffset: physmapBase, Frames: tableFrames{}, TLB: machineTLB{}, GiantPages: cpuFeatures.pdpe1gb}
+	check := func(what string, err error) {
+		if err != nil {
+			kprint("hurdvm: kernel page tables: ")
+			kprint(what)
+			kprint(": ")
+			kprint(err.Error())
+			kprint("\n")
+			kernelPanicMsg("cannot build the kernel's page tables")
+		}
+	}
+	check("root", kernelPT.Init(&pagingEnv))
+	// Pin the shared slots: image and LAPIC (0), heap window (1), physmap.
+	physSlots := int((max(physEnd, 4<<30) + 1<<39 - 1) >> 39)
+	check("pin", kernelPT.Pin(0, 1))
+	check("pin physmap", kernelPT.Pin(physmapSlot, physmapSlot+physSlots-1))
+
+	nx := paging.Flags(0)
+	if cpuFeatures.nx {
+		nx = paging.NoExecute
+	}
+	g := paging.Global
+	// The physmap: every range of the memory map (RAM, ACPI tables,
+	// firmware), with the largest pages that fit, plus the legacy hole
+	// below 1 MiB (the VGA text buffer) uncached.
+	for i := 0; i < memMapLen; i++ {
+		r := memMap[i]
+		lo, hi := r.base&^(pageSize-1), roundUp(r.base+r.length, pageSize)
+		if lo < 1<<20 {
+			lo = 0
+		}
+		if hi <= lo || r.kind == memBad {
+			continue
+		}
+		for va := lo; va < hi; {
+			// Map page by page around anything mapped already
+			// (overlapping map entries), in the largest pieces paging
+			// finds: a whole range at once when it is clean.
+			if _, _, _, ok := kernelPT.Translate(uintptr(physmapBase + va)); ok {
+				va += pageSize
+				continue
+			}
+			end := va + pageSize
+			for end < hi {
+				if _, _, _, ok := kernelPT.Translate(uintptr(physmapBase + end)); ok {
+					break
+				}
+				end += pageSize
+			}
+			check("physmap", kernelPT.Map(uintptr(physmapBase+va), va, uintptr(end-va), paging.Writable|g|nx))
+			va = end
+		}
+	}
+	if _, _, _, ok := kernelPT.Translate(physmapBase + 0xb8000); !ok {
+		check("VGA", kernelPT.Map(physmapBase+0xa0000, 0xa0000, 0x60000, paging.Writable|paging.CacheDisable|g|nx))
+	}
+	// The LAPIC registers: at their physical address (tamago's driver
+	// uses it as the address) and in the physmap, uncached.
+	check("LAPIC", kernelPT.Map(lapicPhys, lapicPhys, pageSize, paging.Writable|paging.CacheDisable|g|nx))
+	if _, _, _, ok := kernelPT.Translate(physmapBase + lapicPhys); !ok {
+		check("LAPIC physmap", kernelPT.Map(physmapBase+lapicPhys, lapicPhys, pageSize, paging.Writable|paging.CacheDisable|g|nx))
+	}
+
+	// The image, W^X: text read-only and executable, read-only data not
+	// executable, data and bss writable and not executable, with a guard
+	// page (unmapped) under each kernel stack.
+	textEnd := roundUp(uint64(etext), pageSize)
+	dataStart := uint64(noptrdata) &^ (pageSize - 1) // the RW segment starts a little before noptrdata
+	check("text", kernelPT.Map(kernelImageBase, kernelImageBase, uintptr(textEnd-kernelImageBase), g))
+	check("rodata", kernelPT.Map(uintptr(textEnd), textEnd, uintptr(dataStart-textEnd), g|nx))
+	for va := dataStart; va < imageTop; va += pageSize {
+		if va >= kstackLo && va < kstackHi && (va-kstackLo)%kstackSlot == 0 {
+			continue // guard page
+		}
+		check("data", kernelPT.MapPages(uintptr(va), va, pageSize, paging.Writable|g|nx))
+	}
+	// The heap window so far (the first thread's stack, mapped by
+	// buildStartStack later) needs nothing: it is demand-paged.
+
+	writeCR4(readCR4() | cr4PGE)
+	writeCR3(kernelPT.Root)
+
+	// Now every RAM byte is in the physmap: start the frame allocator.
+	var usable, reserved [mm.MaxInitRanges]mm.PhysRange
+	nu := 0
+	for i := 0; i < memMapLen && nu < len(usable); i++ {
+		if r := memMap[i]; r.kind == memUsable {
+			usable[nu] = mm.PhysRange{Start: mm.PhysAddr(r.base), End: mm.PhysAddr(r.base + r.length)}
+			nu++
+		}
+	}
+	reserved[0] = mm.PhysRange{Start: 0, End: 1 << 20} // BIOS data, EBDA, real-mode IVT
+	reserved[1] = mm.PhysRange{Start: kernelImageBase, End: mm.PhysAddr(imageTop)}
+	reserved[2] = mm.PhysRange{Start: mm.PhysAddr(early.start), End: mm.PhysAddr(early.end)}
+	nr := 3
+	for i := 0; i < moduleLen && nr < len(reserved); i++ {
+		reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(modules[i][0]), End: mm.PhysAddr(modules[i][1])}
+		nr++
+	}
+	if err := frames.Init(physmapBase, usable[:nu], reserved[:nr]); err != nil {
+		kprint("hurdvm: frame allocator: ")
+		kprint(err.Error())
+		kprint("\n")
+		kernelPanicMsg("cannot start the frame allocator")
+	}
+	framesReady = true
+}
+
+func frameErrorPanic(what string, pa uint64, err error) {
+	kprint("\nhurdvm: frame allocator refused to free ")
+	kprint(what)
+	kprint(" frame ")
+	kprintHex(pa)
+	kprint(": ")
+	kprint(err.Error())
+	kprint("\n")
+	kernelPanicMsg("frame accounting is broken")
 }
 
 // heapMap serves mmap: a fresh range of the heap window (hints ignored,
@@ -175,17 +281,20 @@ func heapMap(addr, length uint64, fixed bool) (uint64, bool) {
 // heapUnmap serves munmap and madvise(MADV_DONTNEED): the pages go back to
 // the frame allocator and read as zero if touched again.
 func heapUnmap(addr, length uint64) {
-	for va := addr &^ (pageSize - 1); va < addr+length; va += pageSize {
-		if va < heapWindowStart || va >= heapWindowEnd {
-			continue
+	lo := max(addr&^(pageSize-1), heapWindowStart)
+	hi := min(roundUp(addr+length, pageSize), heapWindowEnd)
+	if lo >= hi {
+		return
+	}
+	err := kernelPT.Unmap(uintptr(lo), uintptr(hi-lo), func(pa uint64, size uintptr) {
+		for off := uint64(0); off < uint64(size); off += pageSize {
+			if err := frames.Free(mm.PhysAddr(pa+off), 0); err != nil {
+				frameErrorPanic("heap", pa+off, err)
+			}
 		}
-		e := walk(va, false)
-		if e == nil || *e&pteP == 0 {
-			continue
-		}
-		freeFrame(*e & pteFrm)
-		*e = 0
-		invlpg(uintptr(va))
+	})
+	if err != nil {
+		kernelPanicMsg("heap window unmap failed")
 	}
 }
 
@@ -194,22 +303,22 @@ func heapFault(va uint64) bool {
 	if va < heapWindowStart || va >= heapBump {
 		return false
 	}
-	e := walk(va, true)
-	if e == nil {
+	va &^= pageSize - 1
+	if p, _ := mapped(va); p {
+		return true // mapped meanwhile: retry the access
+	}
+	pa, err := frames.AllocZeroed(0)
+	if err != nil {
 		return false
 	}
-	if *e&pteP != 0 {
-		return true // another path mapped it already: retry the access
+	nx := paging.Flags(0)
+	if cpuFeatures.nx {
+		nx = paging.NoExecute
 	}
-	pa, ok := allocFrame()
-	if !ok {
+	if err := kernelPT.MapPages(uintptr(va), uint64(pa), pageSize, paging.Writable|paging.Global|nx); err != nil {
+		frames.Free(pa, 0)
 		return false
 	}
-	flags := uint64(pteP | pteW)
-	if nxEnabled {
-		flags |= pteNX
-	}
-	*e = pa | flags
 	pageFaults++
 	return true
 }
