@@ -1,0 +1,121 @@
+// Context: handler. The page-fault path: called from the kernel's #PF trap
+// with the faulting address and the kind of access (DESIGN.md section 6).
+
+package mm
+
+import "hurdvm/paging"
+
+// Access is what the faulting instruction tried to do.
+type Access uint8
+
+const (
+	AccessRead Access = iota
+	AccessWrite
+	AccessExec
+)
+
+// Fault resolves a page fault at va in this address space: a page of a
+// region that was never touched gets a zeroed frame (demand allocation);
+// a write to a page shared copy-on-write gets its own copy, or takes the
+// frame over when no one else shares it any more. Anything else is the
+// faulting thread's problem: no region, an access the region forbids, or
+// no frame to give.
+func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
+	r, ok := as.Regions.Find(va)
+	if !ok {
+		return FaultNoRegion
+	}
+	switch {
+	case r.Prot == 0,
+		access == AccessWrite && r.Prot&ProtWrite == 0,
+		access == AccessExec && r.Prot&ProtExec == 0:
+		return FaultProtection
+	}
+	page := va &^ (PageSize - 1)
+	e, _, present := as.PT.Leaf(page)
+	if !present || e&paging.Present == 0 {
+		return as.faultIn(r, page)
+	}
+	if access == AccessWrite && e&paging.Writable == 0 {
+		return as.copyOnWrite(r, page)
+	}
+	// Mapped and allowed: another thread resolved it first, or a stale
+	// TLB entry. The retry will succeed.
+	as.vm.Env.TLB.Invalidate(page)
+	return FaultResolved
+}
+
+// tablesPerMap is the most tables mapping one 4 KiB page can allocate (a
+// PDPT, a PD and a PT below a present PML4 entry).
+const tablesPerMap = 3
+
+// faultIn backs an untouched page with a zeroed frame.
+func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
+	pa, err := as.vm.Frames.AllocZeroed(0)
+	if err != nil {
+		return FaultNoMemory
+	}
+	if err := as.PT.MapPages(page, uint64(pa), PageSize, pageFlags(r, true, as.vm)); err != nil {
+		as.vm.Frames.Free(pa, 0)
+		return FaultNoMemory
+	}
+	as.vm.pageFaults++
+	return FaultResolved
+}
+
+// copyOnWrite handles a write to a page mapped read-only in a writable
+// region: the frame is shared with another address space (fork). If this
+// is its last sharer the page just becomes writable; otherwise it gets a
+// copy. A huge page is first split, by protecting the one 4 KiB page, so a
+// write copies 4 KiB, not 2 MiB.
+func (as *AddressSpace) copyOnWrite(r Region, page uintptr) FaultResult {
+	fa := as.vm.Frames
+	writable := pageFlags(r, true, as.vm)
+	pa, _, size, ok := as.PT.Translate(page)
+	if !ok {
+		return FaultNoRegion
+	}
+	old := PhysAddr(pa) &^ (FrameSize - 1)
+	if fa.RefCount(old) <= 1 {
+		if err := as.PT.Protect(page, PageSize, writable); err != nil {
+			return FaultNoMemory
+		}
+		as.vm.cowReuses++
+		as.vm.pageFaults++
+		return FaultResolved
+	}
+	// The copy unmaps the shared page and maps the fresh one, which may
+	// need up to three tables if the unmap emptied them: make sure they
+	// exist before changing anything, so the page is never lost.
+	if fa.Stats().FreeFrames < 1+tablesPerMap {
+		return FaultNoMemory
+	}
+	fresh, err := fa.Alloc(0)
+	if err != nil {
+		return FaultNoMemory
+	}
+	if size > PageSize {
+		// Split the huge page so that only this 4 KiB page changes.
+		if err := as.PT.Protect(page, PageSize, pageFlags(r, false, as.vm)); err != nil {
+			fa.Free(fresh, 0)
+			return FaultNoMemory
+		}
+	}
+	copy(fa.frameBytes(fresh), fa.frameBytes(old))
+	if err := as.PT.Unmap(page, PageSize, nil); err != nil {
+		fa.Free(fresh, 0)
+		return FaultNoMemory
+	}
+	if err := as.PT.MapPages(page, uint64(fresh), PageSize, writable); err != nil {
+		panic("mm: copy-on-write remap failed with tables reserved") // cannot happen: see above
+	}
+	if left, err := fa.DecRef(old); err == nil && left == 0 {
+		fa.Free(old, 0)
+	}
+	as.vm.cowCopies++
+	as.vm.pageFaults++
+	return FaultResolved
+}
+
+// frameBytes is the 4 KiB frame at pa, through the physmap.
+func (fa *FrameAllocator) frameBytes(pa PhysAddr) []byte { return fa.bytesAt(pa, FrameSize) }

@@ -1,0 +1,85 @@
+// Context: handler. Fork and Destroy run in the system-call handlers that
+// serve Task.Fork and Task.Destroy (DESIGN.md section 6).
+
+package mm
+
+// ForkInto fills child, an empty address space with the same window, with
+// this one's regions: "The region is initially set to be inherited COW by
+// its children." Every region appears in the child at the same address
+// with the same attributes; every page mapped in the parent is mapped in
+// the child to the same frame, read-only in both, with the frame's
+// reference count raised. No data frame is copied: the first write by
+// either side copies the page (Fault), or takes the frame over when the
+// other side has let go. Pages never touched stay demand-zero in both.
+// Regions inherited InheritNone are left out; InheritShare regions share
+// their frames writable.
+//
+// On ENOMEM the child is left with whatever was copied so far; the caller
+// destroys it. The parent is unchanged apart from pages made read-only,
+// which only costs it copy-on-write faults that then take the frames over.
+func (as *AddressSpace) ForkInto(child *AddressSpace) error {
+	fa := as.vm.Frames
+	for i := 0; i < as.Regions.Len(); i++ {
+		r := as.Regions.At(i)
+		if r.Inherit == InheritNone {
+			continue
+		}
+		if err := child.Regions.Insert(r); err != nil {
+			return err
+		}
+		share := r.Inherit == InheritShare
+		flags := pageFlags(r, share, as.vm)
+		if !share {
+			// Write-protect the parent's pages, keeping huge pages whole.
+			if err := as.PT.Protect(r.Start, r.End-r.Start, flags); err != nil {
+				return ENOMEM
+			}
+		}
+		for va := r.Start; va < r.End; {
+			pa, _, size, ok := as.PT.Translate(va)
+			if !ok {
+				if size == 0 {
+					size = PageSize
+				}
+				va = (va &^ (size - 1)) + size // skip the whole unmapped block
+				continue
+			}
+			// Map the same frames in the child: the whole leaf (a huge
+			// page stays huge) or what is left of it in the region.
+			leafStart := va &^ (size - 1)
+			n := min(leafStart+size, r.End) - va
+			base := PhysAddr(pa)
+			if err := child.PT.Map(va, uint64(base), n, flags); err != nil {
+				return ENOMEM
+			}
+			for off := uintptr(0); off < n; off += FrameSize {
+				if err := fa.IncRef(base + PhysAddr(off)); err != nil {
+					return ENOMEM
+				}
+			}
+			va += n
+		}
+	}
+	return nil
+}
+
+// Destroy removes every region, gives back every frame this space holds
+// alone and every table it owns, and leaves the space unusable until Init.
+func (as *AddressSpace) Destroy() {
+	for as.Regions.Len() > 0 {
+		r := as.Regions.At(0)
+		as.Regions.RemoveRange(r.Start, r.End, nil) // whole regions: never needs room
+		as.unmap(r.Start, r.End)
+	}
+	fa := as.vm.Frames
+	as.PT.Destroy(func(pa uint64, size uintptr) {
+		for off := uint64(0); off < uint64(size); off += FrameSize {
+			p := PhysAddr(pa + off)
+			if left, err := fa.DecRef(p); err == nil && left == 0 {
+				fa.Free(p, 0)
+			}
+		}
+	})
+	as.Regions.Destroy()
+
+}

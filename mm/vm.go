@@ -1,0 +1,340 @@
+// Context: handler. Every method of VM and AddressSpace below runs where the
+// kernel's page-fault and system-call handlers run (DESIGN.md section 6): no
+// heap allocation, no Go locks, no Go pointers stored. The kernel serializes
+// all callers (one CPU, interrupts off); so do the host tests.
+
+package mm
+
+import "hurdvm/paging"
+
+// The vm.h interface (seeds/vm.h in the steering repository), sentence by
+// sentence: see Allocate and Deallocate.
+
+// PageSize is vm.h's page size.
+const PageSize = 4096
+
+// vm.h's enum gives VM_HERE = 0 and VM_ZEROFILL = 1: bit numbers, so the
+// flags are these bits.
+const (
+	VM_HERE     uintptr = 1 << 0
+	VM_ZEROFILL uintptr = 1 << 1
+)
+
+const knownFlags = VM_HERE | VM_ZEROFILL
+
+// Region flags the VM keeps in Region.Flags.
+const (
+	regionZeroFill = 1 << 0 // allocated with VM_ZEROFILL
+	regionShared   = 1 << 1 // mapped in a slot every address space shares (Global pages)
+)
+
+// Stats are kernel-wide counters.
+type Stats struct {
+	FreeFrames uint64 // frames the allocator can hand out now
+	PageFaults uint64 // page faults resolved by the VM since boot
+	COWCopies  uint64 // frames copied because of a copy-on-write fault since boot
+	COWReuses  uint64 // copy-on-write faults that took the frame over (last sharer)
+	Regions    uint64 // regions in all live address spaces
+}
+
+// VM is the memory manager of one machine: the frame allocator, the page
+// tables' environment and the counters. The kernel has one; host tests make
+// their own over simulated physical memory.
+type VM struct {
+	Frames *FrameAllocator
+	Env    *paging.Env
+	// NoExecute: the CPU has NX (EFER.NXE on), so regions without
+	// ProtExec get non-executable pages.
+	NoExecute bool
+
+	pageFaults, cowCopies, cowReuses uint64
+}
+
+// FaultResult says what Fault did.
+type FaultResult int
+
+const (
+	FaultResolved   FaultResult = iota // a page was mapped (or already was): retry the access
+	FaultNoRegion                      // no region: SIGSEGV, SEGV_MAPERR
+	FaultProtection                    // the region forbids the access: SIGSEGV, SEGV_ACCERR
+	FaultNoMemory                      // no frame for it: the faulting thread gets the fault
+)
+
+// AddressSpace is one task's memory: its page tables, its regions, and the
+// window hurd_vm_allocate hands out.
+type AddressSpace struct {
+	vm      *VM
+	PT      paging.PageTable
+	Regions RegionMap
+
+	// [WindowStart, WindowEnd) is where this space's vm_allocate regions
+	// live. The page tables may map more (the kernel half shared by every
+	// space), but vm_allocate and vm_deallocate touch nothing else.
+	WindowStart, WindowEnd uintptr
+}
+
+// Init makes as an empty address space of vm with the given window. It
+// stores Go pointers (to vm, and the region map's to the frame allocator),
+// so it runs in ordinary kernel context, not in a handler.
+func (as *AddressSpace) Init(vm *VM, windowStart, windowEnd uintptr) error {
+	if windowStart%PageSize != 0 || windowEnd%PageSize != 0 || windowStart >= windowEnd ||
+		!paging.Canonical(windowStart) || !paging.Canonical(windowEnd-1) {
+		return EINVAL
+	}
+	as.vm = vm
+	as.WindowStart, as.WindowEnd = windowStart, windowEnd
+	if err := as.PT.Init(vm.Env); err != nil {
+		return ENOMEM
+	}
+	if err := as.Regions.Init(vm.Frames); err != nil {
+		as.PT.Destroy(nil)
+		return ENOMEM
+	}
+	return nil
+}
+
+// ReadStats returns the counters.
+func (vm *VM) ReadStats() Stats {
+	return Stats{
+		FreeFrames: vm.Frames.Stats().FreeFrames,
+		PageFaults: vm.pageFaults,
+		COWCopies:  vm.cowCopies,
+		COWReuses:  vm.cowReuses,
+	}
+}
+
+// inWindow reports whether [start, start+size) is a canonical range inside
+// the window, without wrapping.
+func (as *AddressSpace) inWindow(start, size uintptr) bool {
+	end := start + size
+	return end > start && start >= as.WindowStart && end <= as.WindowEnd
+}
+
+// pageFlags are the page-table flags of a page of region r; writable says
+// whether this mapping may be written (false for a copy-on-write share).
+func pageFlags(r Region, writable bool, vm *VM) paging.Flags {
+	f := paging.Flags(0)
+	if writable && r.Prot&ProtWrite != 0 {
+		f |= paging.Writable
+	}
+	if r.Prot&ProtExec == 0 && vm.NoExecute {
+		f |= paging.NoExecute
+	}
+	if r.Flags&regionShared != 0 {
+		f |= paging.Global
+	}
+	return f
+}
+
+// Allocate is hurd_vm_allocate on this address space.
+//
+// "Allocate a region of virtual memory to be backed by anonymous storage.
+// (Memory is allocated on demand and multiplexed.)" The region costs no
+// frame until a page is touched (Fault), unless mapNow.
+//
+// "The region initially has read and write access permissions set." and
+// "is initially set to be inherited COW by its children": Prot read|write,
+// InheritCopy.
+//
+// "If FLAGS contains VM_HERE, the region starting at *ADDRESS and
+// continuing for SIZE bytes shall be used. If *ADDRESS is an invalid
+// address, EINVAL is returned." Invalid: not page aligned, or the range not
+// inside the window (which also rules out non-canonical addresses, the
+// kernel half and wrapping). "If any part of the specified region is in
+// use, the operation fails and EEXIST is returned."
+//
+// "If FLAGS does not contain VM_HERE and there is insufficient space in the
+// address space, ENOSPC is returned." Without VM_HERE, *address is ignored:
+// the lowest free range of the window that fits is used (first fit; 2 MiB
+// aligned when mapNow and the size allow huge pages).
+//
+// "If FLAGS contains VM_ZEROFILL, the backing memory is zerod, otherwise,
+// the contents are undefined." Every frame the VM hands out is zeroed, so
+// both read as zeros: a frame never carries another task's or the
+// kernel's old data, and zeroing at allocation is the one place that
+// guarantees it.
+//
+// "If SIZE is not a multiple of the page size, EINVAL is returned." A size
+// of zero is EINVAL too (an empty region cannot exist), and so are unknown
+// flag bits.
+//
+// "If MAP_NOW is true, then physical memory is allocated and a mapping
+// established before the function returns." With 2 MiB pages wherever the
+// range allows.
+//
+// "If there is insufficient memory to perform the operation, ENOMEM is
+// returned." And nothing is left behind: no region, no frame, no table.
+//
+// "On success, *ADDRESS contains the address of the start of the region and
+// zero is returned."
+func (as *AddressSpace) Allocate(address *uintptr, size, flags uintptr, mapNow bool) error {
+	if flags&^knownFlags != 0 || size == 0 || size%PageSize != 0 {
+		return EINVAL
+	}
+	var start uintptr
+	if flags&VM_HERE != 0 {
+		start = *address
+		if start%PageSize != 0 || !as.inWindow(start, size) {
+			return EINVAL
+		}
+		if as.Regions.Overlaps(start, start+size) {
+			return EEXIST
+		}
+	} else {
+		align := uintptr(PageSize)
+		if mapNow && size >= paging.HugePageSize {
+			align = paging.HugePageSize
+		}
+		s, err := as.Regions.FindFree(size, align, as.WindowStart, as.WindowEnd)
+		if err != nil && align != PageSize {
+			s, err = as.Regions.FindFree(size, PageSize, as.WindowStart, as.WindowEnd)
+		}
+		if err != nil {
+			return ENOSPC
+		}
+		start = s
+	}
+	r := Region{Start: start, End: start + size, Prot: ProtRead | ProtWrite, Inherit: InheritCopy}
+	if flags&VM_ZEROFILL != 0 {
+		r.Flags |= regionZeroFill
+	}
+	if err := as.insert(r, mapNow); err != nil {
+		return err
+	}
+	*address = start
+	return nil
+}
+
+// insert adds region r (already checked: free, aligned) and, with mapNow,
+// backs and maps all of it. On failure nothing is left behind.
+func (as *AddressSpace) insert(r Region, mapNow bool) error {
+	if err := as.Regions.Insert(r); err != nil {
+		return err
+	}
+	if mapNow {
+		if err := as.populate(r); err != nil {
+			as.Regions.RemoveRange(r.Start, r.End, nil) // a whole-region removal needs no room
+			as.unmap(r.Start, r.End)
+			return err
+		}
+	}
+	return nil
+}
+
+// populate backs every page of r with a zeroed frame and maps it: 2 MiB
+// blocks as huge pages where the virtual range allows, 4 KiB pages around
+// them. Every data frame is its own order-0 allocation (a 2 MiB block is
+// Split at once), so any page can later be freed, shared or copied alone.
+func (as *AddressSpace) populate(r Region) error {
+	fa := as.vm.Frames
+	flags := pageFlags(r, true, as.vm)
+	for va := r.Start; va < r.End; {
+		if va%paging.HugePageSize == 0 && r.End-va >= paging.HugePageSize {
+			if pa, err := fa.AllocZeroed(9); err == nil {
+				fa.Split(pa, 9)
+				if err := as.PT.Map(va, uint64(pa), paging.HugePageSize, flags); err != nil {
+					for i := PhysAddr(0); i < paging.HugePageSize; i += FrameSize {
+						fa.Free(pa+i, 0)
+					}
+					return ENOMEM
+				}
+				va += paging.HugePageSize
+				continue
+			}
+			// No 2 MiB block free: fall back to single frames.
+		}
+		pa, err := fa.AllocZeroed(0)
+		if err != nil {
+			return ENOMEM
+		}
+		if err := as.PT.MapPages(va, uint64(pa), PageSize, flags); err != nil {
+			fa.Free(pa, 0)
+			return ENOMEM
+		}
+		va += PageSize
+	}
+	return nil
+}
+
+// unmap removes every page in [start, end) from the page tables and drops
+// the frames' references, freeing those no one else shares.
+func (as *AddressSpace) unmap(start, end uintptr) error {
+	fa := as.vm.Frames
+	err := as.PT.Unmap(start, end-start, func(pa uint64, size uintptr) {
+		for off := uint64(0); off < uint64(size); off += FrameSize {
+			p := PhysAddr(pa + off)
+			if left, err := fa.DecRef(p); err == nil && left == 0 {
+				fa.Free(p, 0)
+			}
+		}
+	})
+	if err != nil {
+		return ENOMEM
+	}
+	return nil
+}
+
+// splitTables is how many table frames unmapping [start, end) needs: a
+// huge leaf cut by an edge is split first, one table per level split.
+// Knowing it up front lets a deallocation that cannot get them fail with
+// ENOMEM before it changes anything, and lets one that needs none succeed
+// when memory is exhausted (freeing memory must work then above all).
+func (as *AddressSpace) splitTables(start, end uintptr) uint64 {
+	need := uint64(0)
+	for _, edge := range [2]uintptr{start, end} {
+		if _, _, size, ok := as.PT.Translate(edge); ok && edge%size != 0 {
+			need++
+			if size == paging.GiantPageSize && edge%paging.HugePageSize != 0 {
+				need++
+			}
+		}
+	}
+	return need
+}
+
+// Deallocate is hurd_vm_deallocate on this address space.
+//
+// "If *ADDRESS is an invalid address or SIZE is not a multiple of the page
+// size, EINVAL is returned." Invalid: not page aligned, or the range not
+// inside the window (non-canonical, kernel half, wrapping). A size of zero
+// deallocates nothing and succeeds.
+//
+// "Mapped regions ... need not be deallocated in their entirety": a range
+// covering part of a region trims or splits it. "If the region contains
+// multiple existing regions each of those regions is deallocated in turn."
+// "If any part of the specified region is not actually mapped, that part of
+// the region is ignored." "Zero is returned on success."
+//
+// Frames go back to the allocator when no other address space shares them
+// (copy-on-write), the TLB is invalidated, and tables left empty are freed.
+// A deallocation that would need memory (splitting a huge page or a region)
+// when there is none returns ENOMEM and changes nothing.
+func (as *AddressSpace) Deallocate(address, size uintptr) error {
+	if address%PageSize != 0 || size%PageSize != 0 {
+		return EINVAL
+	}
+	if size == 0 {
+		return nil
+	}
+	if !as.inWindow(address, size) {
+		return EINVAL
+	}
+	return as.remove(address, address+size)
+}
+
+// remove takes [start, end) out of the region map and the page tables.
+func (as *AddressSpace) remove(start, end uintptr) error {
+	if as.vm.Frames.Stats().FreeFrames < as.splitTables(start, end) {
+		return ENOMEM
+	}
+	var unmapErr error
+	err := as.Regions.RemoveRange(start, end, func(r Region) {
+		if e := as.unmap(r.Start, r.End); e != nil {
+			unmapErr = e
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return unmapErr
+}
