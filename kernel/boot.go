@@ -125,8 +125,8 @@ func (s *stackBuilder) push(v uint64) {
 // command line gives argv (its first word is the program's path) and
 // the environment (words of the form NAME=value).
 func buildStartStack() uint64 {
-	base, ok := heapMap(0, m0StackSize, false)
-	if !ok {
+	base, e := heapMap(0, m0StackSize, 3, false)
+	if e != 0 {
 		kernelPanicMsg("no room for the first thread's stack")
 	}
 	s := stackBuilder{sp: base + m0StackSize}

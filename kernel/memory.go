@@ -1,14 +1,10 @@
 //go:build hurdvm
 
-// The kernel's memory: the frame allocator over the machine's memory map,
-// the kernel's own page tables (physmap, image with W^X, shared windows),
-// and the Go runtime's heap window as the runtime sees it through mmap,
-// munmap and madvise, backed by the page-fault path. Handler context,
-// except memoryInit, which runs once in kmain.
-//
-// The heap window is the seam where the VM (package mm's address spaces)
-// plugs in; until it does, the window is handed out by a bump pointer, any
-// page below the pointer is demand-zero, and unmapping gives frames back.
+// The kernel's memory at boot: the frame allocator over the machine's
+// memory map and the kernel's own page tables (physmap, image with W^X,
+// shared windows), which become the kernel task's address space (vm.go).
+// memoryInit runs once in kmain; the table-frame and TLB callbacks run in
+// handler context.
 
 package kernel
 
@@ -47,8 +43,8 @@ const (
 var (
 	frames      mm.FrameAllocator
 	framesReady bool
-	kernelPT    paging.PageTable
 	pagingEnv   paging.Env
+	kernelPT    = &spaces[kernelSpace].PT // the kernel task's tables are the kernel's
 
 	// early hands out the frames of the kernel's first page tables, before
 	// the frame allocator exists (its records need the physmap those
@@ -58,8 +54,6 @@ var (
 
 	memUsableBytes, memReservedBytes uint64
 	physEnd                          uint64 // end of the highest RAM range
-	heapBump                         uint64 = heapWindowStart
-	pageFaults                       uint64
 )
 
 // tableFrames gives paging its table frames: from early before the frame
@@ -243,6 +237,7 @@ func memoryInit() {
 		kernelPanicMsg("cannot start the frame allocator")
 	}
 	framesReady = true
+	vmInit()
 }
 
 func frameErrorPanic(what string, pa uint64, err error) {
@@ -254,71 +249,4 @@ func frameErrorPanic(what string, pa uint64, err error) {
 	kprint(err.Error())
 	kprint("\n")
 	kernelPanicMsg("frame accounting is broken")
-}
-
-// heapMap serves mmap: a fresh range of the heap window (hints ignored,
-// MAP_FIXED honoured inside the window).
-func heapMap(addr, length uint64, fixed bool) (uint64, bool) {
-	length = roundUp(length, pageSize)
-	if fixed {
-		if addr < heapWindowStart || addr+length > heapWindowEnd || addr&(pageSize-1) != 0 {
-			return 0, false
-		}
-		heapUnmap(addr, length)
-		if addr+length > heapBump {
-			heapBump = addr + length
-		}
-		return addr, true
-	}
-	if heapBump+length > heapWindowEnd {
-		return 0, false
-	}
-	addr = heapBump
-	heapBump += length
-	return addr, true
-}
-
-// heapUnmap serves munmap and madvise(MADV_DONTNEED): the pages go back to
-// the frame allocator and read as zero if touched again.
-func heapUnmap(addr, length uint64) {
-	lo := max(addr&^(pageSize-1), heapWindowStart)
-	hi := min(roundUp(addr+length, pageSize), heapWindowEnd)
-	if lo >= hi {
-		return
-	}
-	err := kernelPT.Unmap(uintptr(lo), uintptr(hi-lo), func(pa uint64, size uintptr) {
-		for off := uint64(0); off < uint64(size); off += pageSize {
-			if err := frames.Free(mm.PhysAddr(pa+off), 0); err != nil {
-				frameErrorPanic("heap", pa+off, err)
-			}
-		}
-	})
-	if err != nil {
-		kernelPanicMsg("heap window unmap failed")
-	}
-}
-
-// heapFault backs a touched page of the heap window with a zeroed frame.
-func heapFault(va uint64) bool {
-	if va < heapWindowStart || va >= heapBump {
-		return false
-	}
-	va &^= pageSize - 1
-	if p, _ := mapped(va); p {
-		return true // mapped meanwhile: retry the access
-	}
-	pa, err := frames.AllocZeroed(0)
-	if err != nil {
-		return false
-	}
-	nx := paging.Flags(0)
-	if cpuFeatures.nx {
-		nx = paging.NoExecute
-	}
-	if err := kernelPT.MapPages(uintptr(va), uint64(pa), pageSize, paging.Writable|paging.Global|nx); err != nil {
-		frames.Free(pa, 0)
-		return false
-	}
-	pageFaults++
-	return true
 }

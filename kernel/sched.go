@@ -41,6 +41,7 @@ type thread struct {
 	tid      int32
 	fsBase   uint64
 	cr3      uint64
+	space    int32  // index in spaces: whose task window this thread sees
 	waitAddr uint64 // futex word, or epoll event buffer
 	waitLen  uint64 // epoll: room for events
 	deadline int64  // monotonic ns; 0: none

@@ -30,6 +30,7 @@ const (
 	siTkill    = -6
 	segvMapErr = 1
 	segvAccErr = 2
+	busAdrErr  = 2
 	fpeIntDiv  = 1
 	fpeFltInv  = 7
 	illIllOpn  = 2

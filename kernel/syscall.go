@@ -7,7 +7,11 @@
 
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
 
 // Linux errno values, returned negated in RAX.
 const (
@@ -111,17 +115,15 @@ func syscall(tf *TrapFrame) {
 	case sysMmap:
 		r = sysMmapAnon(a0, a1, a2, a3)
 	case sysMunmap:
-		if a0&(pageSize-1) != 0 {
-			r = errno(eINVAL)
-		} else {
-			heapUnmap(a0, a1)
-		}
+		r = heapUnmap(a0, a1)
 	case sysMadvise:
 		if a2 == 4 || a2 == 8 { // MADV_DONTNEED, MADV_FREE
-			heapUnmap(a0, a1)
+			r = heapDiscard(a0, a1)
 		}
 	case sysMprotect:
-		r = 0
+		r = 0 // the Go runtime does not use it: protections come with mmap
+	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
+		r = vmSyscall(nr, a0, a1, a2, a3)
 	case sysMincore:
 		r = errno(eNOSYS)
 	case sysRtSigaction:
@@ -265,16 +267,16 @@ func sysFcntlFD(fd, cmd int) uint64 {
 }
 
 func sysMmapAnon(addr, length, prot, flags uint64) uint64 {
-	const mapFixed, mapAnon, mapFixedNoreplace = 0x10, 0x20, 0x100000
+	const mapFixed, mapAnon = 0x10, 0x20
 	if flags&mapAnon == 0 {
 		return errno(19) // ENODEV: no files to map
 	}
 	if length == 0 {
 		return errno(eINVAL)
 	}
-	a, ok := heapMap(addr, length, flags&(mapFixed|mapFixedNoreplace) != 0)
-	if !ok {
-		return errno(eNOMEM)
+	a, e := heapMap(addr, length, prot, flags&mapFixed != 0)
+	if e != 0 {
+		return e
 	}
 	return a
 }

@@ -7,7 +7,11 @@
 
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
 
 // TrapFrame is what trapCommon saves, lowest address first.
 type TrapFrame struct {
@@ -59,17 +63,21 @@ func trap(tf *TrapFrame) uint64 {
 
 func pageFault(tf *TrapFrame, kernelMode bool) {
 	addr := readCR2()
-	if tf.ErrorCode&pfPresent == 0 && heapFault(addr) {
+	res := vmFault(addr, accessOf(tf.ErrorCode))
+	if res == mm.FaultResolved {
 		return
 	}
 	if kernelMode || panicking {
 		kernelPanic(tf, "page fault in the kernel", addr)
 	}
-	code := int32(segvMapErr)
-	if tf.ErrorCode&pfPresent != 0 {
-		code = segvAccErr
+	switch res {
+	case mm.FaultNoMemory: // as Linux does for a mapping it cannot back
+		forceSignal(tf, sigBUS, busAdrErr, addr)
+	case mm.FaultProtection:
+		forceSignal(tf, sigSEGV, segvAccErr, addr)
+	default:
+		forceSignal(tf, sigSEGV, segvMapErr, addr)
 	}
-	forceSignal(tf, sigSEGV, code, addr)
 }
 
 // exception turns a CPU exception in Go code into the signal Linux would

@@ -8,7 +8,11 @@
 
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
 
 // mapped reports whether va is mapped in the current address space, and
 // whether writably.
@@ -42,7 +46,11 @@ func touchUser(addr, n uint64, write bool) bool {
 		if present && (writable || !write) {
 			continue
 		}
-		if present || !heapFault(va) {
+		acc := mm.AccessRead
+		if write {
+			acc = mm.AccessWrite
+		}
+		if vmFault(va, acc) != mm.FaultResolved {
 			return false
 		}
 	}

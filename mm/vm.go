@@ -83,8 +83,10 @@ func (as *AddressSpace) Init(vm *VM, windowStart, windowEnd uintptr) error {
 	}
 	as.vm = vm
 	as.WindowStart, as.WindowEnd = windowStart, windowEnd
-	if err := as.PT.Init(vm.Env); err != nil {
-		return ENOMEM
+	if as.PT.Root == 0 { // the kernel task keeps the kernel's own tables
+		if err := as.PT.Init(vm.Env); err != nil {
+			return ENOMEM
+		}
 	}
 	if err := as.Regions.Init(vm.Frames); err != nil {
 		as.PT.Destroy(nil)

@@ -1,0 +1,40 @@
+package mm
+
+// The vm.h interface as Go functions, on the calling task's address space.
+// In the kernel (build tag hurdvm) they enter the kernel through a system
+// call of hurdvm's own, so that the VM runs in handler context, serialized
+// with the page-fault handler, on the kernel's stack (api_kernel.go); on
+// the host they act on the address space given to SetHostSpace, so the
+// same tests can drive them over simulated memory (api_host.go).
+
+// System call numbers of hurdvm's own (outside Linux's range).
+const (
+	SysVMAllocate   = 0x48560010
+	SysVMDeallocate = 0x48560011
+	SysVMStats      = 0x48560012
+)
+
+// VMAllocate is hurd_vm_allocate on the calling task's address space; nil
+// on success. See AddressSpace.Allocate for what each vm.h sentence means.
+func VMAllocate(address *uintptr, size, flags uintptr, mapNow bool) error {
+	if address == nil {
+		return EINVAL
+	}
+	return vmAllocate(address, size, flags, mapNow)
+}
+
+// VMDeallocate is hurd_vm_deallocate on the calling task's address space;
+// nil on success.
+func VMDeallocate(address, size uintptr) error {
+	return vmDeallocate(address, size)
+}
+
+// ReadStats returns the kernel-wide counters.
+func ReadStats() Stats { return readStats() }
+
+func errnoOrNil(r uintptr) error {
+	if r == 0 {
+		return nil
+	}
+	return Errno(r)
+}
