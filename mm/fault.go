@@ -59,6 +59,9 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 		as.vm.Frames.Free(pa, 0)
 		return FaultNoMemory
 	}
+	if r.Flags&regionShared != 0 {
+		as.vm.sharedFrames++
+	}
 	as.vm.pageFaults++
 	return FaultResolved
 }

@@ -69,7 +69,7 @@ func (as *AddressSpace) Destroy() {
 	for as.Regions.Len() > 0 {
 		r := as.Regions.At(0)
 		as.Regions.RemoveRange(r.Start, r.End, nil) // whole regions: never needs room
-		as.unmap(r.Start, r.End)
+		as.unmap(r.Start, r.End, r.Flags&regionShared != 0)
 	}
 	fa := as.vm.Frames
 	as.PT.Destroy(func(pa uint64, size uintptr) {

@@ -73,5 +73,6 @@ func (as *AddressSpace) Discard(addr, size uintptr) error {
 	if as.vm.Frames.Stats().FreeFrames < as.splitTables(addr, end) {
 		return ENOMEM
 	}
-	return as.unmap(addr, end)
+	r, _ := as.Regions.Find(addr)
+	return as.unmap(addr, end, r.Flags&regionShared != 0)
 }

@@ -35,6 +35,11 @@ type Stats struct {
 	COWCopies  uint64 // frames copied because of a copy-on-write fault since boot
 	COWReuses  uint64 // copy-on-write faults that took the frame over (last sharer)
 	Regions    uint64 // regions in all live address spaces
+	// SharedFrames counts pages mapped in shared windows: in the kernel,
+	// the Go runtime's own heap. FreeFrames+SharedFrames changes only by
+	// what tasks hold, which lets tests prove the VM leaks nothing while
+	// the runtime allocates beside them.
+	SharedFrames uint64
 }
 
 // VM is the memory manager of one machine: the frame allocator, the page
@@ -47,7 +52,7 @@ type VM struct {
 	// ProtExec get non-executable pages.
 	NoExecute bool
 
-	pageFaults, cowCopies, cowReuses uint64
+	pageFaults, cowCopies, cowReuses, sharedFrames uint64
 }
 
 // FaultResult says what Fault did.
@@ -102,6 +107,8 @@ func (vm *VM) ReadStats() Stats {
 		PageFaults: vm.pageFaults,
 		COWCopies:  vm.cowCopies,
 		COWReuses:  vm.cowReuses,
+
+		SharedFrames: vm.sharedFrames,
 	}
 }
 
@@ -216,7 +223,7 @@ func (as *AddressSpace) insert(r Region, mapNow bool) error {
 	if mapNow {
 		if err := as.populate(r); err != nil {
 			as.Regions.RemoveRange(r.Start, r.End, nil) // a whole-region removal needs no room
-			as.unmap(r.Start, r.End)
+			as.unmap(r.Start, r.End, r.Flags&regionShared != 0)
 			return err
 		}
 	}
@@ -259,10 +266,15 @@ func (as *AddressSpace) populate(r Region) error {
 }
 
 // unmap removes every page in [start, end) from the page tables and drops
-// the frames' references, freeing those no one else shares.
-func (as *AddressSpace) unmap(start, end uintptr) error {
+// the frames' references, freeing those no one else shares. shared says
+// the range is in a shared window (SharedFrames).
+func (as *AddressSpace) unmap(start, end uintptr, shared bool) error {
 	fa := as.vm.Frames
+	vm := as.vm
 	err := as.PT.Unmap(start, end-start, func(pa uint64, size uintptr) {
+		if shared {
+			vm.sharedFrames -= uint64(size) / FrameSize
+		}
 		for off := uint64(0); off < uint64(size); off += FrameSize {
 			p := PhysAddr(pa + off)
 			if left, err := fa.DecRef(p); err == nil && left == 0 {
@@ -331,7 +343,7 @@ func (as *AddressSpace) remove(start, end uintptr) error {
 	}
 	var unmapErr error
 	err := as.Regions.RemoveRange(start, end, func(r Region) {
-		if e := as.unmap(r.Start, r.End); e != nil {
+		if e := as.unmap(r.Start, r.End, r.Flags&regionShared != 0); e != nil {
 			unmapErr = e
 		}
 	})
