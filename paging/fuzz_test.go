@@ -226,6 +226,11 @@ func decodeOp(b []byte) fuzzOp {
 	return o
 }
 
+// maxOps bounds the operations per input: longer inputs add little that
+// a sequence of shorter ones does not, and slow down each execution and,
+// above all, the fuzzer's minimisation of every new interesting input.
+const maxOps = 32
+
 // fuzzSim is shared by the fuzz iterations of one process (they run one at
 // a time): a fresh 64 MiB arena per input would dominate the run time.
 var fuzzSim *sim
@@ -235,21 +240,21 @@ func FuzzPaging(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > 8*64 {
-			data = data[:8*64]
+		if len(data) > 8*maxOps {
+			data = data[:8*maxOps]
 		}
 		runPaging(t, data)
 	})
 }
 
 func runPaging(t *testing.T, data []byte) {
-	if fuzzSim == nil || fuzzSim.frames.nlive != 0 {
+	if fuzzSim == nil {
 		fuzzSim = newSim(t, true)
 	}
 	s := fuzzSim
+	s.reset() // a failed input leaves frames behind
 	// One stray byte after the last operation turns 1 GiB pages off.
 	s.env.GiantPages = len(data)%8 != 1
-	s.frames.dirtyFrees, s.frames.doubleFrees, s.frames.foreign = 0, 0, 0
 	pt := newPT(t, s)
 	var m model
 

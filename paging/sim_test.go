@@ -62,11 +62,29 @@ func (f *simFrames) init(s *sim) {
 	f.s = s
 	f.free = make([]uint64, 0, n)
 	f.live = make([]bool, n)
-	// Frame 0 included on purpose: physical address 0 is a valid table.
-	for i := n - 1; i >= 0; i-- {
+	// Frame 0 is never a table (Frames contract: Root 0 means no tables).
+	for i := n - 1; i >= 1; i-- {
 		f.free = append(f.free, uint64(i)*PageSize)
 	}
 	f.budget = -1
+}
+
+// reset takes back every frame still handed out, zeroed, and clears the
+// counters: the sim is as new, without allocating another arena.
+func (s *sim) reset() {
+	f := &s.frames
+	for i, live := range f.live {
+		if live {
+			*s.frame(uint64(i) * PageSize) = Table{}
+			f.live[i] = false
+			f.free = append(f.free, uint64(i)*PageSize)
+		}
+	}
+	f.nlive, f.budget = 0, -1
+	f.dirtyFrees, f.doubleFrees, f.foreign, f.allocs, f.frees = 0, 0, 0, 0, 0
+	f.onFree = nil
+	s.tlb.reset()
+	s.env.InvalidateLimit = 0
 }
 
 func (f *simFrames) AllocTable() (uint64, bool) {
