@@ -54,6 +54,7 @@ var (
 
 	memUsableBytes, memReservedBytes uint64
 	physEnd                          uint64 // end of the highest RAM range
+	physmapSlots                     int    // PML4 slots the physmap spans
 )
 
 // tableFrames gives paging its table frames: from early before the frame
@@ -144,9 +145,9 @@ func memoryInit() {
 	}
 	check("root", kernelPT.Init(&pagingEnv))
 	// Pin the shared slots: image and LAPIC (0), heap window (1), physmap.
-	physSlots := int((max(physEnd, 4<<30) + 1<<39 - 1) >> 39)
+	physmapSlots = int((max(physEnd, 4<<30) + 1<<39 - 1) >> 39)
 	check("pin", kernelPT.Pin(0, 1))
-	check("pin physmap", kernelPT.Pin(physmapSlot, physmapSlot+physSlots-1))
+	check("pin physmap", kernelPT.Pin(physmapSlot, physmapSlot+physmapSlots-1))
 
 	nx := paging.Flags(0)
 	if cpuFeatures.nx {

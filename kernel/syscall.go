@@ -124,6 +124,8 @@ func syscall(tf *TrapFrame) {
 		r = 0 // the Go runtime does not use it: protections come with mmap
 	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
 		r = vmSyscall(nr, a0, a1, a2, a3)
+	case mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy:
+		r = taskSyscall(nr, a0)
 	case sysMincore:
 		r = errno(eNOSYS)
 	case sysRtSigaction:
@@ -390,7 +392,10 @@ func sysCloneThread(tf *TrapFrame, flags, stk, tls uint64) uint64 {
 	if flags&cloneSettls != 0 {
 		c.fsBase = tls
 	}
-	c.cr3 = p.cr3
+	// A new thread is one of the runtime's generic Ms: it starts in the
+	// kernel task whatever task its creator was running (only Task.Run's
+	// own locked thread enters a task).
+	c.cr3, c.space = kernelPT.Root, kernelSpace
 	c.sigMask = p.sigMask
 	c.state = threadRunnable
 	enqueue(i)

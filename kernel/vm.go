@@ -30,7 +30,12 @@ var (
 
 func vmInit() {
 	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx}
-	if err := spaces[kernelSpace].Init(&kernelVM, taskWindowStart, taskWindowEnd); err != nil {
+	// Every slot holds its Go pointers from now on: tasks are created and
+	// destroyed in handler context, which must store none.
+	for i := range spaces {
+		spaces[i].Bind(&kernelVM)
+	}
+	if err := spaces[kernelSpace].Create(taskWindowStart, taskWindowEnd); err != nil {
 		kernelPanicMsg("cannot make the kernel task's address space")
 	}
 }

@@ -34,6 +34,9 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 	page := va &^ (PageSize - 1)
 	e, _, present := as.PT.Leaf(page)
 	if !present || e&paging.Present == 0 {
+		if r.Flags&regionShared != 0 {
+			defer as.vm.charge(as.vm.free())
+		}
 		return as.faultIn(r, page)
 	}
 	if access == AccessWrite && e&paging.Writable == 0 {
@@ -58,9 +61,6 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 	if err := as.PT.MapPages(page, uint64(pa), PageSize, pageFlags(r, true, as.vm)); err != nil {
 		as.vm.Frames.Free(pa, 0)
 		return FaultNoMemory
-	}
-	if r.Flags&regionShared != 0 {
-		as.vm.sharedFrames++
 	}
 	as.vm.pageFaults++
 	return FaultResolved

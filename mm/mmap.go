@@ -11,6 +11,9 @@ package mm
 // ignored: the kernel chooses). shared marks mappings in slots every
 // address space links (the kernel's heap window): their pages are global.
 func (as *AddressSpace) MapAnon(addr, size uintptr, prot Prot, fixed, shared bool, lo, hi uintptr) (uintptr, error) {
+	if shared {
+		defer as.vm.charge(as.vm.free())
+	}
 	if size == 0 || size%PageSize != 0 || addr%PageSize != 0 {
 		return 0, EINVAL
 	}
@@ -40,8 +43,10 @@ func (as *AddressSpace) MapAnon(addr, size uintptr, prot Prot, fixed, shared boo
 }
 
 // Unmap is munmap: [addr, addr+size) in [lo, hi) stops being part of the
-// address space; gaps are ignored.
+// address space; gaps are ignored. [lo, hi) is a shared window: what this
+// frees is taken off SharedFrames.
 func (as *AddressSpace) Unmap(addr, size, lo, hi uintptr) error {
+	defer as.vm.charge(as.vm.free())
 	if addr%PageSize != 0 || size == 0 {
 		return EINVAL
 	}
@@ -58,8 +63,9 @@ func (as *AddressSpace) Unmap(addr, size, lo, hi uintptr) error {
 
 // Discard is madvise(MADV_DONTNEED): the pages of [addr, addr+size) go
 // back (their frames freed unless shared) and read as zero when touched
-// again; the regions stay.
+// again; the regions stay. The range is in a shared window (SharedFrames).
 func (as *AddressSpace) Discard(addr, size uintptr) error {
+	defer as.vm.charge(as.vm.free())
 	if addr%PageSize != 0 {
 		return EINVAL
 	}

@@ -35,10 +35,12 @@ type Stats struct {
 	COWCopies  uint64 // frames copied because of a copy-on-write fault since boot
 	COWReuses  uint64 // copy-on-write faults that took the frame over (last sharer)
 	Regions    uint64 // regions in all live address spaces
-	// SharedFrames counts pages mapped in shared windows: in the kernel,
-	// the Go runtime's own heap. FreeFrames+SharedFrames changes only by
-	// what tasks hold, which lets tests prove the VM leaks nothing while
-	// the runtime allocates beside them.
+	// SharedFrames counts the frames taken by the shared windows (in the
+	// kernel, the Go runtime's heap): their pages, and the page tables and
+	// region-map growth their operations needed. FreeFrames+SharedFrames
+	// changes only by what vm_allocate regions and tasks hold, which lets
+	// tests prove the VM leaks nothing while the runtime allocates beside
+	// them.
 	SharedFrames uint64
 }
 
@@ -78,27 +80,56 @@ type AddressSpace struct {
 	WindowStart, WindowEnd uintptr
 }
 
-// Init makes as an empty address space of vm with the given window. It
-// stores Go pointers (to vm, and the region map's to the frame allocator),
-// so it runs in ordinary kernel context, not in a handler.
+// Init makes as an empty address space of vm with the given window: Bind
+// and Create in one, for code that may store Go pointers (host tests, the
+// kernel at boot).
 func (as *AddressSpace) Init(vm *VM, windowStart, windowEnd uintptr) error {
+	as.Bind(vm)
+	return as.Create(windowStart, windowEnd)
+}
+
+// Bind ties as to vm. It stores the Go pointers an address space holds (to
+// vm, the page tables' Env, the region map's frame allocator), which
+// handler code must never do (a write barrier needs a real g), so the
+// kernel binds every slot of its address-space table once at boot, and
+// Create and Destroy, which run in handler context, store none.
+func (as *AddressSpace) Bind(vm *VM) {
+	as.vm = vm
+	as.PT.Bind(vm.Env)
+	as.Regions.Bind(vm.Frames)
+}
+
+// Create makes a bound, unused space empty, with the given window: a fresh
+// PML4 (unless the space already has tables: the kernel task keeps the
+// kernel's own) and an empty region map. ENOMEM leaves nothing behind.
+func (as *AddressSpace) Create(windowStart, windowEnd uintptr) error {
 	if windowStart%PageSize != 0 || windowEnd%PageSize != 0 || windowStart >= windowEnd ||
 		!paging.Canonical(windowStart) || !paging.Canonical(windowEnd-1) {
 		return EINVAL
 	}
-	as.vm = vm
 	as.WindowStart, as.WindowEnd = windowStart, windowEnd
-	if as.PT.Root == 0 { // the kernel task keeps the kernel's own tables
-		if err := as.PT.Init(vm.Env); err != nil {
+	created := false
+	if !as.PT.Live() {
+		if err := as.PT.Create(); err != nil {
 			return ENOMEM
 		}
+		created = true
 	}
-	if err := as.Regions.Init(vm.Frames); err != nil {
-		as.PT.Destroy(nil)
+	if err := as.Regions.Create(); err != nil {
+		if created {
+			as.PT.Destroy(nil)
+		}
 		return ENOMEM
 	}
 	return nil
 }
+
+// free is the allocator's free-frame count.
+func (vm *VM) free() uint64 { return vm.Frames.Stats().FreeFrames }
+
+// charge adds what an operation on a shared window took from the
+// allocator (or gave back) since it had before free frames.
+func (vm *VM) charge(before uint64) { vm.sharedFrames += before - vm.free() }
 
 // ReadStats returns the counters.
 func (vm *VM) ReadStats() Stats {
@@ -270,11 +301,7 @@ func (as *AddressSpace) populate(r Region) error {
 // the range is in a shared window (SharedFrames).
 func (as *AddressSpace) unmap(start, end uintptr, shared bool) error {
 	fa := as.vm.Frames
-	vm := as.vm
 	err := as.PT.Unmap(start, end-start, func(pa uint64, size uintptr) {
-		if shared {
-			vm.sharedFrames -= uint64(size) / FrameSize
-		}
 		for off := uint64(0); off < uint64(size); off += FrameSize {
 			p := PhysAddr(pa + off)
 			if left, err := fa.DecRef(p); err == nil && left == 0 {

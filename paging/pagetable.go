@@ -18,8 +18,9 @@ package paging
 // the pinned PDPTs is never empty (it is freed when its last entry goes);
 // leaves are never found at the PML4 level.
 type PageTable struct {
-	Root uint64 // physical address of the PML4: the value for CR3
-	env  *Env
+	Root    uint64 // physical address of the PML4: the value for CR3
+	env     *Env
+	created bool // Root is ours (physical 0 is a valid Root in host tests)
 }
 
 // New allocates a PageTable with an empty PML4.
@@ -32,9 +33,34 @@ func New(env *Env) (*PageTable, error) {
 }
 
 // Init makes pt an empty address space (a zeroed PML4 from env.Frames). It
-// is New for a PageTable that lives in a global or inside another struct.
+// is New for a PageTable that lives in a global or inside another struct:
+// Bind and Create in one.
 func (pt *PageTable) Init(env *Env) error {
 	if env == nil || env.Frames == nil || env.TLB == nil {
+		return ErrEnv
+	}
+	pt.Bind(env)
+	return pt.Create()
+}
+
+// Bind ties pt to env without allocating anything. It is the only method
+// that stores a Go pointer, so that the kernel can bind its page tables
+// once in ordinary code and Create and Destroy them later in handler
+// context, where a pointer store (with its write barrier) is not allowed.
+// Binding to the env pt already has stores nothing.
+func (pt *PageTable) Bind(env *Env) {
+	if pt.env != env {
+		pt.env = env
+	}
+}
+
+// Create gives a bound PageTable a fresh, empty PML4. Handler context: it
+// stores no Go pointer.
+//
+//go:nosplit
+func (pt *PageTable) Create() error {
+	env := pt.env
+	if env == nil || env.Frames == nil || env.TLB == nil || pt.created {
 		return ErrEnv
 	}
 	root, ok := env.Frames.AllocTable()
@@ -45,9 +71,19 @@ func (pt *PageTable) Init(env *Env) error {
 		env.Frames.FreeTable(root)
 		return ErrMisaligned
 	}
-	pt.Root, pt.env = root, env
+	pt.Root, pt.created = root, true
 	return nil
 }
+
+// live reports whether pt has tables: bound and created, not destroyed.
+//
+//go:nosplit
+func (pt *PageTable) live() bool { return pt.env != nil && pt.created }
+
+// Live reports whether pt has tables (Init or Create, and no Destroy since).
+//
+//go:nosplit
+func (pt *PageTable) Live() bool { return pt.live() }
 
 // Translate returns the physical address va maps to, the flags of its leaf
 // (the FlagMask bits) and the size of the page that maps it. When va is not
@@ -57,7 +93,7 @@ func (pt *PageTable) Init(env *Env) error {
 //
 //go:nosplit
 func (pt *PageTable) Translate(va uintptr) (pa uint64, flags Flags, pageSize uintptr, ok bool) {
-	if pt.env == nil || !Canonical(va) {
+	if !pt.live() || !Canonical(va) {
 		return 0, 0, 0, false
 	}
 	w := walker{pt: pt}
@@ -75,7 +111,7 @@ func (pt *PageTable) Translate(va uintptr) (pa uint64, flags Flags, pageSize uin
 //
 //go:nosplit
 func (pt *PageTable) Leaf(va uintptr) (e Entry, l Level, ok bool) {
-	if pt.env == nil || !Canonical(va) {
+	if !pt.live() || !Canonical(va) {
 		return 0, 0, false
 	}
 	p, l := pt.leafAt(va)
@@ -91,7 +127,7 @@ func (pt *PageTable) Leaf(va uintptr) (e Entry, l Level, ok bool) {
 //
 //go:nosplit
 func (pt *PageTable) checkRange(va, size uintptr) (last uintptr, err error) {
-	if pt.env == nil {
+	if !pt.live() {
 		return 0, ErrEnv
 	}
 	if va%PageSize != 0 || size%PageSize != 0 {

@@ -19,7 +19,7 @@ package paging
 // Pin gives each PML4 slot in [first, last] a PDPT (allocating the missing
 // ones) and marks it Pinned. On ErrNoMemory nothing has changed.
 func (pt *PageTable) Pin(first, last int) error {
-	if pt.env == nil {
+	if !pt.live() {
 		return ErrEnv
 	}
 	if first < 0 || last > 511 || first > last {
@@ -71,7 +71,7 @@ func (pt *PageTable) freeList(list uint64) {
 // nothing has changed. The new entries are valid at once: adding present
 // entries needs no TLB invalidation.
 func (pt *PageTable) ShareKernelHalf(src *PageTable, first, last int) error {
-	if pt.env == nil || src == nil || src.env == nil {
+	if !pt.live() || src == nil || !src.live() {
 		return ErrEnv
 	}
 	if first < 0 || last > 511 || first > last {

@@ -167,9 +167,9 @@ func (pt *PageTable) prune(w *walker, l Level, at uintptr, freed *uint64) bool {
 // (ShareKernelHalf) are unlinked but left alone; PDPTs pt pinned itself are
 // freed, so destroy an address space only after every PageTable that
 // borrows from it. pt must not be loaded in CR3 on any CPU: Destroy does no
-// TLB invalidation. pt is unusable afterwards (Init makes it new again).
+// TLB invalidation. pt is unusable afterwards (Create makes it new again).
 func (pt *PageTable) Destroy(release func(pa uint64, size uintptr)) {
-	if pt.env == nil {
+	if !pt.live() {
 		return
 	}
 	root := pt.table(pt.Root)
@@ -190,5 +190,5 @@ func (pt *PageTable) Destroy(release func(pa uint64, size uintptr)) {
 		}
 	}
 	pt.env.Frames.FreeTable(pt.Root)
-	pt.Root, pt.env = 0, nil
+	pt.Root, pt.created = 0, false // the Env stays bound: clearing it would be a pointer store
 }

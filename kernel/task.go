@@ -1,0 +1,94 @@
+//go:build hurdvm
+
+// Tasks: the system calls behind mm.NewTask, Task.Fork, Task.Run and
+// Task.Destroy. A task is an address space: a slot of spaces with its own
+// PML4, which links the kernel's shared PDPTs (image, heap window,
+// physmap) and has a private task window. Handler context.
+
+package kernel
+
+import "hurdvm/mm"
+
+const taskErrBit = 1 << 63
+
+func taskErr(err error) uint64 {
+	e, ok := err.(mm.Errno)
+	if !ok {
+		e = mm.ENOMEM // paging's errors: only a want of table frames is possible here
+	}
+	return taskErrBit | uint64(e)
+}
+
+// taskSyscall serves the task calls; see mm/task.go for the protocol.
+func taskSyscall(nr, a0 uint64) uint64 {
+	switch nr {
+	case mm.SysTaskNew:
+		return taskNew(int64(a0))
+	case mm.SysTaskEnter:
+		return taskEnter(int64(a0))
+	case mm.SysTaskDestroy:
+		return taskDestroy(int64(a0))
+	}
+	return taskErr(mm.EINVAL)
+}
+
+func liveTask(i int64) bool { return i > 0 && i < maxSpaces && spaces[i].PT.Live() }
+
+func taskNew(parent int64) uint64 {
+	if parent != -1 && !liveTask(parent) && parent != kernelSpace {
+		return taskErr(mm.EINVAL)
+	}
+	slot := -1
+	for i := 1; i < maxSpaces; i++ {
+		if !spaces[i].PT.Live() {
+			slot = i
+			break
+		}
+	}
+	if slot < 0 {
+		return taskErr(mm.ENOMEM)
+	}
+	as := &spaces[slot]
+	if err := as.Create(taskWindowStart, taskWindowEnd); err != nil {
+		return taskErr(err)
+	}
+	// The shared kernel half: the same PDPTs as the kernel's tables.
+	err := as.PT.ShareKernelHalf(kernelPT, 0, 1)
+	if err == nil {
+		err = as.PT.ShareKernelHalf(kernelPT, physmapSlot, physmapSlot+physmapSlots-1)
+	}
+	if err == nil && parent >= 0 {
+		err = spaces[parent].ForkInto(as)
+	}
+	if err != nil {
+		as.Destroy()
+		return taskErr(err)
+	}
+	return uint64(slot)
+}
+
+// taskEnter switches the calling thread to address space slot (0: back
+// to the kernel task).
+func taskEnter(slot int64) uint64 {
+	if slot != kernelSpace && !liveTask(slot) {
+		return taskErr(mm.EINVAL)
+	}
+	t := &threads[current]
+	t.space = int32(slot)
+	t.cr3 = spaces[slot].PT.Root
+	writeCR3(t.cr3)
+	return 0
+}
+
+func taskDestroy(slot int64) uint64 {
+	if !liveTask(slot) {
+		return taskErr(mm.EINVAL)
+	}
+	for i := int32(1); i < threadHigh; i++ {
+		if threads[i].state != threadFree && threads[i].space == int32(slot) {
+			return taskErr(mm.EINVAL) // still running in it
+		}
+	}
+	spaces[slot].Destroy()
+	return 0
+}

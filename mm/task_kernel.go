@@ -1,0 +1,33 @@
+//go:build hurdvm
+
+package mm
+
+import "syscall"
+
+// The kernel answers the task calls with the slot number, or the Errno
+// with its top bit set.
+const taskErrBit = 1 << 63
+
+func taskResult(r uintptr) (int32, error) {
+	if r&taskErrBit != 0 {
+		return 0, Errno(r &^ taskErrBit)
+	}
+	return int32(r), nil
+}
+
+func taskNew(parent int32) (int32, error) {
+	r, _, _ := syscall.RawSyscall(SysTaskNew, uintptr(int64(parent)), 0, 0)
+	return taskResult(r)
+}
+
+func taskEnter(id int32) error {
+	r, _, _ := syscall.RawSyscall(SysTaskEnter, uintptr(id), 0, 0)
+	_, err := taskResult(r)
+	return err
+}
+
+func taskDestroy(id int32) error {
+	r, _, _ := syscall.RawSyscall(SysTaskDestroy, uintptr(id), 0, 0)
+	_, err := taskResult(r)
+	return err
+}

@@ -1,0 +1,281 @@
+//go:build hurdvm
+
+// Package tasks tests address spaces with Go code running in them, and
+// copy-on-write inheritance by children (vm.h: "The region is initially set
+// to be inherited COW by its children").
+package tasks
+
+import (
+	"errors"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"testing"
+	"unsafe"
+
+	_ "hurdvm/kernel"
+	"hurdvm/mm"
+)
+
+const page = mm.PageSize
+
+func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n) }
+
+// sink keeps reads the test makes only for their fault from being
+// optimized away.
+var sink byte
+
+func taskFrames(s mm.Stats) uint64 { return s.FreeFrames + s.SharedFrames }
+
+func quiet(t *testing.T) {
+	runtime.GC()
+	old := debug.SetGCPercent(-1)
+	t.Cleanup(func() { debug.SetGCPercent(old) })
+}
+
+func newTask(t *testing.T) *mm.Task {
+	t.Helper()
+	task, err := mm.NewTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+// run runs f in task and fails the test if it does not end cleanly.
+func run(t *testing.T, task *mm.Task, f func()) {
+	t.Helper()
+	if err := task.Run(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func destroy(t *testing.T, tasks ...*mm.Task) {
+	t.Helper()
+	for _, task := range tasks {
+		if err := task.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// allocIn allocates and fills a region inside task, returning its address.
+func allocIn(t *testing.T, task *mm.Task, size uintptr, fill byte, mapNow bool) uintptr {
+	t.Helper()
+	var addr uintptr
+	var err error
+	run(t, task, func() {
+		if err = mm.VMAllocate(&addr, size, 0, mapNow); err != nil {
+			return
+		}
+		b := bytesAt(addr, size)
+		for i := uintptr(0); i < size; i += 64 {
+			b[i] = fill
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// readIn reads one byte at addr inside task.
+func readIn(t *testing.T, task *mm.Task, addr uintptr) byte {
+	t.Helper()
+	var v byte
+	run(t, task, func() { v = bytesAt(addr, 1)[0] })
+	return v
+}
+
+func writeIn(t *testing.T, task *mm.Task, addr uintptr, v byte) {
+	t.Helper()
+	run(t, task, func() { bytesAt(addr, 1)[0] = v })
+}
+
+func TestForkSharesThenCopies(t *testing.T) {
+	quiet(t)
+	start := mm.ReadStats()
+	parent := newTask(t)
+	const size = 64 * page
+	a := allocIn(t, parent, size, 0x11, false)
+	beforeFork := mm.ReadStats()
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	afterFork := mm.ReadStats()
+	if used := taskFrames(beforeFork) - taskFrames(afterFork); used > 8 {
+		t.Errorf("fork of 64 touched pages took %d frames; want page tables only", used)
+	}
+	if v := readIn(t, child, a+5*page); v != 0x11 {
+		t.Fatalf("child reads %#x, want the parent's 0x11", v)
+	}
+	cow := mm.ReadStats().COWCopies
+	writeIn(t, child, a, 0x22)
+	if readIn(t, parent, a) != 0x11 {
+		t.Error("the child's write reached the parent")
+	}
+	writeIn(t, parent, a+page, 0x33)
+	if readIn(t, child, a+page) != 0x11 {
+		t.Error("the parent's write reached the child")
+	}
+	if readIn(t, child, a) != 0x22 || readIn(t, parent, a+page) != 0x33 {
+		t.Error("a task lost its own write")
+	}
+	if n := mm.ReadStats().COWCopies - cow; n != 2 {
+		t.Errorf("%d copy-on-write copies, want 2", n)
+	}
+	destroy(t, child, parent)
+	if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
+		t.Errorf("%d frames available after destroying both, want %d", got, taskFrames(start))
+	}
+}
+
+func TestForkOfMapNowRegion(t *testing.T) {
+	quiet(t)
+	parent := newTask(t)
+	a := allocIn(t, parent, 4<<20, 0x44, true)
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeIn(t, child, a+3*page, 0x55)
+	if readIn(t, parent, a+3*page) != 0x44 || readIn(t, child, a+3*page) != 0x55 || readIn(t, child, a+4*page) != 0x44 {
+		t.Error("a huge map_now page was not copied on write, page by page")
+	}
+	destroy(t, child, parent)
+}
+
+func TestGrandchildren(t *testing.T) {
+	quiet(t)
+	start := mm.ReadStats()
+	gen := []*mm.Task{newTask(t)}
+	a := allocIn(t, gen[0], 8*page, 1, false)
+	for g := 1; g < 4; g++ {
+		c, err := gen[g-1].Fork()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen = append(gen, c)
+		writeIn(t, c, a+uintptr(g)*page, byte(10+g))
+	}
+	for g, task := range gen {
+		for p := 0; p < 4; p++ {
+			want := byte(1)
+			if p > 0 && p <= g {
+				want = byte(10 + p)
+			}
+			if v := readIn(t, task, a+uintptr(p)*page); v != want {
+				t.Errorf("generation %d page %d reads %d, want %d", g, p, v, want)
+			}
+		}
+	}
+	destroy(t, gen[2], gen[0], gen[3], gen[1])
+	if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
+		t.Errorf("%d frames available after destroying all, want %d", got, taskFrames(start))
+	}
+}
+
+func TestSameAddressTwoTasks(t *testing.T) {
+	a, b := newTask(t), newTask(t)
+	defer destroy(t, a, b)
+	x := allocIn(t, a, page, 0xA, false)
+	var y uintptr
+	run(t, b, func() {
+		y = x
+		if err := mm.VMAllocate(&y, page, mm.VM_HERE, false); err != nil {
+			t.Errorf("the same address in another task: %v", err)
+		}
+		bytesAt(y, 1)[0] = 0xB
+	})
+	if readIn(t, a, x) != 0xA || readIn(t, b, x) != 0xB {
+		t.Error("two tasks at the same address see each other's page")
+	}
+}
+
+func TestIsolation(t *testing.T) {
+	a, b := newTask(t), newTask(t)
+	defer destroy(t, a, b)
+	x := allocIn(t, a, page, 0x77, false)
+	err := b.Run(func() { sink = bytesAt(x, 1)[0] })
+	var fault *mm.TaskFault
+	if !errors.As(err, &fault) {
+		t.Fatalf("task b reading task a's page: %v, want a TaskFault", err)
+	}
+	if e, ok := fault.Value.(interface{ Addr() uintptr }); !ok || e.Addr() != x {
+		t.Errorf("fault %v, want one at %#x", fault.Value, x)
+	}
+	// The kernel task does not see it either.
+	_, faulted := func() (v byte, faulted bool) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() { faulted = recover() != nil }()
+		return bytesAt(x, 1)[0], false
+	}()
+	if !faulted {
+		t.Error("the kernel task read a task's private page")
+	}
+}
+
+func TestUnrecoveredFaultEndsOnlyTheTask(t *testing.T) {
+	task := newTask(t)
+	defer destroy(t, task)
+	err := task.Run(func() {
+		var p *int
+		*p = 1
+	})
+	var fault *mm.TaskFault
+	if !errors.As(err, &fault) {
+		t.Fatalf("nil write in a task: %v, want a TaskFault", err)
+	}
+	var rerr runtime.Error
+	if !errors.As(err, &rerr) {
+		t.Errorf("the fault is not a runtime.Error: %v", err)
+	}
+	// The task and the kernel go on.
+	run(t, task, func() {})
+	if err := task.Run(func() { panic("on purpose") }); err == nil {
+		t.Error("a panic in a task was not returned")
+	}
+}
+
+func TestDestroyedTask(t *testing.T) {
+	task := newTask(t)
+	destroy(t, task)
+	if err := task.Run(func() {}); err != mm.ErrDestroyed {
+		t.Errorf("Run on a destroyed task: %v", err)
+	}
+	if _, err := task.Fork(); err != mm.ErrDestroyed {
+		t.Errorf("Fork of a destroyed task: %v", err)
+	}
+}
+
+func TestManyTasks(t *testing.T) {
+	quiet(t)
+	start := mm.ReadStats()
+	const n = 64
+	tasks := make([]*mm.Task, n)
+	addrs := make([]uintptr, n)
+	for i := range tasks {
+		tasks[i] = newTask(t)
+		addrs[i] = allocIn(t, tasks[i], 2*page, byte(i), false)
+	}
+	var wg sync.WaitGroup
+	for i := range tasks {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := tasks[i].Run(func() {
+				if v := bytesAt(addrs[i], 1)[0]; v != byte(i) {
+					panic("a task sees another's data")
+				}
+			}); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	destroy(t, tasks...)
+	if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
+		t.Errorf("%d frames available after 64 tasks, want %d", got, taskFrames(start))
+	}
+}
