@@ -1,73 +1,78 @@
-// Context: the allocation paths of this file (Alloc, AllocZeroed, Free,
-// Split, IncRef, DecRef, RefCount, Stats) run in handler context: the
-// page-fault and system-call handlers call them (DESIGN.md section 6). Init
-// runs once at boot, in ordinary kernel context, before any handler.
+// Context: handler. Alloc, AllocZeroed, Free, Split, IncRef, DecRef,
+// RefCount and Stats run where the kernel's page-fault and system-call
+// handlers run (DESIGN.md section 6): the interrupted code may hold runtime
+// locks and the stack is not its goroutine's. So each of them, and all they
+// call, is //go:nosplit (the linker proves the stack bound: a stack-growth
+// check on an IST stack would be fatal), allocates nothing on the Go heap,
+// takes no Go lock, uses no map, fmt, defer or recover, and stores no Go
+// pointers; errors are constants, so returning one allocates nothing
+// either. Init runs once at boot, before any handler, and allocates nothing.
+//
+// Single-threaded by contract: the allocator has no lock of its own. The
+// kernel serializes its callers (one CPU with interrupts off around each
+// call, or a spinlock taken with interrupts off once there are more CPUs);
+// the host tests call it from one goroutine.
 
 package mm
 
 import "unsafe"
 
-// The physical frame allocator
-//
-// FrameAllocator is a binary buddy allocator over physical memory. It hands
-// out blocks of 2^order contiguous 4 KiB frames, each aligned in physical
-// address to its own size, and merges a freed block with its buddy as long as
-// the buddy is free too.
-//
-// Handler context. The page-fault handler calls Alloc and Free while the
-// interrupted code may hold runtime locks, on a stack that is not its
-// goroutine's. So every method reachable from a handler is //go:nosplit (the
-// linker proves the stack bound; a stack-growth check on an IST stack would
-// be fatal), allocates nothing on the Go heap, takes no Go lock, uses no map,
-// fmt or defer, and stores no Go pointers: the allocator's state is plain
-// integers, and all per-frame bookkeeping lives in physical memory reached
-// through the physmap. Errors are constants, so returning one allocates
-// nothing either.
-//
-// Single-threaded by contract. The allocator has no lock of its own: the
-// kernel serializes its callers (one CPU, interrupts disabled around each
-// call, or a spinlock taken with interrupts disabled once there is more than
-// one CPU). On the host, tests call it from one goroutine.
+// FrameAllocator is a binary buddy allocator of physical memory. It hands
+// out blocks of 2^order contiguous 4 KiB frames (order 0 to MaxOrder), each
+// aligned in physical address to its own size, and merges a freed block
+// with its buddy for as long as the buddy is free too. Its state is plain
+// integers, so it can be a package-level variable of the kernel: all
+// per-frame bookkeeping lives in physical memory reached through the
+// physmap, never on the Go heap.
 //
 // Frame records. Init carves an array of 16-byte records, one per frame from
-// the lowest to the highest usable frame (holes included, so a frame's record
-// is found by subtraction), out of usable memory itself: 0.4% of the span.
-// Only the record of a block's first frame (its head) says anything about the
-// block; the other frames of a block are marked tail. Merging and splitting
-// therefore touch one record per level, never the whole block. Free lists are
-// doubly linked through the records by frame index, so removing a buddy from
-// the middle of its list is O(1) and the free frames themselves are never
-// touched (they stay cold, and a sparse host arena stays sparse).
+// the lowest to the highest usable frame (holes included, so a frame's
+// record is found by subtraction), out of usable memory itself: 0.4% of the
+// span. Only the record of a block's first frame (its head) describes the
+// block; the block's other frames are marked tail. Merging and splitting
+// therefore touch one record per level, never the whole block. The free
+// lists are doubly linked through the records by frame index, so taking a
+// buddy out of the middle of its list is O(1), and free frames themselves
+// are never touched (they stay out of the cache, and a sparse host arena
+// stays sparse).
 //
-// Reference counts. A fresh allocation has count 1. The count belongs to the
-// allocation as a whole and lives in its head record: IncRef and DecRef take
-// the block's first address; RefCount of any frame inside a live block
+// Reference counts. A fresh allocation has count 1. The count belongs to
+// the allocation as a whole and lives in its head record: IncRef and DecRef
+// take the block's first address; RefCount of any frame inside a live block
 // reports the block's count. Split copies the count to every frame it
-// creates, so a shared huge page split into small pages stays shared.
-// DecRef never frees; the caller frees at zero. Free accepts a block whose
-// count is 1 (never shared) or 0 (dropped by DecRef) and refuses a shared
-// one.
+// makes, so a shared huge page split into small pages stays shared. DecRef
+// never frees: at zero the caller frees. Free takes a block whose count is
+// 1 (never shared) or 0 (dropped by DecRef) and refuses a shared one.
 //
-// Zeroing belongs at allocation, in AllocZeroed, with one memclr of the
-// block (clear on an unsafe.Slice compiles to runtime.memclrNoHeapPointers,
-// which uses AVX/ERMS stores on the host and is nosplit assembly).
-// Measured with frames_bench_test.go on the development host (AMD EPYC,
-// go1.26.8, linux/amd64):
+// Zeroing belongs at allocation, in AllocZeroed, as one memclr of the block
+// (clear on an unsafe.Slice compiles to runtime.memclrNoHeapPointers: AVX
+// or ERMS stores, nosplit assembly), with no "known zero" bit. Measured
+// with frames_bench_test.go on the development host (AMD EPYC VM, go1.26.8,
+// best of several runs; the machine was shared, so medians ran 10-40%
+// higher):
 //
-//	order-0 Alloc+Free pair                      ~9 ns
-//	order-0 AllocZeroed+Free, frame hot in cache ~39 ns
-//	order-0 AllocZeroed+Free, frame cold         ~70 ns  (cycling 256 MiB)
-//	clearing 4 KiB alone: memclr ~30 ns, 8-byte store loop ~260 ns
+//	clear one hot 4 KiB frame: memclr 75 ns, a loop of 8-byte stores 270 ns
+//	AllocZeroed(0)+Free, frame cold (128 MiB FIFO)  405 ns; without clear 20 ns
+//	AllocZeroed(9)+Free (2 MiB)                     39 us (53 GB/s)
 //
-// The alternatives buy nothing here. Zeroing at free costs the same memclr
-// and leaves the zeroes to go cold in memory; the faulting thread then takes
-// the cache misses when it writes the page, whereas zeroing at allocation
-// leaves the lines hot for exactly that write (zeroing at free also wastes
-// the work on frames that Alloc later hands out for copying or DMA). A
-// per-block "known zero" bit saves the memclr only when something produces
-// zeroed free frames: there is no idle-time zeroer on this one-CPU kernel,
-// and firmware does not promise zeroed RAM, so the bit would always be
-// clear. The record keeps spare bytes should a background zeroer come.
+//	life of a page (BenchmarkZeroPolicy)   clear at alloc  at free  never
+//	  thread then fills the 4 KiB page        548 ns        608 ns   548 ns
+//	  thread writes one cache line            505 ns        507 ns    75 ns
+//
+// A cold frame costs one trip to memory whoever clears it (about 430 ns
+// for 4 KiB), and clearing at allocation is the only place that pays it
+// once: the clear pulls the lines into the cache and the thread's own
+// writes then hit, so it costs nothing over never clearing at all for a
+// page the thread fills. Clearing at free pays the trip and then the
+// thread's first write pays it again when the frame has gone cold (and it
+// clears frames that Alloc then hands out for copying). Only a frame
+// already known to be zero beats it, and only for sparse writers: page
+// tables, whose frames paging hands back all zero, so its adapter can keep
+// them in a small pool of its own (paging.Frames says so); one table per
+// 512 mapped pages makes that a small win. There is no idle time to zero
+// in the background on this one-CPU kernel, and firmware does not promise
+// zeroed RAM, so a per-frame zero bit in the allocator would almost never
+// be set; the record keeps two spare bytes should one be wanted.
 type FrameAllocator struct {
 	physOffset uintptr  // virtual address of physical address 0 (the physmap)
 	recVA      uintptr  // virtual address of the record array
@@ -532,12 +537,14 @@ func (a *FrameAllocator) Stats() (st FrameStats) {
 // frame of the span from the lowest to the highest usable frame) go in the
 // lowest usable place big enough, since early boot maps low memory first;
 // Init returns ENOMEM if there is none, and ErrTooManyRanges for more than
-// MaxInitRanges of either kind. It allocates nothing.
+// MaxInitRanges of either kind, and then leaves the allocator empty. It
+// allocates nothing on the Go heap.
 func (a *FrameAllocator) Init(physOffset uintptr, usable, reserved []PhysRange) error {
+	*a = FrameAllocator{} // on any error, left empty: every Alloc fails
 	if len(usable) > MaxInitRanges || len(reserved) > MaxInitRanges {
 		return ErrTooManyRanges
 	}
-	*a = FrameAllocator{physOffset: physOffset}
+	a.physOffset = physOffset
 
 	// Usable: union the exact byte ranges first (two abutting unaligned
 	// ranges may together cover a frame neither covers), then shrink each
@@ -624,7 +631,7 @@ func (a *FrameAllocator) Init(physOffset uintptr, usable, reserved []PhysRange) 
 		return ENOMEM
 	}
 	a.recVA = physOffset + uintptr(a.recPA)
-	clear(unsafe.Slice((*byte)(ptrAt(a.recVA)), recBytes)) // all reserved
+	clear(a.bytesAt(a.recPA, uintptr(recBytes))) // all reserved
 
 	// The records are reserved too: add them to the reserved list. The
 	// spare slot in res is for them.

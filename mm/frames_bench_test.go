@@ -93,42 +93,49 @@ func BenchmarkAllocZeroed0(b *testing.B) {
 	})
 }
 
-// BenchmarkZeroPolicy measures where zeroing belongs, on the life of an
-// anonymous page: a fault takes a zeroed frame and the thread then fills
-// it (modelled by copying 4 KiB into it); the oldest page of a 128 MiB
-// working set is released. All frames start zeroed, so each policy keeps
-// handing out zeroed frames.
+// BenchmarkZeroPolicy measures where zeroing belongs, on the life of a
+// page: a fault takes a zeroed frame and the thread then writes it; the
+// oldest page of a 128 MiB working set (more than the cache) is released.
+// All frames start zeroed, so each policy keeps handing out zeroed frames.
 //
+// Policies:
 //   - alloc: AllocZeroed clears the frame at the fault (what mm does).
 //   - free:  the frame is cleared when released, Alloc hands it out as is.
-//   - ideal: nobody clears; the lower bound a free background zeroer
-//     (or a known-zero bit with one) could reach.
+//   - ideal: nobody clears; the lower bound that frames known to be zero
+//     (a background zeroer, or frames that come back zeroed) could reach.
+//
+// Writers: "page" fills the whole frame (anonymous memory, a copy), "line"
+// writes one cache line (a page table gaining an entry).
 func BenchmarkZeroPolicy(b *testing.B) {
 	src := make([]byte, FrameSize)
 	for i := range src {
 		src[i] = byte(i)
 	}
-	policies := []struct {
-		name            string
-		atAlloc, atFree bool
-	}{{"alloc", true, false}, {"free", false, true}, {"ideal", false, false}}
-	for _, pol := range policies {
-		b.Run(pol.name, func(b *testing.B) {
-			a, ar := benchAlloc(b)
-			benchCold(b, a,
-				func(p PhysAddr) { clear(ar.bytes(p, FrameSize)) },
-				func(p PhysAddr) {
-					if pol.atAlloc {
-						clear(ar.bytes(p, FrameSize))
-					}
-					copy(ar.bytes(p, FrameSize), src)
-				},
-				func(p PhysAddr) {
-					if pol.atFree {
-						clear(ar.bytes(p, FrameSize))
-					}
-				})
-		})
+	for _, writer := range []struct {
+		name string
+		n    int
+	}{{"page", FrameSize}, {"line", 64}} {
+		for _, pol := range []struct {
+			name            string
+			atAlloc, atFree bool
+		}{{"alloc", true, false}, {"free", false, true}, {"ideal", false, false}} {
+			b.Run(writer.name+"/"+pol.name, func(b *testing.B) {
+				a, ar := benchAlloc(b)
+				benchCold(b, a,
+					func(p PhysAddr) { clear(ar.bytes(p, FrameSize)) },
+					func(p PhysAddr) {
+						if pol.atAlloc {
+							clear(ar.bytes(p, FrameSize))
+						}
+						copy(ar.bytes(p, writer.n), src)
+					},
+					func(p PhysAddr) {
+						if pol.atFree {
+							clear(ar.bytes(p, FrameSize))
+						}
+					})
+			})
+		}
 	}
 }
 
