@@ -123,8 +123,8 @@ const orderSlots = 16
 type FrameStats struct {
 	// TotalFrames counts the usable frames (whole frames inside the union of
 	// the usable ranges). ReservedFrames counts those withheld from
-	// allocation: the ones touching a reserved range, plus the RecordFrames
-	// that hold the allocator's own records.
+	// allocation: the ones touching a reserved range (and frame 0), plus
+	// the RecordFrames that hold the allocator's own records.
 	TotalFrames, FreeFrames, ReservedFrames, RecordFrames uint64
 	FreeByOrder                                           [MaxOrder + 1]uint64 // free blocks per order
 	Allocs, Frees                                         uint64               // frames handed out / returned since Init
@@ -532,13 +532,13 @@ func (a *FrameAllocator) Stats() (st FrameStats) {
 // Init builds the allocator over the usable ranges minus the reserved ones.
 // physOffset is the virtual address at which physical address 0 is visible.
 // Ranges may be unaligned, tiny, overlapping, unsorted or above 4 GiB; a
-// usable frame is one wholly inside the union of the usable ranges, and any
-// frame touching a reserved range is withheld. The records (16 bytes per
-// frame of the span from the lowest to the highest usable frame) go in the
-// lowest usable place big enough, since early boot maps low memory first;
-// Init returns ENOMEM if there is none, and ErrTooManyRanges for more than
-// MaxInitRanges of either kind, and then leaves the allocator empty. It
-// allocates nothing on the Go heap.
+// usable frame is one wholly inside the union of the usable ranges, and a
+// frame touching a reserved range is withheld, as is frame 0 always. The
+// records (16 bytes per frame of the span from the lowest to the highest
+// usable frame) go in the lowest usable place big enough, since early boot
+// maps low memory first. Init returns ENOMEM if there is none, and
+// ErrTooManyRanges for more than MaxInitRanges of either kind, and then
+// leaves the allocator empty. It allocates nothing on the Go heap.
 func (a *FrameAllocator) Init(physOffset uintptr, usable, reserved []PhysRange) error {
 	*a = FrameAllocator{} // on any error, left empty: every Alloc fails
 	if len(usable) > MaxInitRanges || len(reserved) > MaxInitRanges {
@@ -549,7 +549,8 @@ func (a *FrameAllocator) Init(physOffset uintptr, usable, reserved []PhysRange) 
 	// Usable: union the exact byte ranges first (two abutting unaligned
 	// ranges may together cover a frame neither covers), then shrink each
 	// to whole frames. Reserved: grow to whole frames, then union.
-	var use, res [MaxInitRanges + 1]PhysRange
+	var use [MaxInitRanges]PhysRange
+	var res [MaxInitRanges + 2]PhysRange // + frame 0, + the records
 	nu := copy(use[:], usable)
 	for i := range use[:nu] {
 		use[i] = clampRange(use[i])
@@ -565,7 +566,10 @@ func (a *FrameAllocator) Init(physOffset uintptr, usable, reserved []PhysRange) 
 		}
 	}
 	nu = m
-	nr := 0
+	// Frame 0 is never handed out: it is the real-mode interrupt table on
+	// a PC, and paging takes physical address 0 to mean "no table".
+	res[0] = PhysRange{0, FrameSize}
+	nr := 1
 	for _, r := range reserved {
 		r = clampRange(r)
 		if r.Start < r.End {
@@ -633,8 +637,8 @@ func (a *FrameAllocator) Init(physOffset uintptr, usable, reserved []PhysRange) 
 	a.recVA = physOffset + uintptr(a.recPA)
 	clear(a.bytesAt(a.recPA, uintptr(recBytes))) // all reserved
 
-	// The records are reserved too: add them to the reserved list. The
-	// spare slot in res is for them.
+	// The records are reserved too: add them to the reserved list (the
+	// last slot of res is theirs).
 	res[nr] = PhysRange{a.recPA, a.recPA + size}
 	nr = mergeRanges(res[:nr+1])
 
@@ -681,7 +685,7 @@ func (a *FrameAllocator) freeRange(s, e, limit PhysAddr) {
 // mergeRanges sorts r in place by start, drops empty ranges, merges
 // overlapping and abutting ones, and returns how many are left.
 func mergeRanges(r []PhysRange) int {
-	// Insertion sort: at most MaxInitRanges+1 ranges, and no allocation.
+	// Insertion sort: at most MaxInitRanges+2 ranges, and no allocation.
 	for i := 1; i < len(r); i++ {
 		for j := i; j > 0 && r[j].Start < r[j-1].Start; j-- {
 			r[j], r[j-1] = r[j-1], r[j]

@@ -100,7 +100,7 @@ func newAvailModel(lo, hi PhysAddr, usable, reserved []PhysRange) *availModel {
 			m.firstUse = f
 		}
 		m.lastUse = f
-		touched := false
+		touched := s == 0 // frame 0 is never handed out
 		for _, r := range reserved {
 			if r.Start < r.End && r.Start < e && s < r.End {
 				touched = true
@@ -920,4 +920,28 @@ func shared(t testing.TB, lo, hi PhysAddr) *arena {
 	}
 	base := uintptr(unsafe.Pointer(&sharedArena.mem[0]))
 	return &arena{lo: lo, hi: hi, mem: sharedArena.mem[:hi-lo], physOffset: base - uintptr(lo)}
+}
+
+// TestFrameZeroNeverHandedOut: physical address 0 means "no table" to
+// paging, so even a map that calls it usable never gets it allocated.
+func TestFrameZeroNeverHandedOut(t *testing.T) {
+	ar := newArena(t, 0, 8*miB)
+	var a FrameAllocator
+	if err := a.Init(ar.physOffset, []PhysRange{{0, 8 * miB}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st := a.Stats()
+	if st.TotalFrames != 2048 || st.ReservedFrames != 1+st.RecordFrames {
+		t.Fatalf("stats %+v", st)
+	}
+	for {
+		pa, err := a.Alloc(0)
+		if err == ENOMEM {
+			break
+		}
+		if pa == 0 {
+			t.Fatal("Alloc returned physical address 0")
+		}
+	}
+	check(t, &a)
 }
