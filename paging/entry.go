@@ -34,6 +34,11 @@ const (
 	// Borrowed marks a PML4 entry that links a PDPT owned by another
 	// PageTable: Destroy leaves that PDPT alone.
 	Borrowed Entry = 1 << 10
+	// dying marks, inside Unmap only, a leaf that is no longer present but
+	// not yet released (see clear). Clearing Present alone is not enough:
+	// a leaf mapping physical 0 with no flags would then read as an empty
+	// entry, and its page would never be invalidated nor released.
+	dying Entry = 1 << 11
 )
 
 // addrMask is the physical-address field, bits 12 to 51 (MAXPHYADDR is at

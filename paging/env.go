@@ -8,9 +8,8 @@ package paging
 // Frames gives the walker 4 KiB frames for page tables and takes them back.
 type Frames interface {
 	// AllocTable returns the physical address of a zeroed, 4 KiB aligned
-	// frame, or ok == false when there is none. It never returns physical
-	// address 0: a PageTable whose Root is 0 has no tables (the kernel
-	// never hands out frame 0, the real-mode interrupt table, anyway).
+	// frame, or ok == false when there is none. Physical address 0 is a
+	// frame like any other.
 	AllocTable() (pa uint64, ok bool)
 	// FreeTable takes back a frame AllocTable gave. paging only hands back
 	// frames it has cleared: every freed frame is all zeroes again, so an

@@ -591,6 +591,27 @@ func TestTLB(t *testing.T) {
 	}
 }
 
+// TestUnmapPhysZero: a leaf that maps physical 0 with no flags is the
+// Present bit alone; once Unmap has cleared that bit it must still know
+// the leaf is there (fuzzer finding 081d3f09751c65d3: the page was never
+// released nor invalidated).
+func TestUnmapPhysZero(t *testing.T) {
+	s := newSim(t, true)
+	pt := newPT(t, s)
+	for _, size := range []uintptr{PageSize, HugePageSize, GiantPageSize} {
+		must(t, pt.Map(1<<39, 0, size, 0))
+		s.tlb.reset()
+		var got []released
+		must(t, pt.Unmap(1<<39, size, func(pa uint64, size uintptr) { got = append(got, released{pa, size}) }))
+		if len(got) != 1 || got[0] != (released{0, size}) || !s.tlb.covers(1<<39, size) {
+			t.Errorf("size %#x: released %v, invalidated %#x", size, got, s.tlb.inval)
+		}
+		if s.frames.nlive != 1 {
+			t.Errorf("size %#x: %d tables left", size, s.frames.nlive)
+		}
+	}
+}
+
 // TestNoMemory runs every operation that needs frames with every budget
 // short of what it needs, and checks that each failure leaves the tables
 // exactly as they were.

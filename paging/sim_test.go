@@ -62,8 +62,9 @@ func (f *simFrames) init(s *sim) {
 	f.s = s
 	f.free = make([]uint64, 0, n)
 	f.live = make([]bool, n)
-	// Frame 0 is never a table (Frames contract: Root 0 means no tables).
-	for i := n - 1; i >= 1; i-- {
+	// Frame 0 included on purpose: physical address 0 is a valid table
+	// (the first root, even), as it is a valid leaf address.
+	for i := n - 1; i >= 0; i-- {
 		f.free = append(f.free, uint64(i)*PageSize)
 	}
 	f.budget = -1

@@ -44,8 +44,8 @@ const noFrame = ^uint64(0)
 //
 // The order matters because the caller frees frames in release and paging
 // frees tables: nothing may be reused while the TLB can still reach it.
-//  1. Every leaf in the range is made non-present but keeps its address
-//     ("dying"), and counted.
+//  1. Every leaf in the range is made non-present but keeps its address,
+//     marked dying, and counted.
 //  2. Past the invalidation limit, one FlushAll.
 //  3. A second walk takes each dying leaf: Invalidate it (under the limit),
 //     zero it, release it. Tables left empty are unlinked from their
@@ -73,7 +73,7 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 				w.down()
 				continue
 			}
-			*e &^= Present
+			*e = *e&^Present | dying
 			n++
 		}
 		if w.next() || w.va > last {
@@ -96,7 +96,7 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 			w.down()
 			continue
 		}
-		if old := *e; old != 0 && old&Present == 0 { // dying
+		if old := *e; old&(Present|dying) == dying {
 			*e = 0
 			if precise {
 				pt.env.TLB.Invalidate(w.leafVA())
