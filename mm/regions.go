@@ -1,8 +1,10 @@
-// Context: every method of RegionMap except Init runs in handler context:
-// the page-fault handler reads the map (Find) and the system-call handlers
-// serving hurd_vm_allocate, hurd_vm_deallocate, mmap and munmap change it
-// (DESIGN.md section 6). Init runs in ordinary kernel context (boot, task
-// creation) because it stores the map's one Go pointer.
+// Context: every method of RegionMap except Init and Bind runs in handler
+// context: the page-fault handler reads the map (Find) and the system-call
+// handlers serving hurd_vm_allocate, hurd_vm_deallocate, mmap and munmap
+// change it, and task creation and exit (Create, Clone, Destroy) may run
+// there too (DESIGN.md section 6). Init and Bind run in ordinary kernel
+// context (boot, setting up the table of address spaces) because they store
+// the map's one Go pointer.
 
 package mm
 
@@ -17,10 +19,10 @@ import "unsafe"
 // hurd_vm_deallocate removes ranges, trimming and splitting regions.
 //
 // Handler context. The methods allocate nothing on the Go heap, take no Go
-// lock, use no map, fmt or defer, and store no Go pointer (Init excepted,
-// see above): the state is plain integers and the entries live in frames
-// taken from the FrameAllocator, reached through its physmap, never in
-// demand-paged memory, so a fault handler reading them cannot fault.
+// lock, use no map, fmt or defer, and store no Go pointer (Init and Bind
+// excepted, see above): the state is plain integers and the entries live in
+// frames taken from the FrameAllocator, reached through its physmap, never
+// in demand-paged memory, so a fault handler reading them cannot fault.
 // Errors are the Errno constants, so returning one allocates nothing.
 //
 // Single-threaded by contract. The map has no lock: the kernel serializes
@@ -32,20 +34,22 @@ import "unsafe"
 // one power-of-two block of frames: 170 entries in a frame, 174762 in the
 // largest block (order MaxOrder, 4 MiB), beyond which Insert says ENOMEM.
 // Find and every search are binary searches over it; Insert and RemoveRange
-// move the entries after the change point with a memmove or two. An array beats
-// a tree here: the maps are short (a process has tens to hundreds of
+// move the entries after the change point with a memmove or two. An array
+// beats a tree here: the maps are short (a process has tens to hundreds of
 // regions), lookups dominate, and there are no per-entry allocations that
 // could fail halfway through an operation. When the array is full, the next
-// operation that adds an entry allocates a block twice the size, copies
-// and frees the old one; if that block cannot be had the operation fails
-// with ENOMEM before changing anything. RemoveRange gives memory back: when
-// a removal leaves the array at most a quarter full it moves the entries to
+// operation that adds an entry allocates a block twice the size, copies and
+// frees the old one; if that block cannot be had the operation fails with
+// ENOMEM before changing anything. RemoveRange gives memory back: when a
+// removal leaves the array at most a quarter full it moves the entries to
 // the smallest block that leaves them half full (the gap between a quarter
 // and a half keeps an insert/remove pair at the boundary from moving the
 // array every time). A shrink that cannot get its smaller block just keeps
 // the big one: it is an optimization, never an error. The map always holds
-// at least one frame between Init and Destroy. Blocks come from Alloc, not
-// AllocZeroed: no slot past Len is ever read before it is written.
+// at least one frame between Init (or Create) and Destroy. Blocks come from
+// Alloc, not AllocZeroed: no slot past Len is ever read before it is
+// written. A RegionMap must not be copied once initialized (the copies would
+// share one block); Clone is the way to copy one.
 //
 // Merging. Insert merges the new region with a neighbour it touches (one
 // ending exactly where it starts, or starting exactly where it ends) whose
@@ -73,8 +77,8 @@ type RegionMap struct {
 }
 
 // Region is [Start, End) of an address space with its attributes. Start and
-// End are page aligned and Start < End; a region cannot reach the last page
-// of the 64-bit space (End would wrap to 0).
+// End are page aligned and Start < End, so no region can hold the last page
+// of the 64-bit space (its End would wrap to 0).
 type Region struct {
 	Start, End uintptr
 	Prot       Prot
@@ -181,10 +185,10 @@ func (m *RegionMap) Create() error {
 	return nil
 }
 
-// Destroy gives the map's block back to the allocator and leaves m empty
-// and uninitialized (Init may follow). It does nothing to a zero or
-// destroyed map. The allocator pointer is left in place rather than
-// cleared: clearing it would be a pointer store, with a write barrier.
+// Destroy gives the map's block back to the allocator and leaves m empty and
+// uninitialized but still bound (Create or Init may follow). It does nothing
+// to a zero or destroyed map. The allocator pointer is left in place rather
+// than cleared: clearing it would be a pointer store, with a write barrier.
 //
 //go:nosplit
 func (m *RegionMap) Destroy() {
@@ -354,7 +358,8 @@ func alignUpVA(x, a uintptr) (uintptr, bool) {
 // bounds are not page aligned or r is empty (Start >= End) or the map is
 // not initialized, EEXIST if r overlaps a region (touching is fine), and
 // ENOMEM if the array is full and no bigger block can be had. On error
-// nothing changes.
+// nothing changes. The attributes are the VM's: Insert stores them as they
+// are and only compares them.
 //
 //go:nosplit
 func (m *RegionMap) Insert(r Region) error {

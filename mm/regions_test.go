@@ -671,7 +671,8 @@ func TestRegionClone(t *testing.T) {
 	}
 }
 
-// TestRegionLifeCycle: the zero value, Init's refusals, Destroy.
+// TestRegionLifeCycle: the zero value, Init's refusals, Destroy, and Init
+// in two steps (Bind, then Create).
 func TestRegionLifeCycle(t *testing.T) {
 	a := regionFrames(t, 1<<20)
 	free0 := a.Stats().FreeFrames
@@ -705,6 +706,38 @@ func TestRegionLifeCycle(t *testing.T) {
 	if err := m.Insert(rgn(1, 2, protRW)); err != EINVAL {
 		t.Errorf("Insert after Destroy = %v, want EINVAL", err)
 	}
+	if a.Stats().FreeFrames != free0 {
+		t.Error("frames not given back")
+	}
+
+	// Bind and Create: Init in two steps, the second for handler context.
+	var b RegionMap
+	if err := b.Create(); err != EINVAL {
+		t.Errorf("Create unbound = %v, want EINVAL", err)
+	}
+	b.Bind(a)
+	if b.Len() != 0 || a.Stats().FreeFrames != free0 {
+		t.Error("Bind allocated")
+	}
+	if err := b.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Create(); err != EINVAL {
+		t.Errorf("Create twice = %v, want EINVAL", err)
+	}
+	if err := b.Insert(rgn(1, 2, protRW)); err != nil {
+		t.Fatal(err)
+	}
+	b.Destroy()
+	if err := b.Create(); err != nil || b.Len() != 0 {
+		t.Errorf("Create after Destroy = %v, Len %d", err, b.Len())
+	}
+	b.Destroy()
+	release := exhaustFrames(t, a)
+	if err := b.Create(); err != ENOMEM || b.base != 0 {
+		t.Errorf("Create with no frame = %v", err)
+	}
+	release()
 	if a.Stats().FreeFrames != free0 {
 		t.Error("frames not given back")
 	}
@@ -760,6 +793,11 @@ func TestRegionNoAllocs(t *testing.T) {
 		{"Init, Clone, Destroy", func() {
 			_ = dst.Init(a)
 			_ = m.Clone(dst)
+			dst.Destroy()
+		}},
+		{"Bind, Create, Destroy", func() {
+			dst.Bind(a)
+			_ = dst.Create()
 			dst.Destroy()
 		}},
 	}
