@@ -12,6 +12,8 @@ func TestNoAllocs(t *testing.T) {
 	must(t, pt.Map(4*G, 4*G, G, Writable)) // stays, for Translate and ErrMapped
 
 	var released uintptr
+	var task PageTable // Create and Destroy in handler context
+	task.Bind(&s.env)
 	cases := []struct {
 		name string
 		f    func()
@@ -59,6 +61,14 @@ func TestNoAllocs(t *testing.T) {
 				pt.Map(0, MaxPhysAddr, K, 0) != ErrPhysAddr {
 				panic("wrong error")
 			}
+		}},
+		{"Create, Map, Destroy", func() {
+			if task.Create() != nil || task.Map(1<<39, 0, 3*M+K, Writable) != nil {
+				panic("Create or Map failed")
+			}
+			n := uintptr(0)
+			task.Destroy(func(pa uint64, size uintptr) { n += size })
+			released += n
 		}},
 		{"ErrNoMemory", func() {
 			s.frames.budget = 1

@@ -9,16 +9,16 @@
 //
 // # Handler context
 //
-// Map, MapPages, Unmap, Protect, Translate and Leaf run in the kernel's
-// page-fault and system-call handlers (DESIGN.md section 6), and so does
-// everything they call: entry.go, errors.go, env.go, physmap.go, walk.go,
-// map.go, unmap.go (except Destroy), split.go, protect.go, and Translate,
-// Leaf and the checks in pagetable.go. That code is //go:nosplit, allocates
-// nothing on the Go heap (the tests prove it with testing.AllocsPerRun),
+// Map, MapPages, Unmap, Protect, Translate, Leaf, Create and Destroy run
+// in the kernel's page-fault and system-call handlers (DESIGN.md section
+// 6), and so does everything they call: entry.go, errors.go, env.go,
+// physmap.go, walk.go, map.go, unmap.go, split.go, protect.go, and most of
+// pagetable.go. That code is //go:nosplit, allocates nothing on the Go heap
+// (the tests prove it with testing.AllocsPerRun), stores no Go pointers,
 // takes no locks, uses no maps, fmt or recursion, and keeps its transient
-// state on the stack or in the table frames themselves. New, Init, Pin,
-// ShareKernelHalf and Destroy (pagetable.go, share.go, unmap.go) are for
-// ordinary kernel code. Each file says which it is at the top.
+// state on the stack or in the table frames themselves. New, Init and Bind
+// (pagetable.go), Pin and ShareKernelHalf (share.go) are for ordinary
+// kernel code. Each file says which it is at the top.
 //
 // The nosplit chains fit the linker's limit in normal and -race builds. An
 // unoptimised build (-gcflags=all=-N -l) exceeds it; debug with paging

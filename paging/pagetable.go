@@ -1,8 +1,8 @@
-// Context: Translate, Leaf and the range checks run in handler context
-// (nosplit, no heap). New, Init, Pin, ShareKernelHalf and Destroy set up and
-// tear down address spaces from ordinary kernel code; they allocate nothing
-// either except New's PageTable (use Init on a global or embedded value to
-// avoid even that, e.g. before the Go runtime is up).
+// Context: Create, Translate, Leaf and the range checks run in handler
+// context (nosplit, no heap, no Go pointer stores). New, Init and Bind are
+// for ordinary kernel code: Bind stores the Env pointer, New allocates the
+// PageTable (use Init, or Bind then Create, on a global or embedded value
+// to avoid that, e.g. before the Go runtime is up).
 
 package paging
 

@@ -1,6 +1,6 @@
 // Context: handler (vm_deallocate and munmap system calls, the fault
-// handler's copy-on-write replacement): nosplit, no heap, no locks. Destroy,
-// also here, runs in ordinary kernel code.
+// handler's copy-on-write replacement; Destroy from the task-destroy system
+// call): nosplit, no heap, no locks.
 
 package paging
 
@@ -168,6 +168,8 @@ func (pt *PageTable) prune(w *walker, l Level, at uintptr, freed *uint64) bool {
 // freed, so destroy an address space only after every PageTable that
 // borrows from it. pt must not be loaded in CR3 on any CPU: Destroy does no
 // TLB invalidation. pt is unusable afterwards (Create makes it new again).
+//
+//go:nosplit
 func (pt *PageTable) Destroy(release func(pa uint64, size uintptr)) {
 	if !pt.live() {
 		return
