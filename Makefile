@@ -54,7 +54,12 @@ test-host:
 # Each package under tests/ is an ordinary Go test package, built for the
 # kernel and booted in QEMU by qemuexec; go test prints its usual summary.
 test-qemu: tools
-	$(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -v $(PKG) $(TESTFLAGS)
+	$(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v $(PKG) $(TESTFLAGS)
+ifeq ($(PKG),./tests/...)
+	@# The frame allocator over other memory maps: small, large, past 4 GiB.
+	for m in 128M 1G 5G; do echo "== tests/frames with -m $$m"; \
+		HURDVM_MEM=$$m $(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/frames || exit 1; done
+endif
 
 clean:
 	rm -rf $(BUILD)

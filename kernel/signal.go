@@ -132,6 +132,12 @@ func deliverPending(t *thread, tf *TrapFrame) {
 		fatalSignal(tf, sig, 0)
 	}
 	if !deliverSignal(t, tf, sig, siTkill, 0) {
+		if sig == sigURG {
+			// No memory for the frame right now (the signal stack is
+			// demand-paged): preemption can wait for the next return.
+			t.pending |= sigbit(sig)
+			return
+		}
 		fatalSignal(tf, sig, 0)
 	}
 }

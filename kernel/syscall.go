@@ -89,7 +89,7 @@ var unknownSyscallSeen [512]bool
 
 func errno(e int) uint64 { return uint64(-int64(e)) }
 
-func syscall(tf *TrapFrame) {
+func systemCall(tf *TrapFrame) {
 	nr := tf.RAX
 	a0, a1, a2, a3, a4 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8
 	if nr < uint64(len(syscallCounts)) {
@@ -126,6 +126,8 @@ func syscall(tf *TrapFrame) {
 		r = vmSyscall(nr, a0, a1, a2, a3)
 	case mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy:
 		r = taskSyscall(nr, a0)
+	case sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats:
+		r = inspectSyscall(nr, a0, a1)
 	case sysMincore:
 		r = errno(eNOSYS)
 	case sysRtSigaction:

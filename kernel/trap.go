@@ -42,7 +42,7 @@ func trap(tf *TrapFrame) uint64 {
 	}
 	switch v := tf.Vector; {
 	case v == vecSyscall:
-		syscall(tf)
+		systemCall(tf)
 	case v == vecTimer:
 		lapicEOI()
 		timerArmed = 0

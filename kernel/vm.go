@@ -21,6 +21,10 @@ const (
 
 	maxSpaces   = 128
 	kernelSpace = 0
+
+	// runtimeReserve frames (4 MiB) are kept for the Go runtime's heap:
+	// tasks exhausting memory get ENOMEM or SIGBUS first (mm.VM.Reserve).
+	runtimeReserve = 1024
 )
 
 var (
@@ -29,7 +33,7 @@ var (
 )
 
 func vmInit() {
-	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx}
+	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx, Reserve: runtimeReserve}
 	// Every slot holds its Go pointers from now on: tasks are created and
 	// destroyed in handler context, which must store none.
 	for i := range spaces {

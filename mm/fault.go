@@ -54,6 +54,9 @@ const tablesPerMap = 3
 
 // faultIn backs an untouched page with a zeroed frame.
 func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
+	if r.Flags&regionShared == 0 && !as.vm.canTake(1+tablesPerMap) {
+		return FaultNoMemory
+	}
 	pa, err := as.vm.Frames.AllocZeroed(0)
 	if err != nil {
 		return FaultNoMemory
@@ -90,7 +93,7 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr) FaultResult {
 	// The copy unmaps the shared page and maps the fresh one, which may
 	// need up to three tables if the unmap emptied them: make sure they
 	// exist before changing anything, so the page is never lost.
-	if fa.Stats().FreeFrames < 1+tablesPerMap {
+	if !as.vm.canTake(1 + tablesPerMap) {
 		return FaultNoMemory
 	}
 	fresh, err := fa.Alloc(0)

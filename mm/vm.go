@@ -53,6 +53,11 @@ type VM struct {
 	// NoExecute: the CPU has NX (EFER.NXE on), so regions without
 	// ProtExec get non-executable pages.
 	NoExecute bool
+	// Reserve is how many free frames only the shared windows (the Go
+	// runtime's heap, which the kernel itself runs on) may take: tasks and
+	// vm_allocate regions get ENOMEM or a fault below it, so a task that
+	// exhausts memory cannot starve the runtime under every task.
+	Reserve uint64
 
 	pageFaults, cowCopies, cowReuses, sharedFrames uint64
 }
@@ -126,6 +131,10 @@ func (as *AddressSpace) Create(windowStart, windowEnd uintptr) error {
 
 // free is the allocator's free-frame count.
 func (vm *VM) free() uint64 { return vm.Frames.Stats().FreeFrames }
+
+// canTake reports whether a task may take n more frames without dipping
+// into the reserve.
+func (vm *VM) canTake(n uint64) bool { return vm.free() >= n+vm.Reserve }
 
 // charge adds what an operation on a shared window took from the
 // allocator (or gave back) since it had before free frames.
@@ -267,6 +276,12 @@ func (as *AddressSpace) insert(r Region, mapNow bool) error {
 // Split at once), so any page can later be freed, shared or copied alone.
 func (as *AddressSpace) populate(r Region) error {
 	fa := as.vm.Frames
+	// Fail before doing any work when the frames cannot be there: the
+	// pages, and a page table per 2 MiB plus the upper levels.
+	pages := uint64(r.End-r.Start) / PageSize
+	if r.Flags&regionShared == 0 && !as.vm.canTake(pages+pages/512+tablesPerMap) {
+		return ENOMEM
+	}
 	flags := pageFlags(r, true, as.vm)
 	for va := r.Start; va < r.End; {
 		if va%paging.HugePageSize == 0 && r.End-va >= paging.HugePageSize {

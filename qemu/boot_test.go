@@ -69,7 +69,7 @@ func TestKernelPanicIsReadable(t *testing.T) {
 		"cr2=0xffffc000dead0000",
 		"rip=0x",
 		"code: ",
-		"in hurdvm/kernel.syscall at ",
+		"in hurdvm/kernel.systemCall at ",
 		"faulting instruction: mov",
 	} {
 		if !strings.Contains(out, want) {
