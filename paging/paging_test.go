@@ -650,7 +650,7 @@ func TestNoMemory(t *testing.T) {
 			t.Fatalf("%s: takes no frames", o.name)
 		}
 		for budget := 0; budget < need; budget++ {
-			s := newSim(t, true)
+			s.reset()
 			pt := newPT(t, s)
 			setup(pt)
 			snap := snapshot(t, s, pt)
