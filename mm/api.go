@@ -1,5 +1,7 @@
 package mm
 
+import "unsafe"
+
 // The vm.h interface as Go functions, on the calling task's address space.
 // In the kernel (build tag hurdvm) they enter the kernel through a system
 // call of hurdvm's own, so that the VM runs in handler context, serialized
@@ -37,4 +39,13 @@ func errnoOrNil(r uintptr) error {
 		return nil
 	}
 	return Errno(r)
+}
+
+// Bytes is the memory [addr, addr+size) of the calling task as a byte
+// slice, for Go code to use the regions VMAllocate returns. Touching a page
+// outside every region faults, as any access would.
+func Bytes(addr, size uintptr) []byte {
+	// Reading the address's bits as a pointer, rather than converting the
+	// uintptr, says what this is: memory Go's heap does not own.
+	return unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&addr))), size)
 }

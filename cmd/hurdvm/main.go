@@ -11,7 +11,6 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
-	"unsafe"
 
 	_ "hurdvm/kernel"
 	"hurdvm/mm"
@@ -73,7 +72,7 @@ func main() {
 		if err := mm.VMAllocate(&addr, 16*mm.PageSize, mm.VM_ZEROFILL, false); err != nil {
 			return err
 		}
-		b := unsafe.Slice((*byte)(unsafe.Pointer(addr)), 16*mm.PageSize)
+		b := mm.Bytes(addr, 16*mm.PageSize)
 		copy(b, "written by the parent")
 		return nil
 	}))
@@ -82,13 +81,13 @@ func main() {
 	child, err := parent.Fork()
 	check(err)
 	check(run(child, func() error {
-		b := unsafe.Slice((*byte)(unsafe.Pointer(addr)), 32)
+		b := mm.Bytes(addr, 32)
 		fmt.Printf("  child reads %q\n", string(b[:21]))
 		copy(b, "written by the child ")
 		return nil
 	}))
 	check(run(parent, func() error {
-		fmt.Printf("  parent still reads %q\n", string(unsafe.Slice((*byte)(unsafe.Pointer(addr)), 21)))
+		fmt.Printf("  parent still reads %q\n", string(mm.Bytes(addr, 21)))
 		return nil
 	}))
 	after := stats("after the child's write")
