@@ -44,8 +44,14 @@ func errnoOrNil(r uintptr) error {
 // Bytes is the memory [addr, addr+size) of the calling task as a byte
 // slice, for Go code to use the regions VMAllocate returns. Touching a page
 // outside every region faults, as any access would.
+//
+// Not inlined: Go 1.26's compiler panics (disjointTypes, in
+// isInlinableMemmove) when it sees a copy into a slice whose pointer it can
+// trace back to nil.
+//
+//go:noinline
 func Bytes(addr, size uintptr) []byte {
-	// Reading the address's bits as a pointer, rather than converting the
-	// uintptr, says what this is: memory Go's heap does not own.
-	return unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&addr))), size)
+	// unsafe.Add from nil, rather than converting the uintptr, says what
+	// this is: an address, not a Go pointer that was hidden in an integer.
+	return unsafe.Slice((*byte)(unsafe.Add(nil, addr)), size)
 }

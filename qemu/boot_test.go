@@ -91,8 +91,10 @@ func TestBootTime(t *testing.T) {
 	}
 	// The whole boot, SeaBIOS included, under TCG: DESIGN.md measured
 	// 0.3 s for a throwaway kernel; the issue allows 1 s to the first test.
-	if res.Duration > 2*time.Second {
-		t.Errorf("boot to exit took %v", res.Duration)
+	// QEMU's CPU time is the work; the wall time also counts whatever else
+	// the host is running, so it is reported, not judged.
+	if res.CPUTime > 2*time.Second {
+		t.Errorf("boot to exit took %v of CPU time", res.CPUTime)
 	}
-	t.Logf("boot to exit: %v", res.Duration)
+	t.Logf("boot to exit: %v wall, %v CPU", res.Duration, res.CPUTime)
 }

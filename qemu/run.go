@@ -31,6 +31,7 @@ type Result struct {
 	Status   int           // the kernel's exit status (from its exit line)
 	Output   []byte        // the whole console
 	Duration time.Duration // wall time from QEMU's start to its end
+	CPUTime  time.Duration // QEMU's user and system time: the work, whatever else the host runs
 }
 
 // ErrTimeout is returned when the kernel did not finish within Config.Timeout.
@@ -108,6 +109,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	pw.Close()
 	<-copied
 	res := Result{Output: out.Bytes(), Duration: time.Since(start)}
+	if ps := cmd.ProcessState; ps != nil {
+		res.CPUTime = ps.UserTime() + ps.SystemTime()
+	}
 
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return res, fmt.Errorf("%w after %v; last console lines:\n%s", ErrTimeout, c.Timeout, Tail(res.Output, 20))
