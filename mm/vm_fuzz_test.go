@@ -1,0 +1,200 @@
+package mm
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"hurdvm/mm/vmmodel"
+)
+
+// The whole VM against vmmodel: every result, every error and every byte
+// read, over tasks that allocate, deallocate, touch, fork and die; after
+// each sequence every frame is back.
+
+// byteSource feeds a Generator from fuzz input; it reads zeros once the
+// input is used up (Next then stops the sequence).
+type byteSource struct {
+	data []byte
+	done bool
+}
+
+func (s *byteSource) Uint64() uint64 {
+	if len(s.data) < 8 {
+		s.done = true
+		var b [8]byte
+		copy(b[:], s.data)
+		s.data = nil
+		return binary.LittleEndian.Uint64(b[:])
+	}
+	v := binary.LittleEndian.Uint64(s.data)
+	s.data = s.data[8:]
+	return v
+}
+
+const (
+	diffSpan     = 8 << 20 // the busy part of each task's window
+	diffMaxTasks = 4
+)
+
+// diffRun runs ops from gen until next reports false, checking the VM on
+// machine m against a fresh model, then destroys everything and checks
+// that every frame came back.
+func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() bool) int {
+	t.Helper()
+	start := m.free()
+	model := vmmodel.New(testWindowStart, testWindowEnd, vmmodel.Errors{Inval: EINVAL, Exist: EEXIST, NoSpace: ENOSPC})
+	var spaces []*AddressSpace
+	var ids []int
+	newID := 0
+	add := func(as *AddressSpace) {
+		spaces = append(spaces, as)
+		ids = append(ids, newID)
+		newID++
+	}
+	add(m.space())
+	model.NewTask(0)
+	ops := 0
+	var recent []uintptr // addresses written lately, in order: reads and the final check use them
+	for next() {
+		op := gen.Next()
+		ops++
+		if op.Kind == vmmodel.OpRead && op.Value%2 == 1 && len(recent) > 0 {
+			// Read what some task wrote: how a missing copy-on-write
+			// copy shows up.
+			op.Addr = recent[int(op.Value)%len(recent)]
+		}
+		if op.Kind == vmmodel.OpWrite {
+			if len(recent) == 64 {
+				recent = recent[1:]
+			}
+			recent = append(recent, op.Addr)
+		}
+		if len(spaces) == 0 {
+			op.Kind = vmmodel.OpNewTask
+		}
+		i := op.Task % max(len(spaces), 1)
+		switch op.Kind {
+		case vmmodel.OpNewTask:
+			if len(spaces) < diffMaxTasks {
+				add(m.space())
+				model.NewTask(ids[len(ids)-1])
+			}
+		case vmmodel.OpFork:
+			if len(spaces) < diffMaxTasks {
+				child := m.space()
+				if err := spaces[i].ForkInto(child); err != nil {
+					child.Destroy()
+					if err != ENOMEM {
+						t.Fatalf("op %d %v: fork: %v", ops, op, err)
+					}
+					break
+				}
+				add(child)
+				model.Fork(ids[i], ids[len(ids)-1])
+			}
+		case vmmodel.OpDestroy:
+			spaces[i].Destroy()
+			model.Destroy(ids[i])
+			spaces = append(spaces[:i], spaces[i+1:]...)
+			ids = append(ids[:i], ids[i+1:]...)
+		case vmmodel.OpAllocate:
+			got := op.Addr
+			err := spaces[i].Allocate(&got, op.Size, op.Flags, op.MapNow)
+			if err == ENOMEM {
+				break // the model does not run out; nothing may have changed (checked by later reads)
+			}
+			want, werr := model.Allocate(ids[i], op.Addr, op.Size, op.Flags, op.MapNow)
+			if err != werr || (err == nil && got != want) {
+				t.Fatalf("op %d %v: got (%#x, %v), model says (%#x, %v)", ops, op, got, err, want, werr)
+			}
+		case vmmodel.OpDeallocate:
+			err := spaces[i].Deallocate(op.Addr, op.Size)
+			if err == ENOMEM {
+				break
+			}
+			if werr := model.Deallocate(ids[i], op.Addr, op.Size); err != werr {
+				t.Fatalf("op %d %v: got %v, model says %v", ops, op, err, werr)
+			}
+		case vmmodel.OpRead, vmmodel.OpWrite:
+			acc := AccessRead
+			if op.Kind == vmmodel.OpWrite {
+				acc = AccessWrite
+			}
+			v, res := m.access(spaces[i], op.Addr, acc, op.Value)
+			if res == FaultNoMemory {
+				break
+			}
+			var wv byte
+			var wfault bool
+			if op.Kind == vmmodel.OpWrite {
+				wfault = model.Write(ids[i], op.Addr, op.Value)
+				wv = op.Value
+			} else {
+				wv, wfault = model.Read(ids[i], op.Addr)
+			}
+			if (res != FaultResolved) != wfault || (!wfault && v != wv) {
+				t.Fatalf("op %d %v: got %#x (fault result %d), model says %#x (fault %v)", ops, op, v, res, wv, wfault)
+			}
+		}
+	}
+	// Every byte written lately, in every task.
+	for k, as := range spaces {
+		for _, a := range recent {
+			want, wfault := model.Read(ids[k], a)
+			v, res := m.access(as, a, AccessRead, 0)
+			if res == FaultNoMemory {
+				continue
+			}
+			if (res != FaultResolved) != wfault || (!wfault && v != want) {
+				t.Fatalf("after %d ops, task %d byte %#x: %#x (result %d), model says %#x (fault %v)", ops, ids[k], a, v, res, want, wfault)
+			}
+		}
+	}
+	for _, as := range spaces {
+		as.Destroy()
+	}
+	if got := m.free(); got != start {
+		t.Fatalf("after %d ops and destroying every task: %d frames free, want %d", ops, got, start)
+	}
+	return ops
+}
+
+func FuzzVM(f *testing.F) {
+	f.Add([]byte("\x01\x02\x03\x04\x05\x06\x07\x08\x10\x20\x30\x40\x50\x60\x70\x80"))
+	f.Add(make([]byte, 256))
+	seed := make([]byte, 4096)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range seed {
+		seed[i] = byte(r.Uint32())
+	}
+	f.Add(seed)
+	// One machine for every input (its arena lives as long as the fuzz
+	// target): each input ends with every frame back, which diffRun checks.
+	m := newTestMachine(f, 128<<20)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m.t = t
+		src := &byteSource{data: data}
+		gen := &vmmodel.Generator{Src: src, WindowStart: testWindowStart, Span: diffSpan}
+		diffRun(t, m, gen, func() bool { return !src.done })
+	})
+}
+
+func TestModelConstants(t *testing.T) {
+	if vmmodel.VMHere != VM_HERE || vmmodel.ZeroFill != VM_ZEROFILL {
+		t.Fatal("vmmodel's vm.h flags disagree with mm's")
+	}
+}
+
+// TestVMDifferential runs a long seeded sequence in every go test.
+func TestVMDifferential(t *testing.T) {
+	m := newTestMachine(t, 128<<20)
+	total := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := rand.New(rand.NewPCG(seed, 0x5eed))
+		gen := &vmmodel.Generator{Src: r, WindowStart: testWindowStart, Span: diffSpan}
+		n := 0
+		total += diffRun(t, m, gen, func() bool { n++; return n <= 2000 })
+	}
+	t.Logf("%d operations checked against the model", total)
+}
