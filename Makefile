@@ -16,7 +16,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 need = @command -v $(1) >/dev/null 2>&1 || { echo "installing $(2)"; \
 	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
 
-.PHONY: all image qemu test test-host test-qemu tools deps clean debug
+.PHONY: all image qemu test test-host test-qemu soak tools deps clean debug
+
+DURATION ?= 10m
 
 all: image
 
@@ -60,6 +62,13 @@ ifeq ($(PKG),./tests/...)
 	for m in 128M 1G 5G; do echo "== tests/frames with -m $$m"; \
 		HURDVM_MEM=$$m $(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/frames || exit 1; done
 endif
+
+# The randomized differential tester (tests/stress) for DURATION, several
+# tasks, the GC busy beside them; the seed is printed for a replay with
+# TESTFLAGS=-stress.seed=N.
+soak: tools
+	$(KGO) test $(KFLAGS) -exec "$(QEMUEXEC) -timeout 24h" -count=1 -timeout 0 -v -run Randomized \
+		./tests/stress -args -stress.duration=$(DURATION) $(TESTFLAGS)
 
 clean:
 	rm -rf $(BUILD)

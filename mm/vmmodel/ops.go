@@ -99,7 +99,12 @@ func (g *Generator) Next() Op {
 	}
 	o.MapNow = g.n(5) == 0
 	if o.Kind == OpRead || o.Kind == OpWrite {
-		o.Addr += uintptr(g.n(page)) // any byte of the page
+		// Accesses stay in the window: outside it is the kernel's shared
+		// memory (readable in ring 0), which the model does not describe.
+		if o.Addr < g.WindowStart || o.Addr >= g.WindowStart+g.Span {
+			o.Addr = g.WindowStart + uintptr(g.n(uint64(g.Span/page)))*page
+		}
+		o.Addr = o.Addr&^(page-1) + uintptr(g.n(page)) // any byte of the page
 	}
 	return o
 }
