@@ -61,6 +61,9 @@ ifeq ($(PKG),./tests/...)
 	@# The frame allocator over other memory maps: small, large, past 4 GiB.
 	for m in 128M 1G 5G; do echo "== tests/frames with -m $$m"; \
 		HURDVM_MEM=$$m $(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/frames || exit 1; done
+	@# Memory pressure on a small machine.
+	echo "== tests/pressure with -m 64M"
+	HURDVM_MEM=64M $(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/pressure
 endif
 
 # The randomized differential tester (tests/stress) for DURATION, several

@@ -1,0 +1,185 @@
+//go:build hurdvm
+
+// Package security tests the VM's isolation properties in the kernel: no
+// task sees another's data or the kernel's (fresh frames never carry old
+// contents), kernel text is not writable, data is not executable, page 0
+// is never mapped, and no task can map into the kernel's part of the
+// address space.
+package security
+
+import (
+	"errors"
+	"runtime/debug"
+	"testing"
+	"unsafe"
+
+	"hurdvm/kernel"
+	"hurdvm/mm"
+)
+
+const page = mm.PageSize
+
+var sink byte
+
+func faults(f func()) (addr uintptr, ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			e, isFault := r.(interface{ Addr() uintptr })
+			if !isFault {
+				panic(r)
+			}
+			addr, ok = e.Addr(), true
+		}
+	}()
+	f()
+	return 0, false
+}
+
+// TestFreshFramesCarryNothing: a task fills memory with a secret and dies;
+// every later allocation, on demand or map_now, in another task or the
+// kernel task, reads zeros.
+func TestFreshFramesCarryNothing(t *testing.T) {
+	const size = 16 << 20
+	const secret = 0xA7
+	for round := 0; round < 2; round++ {
+		a, err := mm.NewTask()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Run(func() {
+			var x uintptr
+			if err := mm.VMAllocate(&x, size, 0, round == 1); err != nil {
+				panic(err)
+			}
+			b := mm.Bytes(x, size)
+			for i := range b {
+				b[i] = secret
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		a.Destroy()
+		b, err := mm.NewTask()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		if err := b.Run(func() {
+			var x uintptr
+			if err := mm.VMAllocate(&x, size, 0, round == 0); err != nil {
+				panic(err)
+			}
+			for _, v := range mm.Bytes(x, size) {
+				if v != 0 {
+					found++
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b.Destroy()
+		if found != 0 {
+			t.Errorf("round %d: %d non-zero bytes in fresh memory", round, found)
+		}
+	}
+}
+
+func TestKernelTextNotWritable(t *testing.T) {
+	f := TestKernelTextNotWritable
+	code := **(**uintptr)(unsafe.Pointer(&f))
+	if addr, ok := faults(func() { *(*byte)(unsafe.Pointer(code)) = 0xcc }); !ok || addr != code {
+		t.Fatalf("write to kernel text at %#x: fault %v at %#x", code, ok, addr)
+	}
+}
+
+func TestDataNotExecutable(t *testing.T) {
+	for _, where := range []string{"heap", "region"} {
+		var p uintptr
+		if where == "heap" {
+			buf := make([]byte, 16)
+			buf[0] = 0xc3
+			p = uintptr(unsafe.Pointer(&buf[0]))
+		} else {
+			if err := mm.VMAllocate(&p, page, 0, true); err != nil {
+				t.Fatal(err)
+			}
+			mm.Bytes(p, 1)[0] = 0xc3
+			defer mm.VMDeallocate(p, page)
+		}
+		fn := &p
+		call := *(*func())(unsafe.Pointer(&fn))
+		if addr, ok := faults(call); !ok || addr != p {
+			t.Errorf("executing the %s at %#x: fault %v at %#x", where, p, ok, addr)
+		}
+	}
+}
+
+func TestPageZeroNeverMapped(t *testing.T) {
+	task, err := mm.NewTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer task.Destroy()
+	for _, in := range []*mm.Task{nil, task} {
+		check := func() {
+			if tr := kernel.Translate(0); tr.Mapped {
+				t.Errorf("page 0 mapped: %+v", tr)
+			}
+			a := uintptr(0)
+			if err := mm.VMAllocate(&a, page, mm.VM_HERE, false); err != mm.EINVAL {
+				t.Errorf("allocating page 0: %v, want EINVAL", err)
+			}
+		}
+		if in == nil {
+			check()
+		} else if err := in.Run(check); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestNoMappingIntoTheKernel(t *testing.T) {
+	task, err := mm.NewTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer task.Destroy()
+	for _, addr := range []uintptr{0xffff_8000_0000_0000, kernel.PhysmapBase + 16<<20, 16 << 20, 0x00c0_0000_0000, 0xfee0_0000} {
+		if err := task.Run(func() {
+			a := addr
+			if err := mm.VMAllocate(&a, page, mm.VM_HERE, true); err != mm.EINVAL {
+				t.Errorf("VM_HERE at %#x: %v, want EINVAL", addr, err)
+			}
+			if err := mm.VMDeallocate(addr, page); err != mm.EINVAL {
+				t.Errorf("deallocating %#x: %v, want EINVAL", addr, err)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestTasksCannotReadEachOther(t *testing.T) {
+	a, _ := mm.NewTask()
+	b, _ := mm.NewTask()
+	defer a.Destroy()
+	defer b.Destroy()
+	var x uintptr
+	if err := a.Run(func() {
+		if err := mm.VMAllocate(&x, page, 0, true); err != nil {
+			panic(err)
+		}
+		mm.Bytes(x, 1)[0] = 0x42
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Run(func() { sink = mm.Bytes(x, 1)[0] })
+	var tf *mm.TaskFault
+	if !errors.As(err, &tf) {
+		t.Fatalf("task b reading task a's page: %v", err)
+	}
+	if _, ok := faults(func() { sink = mm.Bytes(x, 1)[0] }); !ok {
+		t.Error("the kernel task reads a task's page")
+	}
+}
