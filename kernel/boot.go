@@ -98,9 +98,14 @@ func printMemory() {
 	kprintDec(st.ReservedFrames)
 	kprint(" in use by the kernel and boot, ")
 	kprintDec(st.RecordFrames)
-	kprint(" for frame records; early page tables ")
+	kprint(" for frame records\n")
+	kprint("hurdvm: running on the kernel's page tables (")
 	kprintDec((early.next - early.start) / pageSize)
-	kprint(" frames\n")
+	kprint(" table frames, CR3 ")
+	kprintHex(kernelPT.Root)
+	kprint("); the boot stage's tables and copy of the kernel, ")
+	kprintSize(roundUp(bootEnd, pageSize) - 1<<20)
+	kprint(" at 1 MiB, went back to the allocator\n")
 }
 
 // stackBuilder writes the process entry stack downwards from top.
