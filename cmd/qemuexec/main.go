@@ -31,6 +31,7 @@ func main() {
 	smp := flag.Int("smp", 1, "guest CPUs (QEMU -smp)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long (a -test.timeout argument raises it)")
 	accel := flag.String("accel", envOr("HURDVM_ACCEL", "tcg"), "QEMU accelerator: tcg, or kvm where available")
+	extra := flag.String("qemu", os.Getenv("HURDVM_QEMU_ARGS"), "more QEMU arguments, space-separated (e.g. \"-icount shift=0\"); default from $HURDVM_QEMU_ARGS")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: qemuexec [flags] PROGRAM [ARG...]\n")
 		flag.PrintDefaults()
@@ -84,6 +85,7 @@ func main() {
 		CPUs:    *smp,
 		Timeout: *timeout,
 		Accel:   *accel,
+		Extra:   strings.Fields(*extra),
 		Console: os.Stdout,
 	})
 	os.RemoveAll(dir)

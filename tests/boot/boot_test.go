@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -285,5 +286,13 @@ func TestArgs(t *testing.T) {
 	}
 	if testing.Verbose() && !strings.Contains(strings.Join(os.Args, " "), "-test.v") {
 		t.Errorf("verbose without -test.v in os.Args %q", os.Args)
+	}
+}
+
+// BenchmarkSystemCall is the round trip through the kernel's SYSCALL entry
+// for the cheapest call there is.
+func BenchmarkSystemCall(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0)
 	}
 }
