@@ -18,7 +18,16 @@
  */
 
 #define MB_MAGIC        0x1BADB002
-#define MB_FLAGS        0x00000003      /* page-align modules, memory info */
+#define MB_FLAGS        0x00000007      /* page-align modules, memory info, video mode */
+
+/* The video mode wanted (multiboot header fields mode_type, width, height,
+ * depth): a linear framebuffer of any size ("auto"), which GRUB sets up
+ * under UEFI, where there is no text mode. Under BIOS, grub.cfg sets
+ * gfxpayload=text after the multiboot command, which GRUB honours: the
+ * kernel then gets the EGA text buffer. QEMU's -kernel loader ignores the
+ * request (it prints "multiboot knows VBE. we don't." on stderr) and
+ * passes no framebuffer; the BIOS's text mode is left as it is. */
+#define MB_MODE_LINEAR  0
 
 #define CR0_PE          (1 << 0)
 #define CR0_MP          (1 << 1)
@@ -39,6 +48,9 @@
         .long MB_MAGIC
         .long MB_FLAGS
         .long -(MB_MAGIC + MB_FLAGS)
+        .long 0, 0, 0, 0, 0             /* header_addr..entry_addr: unused (flag 16 clear, ELF) */
+        .long MB_MODE_LINEAR
+        .long 0, 0, 0                   /* width, height, depth: no preference */
 
         .section .text
         .code32

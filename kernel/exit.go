@@ -3,7 +3,8 @@
 // Leaving the machine: exit_group's status goes to QEMU's isa-debug-exit
 // device (which exits QEMU with status*2+1; the host runner undoes that and
 // also reads the line printed here, so a QEMU that died on its own is never
-// mistaken for a kernel that exited).
+// mistaken for a kernel that exited). A real PC has no such device: the
+// kernel says so on the console and halts.
 
 package kernel
 
@@ -22,7 +23,11 @@ func exitMachine(status int) {
 	}
 	kprint("\n")
 	outl(debugExitPort, uint32(status))
-	// Real hardware has no such device: stop here.
-	kprint("hurdvm: halted; it is safe to power off\n")
+	// Still running: no isa-debug-exit here, so a real PC (or a QEMU
+	// without the device). The results stay on the screen; the machine
+	// stops with interrupts off. ACPI S5 power-off would need the AML
+	// interpreter hurdvm does not have (multiboot 1 does not even pass the
+	// RSDP under UEFI).
+	kprint("hurdvm: finished; the results are above. Remove the USB stick, then power off or reset the machine.\n")
 	halt()
 }

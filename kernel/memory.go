@@ -145,7 +145,7 @@ func memoryInit() {
 	}
 	check("root", kernelPT.Init(&pagingEnv))
 	// Pin the shared slots: image and LAPIC (0), heap window (1), physmap.
-	physmapSlots = int((max(physEnd, 4<<30) + 1<<39 - 1) >> 39)
+	physmapSlots = int((max(physEnd, 4<<30, screenPhysEnd()) + 1<<39 - 1) >> 39)
 	check("pin", kernelPT.Pin(0, 1))
 	check("pin physmap", kernelPT.Pin(physmapSlot, physmapSlot+physmapSlots-1))
 
@@ -211,8 +211,11 @@ func memoryInit() {
 	// The heap window so far (the first thread's stack, mapped by
 	// buildStartStack later) needs nothing: it is demand-paged.
 
+	screenMap() // the framebuffer, write-combining (framebuffer.go)
+
 	writeCR4(readCR4() | cr4PGE)
 	writeCR3(kernelPT.Root)
+	screenMapped()
 
 	// Now every RAM byte is in the physmap: start the frame allocator.
 	var usable, reserved [mm.MaxInitRanges]mm.PhysRange

@@ -3,10 +3,21 @@
 // The multiboot (version 1) information the loader hands over. Everything
 // the kernel needs from it is copied into kernel globals first thing, since
 // the loader leaves it in memory the frame allocator will hand out.
+//
+// GRUB on a BIOS and GRUB on UEFI hand over different memory maps: under
+// UEFI the classic mem_upper covers only the first 8 MiB and the map has
+// many more ranges (firmware runtime code and data, ACPI, boot-time leftovers
+// GRUB reports as they are). tidyMemoryMap sorts and merges them so that
+// the frame allocator, which takes mm.MaxInitRanges usable ranges, sees all
+// the RAM.
 
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
 
 const multibootMagic = 0x2BADB002
 
@@ -15,6 +26,7 @@ const (
 	mbFlagCmdline = 1 << 2
 	mbFlagMods    = 1 << 3
 	mbFlagMmap    = 1 << 6
+	mbFlagFB      = 1 << 12 // framebuffer_* fields (offset 88) are valid
 )
 
 // Memory map entry types.
@@ -24,6 +36,11 @@ const (
 	memACPI     = 3
 	memNVS      = 4
 	memBad      = 5
+
+	// memUnused is the kernel's own kind for usable RAM it leaves alone
+	// because the map has more usable ranges than the frame allocator
+	// takes (the smallest are dropped).
+	memUnused = 0x100
 )
 
 type memRange struct {
@@ -34,7 +51,7 @@ type memRange struct {
 var (
 	bootMagic, bootInfo, bootEnd uint64
 
-	memMap     [128]memRange
+	memMap     [256]memRange
 	memMapLen  int
 	memLowerKB uint64
 	memUpperKB uint64
@@ -95,7 +112,125 @@ func readMultiboot() bool {
 		memMap[1] = memRange{1 << 20, memUpperKB << 10, memUsable}
 		memMapLen = 2
 	}
+	tidyMemoryMap()
+	checkImageInRAM()
 	return true
+}
+
+// tidyMemoryMap sorts the map by address, merges ranges of the same kind
+// that touch or overlap (GRUB passes UEFI's map with its many adjacent
+// pieces), and if more usable ranges remain than the frame allocator
+// takes, marks the smallest of them memUnused.
+func tidyMemoryMap() {
+	for i := 1; i < memMapLen; i++ { // insertion sort: no allocation
+		r := memMap[i]
+		j := i
+		for j > 0 && memMap[j-1].base > r.base {
+			memMap[j] = memMap[j-1]
+			j--
+		}
+		memMap[j] = r
+	}
+	n := 0
+	for i := 0; i < memMapLen; i++ {
+		r := memMap[i]
+		if r.length == 0 {
+			continue
+		}
+		if n > 0 {
+			p := &memMap[n-1]
+			if p.kind == r.kind && r.base <= p.base+p.length {
+				p.length = max(p.length, r.base+r.length-p.base)
+				continue
+			}
+		}
+		memMap[n] = r
+		n++
+	}
+	memMapLen = n
+	for {
+		usable, smallest := 0, -1
+		for i := 0; i < memMapLen; i++ {
+			if memMap[i].kind == memUsable {
+				usable++
+				if smallest < 0 || memMap[i].length < memMap[smallest].length {
+					smallest = i
+				}
+			}
+		}
+		if usable <= mm.MaxInitRanges {
+			return
+		}
+		memMap[smallest].kind = memUnused
+	}
+}
+
+// checkImageInRAM warns when the memory map does not show the kernel
+// image's place (fixed at 16 MiB, where boot/ copied it) as usable RAM:
+// a firmware that keeps something there would have been overwritten.
+func checkImageInRAM() {
+	_, _, _, end := imageBounds()
+	lo, hi := uint64(kernelImageBase), uint64(end)
+	for i := 0; i < memMapLen; i++ {
+		r := memMap[i]
+		if r.kind == memUsable && r.base <= lo && hi <= r.base+r.length {
+			return
+		}
+	}
+	kprint("hurdvm: warning: the memory map does not list the kernel's place ")
+	kprintHex(lo)
+	kprint("-")
+	kprintHex(hi)
+	kprint(" as usable RAM\n")
+}
+
+// fbInfo is the framebuffer the boot loader describes (multiboot info
+// flag 12): GRUB's EGA text mode under BIOS (gfxpayload=text) or the linear
+// framebuffer it set up under UEFI.
+type fbInfo struct {
+	addr                 uint64
+	pitch, width, height uint32
+	bpp, kind            uint8
+	// Where each colour's bits are in an RGB pixel (kind fbRGB).
+	redPos, redSize, greenPos, greenSize, bluePos, blueSize uint8
+}
+
+// Framebuffer kinds (multiboot framebuffer_type).
+const (
+	fbIndexed = 0
+	fbRGB     = 1
+	fbEGAText = 2
+)
+
+// bootFramebuffer reads the framebuffer description straight from the
+// loader's information: the console calls it before readMultiboot.
+func bootFramebuffer() (fb fbInfo, ok bool) {
+	if bootMagic != multibootMagic || rd32(bootInfo)&mbFlagFB == 0 {
+		return fb, false
+	}
+	p := bootInfo
+	fb.addr = rd64(p + 88)
+	fb.pitch, fb.width, fb.height = rd32(p+96), rd32(p+100), rd32(p+104)
+	b := func(off uint64) uint8 { return *(*uint8)(unsafe.Pointer(uintptr(p + off))) }
+	fb.bpp, fb.kind = b(108), b(109)
+	// The colour fields follow at 112, not at the specification's 110:
+	// GRUB fills its struct multiboot_info, where they share a union with
+	// a 32-bit palette address and so are 4-byte aligned. A loader that
+	// follows the text literally writes them at 110; failing both, the
+	// usual x8r8g8b8 layout is assumed.
+	for _, off := range [...]uint64{112, 110} {
+		fb.redPos, fb.redSize, fb.greenPos, fb.greenSize, fb.bluePos, fb.blueSize = b(off), b(off+1), b(off+2), b(off+3), b(off+4), b(off+5)
+		if fb.colourFieldsValid() {
+			return fb, true
+		}
+	}
+	fb.redPos, fb.redSize, fb.greenPos, fb.greenSize, fb.bluePos, fb.blueSize = 16, 8, 8, 8, 0, 8
+	return fb, true
+}
+
+func (fb *fbInfo) colourFieldsValid() bool {
+	ok := func(pos, size uint8) bool { return size > 0 && size <= 10 && int(pos)+int(size) <= int(fb.bpp) }
+	return ok(fb.redPos, fb.redSize) && ok(fb.greenPos, fb.greenSize) && ok(fb.bluePos, fb.blueSize)
 }
 
 func memKindName(k uint32) string {
@@ -110,6 +245,8 @@ func memKindName(k uint32) string {
 		return "ACPI NVS"
 	case memBad:
 		return "bad"
+	case memUnused:
+		return "usable, left unused (too many ranges)"
 	}
 	return "unknown"
 }
