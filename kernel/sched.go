@@ -83,6 +83,9 @@ func threadsInit(idleStackTop uint64) {
 	idle.frame.SS = selKernelData
 	idle.frame.RSP = idleStackTop
 	idle.frame.RFLAGS = rflagsIF | 2
+	// The kernel's own tables: idling must never keep a task's tables
+	// loaded, which could be destroyed (and their frames reused) meanwhile.
+	idle.cr3 = readCR3()
 	initFX(&idle.frame)
 
 	t, _ := newThread()
