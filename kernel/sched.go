@@ -68,6 +68,12 @@ var (
 	runTail    int32 = -1
 	sliceStart int64
 	switches   uint64
+
+	// nextDeadline is the earliest deadline of a blocked thread (0: none),
+	// kept so that leaving the kernel needs no scan of the thread table
+	// unless a thread with a deadline woke (deadlinesStale).
+	nextDeadline   int64
+	deadlinesStale bool
 )
 
 // threadsInit makes the idle thread and the initial thread (the runtime's
@@ -156,6 +162,9 @@ func block(kind waitKind, addr uint64, deadline int64, timeoutResult uint64) {
 	t.waitAddr = addr
 	t.deadline = deadline
 	t.timeout = timeoutResult
+	if deadline != 0 && (nextDeadline == 0 || deadline < nextDeadline) {
+		nextDeadline = deadline
+	}
 }
 
 // wake makes a blocked thread runnable with result as its system call's
@@ -165,7 +174,10 @@ func wake(i int32, result uint64) {
 	t.frame.RAX = result
 	t.state = threadRunnable
 	t.wait = waitNone
-	t.deadline = 0
+	if t.deadline != 0 {
+		t.deadline = 0
+		deadlinesStale = true
+	}
 	enqueue(i)
 }
 
@@ -206,6 +218,9 @@ func leaveKernel(tf *TrapFrame) uint64 {
 			t.cpuNS += now - sliceStart
 			if t.state == threadDead {
 				t.state = threadFree
+				for threadHigh > 1 && threads[threadHigh-1].state == threadFree {
+					threadHigh-- // keep the table scans short
+				}
 			}
 			current = next
 			switches++
@@ -222,14 +237,18 @@ func leaveKernel(tf *TrapFrame) uint64 {
 
 	// The next timer event: a deadline, or the end of the slice if
 	// someone is waiting to run.
-	next := int64(0)
-	if runHead >= 0 {
-		next = sliceStart + timeSlice
-	}
-	for i := int32(1); i < threadHigh; i++ {
-		if d := threads[i].deadline; d != 0 && threads[i].state == threadBlocked && (next == 0 || d < next) {
-			next = d
+	if deadlinesStale {
+		nextDeadline = 0
+		for i := int32(1); i < threadHigh; i++ {
+			if d := threads[i].deadline; d != 0 && threads[i].state == threadBlocked && (nextDeadline == 0 || d < nextDeadline) {
+				nextDeadline = d
+			}
 		}
+		deadlinesStale = false
+	}
+	next := nextDeadline
+	if runHead >= 0 && (next == 0 || sliceStart+timeSlice < next) {
+		next = sliceStart + timeSlice
 	}
 	armTimer(next)
 	return nt.fsBase
