@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 need = @command -v $(1) >/dev/null 2>&1 || { echo "installing $(2)"; \
 	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
 
-.PHONY: all image qemu test test-host test-qemu soak tools deps clean debug
+.PHONY: all image qemu test test-host test-qemu soak tools deps clean debug iso iso-deps test-iso
 
 DURATION ?= 10m
 
@@ -47,7 +47,7 @@ debug: image
 	qemu-system-x86_64 -accel tcg -m 512M -display none -serial stdio -no-reboot -net none \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/hurdvm.elf -s -S
 
-test: test-host test-qemu
+test: test-host test-qemu test-iso
 
 test-host:
 	$(GO) vet $(HOST_PKGS)
@@ -65,6 +65,34 @@ ifeq ($(PKG),./tests/...)
 	echo "== tests/pressure with -m 64M"
 	HURDVM_MEM=64M $(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/pressure
 endif
+
+# The USB/CD image for real PCs (README: "Real hardware: USB stick"): GRUB
+# for BIOS and UEFI (grub-mkrescue) around the demo and every in-kernel
+# test package, a hybrid ISO to boot from a CD or to dd onto a stick.
+TEST_NAMES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tests/*/*_test.go)))))
+OVMF       := /usr/share/ovmf/OVMF.fd
+ISO_PKGS   := grub-pc-bin grub-efi-amd64-bin xorriso mtools
+
+iso-deps:
+	@[ -d /usr/lib/grub/i386-pc ] && [ -d /usr/lib/grub/x86_64-efi ] && command -v grub-mkrescue >/dev/null && \
+		command -v xorriso >/dev/null && command -v mformat >/dev/null || { echo "installing $(ISO_PKGS)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(ISO_PKGS) >/dev/null; }
+
+iso: image iso-deps
+	$(GO) build -o $(BUILD)/mkiso ./cmd/mkiso
+	@mkdir -p $(BUILD)/tests
+	for t in $(TEST_NAMES); do $(KGO) test -c $(KFLAGS) -o $(BUILD)/tests/$$t.test ./tests/$$t || exit 1; done
+	$(BUILD)/mkiso -o $(BUILD)/hurdvm.iso $(BUILD)/hurdvm.elf $(patsubst %,$(BUILD)/tests/%.test,$(TEST_NAMES))
+
+# Boots build/hurdvm.iso as PCs would: SeaBIOS from a CD and from a USB
+# stick, UEFI (OVMF) from the stick; GRUB boots tests/boot, and the serial
+# console must say PASS, the exit status 0. Screenshots of the screen
+# console go to build/console-uefi.png and build/console-bios.png.
+test-iso: iso
+	@[ -f $(OVMF) ] || { echo "installing ovmf"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends ovmf >/dev/null; }
+	HURDVM_ISO=$(abspath $(BUILD)/hurdvm.iso) HURDVM_SHOTS=$(abspath $(BUILD)) \
+		$(GO) test -count=1 -v -run '^TestISO' ./qemu
 
 # The randomized differential tester (tests/stress) for DURATION, several
 # tasks, the GC busy beside them; the seed is printed for a replay with

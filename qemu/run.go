@@ -16,7 +16,7 @@ import (
 
 // Config says how to boot an image.
 type Config struct {
-	Image   string        // multiboot image (qemu -kernel)
+	Image   string        // multiboot image (qemu -kernel); "" boots from the disks in Extra (an ISO)
 	Cmdline string        // kernel command line: argv[0], flags and NAME=value environment
 	Memory  string        // -m, e.g. "512M"
 	CPUs    int           // -smp; 0 means 1
@@ -58,7 +58,9 @@ func (c Config) Args() []string {
 		"-display", "none", "-serial", "stdio", "-monitor", "none",
 		"-no-reboot", "-net", "none",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-		"-kernel", c.Image,
+	}
+	if c.Image != "" {
+		args = append(args, "-kernel", c.Image)
 	}
 	if c.Cmdline != "" {
 		args = append(args, "-append", c.Cmdline)
