@@ -33,7 +33,8 @@ var (
 )
 
 func vmInit() {
-	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx, Reserve: runtimeReserve}
+	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx, Reserve: runtimeReserve,
+		FrameError: vmFrameError}
 	// Every slot holds its Go pointers from now on: tasks are created and
 	// destroyed in handler context, which must store none.
 	for i := range spaces {
@@ -42,6 +43,12 @@ func vmInit() {
 	if err := spaces[kernelSpace].Create(taskWindowStart, taskWindowEnd); err != nil {
 		kernelPanicMsg("cannot make the kernel task's address space")
 	}
+}
+
+// vmFrameError: the allocator refused a frame the VM holds (a double free,
+// a reference count gone wrong). Going on would corrupt memory.
+func vmFrameError(pa mm.PhysAddr, err error) {
+	frameErrorPanic("a VM", uint64(pa), err)
 }
 
 // spaceFor returns the address space that decides about va for the current

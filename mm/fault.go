@@ -62,7 +62,7 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 		return FaultNoMemory
 	}
 	if err := as.PT.MapPages(page, uint64(pa), PageSize, pageFlags(r, true, as.vm)); err != nil {
-		as.vm.Frames.Free(pa, 0)
+		as.vm.check(pa, as.vm.Frames.Free(pa, 0))
 		return FaultNoMemory
 	}
 	as.vm.pageFaults++
@@ -103,21 +103,19 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr) FaultResult {
 	if size > PageSize {
 		// Split the huge page so that only this 4 KiB page changes.
 		if err := as.PT.Protect(page, PageSize, pageFlags(r, false, as.vm)); err != nil {
-			fa.Free(fresh, 0)
+			as.vm.check(fresh, fa.Free(fresh, 0))
 			return FaultNoMemory
 		}
 	}
 	copy(fa.frameBytes(fresh), fa.frameBytes(old))
 	if err := as.PT.Unmap(page, PageSize, nil); err != nil {
-		fa.Free(fresh, 0)
+		as.vm.check(fresh, fa.Free(fresh, 0))
 		return FaultNoMemory
 	}
 	if err := as.PT.MapPages(page, uint64(fresh), PageSize, writable); err != nil {
 		panic("mm: copy-on-write remap failed with tables reserved") // cannot happen: see above
 	}
-	if left, err := fa.DecRef(old); err == nil && left == 0 {
-		fa.Free(old, 0)
-	}
+	as.vm.release(old)
 	as.vm.cowCopies++
 	as.vm.pageFaults++
 	return FaultResolved

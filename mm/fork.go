@@ -54,6 +54,7 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 			}
 			for off := uintptr(0); off < n; off += FrameSize {
 				if err := fa.IncRef(base + PhysAddr(off)); err != nil {
+					as.vm.check(base+PhysAddr(off), err) // a mapped frame is live: only overflow can refuse
 					return ENOMEM
 				}
 			}
@@ -71,13 +72,10 @@ func (as *AddressSpace) Destroy() {
 		as.Regions.RemoveRange(r.Start, r.End, nil) // whole regions: never needs room
 		as.unmap(r.Start, r.End, r.Flags&regionShared != 0)
 	}
-	fa := as.vm.Frames
+	vm := as.vm
 	as.PT.Destroy(func(pa uint64, size uintptr) {
 		for off := uint64(0); off < uint64(size); off += FrameSize {
-			p := PhysAddr(pa + off)
-			if left, err := fa.DecRef(p); err == nil && left == 0 {
-				fa.Free(p, 0)
-			}
+			vm.release(PhysAddr(pa + off))
 		}
 	})
 	as.Regions.Destroy()

@@ -58,6 +58,11 @@ type VM struct {
 	// vm_allocate regions get ENOMEM or a fault below it, so a task that
 	// exhausts memory cannot starve the runtime under every task.
 	Reserve uint64
+	// FrameError is called when the frame allocator refuses to free,
+	// split or reference-count a frame the VM holds: the VM's accounting
+	// is broken, and going on would corrupt memory. The kernel panics with
+	// the frame's address; nil panics with the error.
+	FrameError func(pa PhysAddr, err error)
 
 	pageFaults, cowCopies, cowReuses, sharedFrames uint64
 }
@@ -127,6 +132,28 @@ func (as *AddressSpace) Create(windowStart, windowEnd uintptr) error {
 		return ENOMEM
 	}
 	return nil
+}
+
+// check reports an allocator refusal on a frame the VM holds.
+func (vm *VM) check(pa PhysAddr, err error) {
+	if err == nil {
+		return
+	}
+	if vm.FrameError != nil {
+		vm.FrameError(pa, err)
+		return
+	}
+	panic(err)
+}
+
+// release drops one reference to the frame at pa and frees it when it
+// was the last.
+func (vm *VM) release(pa PhysAddr) {
+	left, err := vm.Frames.DecRef(pa)
+	vm.check(pa, err)
+	if err == nil && left == 0 {
+		vm.check(pa, vm.Frames.Free(pa, 0))
+	}
 }
 
 // free is the allocator's free-frame count.
@@ -286,10 +313,10 @@ func (as *AddressSpace) populate(r Region) error {
 	for va := r.Start; va < r.End; {
 		if va%paging.HugePageSize == 0 && r.End-va >= paging.HugePageSize {
 			if pa, err := fa.AllocZeroed(9); err == nil {
-				fa.Split(pa, 9)
+				as.vm.check(pa, fa.Split(pa, 9))
 				if err := as.PT.Map(va, uint64(pa), paging.HugePageSize, flags); err != nil {
 					for i := PhysAddr(0); i < paging.HugePageSize; i += FrameSize {
-						fa.Free(pa+i, 0)
+						as.vm.check(pa+i, fa.Free(pa+i, 0))
 					}
 					return ENOMEM
 				}
@@ -303,7 +330,7 @@ func (as *AddressSpace) populate(r Region) error {
 			return ENOMEM
 		}
 		if err := as.PT.MapPages(va, uint64(pa), PageSize, flags); err != nil {
-			fa.Free(pa, 0)
+			as.vm.check(pa, fa.Free(pa, 0))
 			return ENOMEM
 		}
 		va += PageSize
@@ -315,13 +342,10 @@ func (as *AddressSpace) populate(r Region) error {
 // the frames' references, freeing those no one else shares. shared says
 // the range is in a shared window (SharedFrames).
 func (as *AddressSpace) unmap(start, end uintptr, shared bool) error {
-	fa := as.vm.Frames
+	vm := as.vm
 	err := as.PT.Unmap(start, end-start, func(pa uint64, size uintptr) {
 		for off := uint64(0); off < uint64(size); off += FrameSize {
-			p := PhysAddr(pa + off)
-			if left, err := fa.DecRef(p); err == nil && left == 0 {
-				fa.Free(p, 0)
-			}
+			vm.release(PhysAddr(pa + off))
 		}
 	})
 	if err != nil {

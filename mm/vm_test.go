@@ -483,3 +483,25 @@ func TestVMAllocatesNothingOnTheHeap(t *testing.T) {
 		t.Fatalf("%v heap allocations per allocate/fault/deallocate", allocs)
 	}
 }
+
+// TestBrokenAccountingIsReported: a frame freed behind the VM's back makes
+// the VM's own free of it a double free, which must reach FrameError with
+// the frame's address (the kernel panics there) instead of passing quietly.
+func TestBrokenAccountingIsReported(t *testing.T) {
+	m := newTestMachine(t, 16<<20)
+	var reported PhysAddr
+	var reportedErr error
+	m.vm.FrameError = func(pa PhysAddr, err error) { reported, reportedErr = pa, err }
+	as := m.space()
+	a := mustAllocate(t, as, 0, PageSize, 0, true)
+	pa, _, _, _ := as.PT.Translate(a)
+	if err := m.fa.Free(PhysAddr(pa), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.Deallocate(a, PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if reported != PhysAddr(pa) || reportedErr == nil {
+		t.Fatalf("FrameError got (%#x, %v), want the frame %#x and an error", reported, reportedErr, pa)
+	}
+}
