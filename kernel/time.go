@@ -1,9 +1,16 @@
 //go:build hurdvm
 
-// Time: the TSC is the clock, calibrated against the PIT at boot; the
-// local APIC timer, in one-shot mode, is the only interrupt source (the
-// legacy PIC is masked). The wall clock is the CMOS RTC read once at boot
-// plus the monotonic clock since. Handler context.
+// Time: the TSC is the clock; the local APIC timer, in one-shot mode, is
+// the only interrupt source (the legacy PIC is masked). The wall clock is
+// the CMOS RTC read once at boot plus the monotonic clock since. Handler
+// context.
+//
+// The TSC's frequency comes from the CPU itself where it says (CPUID leaf
+// 0x15, with leaf 0x16's base frequency when the crystal is not given, as
+// Linux reads them), and the LAPIC timer is then measured against the
+// TSC: no legacy timer is needed, which matters on recent PCs whose
+// firmware gates the PIT off. Otherwise both are calibrated against PIT
+// channel 2, with a time limit in case the PIT is not there.
 
 package kernel
 
@@ -42,8 +49,9 @@ func lapicReg(off uint32) *uint32 {
 	return (*uint32)(unsafe.Pointer(uintptr(physmapBase + lapicPhys + uint64(off))))
 }
 
-// timeInit masks the PIC, enables the local APIC and calibrates the TSC and
-// the LAPIC timer against PIT channel 2 over calibrationMs.
+// timeInit masks the PIC, enables the local APIC and calibrates the TSC
+// and the LAPIC timer over calibrationMs: against the TSC when CPUID gives
+// its frequency, else against PIT channel 2.
 func timeInit() {
 	// Remap the 8259s away from the exception vectors, then mask them.
 	outb(0x20, 0x11)
@@ -62,7 +70,59 @@ func timeInit() {
 	*lapicReg(0xf0) |= vecSpurious
 	*lapicReg(lapicTimerDivide) = 0x3 // divide by 16
 
-	// PIT channel 2, mode 0, counting calibrationMs; gate via port 0x61.
+	source := "TSC and LAPIC timer calibrated against the PIT"
+	if tscHz = tscFromCPUID(); tscHz != 0 {
+		source = "TSC frequency from CPUID leaf 0x15/0x16, LAPIC timer measured against it"
+		// The LAPIC timer against the TSC, over calibrationMs.
+		*lapicReg(lapicTimerInit) = 0xffffffff
+		t0 := rdtsc()
+		for rdtsc()-t0 < tscHz*calibrationMs/1000 {
+		}
+		left := *lapicReg(lapicTimerCount)
+		*lapicReg(lapicTimerInit) = 0
+		lapicHz = uint64(0xffffffff-left) * 1000 / calibrationMs
+	} else if !calibrateWithPIT() {
+		// No PIT either: guess, and say so. Timeouts will be off by
+		// the error of the guess.
+		source = "warning: no PIT and no CPUID leaf 0x15 to calibrate against: TSC and LAPIC timer frequencies guessed"
+		tscHz, lapicHz = 2_000_000_000, 100_000_000
+	}
+	kprint("hurdvm: clock: ")
+	kprint(source)
+	kprint("\n")
+	hi, lo := bits.Mul64(nsPerSecond, 1<<32)
+	nsPerTSC32, _ = bits.Div64(hi, lo, tscHz)
+	tscAtBoot = rdtsc()
+	wallAtBoot = readRTC()
+	lapicDev.SetTimer(vecTimer, lapic.TIMER_MODE_ONE_SHOT)
+}
+
+// tscFromCPUID is the TSC frequency the CPU states (Intel's leaf 0x15:
+// TSC/crystal ratio and crystal frequency; when the crystal frequency is
+// missing, leaf 0x16's base frequency, which the TSC runs at on those
+// CPUs), or 0 when it states none (AMD, most hypervisors, QEMU's TCG).
+func tscFromCPUID() uint64 {
+	if cpuFeatures.maxLeaf < 0x15 {
+		return 0
+	}
+	den, num, crystal, _ := cpuid(0x15, 0)
+	switch {
+	case den == 0 || num == 0:
+		return 0
+	case crystal != 0:
+		return uint64(crystal) * uint64(num) / uint64(den)
+	case cpuFeatures.maxLeaf >= 0x16:
+		base, _, _, _ := cpuid(0x16, 0)
+		return uint64(base&0xffff) * 1_000_000
+	}
+	return 0
+}
+
+// calibrateWithPIT measures the TSC and the LAPIC timer against PIT
+// channel 2 counting calibrationMs (mode 0, gated through port 0x61). It
+// gives up, false, when the count does not end within 10^10 TSC ticks (a
+// few seconds), or ends at once (a port that reads all ones): no PIT.
+func calibrateWithPIT() bool {
 	count := uint16(pitHz * calibrationMs / 1000)
 	outb(0x61, inb(0x61)&^0x03)
 	outb(0x43, 0xb0)
@@ -72,18 +132,17 @@ func timeInit() {
 	t0 := rdtsc()
 	outb(0x61, inb(0x61)|0x01)
 	for inb(0x61)&0x20 == 0 {
+		if rdtsc()-t0 > 10_000_000_000 {
+			*lapicReg(lapicTimerInit) = 0
+			return false
+		}
 	}
 	t1 := rdtsc()
 	left := *lapicReg(lapicTimerCount)
 	*lapicReg(lapicTimerInit) = 0
-
 	tscHz = (t1 - t0) * 1000 / calibrationMs
 	lapicHz = uint64(0xffffffff-left) * 1000 / calibrationMs
-	hi, lo := bits.Mul64(nsPerSecond, 1<<32)
-	nsPerTSC32, _ = bits.Div64(hi, lo, tscHz)
-	tscAtBoot = rdtsc()
-	wallAtBoot = readRTC()
-	lapicDev.SetTimer(vecTimer, lapic.TIMER_MODE_ONE_SHOT)
+	return tscHz >= 100_000_000 && lapicHz != 0
 }
 
 // nanotime is CLOCK_MONOTONIC: ns since the clock was calibrated.
@@ -128,7 +187,9 @@ func cmos(reg uint8) uint8 {
 
 // readRTC returns the CMOS clock as Unix nanoseconds (UTC assumed).
 func readRTC() int64 {
-	for cmos(0x0a)&0x80 != 0 { // update in progress
+	// Wait while an update is in progress (at most about 2 ms on a real
+	// RTC); a missing RTC reads 0xff for ever, so give up after a while.
+	for i := 0; cmos(0x0a)&0x80 != 0 && i < 1_000_000; i++ {
 	}
 	sec, min, hour := cmos(0), cmos(2), cmos(4)
 	day, month, year := cmos(7), cmos(8), cmos(9)
