@@ -114,15 +114,15 @@ type stackBuilder struct{ sp uint64 }
 func (s *stackBuilder) pushBytes(b []byte) uint64 {
 	s.sp -= uint64(len(b)) + 1
 	for i, c := range b {
-		*(*byte)(unsafe.Pointer(uintptr(s.sp + uint64(i)))) = c
+		*(*byte)(at(s.sp + uint64(i))) = c
 	}
-	*(*byte)(unsafe.Pointer(uintptr(s.sp + uint64(len(b))))) = 0
+	*(*byte)(at(s.sp + uint64(len(b)))) = 0
 	return s.sp
 }
 
 func (s *stackBuilder) push(v uint64) {
 	s.sp -= 8
-	*(*uint64)(unsafe.Pointer(uintptr(s.sp))) = v
+	*(*uint64)(at(s.sp)) = v
 }
 
 // buildStartStack lays out argc, argv, envp and auxv as Linux's execve

@@ -6,8 +6,6 @@
 
 package kernel
 
-import "unsafe"
-
 type fdKind uint8
 
 const (
@@ -93,8 +91,8 @@ func epollCtl(epfd, op, fd int, ev uint64) uint64 {
 		if !touchUser(ev, 12, false) {
 			return errno(eFAULT)
 		}
-		events = *(*uint32)(unsafe.Pointer(uintptr(ev)))
-		data = *(*uint64)(unsafe.Pointer(uintptr(ev + 4)))
+		events = *(*uint32)(at(ev))
+		data = *(*uint64)(at(ev + 4))
 	}
 	for i := 0; i < ep.nint; i++ {
 		if ep.interest[i].fd == int32(fd) {
@@ -132,8 +130,8 @@ func epollReady(ep *file, buf uint64, max int) int {
 			continue
 		}
 		p := buf + uint64(n)*12
-		*(*uint32)(unsafe.Pointer(uintptr(p))) = epollIn
-		*(*uint64)(unsafe.Pointer(uintptr(p + 4))) = in.data
+		*(*uint32)(at(p)) = epollIn
+		*(*uint64)(at(p + 4)) = in.data
 		n++
 	}
 	return n

@@ -130,7 +130,7 @@ func setupDescriptors() {
 
 	table := vectorTable()
 	for i, v := range vectorStubs {
-		stub := *(*uint64)(unsafe.Pointer(table + uintptr(i)*8))
+		stub := *(*uint64)(at(uint64(table) + uint64(i)*8))
 		ist := uint8(stackException + 1)
 		switch v {
 		case vecPageFault:

@@ -111,7 +111,7 @@ func inspectSyscall(nr, a0, a1 uint64) uint64 {
 		if !touchUser(a1, uint64(unsafe.Sizeof(Translation{})), true) {
 			return errno(eFAULT)
 		}
-		t := (*Translation)(unsafe.Pointer(uintptr(a1)))
+		t := (*Translation)(at(a1))
 		pt := &spaces[threads[current].space].PT
 		pa, flags, size, ok := pt.Translate(uintptr(a0))
 		*t = Translation{Phys: pa, Flags: uint64(flags), PageSize: size, Mapped: ok}
@@ -132,7 +132,7 @@ func inspectSyscall(nr, a0, a1 uint64) uint64 {
 		if !touchUser(a0, uint64(unsafe.Sizeof(mm.FrameStats{})), true) {
 			return errno(eFAULT)
 		}
-		*(*mm.FrameStats)(unsafe.Pointer(uintptr(a0))) = frames.Stats()
+		*(*mm.FrameStats)(at(a0)) = frames.Stats()
 		return 0
 	}
 	return errno(eNOSYS)

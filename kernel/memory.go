@@ -98,7 +98,7 @@ func (machineTLB) FlushAll() {
 
 const cr4PGE = 1 << 7
 
-func phys(pa uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(physmapBase + pa)) }
+func phys(pa uint64) unsafe.Pointer { return at(physmapBase + pa) }
 
 func roundUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
 

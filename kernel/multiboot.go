@@ -13,11 +13,7 @@
 
 package kernel
 
-import (
-	"unsafe"
-
-	"hurdvm/mm"
-)
+import "hurdvm/mm"
 
 const multibootMagic = 0x2BADB002
 
@@ -61,8 +57,8 @@ var (
 	moduleLen  int
 )
 
-func rd32(pa uint64) uint32 { return *(*uint32)(unsafe.Pointer(uintptr(pa))) }
-func rd64(pa uint64) uint64 { return *(*uint64)(unsafe.Pointer(uintptr(pa))) }
+func rd32(pa uint64) uint32 { return *(*uint32)(at(pa)) }
+func rd64(pa uint64) uint64 { return *(*uint64)(at(pa)) }
 
 // readMultiboot copies the memory map, command line and module list out of
 // the loader's structures (identity-mapped by boot/ at this point).
@@ -79,7 +75,7 @@ func readMultiboot() bool {
 	if flags&mbFlagCmdline != 0 {
 		p := uint64(rd32(mbi + 16))
 		for cmdlineLen < len(cmdline)-1 {
-			c := *(*byte)(unsafe.Pointer(uintptr(p + uint64(cmdlineLen))))
+			c := *(*byte)(at(p + uint64(cmdlineLen)))
 			if c == 0 {
 				break
 			}
@@ -211,7 +207,7 @@ func bootFramebuffer() (fb fbInfo, ok bool) {
 	p := bootInfo
 	fb.addr = rd64(p + 88)
 	fb.pitch, fb.width, fb.height = rd32(p+96), rd32(p+100), rd32(p+104)
-	b := func(off uint64) uint8 { return *(*uint8)(unsafe.Pointer(uintptr(p + off))) }
+	b := func(off uint64) uint8 { return *(*uint8)(at(p + off)) }
 	fb.bpp, fb.kind = b(108), b(109)
 	// The colour fields follow at 112, not at the specification's 110:
 	// GRUB fills its struct multiboot_info, where they share a union with

@@ -59,7 +59,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 		if p, _ := mapped(tf.RIP + uint64(i)); !p {
 			break
 		}
-		panicBytes[i] = *(*byte)(unsafe.Pointer(uintptr(tf.RIP + uint64(i))))
+		panicBytes[i] = *(*byte)(at(tf.RIP + uint64(i)))
 		panicNBytes++
 	}
 	kprint("  code:")
@@ -72,7 +72,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 
 	// Freeze every other thread and finish the report on the current one.
 	if current != idleThread && userFrame != 0 && threads[current].state != threadFree {
-		uf := (*TrapFrame)(unsafe.Pointer(userFrame))
+		uf := (*TrapFrame)(at(uint64(userFrame)))
 		sameStack := (userFrame-uintptr(kstackLo))/kstackSlot == (uintptr(unsafe.Pointer(tf))-uintptr(kstackLo))/kstackSlot
 		if uf == tf || !sameStack {
 			for i := int32(1); i < threadHigh; i++ {
@@ -83,7 +83,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 			runHead, runTail = -1, -1
 			armTimer(0)
 			if sp, ok := reporterStack(uf); ok {
-				*(*uint64)(unsafe.Pointer(uintptr(sp))) = 0
+				*(*uint64)(at(sp)) = 0
 				uf.RSP = sp
 				uf.RIP = uint64(reportPanicAddr())
 				uf.RFLAGS = 2 // interrupts off: nothing else runs
@@ -114,20 +114,20 @@ func reporterStack(uf *TrapFrame) (uint64, bool) {
 	if fs == 0 || !touchUser(fs-8, 8, true) {
 		return 0, false
 	}
-	g := *(*uint64)(unsafe.Pointer(uintptr(fs - 8)))
+	g := *(*uint64)(at(fs - 8))
 	if !touchUser(g, 56, false) {
 		return 0, false
 	}
-	m := *(*uint64)(unsafe.Pointer(uintptr(g + gM)))
+	m := *(*uint64)(at(g + gM))
 	if !touchUser(m, 8, false) {
 		return 0, false
 	}
-	g0 := *(*uint64)(unsafe.Pointer(uintptr(m + mG0)))
+	g0 := *(*uint64)(at(m + mG0))
 	if !touchUser(g0, 16, false) {
 		return 0, false
 	}
-	lo := *(*uint64)(unsafe.Pointer(uintptr(g0 + gStackLo)))
-	hi := *(*uint64)(unsafe.Pointer(uintptr(g0 + gStackHi)))
+	lo := *(*uint64)(at(g0 + gStackLo))
+	hi := *(*uint64)(at(g0 + gStackHi))
 	sp := (hi-64)&^15 - 8
 	if g == g0 { // already on the system stack: go below what it uses
 		sp = (uf.RSP-512)&^15 - 8
@@ -135,7 +135,7 @@ func reporterStack(uf *TrapFrame) (uint64, bool) {
 	if hi <= lo || sp < lo+8192 || sp >= hi || !touchUser(sp, 8, true) {
 		return 0, false
 	}
-	*(*uint64)(unsafe.Pointer(uintptr(fs - 8))) = g0
+	*(*uint64)(at(fs - 8)) = g0
 	return sp, true
 }
 

@@ -157,7 +157,7 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 	if !touchUser(fa, size, true) {
 		return false
 	}
-	f := (*sigframe)(unsafe.Pointer(uintptr(fa)))
+	f := (*sigframe)(at(fa))
 	*f = sigframe{}
 	f.retAddr = a.restorer
 	f.uc.ssSP, f.uc.ssSize = t.altSP, t.altSize
@@ -201,7 +201,7 @@ func sigreturn(tf *TrapFrame) {
 	if !touchUser(fa, uint64(unsafe.Sizeof(sigframe{})), false) {
 		fatalSignal(tf, sigSEGV, fa)
 	}
-	f := (*sigframe)(unsafe.Pointer(uintptr(fa)))
+	f := (*sigframe)(at(fa))
 	m := &f.uc.mcontext
 	tf.R8, tf.R9, tf.R10, tf.R11 = m.r8, m.r9, m.r10, m.r11
 	tf.R12, tf.R13, tf.R14, tf.R15 = m.r12, m.r13, m.r14, m.r15

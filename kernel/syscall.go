@@ -204,7 +204,7 @@ func systemCall(tf *TrapFrame) {
 	case sysUname:
 		r = sysUnameInfo(a0)
 	case sysHurdvmBreakKernel:
-		*(*uint64)(unsafe.Pointer(uintptr(brokenKernelAddress))) = a0
+		*(*uint64)(at(brokenKernelAddress)) = a0
 	default:
 		if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {
 			unknownSyscallSeen[nr] = true
@@ -226,14 +226,14 @@ func sysWriteFD(fd int, buf, n uint64) uint64 {
 		if !touchUser(buf, n, false) {
 			return errno(eFAULT)
 		}
-		consoleWrite(unsafe.Slice((*byte)(unsafe.Pointer(uintptr(buf))), n))
+		consoleWrite(unsafe.Slice((*byte)(at(buf)), n))
 		return n
 	}
 	if f := fdLookup(fd); f != nil && f.kind == fdEventFD {
 		if n < 8 || !touchUser(buf, 8, false) {
 			return errno(eINVAL)
 		}
-		eventfdWrite(f, *(*uint64)(unsafe.Pointer(uintptr(buf))))
+		eventfdWrite(f, *(*uint64)(at(buf)))
 		return 8
 	}
 	return errno(eBADF)
@@ -250,7 +250,7 @@ func sysReadFD(fd int, buf, n uint64) uint64 {
 		if f.count == 0 {
 			return errno(eAGAIN)
 		}
-		*(*uint64)(unsafe.Pointer(uintptr(buf))) = f.count
+		*(*uint64)(at(buf)) = f.count
 		f.count = 0
 		return 8
 	}
@@ -294,13 +294,13 @@ func sysSigaction(sig, act, oact uint64) uint64 {
 		if !touchUser(oact, size, true) {
 			return errno(eFAULT)
 		}
-		*(*sigaction)(unsafe.Pointer(uintptr(oact))) = sigactions[sig]
+		*(*sigaction)(at(oact)) = sigactions[sig]
 	}
 	if act != 0 {
 		if !touchUser(act, size, false) {
 			return errno(eFAULT)
 		}
-		sigactions[sig] = *(*sigaction)(unsafe.Pointer(uintptr(act)))
+		sigactions[sig] = *(*sigaction)(at(act))
 	}
 	return 0
 }
@@ -340,7 +340,7 @@ func sysAltstack(t *thread, ss, old uint64) uint64 {
 			flags = ssDisable
 		}
 		putUser64(old, t.altSP)
-		*(*int32)(unsafe.Pointer(uintptr(old + 8))) = flags
+		*(*int32)(at(old + 8)) = flags
 		putUser64(old+16, t.altSize)
 	}
 	if ss != 0 {
@@ -348,7 +348,7 @@ func sysAltstack(t *thread, ss, old uint64) uint64 {
 			return errno(eFAULT)
 		}
 		sp, _ := getUser64(ss)
-		flags := *(*int32)(unsafe.Pointer(uintptr(ss + 8)))
+		flags := *(*int32)(at(ss + 8))
 		size, _ := getUser64(ss + 16)
 		if flags&ssDisable != 0 {
 			t.altSP, t.altSize, t.altFlags = 0, 0, ssDisable
@@ -410,7 +410,7 @@ func sysFutexOp(tf *TrapFrame, addr uint64, op int, val uint32, timeout uint64) 
 		if !touchUser(addr, 4, false) {
 			return errno(eFAULT)
 		}
-		if *(*uint32)(unsafe.Pointer(uintptr(addr))) != val {
+		if *(*uint32)(at(addr)) != val {
 			return errno(eAGAIN)
 		}
 		deadline := int64(0)
@@ -487,7 +487,7 @@ func sysRandom(buf, n uint64) uint64 {
 	for i := uint64(0); i < n; i += 8 {
 		v := randomWord()
 		for j := uint64(0); j < 8 && i+j < n; j++ {
-			*(*byte)(unsafe.Pointer(uintptr(buf + i + j))) = byte(v >> (8 * j))
+			*(*byte)(at(buf + i + j)) = byte(v >> (8 * j))
 		}
 	}
 	return n
@@ -543,7 +543,7 @@ func sysUnameInfo(buf uint64) uint64 {
 			if j < len(s) {
 				c = s[j]
 			}
-			*(*byte)(unsafe.Pointer(uintptr(p + uint64(j)))) = c
+			*(*byte)(at(p + uint64(j))) = c
 		}
 	}
 	return 0
@@ -553,8 +553,8 @@ func getTimespec(p uint64) (int64, bool) {
 	if !touchUser(p, 16, false) {
 		return 0, false
 	}
-	s := *(*int64)(unsafe.Pointer(uintptr(p)))
-	ns := *(*int64)(unsafe.Pointer(uintptr(p + 8)))
+	s := *(*int64)(at(p))
+	ns := *(*int64)(at(p + 8))
 	return s*nsPerSecond + ns, true
 }
 
@@ -562,13 +562,13 @@ func getUser64(p uint64) (uint64, bool) {
 	if !touchUser(p, 8, false) {
 		return 0, false
 	}
-	return *(*uint64)(unsafe.Pointer(uintptr(p))), true
+	return *(*uint64)(at(p)), true
 }
 
 func putUser64(p, v uint64) bool {
 	if !touchUser(p, 8, true) {
 		return false
 	}
-	*(*uint64)(unsafe.Pointer(uintptr(p))) = v
+	*(*uint64)(at(p)) = v
 	return true
 }

@@ -16,7 +16,6 @@ package kernel
 
 import (
 	"math/bits"
-	"unsafe"
 
 	"github.com/usbarmory/tamago/amd64/lapic"
 )
@@ -46,7 +45,7 @@ var (
 )
 
 func lapicReg(off uint32) *uint32 {
-	return (*uint32)(unsafe.Pointer(uintptr(physmapBase + lapicPhys + uint64(off))))
+	return (*uint32)(at(physmapBase + lapicPhys + uint64(off)))
 }
 
 // timeInit masks the PIC, enables the local APIC and calibrates the TSC

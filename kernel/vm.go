@@ -142,11 +142,11 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 		if !touchUser(a0, 8, true) {
 			return uint64(mm.EINVAL)
 		}
-		addr := *(*uintptr)(unsafe.Pointer(uintptr(a0)))
+		addr := *(*uintptr)(at(a0))
 		if err := as.Allocate(&addr, uintptr(a1), uintptr(a2), a3 != 0); err != nil {
 			return uint64(err.(mm.Errno))
 		}
-		*(*uintptr)(unsafe.Pointer(uintptr(a0))) = addr
+		*(*uintptr)(at(a0)) = addr
 		return 0
 	case mm.SysVMDeallocate:
 		if err := as.Deallocate(uintptr(a0), uintptr(a1)); err != nil {
@@ -161,7 +161,7 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 		for i := range spaces {
 			st.Regions += uint64(spaces[i].Regions.Len())
 		}
-		*(*mm.Stats)(unsafe.Pointer(uintptr(a0))) = st
+		*(*mm.Stats)(at(a0)) = st
 		return 0
 	}
 	return uint64(mm.EINVAL)
