@@ -226,6 +226,9 @@ func screenMapped() {
 		kprintDec(uint64(screen.rows))
 		kprint(" at ")
 		kprintHex(screen.fb.addr)
+		if screen.assumed {
+			kprint(" (assumed: the boot loader described no screen)")
+		}
 		kprint("\n")
 	case screenRGB:
 		kprint("hurdvm: screen: framebuffer ")

@@ -44,8 +44,9 @@ var screen struct {
 	kind screenKind
 	// live: the screen's memory is mapped where screenAddr points, so
 	// drawing may begin; until then only the grid changes.
-	live bool
-	busy bool // inside screenPutc: a second entry is a fault in it
+	live    bool
+	busy    bool // inside screenPutc: a second entry is a fault in it
+	assumed bool // the loader described no screen: the PC text buffer is assumed
 
 	fb         fbInfo
 	cols, rows int
@@ -65,6 +66,7 @@ func screenInit() {
 	fb, ok := bootFramebuffer()
 	if !ok {
 		fb = fbInfo{addr: 0xb8000, pitch: 160, width: 80, height: 25, bpp: 16, kind: fbEGAText}
+		screen.assumed = true
 	}
 	screen.fb = fb
 	switch {

@@ -282,3 +282,34 @@ func readScreen(t *testing.T, img image.Image) ([]string, []color.RGBA) {
 	}
 	return lines, fgs
 }
+
+// TestScreenShowsKernelPanic checks that a kernel panic reaches the screen
+// too, not only the serial port: the breakkernel program booted by QEMU's
+// -kernel (the PC text buffer, assumed) on a machine without the exit
+// device, whose screen must then show red (the panic lines).
+func TestScreenShowsKernelPanic(t *testing.T) {
+	image := buildKernel(t, "breakkernel")
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "panic.png")
+	out, err := Screenshot(context.Background(), ShotConfig{Args: []string{"-kernel", image}, Until: finished, PNG: file, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "hurdvm: kernel panic: page fault in the kernel") {
+		t.Fatalf("no kernel panic on the console:\n%s", Tail(out, 30))
+	}
+	img := readPNG(t, file)
+	red := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			if c.R > 0xc0 && c.G < 0x80 && c.B < 0x80 {
+				red++
+			}
+		}
+	}
+	if red < 200 {
+		t.Errorf("the screen shows %d red pixels: no red panic lines", red)
+	}
+}
