@@ -14,8 +14,6 @@
 package kernel
 
 import (
-	"unsafe"
-
 	"hurdvm/kernel/font"
 	"hurdvm/paging"
 )
@@ -89,13 +87,13 @@ func packColour(v, pos, size uint8) uint32 {
 func rgbPut(p uintptr, c uint32) {
 	switch rgb.bytesPP {
 	case 4:
-		*(*uint32)(unsafe.Pointer(p)) = c
+		*(*uint32)(at(uint64(p))) = c
 	case 3:
-		*(*uint8)(unsafe.Pointer(p)) = uint8(c)
-		*(*uint8)(unsafe.Pointer(p + 1)) = uint8(c >> 8)
-		*(*uint8)(unsafe.Pointer(p + 2)) = uint8(c >> 16)
+		*(*uint8)(at(uint64(p))) = uint8(c)
+		*(*uint8)(at(uint64(p + 1))) = uint8(c >> 8)
+		*(*uint8)(at(uint64(p + 2))) = uint8(c >> 16)
 	case 2:
-		*(*uint16)(unsafe.Pointer(p)) = uint16(c)
+		*(*uint16)(at(uint64(p))) = uint16(c)
 	}
 }
 
@@ -107,7 +105,7 @@ func rgbDraw(x, y int, ch, attr byte) {
 		bits := font.Row(ch, gy)
 		for r := 0; r < sc; r++ {
 			if bpp == 4 && sc == 1 { // the usual case, unrolled
-				px := (*[font.Width]uint32)(unsafe.Pointer(row))
+				px := (*[font.Width]uint32)(at(uint64(row)))
 				for gx := 0; gx < font.Width; gx++ {
 					c := bg
 					if bits&(0x80>>gx) != 0 {

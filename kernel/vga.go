@@ -8,8 +8,6 @@
 
 package kernel
 
-import "unsafe"
-
 const (
 	crtcIndex = 0x3d4
 	crtcData  = 0x3d5
@@ -29,7 +27,7 @@ func vgaInit() bool {
 }
 
 func vgaCell(x, y int) *uint16 {
-	return (*uint16)(unsafe.Pointer(screenAddr() + uintptr(y)*uintptr(screen.fb.pitch) + uintptr(2*x)))
+	return (*uint16)(at(uint64(screenAddr() + uintptr(y)*uintptr(screen.fb.pitch) + uintptr(2*x))))
 }
 
 func vgaDraw(x, y int, ch, attr byte) { *vgaCell(x, y) = uint16(ch) | uint16(attr)<<8 }
