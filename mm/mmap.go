@@ -76,7 +76,7 @@ func (as *AddressSpace) Discard(addr, size uintptr) error {
 	if end == addr {
 		return nil
 	}
-	if as.vm.Frames.Stats().FreeFrames < as.splitTables(addr, end) {
+	if as.vm.Frames.FreeFrames() < as.splitTables(addr, end) {
 		return ENOMEM
 	}
 	r, _ := as.Regions.Find(addr)

@@ -157,7 +157,7 @@ func (vm *VM) release(pa PhysAddr) {
 }
 
 // free is the allocator's free-frame count.
-func (vm *VM) free() uint64 { return vm.Frames.Stats().FreeFrames }
+func (vm *VM) free() uint64 { return vm.Frames.FreeFrames() }
 
 // canTake reports whether a task may take n more frames without dipping
 // into the reserve.
@@ -170,7 +170,7 @@ func (vm *VM) charge(before uint64) { vm.sharedFrames += before - vm.free() }
 // ReadStats returns the counters.
 func (vm *VM) ReadStats() Stats {
 	return Stats{
-		FreeFrames: vm.Frames.Stats().FreeFrames,
+		FreeFrames: vm.Frames.FreeFrames(),
 		PageFaults: vm.pageFaults,
 		COWCopies:  vm.cowCopies,
 		COWReuses:  vm.cowReuses,
@@ -404,7 +404,7 @@ func (as *AddressSpace) Deallocate(address, size uintptr) error {
 
 // remove takes [start, end) out of the region map and the page tables.
 func (as *AddressSpace) remove(start, end uintptr) error {
-	if as.vm.Frames.Stats().FreeFrames < as.splitTables(start, end) {
+	if as.vm.Frames.FreeFrames() < as.splitTables(start, end) {
 		return ENOMEM
 	}
 	var unmapErr error
