@@ -1,0 +1,129 @@
+//go:build !hurdvm
+
+// The Linux side: fork(2) with copy-on-write through system calls, and
+// powering off when the program is the initramfs's /init.
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+)
+
+// Linux's mmap honours MAP_POPULATE: the map_now row.
+const sysPopulates = true
+
+// forkShared is the page the parent and the forked child share
+// (MAP_SHARED): the child's clock readings and the go-ahead flag.
+type forkShared struct {
+	goAhead atomic.Uint32
+	_       uint32
+	t0, t1  syscall.Timespec
+}
+
+// benchSyscallFork forks a process with 64 MiB touched (fork(2) as a raw
+// system call, timed in the parent until fork returns there), and times
+// in the child its writes to every page of those 64 MiB: each is a
+// copy-on-write fault, since the parent still maps the page.
+//
+// The Go runtime is multithreaded and the child is a copy of this thread
+// alone, so the child must not run Go runtime code: it touches memory and
+// makes raw system calls only, in nosplit functions on a stack grown
+// beforehand, with no signals coming (GODEBUG=asyncpreemptoff=1, no
+// profiling) and no collection (the GC is off).
+func benchSyscallFork() {
+	a := sysOps.alloc(bigSize, false)
+	touch(a, bigSize, 1)
+	sh, _, e := syscall.RawSyscall6(syscall.SYS_MMAP, 0, pageSize, protRead|protWrite, mapShared|mapAnonymous, ^uintptr(0), 0)
+	if e != 0 {
+		fail("mmap shared page", e)
+	}
+	shared := (*forkShared)(unsafe.Add(nil, sh))
+	// fork copies the runtime's memory too: give back what the heap does
+	// not use, so that the same is copied in every boot.
+	debug.FreeOSMemory()
+	for s := range forkSamples {
+		shared.goAhead.Store(0)
+		growStack()
+		t0 := nanos()
+		pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+		if e == 0 && pid == 0 {
+			forkChild(a, shared)
+		}
+		t1 := nanos()
+		if e != 0 {
+			fail("fork", e)
+		}
+		// The child waits for this before its timed writes, so that the
+		// parent's figure is fork alone even if the scheduler runs the
+		// child first.
+		shared.goAhead.Store(1)
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(int(pid), &ws, 0, nil); err != nil {
+			fail("wait4", err)
+		}
+		if !ws.Exited() || ws.ExitStatus() != 0 {
+			fmt.Printf("vmbench: forked child ended with %#x\n", uint32(ws))
+			exit(1)
+		}
+		forkT[s] = float64(t1-t0) / 1e3
+		cowT[s] = float64(shared.t1.Nano()-shared.t0.Nano()) / bigPages
+	}
+	check(a, bigSize, 1) // the child's writes were its own
+	syscall.RawSyscall(syscall.SYS_MUNMAP, sh, pageSize, 0)
+	sysOps.free(a, bigSize)
+	report("syscall/fork_64m", forkT[:], "us")
+	report("syscall/cow_fault", cowT[:], "ns/page")
+}
+
+// growStack makes the goroutine's stack large enough for everything the
+// child does, so that it never calls morestack.
+//
+//go:noinline
+func growStack() {
+	var pad [16 << 10]byte
+	use(pad[:])
+}
+
+//go:noinline
+func use(b []byte) { b[0]++ }
+
+// forkChild is the forked child: it waits for the parent's go-ahead, then
+// writes every page of [base, base+bigSize) between two clock readings,
+// and exits. Raw system calls and memory accesses only.
+//
+//go:nosplit
+func forkChild(base uintptr, sh *forkShared) {
+	for sh.goAhead.Load() == 0 {
+		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+	}
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, 1, uintptr(unsafe.Pointer(&sh.t0)), 0) // CLOCK_MONOTONIC
+	for off := uintptr(0); off < bigSize; off += pageSize {
+		*(*byte)(unsafe.Add(nil, base+off)) = 2
+	}
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, 1, uintptr(unsafe.Pointer(&sh.t1)), 0)
+	for {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	}
+}
+
+// benchKernel: Linux has no in-kernel path for a program.
+func benchKernel() {}
+
+// exit ends the program; as the initramfs's /init (process 1) it powers
+// the machine off instead, which ends QEMU (the kernel would panic if init
+// exited).
+func exit(code int) {
+	if os.Getpid() != 1 {
+		os.Exit(code)
+	}
+	if code != 0 {
+		fmt.Printf("vmbench: exit status %d\n", code)
+	}
+	syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
+	select {}
+}
