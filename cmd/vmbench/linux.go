@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -46,6 +47,7 @@ func benchSyscallFork() {
 	// fork copies the runtime's memory too: give back what the heap does
 	// not use, so that the same is copied in every boot.
 	debug.FreeOSMemory()
+	procInfo()
 	for s := range forkSamples {
 		shared.goAhead.Store(0)
 		growStack()
@@ -126,4 +128,25 @@ func exit(code int) {
 	}
 	syscall.Reboot(syscall.LINUX_REBOOT_CMD_POWER_OFF)
 	select {}
+}
+
+// procInfo prints what fork will copy: the process's mappings and
+// resident memory (from /proc, mounted when this is /init).
+func procInfo() {
+	if os.Getpid() == 1 {
+		os.Mkdir("/proc", 0o555)
+		syscall.Mount("proc", "/proc", "proc", 0, "")
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return
+	}
+	status, _ := os.ReadFile("/proc/self/status")
+	rss := ""
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") || strings.HasPrefix(l, "RssAnon:") || strings.HasPrefix(l, "VmPTE:") {
+			rss += " " + strings.Join(strings.Fields(l), "")
+		}
+	}
+	fmt.Printf("INFO syscall/fork_64m process: %d mappings%s\n", strings.Count(string(maps), "\n"), rss)
 }
