@@ -77,7 +77,7 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 func (as *AddressSpace) copyOnWrite(r Region, page uintptr) FaultResult {
 	fa := as.vm.Frames
 	writable := pageFlags(r, true, as.vm)
-	pa, _, size, ok := as.PT.Translate(page)
+	pa, _, _, ok := as.PT.Translate(page)
 	if !ok {
 		return FaultNoRegion
 	}
@@ -90,9 +90,8 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr) FaultResult {
 		as.vm.pageFaults++
 		return FaultResolved
 	}
-	// The copy unmaps the shared page and maps the fresh one, which may
-	// need up to three tables if the unmap emptied them: make sure they
-	// exist before changing anything, so the page is never lost.
+	// A fresh frame, and tables to split a huge page around this one:
+	// make sure they exist before changing anything.
 	if !as.vm.canTake(1 + tablesPerMap) {
 		return FaultNoMemory
 	}
@@ -100,20 +99,10 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr) FaultResult {
 	if err != nil {
 		return FaultNoMemory
 	}
-	if size > PageSize {
-		// Split the huge page so that only this 4 KiB page changes.
-		if err := as.PT.Protect(page, PageSize, pageFlags(r, false, as.vm)); err != nil {
-			as.vm.check(fresh, fa.Free(fresh, 0))
-			return FaultNoMemory
-		}
-	}
 	copy(fa.frameBytes(fresh), fa.frameBytes(old))
-	if err := as.PT.Unmap(page, PageSize, nil); err != nil {
+	if err := as.PT.Replace(page, uint64(fresh), writable); err != nil {
 		as.vm.check(fresh, fa.Free(fresh, 0))
 		return FaultNoMemory
-	}
-	if err := as.PT.MapPages(page, uint64(fresh), PageSize, writable); err != nil {
-		panic("mm: copy-on-write remap failed with tables reserved") // cannot happen: see above
 	}
 	as.vm.release(old)
 	as.vm.cowCopies++

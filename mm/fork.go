@@ -28,37 +28,17 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 			return err
 		}
 		share := r.Inherit == InheritShare
-		flags := pageFlags(r, share, as.vm)
-		if !share {
-			// Write-protect the parent's pages, keeping huge pages whole.
-			if err := as.PT.Protect(r.Start, r.End-r.Start, flags); err != nil {
-				return ENOMEM
-			}
-		}
-		for va := r.Start; va < r.End; {
-			pa, _, size, ok := as.PT.Translate(va)
-			if !ok {
-				if size == 0 {
-					size = PageSize
-				}
-				va = (va &^ (size - 1)) + size // skip the whole unmapped block
-				continue
-			}
-			// Map the same frames in the child: the whole leaf (a huge
-			// page stays huge) or what is left of it in the region.
-			leafStart := va &^ (size - 1)
-			n := min(leafStart+size, r.End) - va
-			base := PhysAddr(pa)
-			if err := child.PT.Map(va, uint64(base), n, flags); err != nil {
-				return ENOMEM
-			}
-			for off := uintptr(0); off < n; off += FrameSize {
-				if err := fa.IncRef(base + PhysAddr(off)); err != nil {
-					as.vm.check(base+PhysAddr(off), err) // a mapped frame is live: only overflow can refuse
-					return ENOMEM
+		var refErr error
+		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, !share, func(pa uint64, size uintptr) {
+			for off := uintptr(0); off < size; off += FrameSize {
+				if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil && refErr == nil {
+					refErr = e
+					as.vm.check(PhysAddr(pa)+PhysAddr(off), e) // a mapped frame is live: only overflow can refuse
 				}
 			}
-			va += n
+		})
+		if err != nil || refErr != nil {
+			return ENOMEM
 		}
 	}
 	return nil

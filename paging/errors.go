@@ -35,4 +35,6 @@ const (
 	ErrSlot Error = "paging: bad PML4 slot range"
 	// ErrNotPinned: ShareKernelHalf of a slot the source has not pinned.
 	ErrNotPinned Error = "paging: PML4 slot not pinned in the source"
+	// ErrNotMapped: Replace of an address with no 4 KiB leaf.
+	ErrNotMapped Error = "paging: no 4 KiB page mapped there"
 )

@@ -279,3 +279,35 @@ func TestManyTasks(t *testing.T) {
 		t.Errorf("%d frames available after 64 tasks, want %d", got, taskFrames(start))
 	}
 }
+
+// BenchmarkFork64MiB forks a task with 64 MiB touched (per fork) and
+// destroys the child.
+func BenchmarkFork64MiB(b *testing.B) {
+	parent, err := mm.NewTask()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer parent.Destroy()
+	if err := parent.Run(func() {
+		var a uintptr
+		if err := mm.VMAllocate(&a, 64<<20, 0, false); err != nil {
+			panic(err)
+		}
+		m := mm.Bytes(a, 64<<20)
+		for i := 0; i < len(m); i += page {
+			m[i] = 1
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		child, err := parent.Fork()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		child.Destroy()
+		b.StartTimer()
+	}
+}

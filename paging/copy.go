@@ -1,0 +1,161 @@
+// Context: handler (the system calls that fork a task, and the
+// copy-on-write fault): nosplit, no heap, no locks, no recursion.
+
+package paging
+
+// ShareLeaves makes dst map every page pt maps in [va, va+size): the same
+// physical pages, the same flags, and the same page sizes (a huge page stays
+// one huge page). It is fork's copy of the page tables: with readOnly, the
+// pages become read-only in both pt and dst (copy-on-write; huge pages cut
+// by the range's edges are split first, as Protect does, and pt's changed
+// translations are invalidated), and the caller counts a reference for each
+// leaf in visit(pa, size). Leaves are copied entry by entry in one walk of
+// each tree, where mapping them one by one would walk both trees from the
+// root for every page.
+//
+// dst must map nothing in the range yet: a leaf already there is
+// ErrMapped (leaves copied before it stay, and the caller destroys dst). A
+// leaf of pt that reaches outside the range is shared for the part inside,
+// in 4 KiB pages. ErrNoMemory when dst needs a table and Frames has none,
+// with the same outcome. Nothing in dst needs TLB invalidation (it only
+// gains translations).
+//
+//go:nosplit
+func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool, visit func(pa uint64, size uintptr)) error {
+	last, err := pt.checkRange(va, size)
+	if err != nil || size == 0 {
+		return err
+	}
+	if !dst.live() {
+		return ErrEnv
+	}
+	if readOnly {
+		if err := pt.splitEdges(va, last, 0, false); err != nil {
+			return err
+		}
+	}
+	n, err := pt.shareLeaves(dst, va, last, readOnly, visit)
+	if n > pt.env.invalidateLimit() {
+		pt.env.TLB.FlushAll()
+	}
+	return err
+}
+
+// shareLeaves is ShareLeaves's walk (its own frame, so that the nosplit
+// chains stay short); it returns how many of pt's leaves it write-protected,
+// having invalidated the first invalidateLimit of them.
+//
+//go:nosplit
+func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool, visit func(pa uint64, size uintptr)) (n int, err error) {
+	limit := pt.env.invalidateLimit()
+	w := walker{pt: pt}
+	d := walker{pt: dst}
+	// The dst page table that takes 4 KiB leaves for the 2 MiB around
+	// curWindow: consecutive small leaves go into it without a walk.
+	var curTable *Table
+	curWindow := ^uintptr(0)
+	w.seek(va, PT, false)
+	for {
+		e := w.slot()
+		if *e&Present != 0 {
+			if isTable(*e, w.lvl) {
+				w.down()
+				continue
+			}
+			lo, l := w.leafVA(), w.lvl
+			hi := lo + l.Size() - 1
+			pa := leafPA(*e, l)
+			if readOnly && *e&Writable != 0 {
+				*e &^= Writable
+				n++
+				if n <= limit {
+					pt.env.TLB.Invalidate(lo)
+				}
+			}
+			if lo >= va && hi <= last && l == PT && lo&^(HugePageSize-1) == curWindow {
+				s := &curTable[PT.Index(lo)]
+				if *s != 0 {
+					return n, ErrMapped
+				}
+				*s = *e &^ (Accessed | Dirty)
+				if visit != nil {
+					visit(pa, PageSize)
+				}
+			} else if lo >= va && hi <= last {
+				if err := d.seek(lo, l, true); err != nil {
+					return n, err
+				}
+				s := d.slot()
+				if *s != 0 || d.lvl != l {
+					return n, ErrMapped
+				}
+				*s = *e &^ (Accessed | Dirty)
+				if l == PT {
+					curTable, curWindow = dst.table(d.path[PT]), lo&^(HugePageSize-1)
+				}
+				if visit != nil {
+					visit(pa, l.Size())
+				}
+			} else {
+				// The part of a huge leaf inside the range, page by page.
+				for p := max(lo, va); p <= min(hi, last); p += PageSize {
+					if err := d.seek(p, PT, true); err != nil {
+						return n, err
+					}
+					s := d.slot()
+					if *s != 0 || d.lvl != PT {
+						return n, ErrMapped
+					}
+					off := uint64(p - lo)
+					*s = Entry(pa+off)&addrMask | *e&(FlagMask|Present) // Huge is not a PT-level bit
+					if visit != nil {
+						visit(pa+off, PageSize)
+					}
+					if p+PageSize == 0 {
+						break
+					}
+				}
+			}
+		}
+		if w.next() || w.va > last {
+			break
+		}
+	}
+	return n, nil
+}
+
+// Replace points the 4 KiB page at va, which must be mapped, at the frame
+// pa with flags, and invalidates its old translation: the copy-on-write
+// fault's swap of a shared frame for a private copy, in one walk and with
+// no table freed. A huge page around va is split first, so that only this
+// page changes (ErrNoMemory, with nothing changed, if that needs a table
+// Frames cannot give). ErrNotMapped if nothing maps va.
+//
+//go:nosplit
+func (pt *PageTable) Replace(va uintptr, pa uint64, flags Flags) error {
+	if !pt.live() || !Canonical(va) {
+		return ErrNonCanonical
+	}
+	if va%PageSize != 0 || pa%PageSize != 0 {
+		return ErrMisaligned
+	}
+	if flags&^FlagMask != 0 {
+		return ErrFlags
+	}
+	e, l := pt.leafAt(va)
+	if e == nil {
+		return ErrNotMapped
+	}
+	if l != PT {
+		if err := pt.splitEdges(va, va+PageSize-1, 0, false); err != nil {
+			return err
+		}
+		e, l = pt.leafAt(va)
+		if e == nil || l != PT {
+			return ErrNotMapped
+		}
+	}
+	*e = Entry(pa)&addrMask | flags | Present
+	pt.env.TLB.Invalidate(va)
+	return nil
+}

@@ -1,0 +1,115 @@
+package paging
+
+import "testing"
+
+func TestShareLeaves(t *testing.T) {
+	const G, M, K = GiantPageSize, HugePageSize, PageSize
+	s := newSim(t, true)
+	src, dst := newPT(t, s), newPT(t, s)
+	va := uintptr(4 * G)
+	// A giant page, a huge page, and 4 KiB pages with a hole.
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(src.Map(va, 8*G, G, User))
+	must(src.Map(va+G, 9*G, M, Writable))
+	must(src.MapPages(va+G+M, 10*G, 3*K, NoExecute))
+	must(src.MapPages(va+G+M+5*K, 11*G, K, 0))
+	var visited []uintptr
+	var bytes uintptr
+	must(src.ShareLeaves(dst, va, G+M+6*K, false, func(pa uint64, size uintptr) {
+		visited = append(visited, size)
+		bytes += size
+	}))
+	if bytes != G+M+4*K || len(visited) != 6 {
+		t.Fatalf("visited %v (%d bytes), want a 1 GiB, a 2 MiB and four 4 KiB leaves", visited, bytes)
+	}
+	for off := uintptr(0); off < G+M+6*K; off += K {
+		spa, sf, ssz, sok := src.Translate(va + off)
+		dpa, df, dsz, dok := dst.Translate(va + off)
+		if spa != dpa || sf != df || sok != dok || (sok && ssz != dsz) {
+			t.Fatalf("+%#x: src (%#x %#x %d %v) dst (%#x %#x %d %v)", off, spa, uint64(sf), ssz, sok, dpa, uint64(df), dsz, dok)
+		}
+	}
+	// Sharing again finds the leaves there.
+	if err := src.ShareLeaves(dst, va+G+M, K, false, nil); err != ErrMapped {
+		t.Fatalf("sharing onto a mapped page: %v, want ErrMapped", err)
+	}
+	// A range cutting a huge page shares the part inside, page by page.
+	dst2 := newPT(t, s)
+	must(src.ShareLeaves(dst2, va+G+4*K, 2*K, false, nil))
+	if pa, _, size, ok := dst2.Translate(va + G + 5*K); !ok || size != K || pa != 9*G+5*K {
+		t.Fatalf("part of a huge page: %#x %d %v", pa, size, ok)
+	}
+	if _, _, _, ok := dst2.Translate(va + G + 6*K); ok {
+		t.Fatal("shared past the range")
+	}
+	checkTables(t, s, dst)
+	checkTables(t, s, dst2)
+}
+
+func TestReplace(t *testing.T) {
+	const M, K = HugePageSize, PageSize
+	s := newSim(t, false)
+	pt := newPT(t, s)
+	va := uintptr(1 << 32)
+	if err := pt.Map(va, 1<<33, M, 0); err != nil {
+		t.Fatal(err)
+	}
+	s.tlb.reset()
+	if err := pt.Replace(va+7*K, 1<<34, Writable); err != nil {
+		t.Fatal(err)
+	}
+	for off := uintptr(0); off < M; off += K {
+		pa, f, size, ok := pt.Translate(va + off)
+		want, wantF := uint64(1<<33)+uint64(off), Flags(0)
+		if off == 7*K {
+			want, wantF = 1<<34, Writable
+		}
+		if !ok || size != K || pa != want || f != wantF {
+			t.Fatalf("+%#x: %#x flags %#x size %d %v, want %#x flags %#x", off, pa, uint64(f), size, ok, want, uint64(wantF))
+		}
+	}
+	if !s.tlb.covers(va+7*K, K) {
+		t.Error("the replaced page was not invalidated")
+	}
+	if err := pt.Replace(va+M, 1<<34, 0); err != ErrNotMapped {
+		t.Errorf("replacing an unmapped page: %v, want ErrNotMapped", err)
+	}
+	checkTables(t, s, pt)
+}
+
+func TestShareLeavesReadOnly(t *testing.T) {
+	const M, K = HugePageSize, PageSize
+	s := newSim(t, false)
+	src, dst := newPT(t, s), newPT(t, s)
+	va := uintptr(1 << 32)
+	if err := src.Map(va, 1<<33, 2*M, Writable); err != nil {
+		t.Fatal(err)
+	}
+	s.tlb.reset()
+	// The range cuts the first huge page: it is split, the part inside
+	// shared read-only, the part outside left writable.
+	if err := src.ShareLeaves(dst, va+M/2, M+M/2, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	for off := uintptr(0); off < 2*M; off += K {
+		_, sf, _, _ := src.Translate(va + off)
+		_, df, _, dok := dst.Translate(va + off)
+		inside := off >= M/2
+		if (sf&Writable != 0) == inside || dok != inside || (dok && df&Writable != 0) {
+			t.Fatalf("+%#x: src flags %#x, dst flags %#x mapped %v", off, uint64(sf), uint64(df), dok)
+		}
+	}
+	if _, _, size, _ := dst.Translate(va + M); size != M {
+		t.Errorf("the whole huge page inside is shared as %d-byte pages", size)
+	}
+	if !s.tlb.covers(va+M/2, K) || !s.tlb.covers(va+M, M) {
+		t.Error("the write-protected pages were not invalidated")
+	}
+	checkTables(t, s, src)
+	checkTables(t, s, dst)
+}
