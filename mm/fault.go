@@ -32,7 +32,7 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 		return FaultProtection
 	}
 	page := va &^ (PageSize - 1)
-	e, _, present := as.PT.Leaf(page)
+	e, l, present := as.PT.Leaf(page)
 	if !present || e&paging.Present == 0 {
 		if r.Flags&regionShared != 0 {
 			defer as.vm.charge(as.vm.free())
@@ -40,7 +40,10 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 		return as.faultIn(r, page)
 	}
 	if access == AccessWrite && e&paging.Writable == 0 {
-		return as.copyOnWrite(r, page)
+		// The frame under page: the leaf's, plus page's offset in a huge leaf.
+		size := uintptr(l.Size())
+		old := PhysAddr(e.Addr()&^uint64(size-1)) + PhysAddr(page&(size-1))
+		return as.copyOnWrite(r, page, old)
 	}
 	// Mapped and allowed: another thread resolved it first, or a stale
 	// TLB entry. The retry will succeed.
@@ -61,7 +64,7 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 	if err != nil {
 		return FaultNoMemory
 	}
-	if err := as.PT.MapPages(page, uint64(pa), PageSize, pageFlags(r, true, as.vm)); err != nil {
+	if err := as.PT.MapPage(page, uint64(pa), pageFlags(r, true, as.vm)); err != nil {
 		as.vm.check(pa, as.vm.Frames.Free(pa, 0))
 		return FaultNoMemory
 	}
@@ -74,14 +77,9 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 // is its last sharer the page just becomes writable; otherwise it gets a
 // copy. A huge page is first split, by protecting the one 4 KiB page, so a
 // write copies 4 KiB, not 2 MiB.
-func (as *AddressSpace) copyOnWrite(r Region, page uintptr) FaultResult {
+func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultResult {
 	fa := as.vm.Frames
 	writable := pageFlags(r, true, as.vm)
-	pa, _, _, ok := as.PT.Translate(page)
-	if !ok {
-		return FaultNoRegion
-	}
-	old := PhysAddr(pa) &^ (FrameSize - 1)
 	if fa.RefCount(old) <= 1 {
 		if err := as.PT.Protect(page, PageSize, writable); err != nil {
 			return FaultNoMemory

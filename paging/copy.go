@@ -159,3 +159,37 @@ func (pt *PageTable) Replace(va uintptr, pa uint64, flags Flags) error {
 	pt.env.TLB.Invalidate(va)
 	return nil
 }
+
+// MapPage maps the one 4 KiB page at va to pa with flags: MapPages for a
+// single page, as the page-fault handler needs it, in a single walk that
+// creates the missing tables (no separate check of the range first).
+// ErrMapped if something maps va already; ErrNoMemory if a table is
+// missing and Frames has none, with the tables as they were.
+//
+//go:nosplit
+func (pt *PageTable) MapPage(va uintptr, pa uint64, flags Flags) error {
+	if !pt.live() || !Canonical(va) {
+		return ErrNonCanonical
+	}
+	if va%PageSize != 0 || pa%PageSize != 0 {
+		return ErrMisaligned
+	}
+	if flags&^FlagMask != 0 {
+		return ErrFlags
+	}
+	if pa >= MaxPhysAddr {
+		return ErrPhysAddr
+	}
+	w := walker{pt: pt}
+	if err := w.seek(va, PT, true); err != nil {
+		// Tables linked on the way are empty: clear frees them.
+		pt.clear(va, va+PageSize-1, nil, false)
+		return err
+	}
+	e := w.slot()
+	if w.lvl != PT || *e != 0 {
+		return ErrMapped
+	}
+	*e = Entry(pa)&addrMask | flags | Present
+	return nil
+}

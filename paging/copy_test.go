@@ -113,3 +113,43 @@ func TestShareLeavesReadOnly(t *testing.T) {
 	checkTables(t, s, src)
 	checkTables(t, s, dst)
 }
+
+func TestMapPage(t *testing.T) {
+	const M, K = HugePageSize, PageSize
+	s := newSim(t, false)
+	pt := newPT(t, s)
+	va := uintptr(1 << 40)
+	if err := pt.MapPage(va+K, 1<<33, Writable|NoExecute); err != nil {
+		t.Fatal(err)
+	}
+	if pa, f, size, ok := pt.Translate(va + K); !ok || pa != 1<<33 || f != Writable|NoExecute || size != K {
+		t.Fatalf("%#x %#x %d %v", pa, uint64(f), size, ok)
+	}
+	if err := pt.MapPage(va+K, 1<<34, 0); err != ErrMapped {
+		t.Errorf("over a page: %v, want ErrMapped", err)
+	}
+	if err := pt.Map(va+M, 1<<35, M, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := pt.MapPage(va+M+K, 1<<34, 0); err != ErrMapped {
+		t.Errorf("inside a huge page: %v, want ErrMapped", err)
+	}
+	if err := pt.MapPage(va+1, 0, 0); err != ErrMisaligned {
+		t.Errorf("unaligned: %v", err)
+	}
+	// Out of table frames: nothing left behind.
+	before := s.frames.nlive
+	s.frames.budget = 0
+	if err := pt.MapPage(va+(1<<39), 1<<33, 0); err != ErrNoMemory {
+		t.Errorf("with no frames: %v, want ErrNoMemory", err)
+	}
+	s.frames.budget = 1 // a PDPT, then no PD: the PDPT must go back
+	if err := pt.MapPage(va+(2<<39), 1<<33, 0); err != ErrNoMemory {
+		t.Errorf("with one frame: %v, want ErrNoMemory", err)
+	}
+	s.frames.budget = -1
+	if s.frames.nlive != before {
+		t.Errorf("tables %d -> %d after a failed MapPage", before, s.frames.nlive)
+	}
+	checkTables(t, s, pt)
+}

@@ -311,3 +311,48 @@ func BenchmarkFork64MiB(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkCOWFault is the copy-on-write fault: per page a forked child
+// writes.
+func BenchmarkCOWFault(b *testing.B) {
+	const size = 16 << 20
+	parent, err := mm.NewTask()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer parent.Destroy()
+	var a uintptr
+	if err := parent.Run(func() {
+		if err := mm.VMAllocate(&a, size, 0, false); err != nil {
+			panic(err)
+		}
+		m := mm.Bytes(a, size)
+		for i := 0; i < len(m); i += page {
+			m[i] = 1
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		b.StopTimer()
+		child, err := parent.Fork()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := min(b.N-done, size/page)
+		b.StartTimer()
+		if err := child.Run(func() {
+			m := mm.Bytes(a, size)
+			for i := 0; i < n; i++ {
+				m[i*page] = 2
+			}
+		}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		child.Destroy()
+		done += n
+		b.StartTimer()
+	}
+}
