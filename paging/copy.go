@@ -57,6 +57,45 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 	w.seek(va, PT, false)
 	for {
 		e := w.slot()
+		if *e&Present != 0 && w.lvl == PD && isTable(*e, PD) {
+			// A whole page table inside the range: copy its 512 entries
+			// in one loop, as Linux's copy_pte_range does.
+			win := w.va &^ (HugePageSize - 1)
+			if win >= va && win+HugePageSize-1 <= last {
+				if err := d.seek(win, PT, true); err != nil {
+					return n, err
+				}
+				if d.lvl != PT {
+					return n, ErrMapped
+				}
+				src, dt := pt.table(e.Addr()), dst.table(d.path[PT])
+				for i := range src {
+					se := src[i]
+					if se&Present == 0 {
+						continue
+					}
+					if dt[i] != 0 {
+						return n, ErrMapped
+					}
+					if readOnly && se&Writable != 0 {
+						se &^= Writable
+						src[i] = se
+						n++
+						if n <= limit {
+							pt.env.TLB.Invalidate(win + uintptr(i)*PageSize)
+						}
+					}
+					dt[i] = se &^ (Accessed | Dirty)
+					if visit != nil {
+						visit(se.Addr(), PageSize)
+					}
+				}
+				if w.next() || w.va > last {
+					break
+				}
+				continue
+			}
+		}
 		if *e&Present != 0 {
 			if isTable(*e, w.lvl) {
 				w.down()

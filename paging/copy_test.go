@@ -153,3 +153,46 @@ func TestMapPage(t *testing.T) {
 	}
 	checkTables(t, s, pt)
 }
+
+// TestShareLeavesWholeTables covers the fast path: page tables wholly
+// inside the range are copied entry by entry in one loop.
+func TestShareLeavesWholeTables(t *testing.T) {
+	const M, K = HugePageSize, PageSize
+	s := newSim(t, false)
+	src, dst := newPT(t, s), newPT(t, s)
+	va := uintptr(1 << 32)
+	// Two full 2 MiB windows of 4 KiB pages, every third page missing.
+	for off := uintptr(0); off < 2*M; off += K {
+		if off/K%3 == 1 {
+			continue
+		}
+		if err := src.MapPages(va+off, 1<<33+uint64(off), K, Writable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var leaves int
+	s.tlb.reset()
+	if err := src.ShareLeaves(dst, va, 2*M, true, func(pa uint64, size uintptr) { leaves++ }); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for off := uintptr(0); off < 2*M; off += K {
+		spa, sf, _, sok := src.Translate(va + off)
+		dpa, df, _, dok := dst.Translate(va + off)
+		mapped := off/K%3 != 1
+		if sok != mapped || dok != mapped || (mapped && (spa != dpa || sf&Writable != 0 || df&Writable != 0)) {
+			t.Fatalf("+%#x: src %#x %#x %v, dst %#x %#x %v", off, spa, uint64(sf), sok, dpa, uint64(df), dok)
+		}
+		if mapped {
+			want++
+		}
+	}
+	if leaves != want {
+		t.Errorf("visited %d leaves, want %d", leaves, want)
+	}
+	if s.tlb.flushes == 0 && len(s.tlb.inval) < want {
+		t.Error("write-protected pages were neither invalidated nor flushed")
+	}
+	checkTables(t, s, src)
+	checkTables(t, s, dst)
+}
