@@ -30,6 +30,13 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 		share := r.Inherit == InheritShare
 		var refErr error
 		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, !share, func(pa uint64, size uintptr) {
+			if size == FrameSize { // the common case, once per page
+				if e := fa.IncRef(PhysAddr(pa)); e != nil && refErr == nil {
+					refErr = e
+					as.vm.check(PhysAddr(pa), e)
+				}
+				return
+			}
 			for off := uintptr(0); off < size; off += FrameSize {
 				if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil && refErr == nil {
 					refErr = e

@@ -459,6 +459,22 @@ func (a *FrameAllocator) refHead(pa PhysAddr) (*frameRec, error) {
 //
 //go:nosplit
 func (a *FrameAllocator) IncRef(pa PhysAddr) error {
+	// Fast path, for fork's loop over every shared page: the head of a
+	// live allocation with room in its count. Anything else takes the
+	// checked path below, which names the problem.
+	if i := uint64(pa)>>frameShift - a.basePFN; pa&(FrameSize-1) == 0 && i < uint64(a.nframes) {
+		if r := a.rec(uint32(i)); r.state == stAlloc && r.ref-1 < 1<<32-2 {
+			r.ref++
+			return nil
+		}
+	}
+	return a.incRefChecked(pa)
+}
+
+// incRefChecked is IncRef's checked path: every misuse gets its error.
+//
+//go:nosplit
+func (a *FrameAllocator) incRefChecked(pa PhysAddr) error {
 	r, err := a.refHead(pa)
 	if err != nil {
 		return err
