@@ -163,6 +163,7 @@ func main() {
 		QEMU:    qemuVersion(),
 		LinuxOS: results["linux"][0].Kernel,
 		Machine: "qemu-system-x86_64 " + strings.Join(machine, " "),
+		Icount:  *icount,
 		Spread:  *spread,
 	}
 	md := rep.Markdown()

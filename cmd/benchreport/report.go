@@ -103,6 +103,7 @@ type Report struct {
 	Date, QEMU    string
 	LinuxOS       string
 	Machine       string
+	Icount        string  // QEMU's -icount option
 	Spread        float64 // percent allowed
 }
 
@@ -416,7 +417,7 @@ func (rep *Report) SVG() []byte {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	fmt.Fprintf(&b, `<text x="%.0f" y="22" font-size="15" font-weight="bold">hurdvm's cost as a ratio to Linux's (log scale; left of 1: hurdvm cheaper)</text>`+"\n", 10.0)
-	fmt.Fprintf(&b, `<text x="%.0f" y="40" fill="#555">%s; %s; guest instructions under -icount shift=0</text>`+"\n", 10.0, html.EscapeString(rep.Date), html.EscapeString(rep.QEMU))
+	fmt.Fprintf(&b, `<text x="%.0f" y="40" fill="#555">%s; %s; guest instructions (-icount %s)</text>`+"\n", 10.0, html.EscapeString(rep.Date), html.EscapeString(rep.QEMU), html.EscapeString(rep.Icount))
 	// Grid and axis labels.
 	axisY := top + rowH*float64(len(bars))
 	for e := minE; e <= maxE; e++ {
