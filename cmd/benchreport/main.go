@@ -71,6 +71,7 @@ func main() {
 	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one boot")
 	flag.StringVar(icount, "icount", *icount, "QEMU -icount option")
 	only := flag.String("only", "", "boot only this kernel (linux or hurdvm): for trying things; the report has gaps")
+	from := flag.String("from", "", "boot nothing: report the consoles a former run left in this directory (build/bench)")
 	flag.Parse()
 	if *runs < 1 || *jobs < 1 {
 		fatal(errors.New("-runs and -j must be at least 1"))
@@ -80,86 +81,21 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	if err := qemu.Available(); err != nil {
-		fatal(err)
+	var results map[string][]Run
+	date := time.Now().UTC()
+	if *from != "" {
+		results, date, err = readLogs(*from, *runs)
+	} else {
+		results, err = bootAll(root, *linux, *runs, *jobs, *only, *timeout)
 	}
-	if *linux == "" {
-		if *linux, err = newestLinux(); err != nil {
-			fatal(err)
-		}
-	}
-	dir := filepath.Join(root, "build", "bench")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fatal(err)
-	}
-	logf("building vmbench for Linux and for hurdvm")
-	initrd, hurdvmImage, err := build(root, dir)
 	if err != nil {
 		fatal(err)
 	}
 
-	type job struct {
-		kernel string
-		run    int
-	}
-	var jobsList []job
-	// Linux's boots are the longest: start them first.
-	for _, k := range []string{"linux", "hurdvm"} {
-		if *only != "" && k != *only {
-			continue
-		}
-		for i := 0; i < *runs; i++ {
-			jobsList = append(jobsList, job{k, i})
-		}
-	}
-	results := map[string][]Run{"linux": make([]Run, *runs), "hurdvm": make([]Run, *runs)}
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, *jobs)
-	)
-	start := time.Now()
-	for _, j := range jobsList {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			t0 := time.Now()
-			var console []byte
-			var err error
-			switch j.kernel {
-			case "linux":
-				console, err = bootLinux(*linux, initrd, *timeout)
-			default:
-				console, err = bootHurdvm(hurdvmImage, *timeout)
-			}
-			os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.log", j.kernel, j.run+1)), console, 0o644)
-			var r Run
-			if err == nil {
-				r, err = ParseRun(console)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s run %d: %w\nlast console lines:\n%s", j.kernel, j.run+1, err, qemu.Tail(console, 15)))
-				return
-			}
-			results[j.kernel][j.run] = r
-			logf("%s run %d: %d figures in %v", j.kernel, j.run+1, len(r.Values), time.Since(t0).Round(time.Second))
-		}()
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		fatal(errors.Join(errs...))
-	}
-	logf("%d boots in %v", len(jobsList), time.Since(start).Round(time.Second))
-
 	rep := Report{
 		Linux:   results["linux"],
 		Hurdvm:  results["hurdvm"],
-		Date:    time.Now().UTC().Format("2006-01-02"),
+		Date:    date.Format("2006-01-02"),
 		QEMU:    qemuVersion(),
 		LinuxOS: results["linux"][0].Kernel,
 		Machine: "qemu-system-x86_64 " + strings.Join(machine, " "),
@@ -183,6 +119,113 @@ func main() {
 		fmt.Fprintf(os.Stderr, "\nbenchreport: FAILED: figures missing: %s\n", strings.Join(missing, ", "))
 		os.Exit(1)
 	}
+}
+
+// bootAll builds vmbench both ways and boots each kernel runs times, jobs
+// at once; each console goes to build/bench/KERNEL-N.log.
+func bootAll(root, linux string, runs, jobs int, only string, timeout time.Duration) (map[string][]Run, error) {
+	if err := qemu.Available(); err != nil {
+		return nil, err
+	}
+	var err error
+	if linux == "" {
+		if linux, err = newestLinux(); err != nil {
+			return nil, err
+		}
+	}
+	dir := filepath.Join(root, "build", "bench")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	logf("building vmbench for Linux and for hurdvm")
+	initrd, hurdvmImage, err := build(root, dir)
+	if err != nil {
+		return nil, err
+	}
+
+	type job struct {
+		kernel string
+		run    int
+	}
+	var jobsList []job
+	// Linux's boots are the longest: start them first.
+	for _, k := range []string{"linux", "hurdvm"} {
+		if only != "" && k != only {
+			continue
+		}
+		for i := 0; i < runs; i++ {
+			jobsList = append(jobsList, job{k, i})
+		}
+	}
+	results := map[string][]Run{"linux": make([]Run, runs), "hurdvm": make([]Run, runs)}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, jobs)
+	)
+	start := time.Now()
+	for _, j := range jobsList {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t0 := time.Now()
+			var console []byte
+			var err error
+			switch j.kernel {
+			case "linux":
+				console, err = bootLinux(linux, initrd, timeout)
+			default:
+				console, err = bootHurdvm(hurdvmImage, timeout)
+			}
+			os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.log", j.kernel, j.run+1)), console, 0o644)
+			var r Run
+			if err == nil {
+				r, err = ParseRun(console)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s run %d: %w\nlast console lines:\n%s", j.kernel, j.run+1, err, qemu.Tail(console, 15)))
+				return
+			}
+			results[j.kernel][j.run] = r
+			logf("%s run %d: %d figures in %v", j.kernel, j.run+1, len(r.Values), time.Since(t0).Round(time.Second))
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	logf("%d boots in %v", len(jobsList), time.Since(start).Round(time.Second))
+	return results, nil
+
+}
+
+// readLogs reads the consoles a former run left in dir, and their date.
+func readLogs(dir string, runs int) (map[string][]Run, time.Time, error) {
+	results := map[string][]Run{}
+	var date time.Time
+	for _, k := range []string{"linux", "hurdvm"} {
+		for i := 1; i <= runs; i++ {
+			name := filepath.Join(dir, fmt.Sprintf("%s-%d.log", k, i))
+			b, err := os.ReadFile(name)
+			if err != nil {
+				return nil, date, err
+			}
+			if st, err := os.Stat(name); err == nil && st.ModTime().After(date) {
+				date = st.ModTime().UTC()
+			}
+			r, err := ParseRun(b)
+			if err != nil {
+				return nil, date, fmt.Errorf("%s: %w", name, err)
+			}
+			results[k] = append(results[k], r)
+		}
+	}
+	return results, date, nil
 }
 
 func abs(root, p string) string {

@@ -132,9 +132,12 @@ func TestSVGIsWellFormed(t *testing.T) {
 	}
 	// Background, 2 legend swatches, and a bar per ratio: alloc_free_1p
 	// (2), first_touch (2), demand_64m (2), map_now_64m, fork_64m,
-	// cow_fault (1 each).
-	if rects != 3+9 {
-		t.Errorf("%d rects, want 12", rects)
+	// cow_fault (1 each), and map_now over demand in-kernel.
+	if rects != 3+10 {
+		t.Errorf("%d rects, want 13", rects)
+	}
+	if !strings.Contains(string(svg), "map_now ÷ on demand") {
+		t.Error("no map_now row")
 	}
 }
 
