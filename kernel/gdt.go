@@ -46,6 +46,9 @@ var (
 
 func kstackTop(i int) uint64 { return kstackLo + uint64(i+1)*kstackSlot }
 
+// stackSlot is the kernel stack slot holding sp.
+func stackSlot(sp uint64) uint64 { return (sp - kstackLo - 1) / kstackSlot }
+
 // inKernelStack reports whether sp lies on a kernel stack: the interrupted
 // code was the kernel itself.
 func inKernelStack(sp uint64) bool { return sp >= kstackLo && sp <= kstackHi }

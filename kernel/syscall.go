@@ -204,6 +204,10 @@ func systemCall(tf *TrapFrame) {
 	case sysUname:
 		r = sysUnameInfo(a0)
 	case sysHurdvmBreakKernel:
+		if a1 == 1 {
+			breakPageFaults = true // the next page fault faults again inside its handler
+			break
+		}
 		*(*uint64)(at(brokenKernelAddress)) = a0
 	default:
 		if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {

@@ -39,6 +39,12 @@ func trap(tf *TrapFrame) uint64 {
 	kernelMode := inKernelStack(tf.RSP)
 	if !kernelMode {
 		userFrame = uintptr(unsafe.Pointer(tf))
+	} else if stackSlot(tf.RSP) == stackSlot(uint64(uintptr(unsafe.Pointer(tf)))) {
+		// The CPU started this trap at the top of the very stack the
+		// interrupted handler was running on: that handler's frames are
+		// overwritten, so there is nothing to return to. (A fault inside
+		// the page-fault handler; handlers avoid faulting, see user.go.)
+		kernelPanic(tf, "trap inside a handler on the same stack", readCR2())
 	}
 	switch v := tf.Vector; {
 	case v == vecSyscall:
@@ -61,8 +67,16 @@ func trap(tf *TrapFrame) uint64 {
 	return leaveKernel(tf)
 }
 
+// breakPageFaults makes the page-fault handler fault itself, once (hurdvm's
+// break-the-kernel system call, for the test of the same-stack check).
+var breakPageFaults bool
+
 func pageFault(tf *TrapFrame, kernelMode bool) {
 	addr := readCR2()
+	if breakPageFaults {
+		breakPageFaults = false
+		*(*uint64)(at(brokenKernelAddress)) = addr
+	}
 	res := vmFault(addr, accessOf(tf.ErrorCode))
 	if res == mm.FaultResolved {
 		return

@@ -38,8 +38,8 @@ func buildKernel(t *testing.T, name string) string {
 	return image
 }
 
-func boot(t *testing.T, image string) (Result, error) {
-	return Run(context.Background(), Config{Image: image, Timeout: time.Minute})
+func boot(t *testing.T, image string, args ...string) (Result, error) {
+	return Run(context.Background(), Config{Image: image, Timeout: time.Minute, Cmdline: strings.Join(args, " ")})
 }
 
 func TestExitStatusReachesHost(t *testing.T) {
@@ -81,6 +81,23 @@ func TestKernelPanicIsReadable(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("console:\n%s", Tail(res.Output, 30))
+	}
+}
+
+// TestFaultInsideThePageFaultHandler: a fault in the page-fault handler
+// lands on the stack that handler is using; the kernel must see it and
+// panic, not return into overwritten frames.
+func TestFaultInsideThePageFaultHandler(t *testing.T) {
+	res, err := boot(t, buildKernel(t, "breakkernel"), "pf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.Output)
+	if res.Status != 125 || !strings.Contains(out, "hurdvm: kernel panic: trap inside a handler on the same stack") {
+		t.Errorf("status %d; console:\n%s", res.Status, Tail(res.Output, 25))
+	}
+	if strings.Contains(out, "survived") {
+		t.Error("the program went on")
 	}
 }
 
