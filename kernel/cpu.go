@@ -31,6 +31,7 @@ func interruptsOn()
 // Entry points in trap_amd64.s and entry_amd64.s.
 func entry()
 func syscallEntry()
+func trapReturn()
 func idleLoop()
 func vectorTable() uintptr
 func syscallEntryAddr() uintptr

@@ -63,6 +63,12 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	CALL	·trap(SB)
 	MOVQ	8(SP), AX
 	ADDQ	$16, SP
+	JMP	·trapReturn(SB)
+
+// trapReturn leaves the kernel through the TrapFrame at SP, with AX the FS
+// base of the code it returns to. trapCommon ends here, and so does
+// resumeFrame (the kernel-panic path).
+TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	MOVL	$MSR_FS_BASE, CX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
