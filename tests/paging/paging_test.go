@@ -6,34 +6,18 @@
 package paging
 
 import (
-	"runtime/debug"
 	"testing"
 	"unsafe"
 
 	"hurdvm/kernel"
 	"hurdvm/mm"
 	"hurdvm/paging"
+	"hurdvm/tests/internal/probe"
 )
 
 func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n) }
 
 var sink byte
-
-// faultAt runs f and returns the address it faulted at (ok false if not).
-func faultAt(f func()) (addr uintptr, ok bool) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			e, isFault := r.(interface{ Addr() uintptr })
-			if !isFault {
-				panic(r)
-			}
-			addr, ok = e.Addr(), true
-		}
-	}()
-	f()
-	return 0, false
-}
 
 func TestPhysmapAlias(t *testing.T) {
 	var a uintptr
@@ -89,10 +73,10 @@ func TestKernelImageWX(t *testing.T) {
 				c.name, c.addr, tr.Mapped, w, x, c.writable, c.exec)
 		}
 	}
-	if addr, ok := faultAt(func() { *(*byte)(unsafe.Pointer(code)) = 0xcc }); !ok || addr != code {
+	if addr, ok := probe.Fault(func() { *(*byte)(unsafe.Pointer(code)) = 0xcc }); !ok || addr != code {
 		t.Errorf("writing kernel text at %#x: fault %v at %#x", code, ok, addr)
 	}
-	if addr, ok := faultAt(func() { *(*byte)(unsafe.Pointer(ro)) = 'A' }); !ok || addr != ro {
+	if addr, ok := probe.Fault(func() { *(*byte)(unsafe.Pointer(ro)) = 'A' }); !ok || addr != ro {
 		t.Errorf("writing read-only data at %#x: fault %v at %#x", ro, ok, addr)
 	}
 }
@@ -101,7 +85,7 @@ func TestNoExecuteData(t *testing.T) {
 	buf := make([]byte, 64)
 	buf[0] = 0xc3 // ret: would run if the heap were executable
 	p := uintptr(unsafe.Pointer(&buf[0]))
-	if addr, ok := faultAt(func() { callAt(p) }); !ok || addr != p {
+	if addr, ok := probe.Fault(func() { callAt(p) }); !ok || addr != p {
 		t.Errorf("executing the heap at %#x: fault %v at %#x", p, ok, addr)
 	}
 }
@@ -147,7 +131,7 @@ func TestHugePageSplitKeepsData(t *testing.T) {
 			t.Fatalf("byte %#x lost its data after the split", i)
 		}
 	}
-	if addr, ok := faultAt(func() { sink = bytesAt(hole, 1)[0] }); !ok || addr != hole {
+	if addr, ok := probe.Fault(func() { sink = bytesAt(hole, 1)[0] }); !ok || addr != hole {
 		t.Errorf("the unmapped page: fault %v at %#x", ok, addr)
 	}
 }

@@ -17,11 +17,10 @@ import (
 
 	_ "hurdvm/kernel"
 	"hurdvm/mm"
+	"hurdvm/tests/internal/probe"
 )
 
 const page = mm.PageSize
-
-func taskFrames(s mm.Stats) uint64 { return s.FreeFrames + s.SharedFrames }
 
 // exhaust runs in a task: it allocates more than all memory on demand and
 // touches it until the VM has no frame left, which ends the task with a
@@ -63,10 +62,10 @@ func TestDemandPastMemory(t *testing.T) {
 		if err := task.Destroy(); err != nil {
 			t.Fatal(err)
 		}
-		if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
+		if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
 			runtime.GC()
-			if got = taskFrames(mm.ReadStats()); got != taskFrames(start) {
-				t.Fatalf("round %d: %d frames available after the task's end, want %d", round, got, taskFrames(start))
+			if got = probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
+				t.Fatalf("round %d: %d frames available after the task's end, want %d", round, got, probe.TaskFrames(start))
 			}
 		}
 		t.Logf("round %d: the task got %d MiB, then its fault; all of it came back", round, pages>>8)
@@ -107,8 +106,8 @@ func TestMapNowPastMemory(t *testing.T) {
 	}
 	mm.Bytes(a, 4<<20)[0] = 1
 	mm.VMDeallocate(a, 4<<20)
-	if end := taskFrames(mm.ReadStats()); end != taskFrames(start) {
-		t.Errorf("%d frames available at the end, want %d", end, taskFrames(start))
+	if end := probe.TaskFrames(mm.ReadStats()); end != probe.TaskFrames(start) {
+		t.Errorf("%d frames available at the end, want %d", end, probe.TaskFrames(start))
 	}
 	t.Logf("map_now took %d MiB before ENOMEM", len(got))
 }

@@ -9,32 +9,17 @@ package security
 
 import (
 	"errors"
-	"runtime/debug"
 	"testing"
 	"unsafe"
 
 	"hurdvm/kernel"
 	"hurdvm/mm"
+	"hurdvm/tests/internal/probe"
 )
 
 const page = mm.PageSize
 
 var sink byte
-
-func faults(f func()) (addr uintptr, ok bool) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			e, isFault := r.(interface{ Addr() uintptr })
-			if !isFault {
-				panic(r)
-			}
-			addr, ok = e.Addr(), true
-		}
-	}()
-	f()
-	return 0, false
-}
 
 // TestFreshFramesCarryNothing: a task fills memory with a secret and dies;
 // every later allocation, on demand or map_now, in another task or the
@@ -88,7 +73,7 @@ func TestFreshFramesCarryNothing(t *testing.T) {
 func TestKernelTextNotWritable(t *testing.T) {
 	f := TestKernelTextNotWritable
 	code := **(**uintptr)(unsafe.Pointer(&f))
-	if addr, ok := faults(func() { *(*byte)(unsafe.Pointer(code)) = 0xcc }); !ok || addr != code {
+	if addr, ok := probe.Fault(func() { *(*byte)(unsafe.Pointer(code)) = 0xcc }); !ok || addr != code {
 		t.Fatalf("write to kernel text at %#x: fault %v at %#x", code, ok, addr)
 	}
 }
@@ -109,7 +94,7 @@ func TestDataNotExecutable(t *testing.T) {
 		}
 		fn := &p
 		call := *(*func())(unsafe.Pointer(&fn))
-		if addr, ok := faults(call); !ok || addr != p {
+		if addr, ok := probe.Fault(call); !ok || addr != p {
 			t.Errorf("executing the %s at %#x: fault %v at %#x", where, p, ok, addr)
 		}
 	}
@@ -179,7 +164,7 @@ func TestTasksCannotReadEachOther(t *testing.T) {
 	if !errors.As(err, &tf) {
 		t.Fatalf("task b reading task a's page: %v", err)
 	}
-	if _, ok := faults(func() { sink = mm.Bytes(x, 1)[0] }); !ok {
+	if _, ok := probe.Fault(func() { sink = mm.Bytes(x, 1)[0] }); !ok {
 		t.Error("the kernel task reads a task's page")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hurdvm/mm"
+	"hurdvm/tests/internal/probe"
 )
 
 // TestBadInputs tries every class of bad argument against both calls,
@@ -105,8 +106,8 @@ func TestBadInputs(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.err)
 		}
 		after := mm.ReadStats()
-		if after.Regions != before.Regions || taskFrames(after) != taskFrames(before) {
-			t.Errorf("%s: regions %d -> %d, frames %d -> %d", c.name, before.Regions, after.Regions, taskFrames(before), taskFrames(after))
+		if after.Regions != before.Regions || probe.TaskFrames(after) != probe.TaskFrames(before) {
+			t.Errorf("%s: regions %d -> %d, frames %d -> %d", c.name, before.Regions, after.Regions, probe.TaskFrames(before), probe.TaskFrames(after))
 		}
 	}
 

@@ -21,6 +21,7 @@ import (
 	_ "hurdvm/kernel"
 	"hurdvm/mm"
 	"hurdvm/mm/vmmodel"
+	"hurdvm/tests/internal/probe"
 )
 
 var (
@@ -35,8 +36,6 @@ const (
 	span      = 8 << 20
 	maxTasks  = 4
 )
-
-func taskFrames(s mm.Stats) uint64 { return s.FreeFrames + s.SharedFrames }
 
 // worker runs operations inside one task: a goroutine in Task.Run for the
 // task's whole life, taking closures from a channel, so that each
@@ -213,10 +212,10 @@ func round(t *testing.T, seed uint64, n int) (ops, faults int) {
 	}
 	// The runtime's heap moves beside us; everything else must be back.
 	// Its frees can lag a collection: retry once after one.
-	if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
+	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
 		runtime.GC()
-		if got = taskFrames(mm.ReadStats()); got != taskFrames(start) {
-			t.Fatalf("seed %d: %d frames available after destroying every task, want %d", seed, got, taskFrames(start))
+		if got = probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
+			t.Fatalf("seed %d: %d frames available after destroying every task, want %d", seed, got, probe.TaskFrames(start))
 		}
 	}
 	return ops, faults

@@ -15,6 +15,7 @@ import (
 
 	_ "hurdvm/kernel"
 	"hurdvm/mm"
+	"hurdvm/tests/internal/probe"
 )
 
 const page = mm.PageSize
@@ -24,8 +25,6 @@ func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointe
 // sink keeps reads the test makes only for their fault from being
 // optimized away.
 var sink byte
-
-func taskFrames(s mm.Stats) uint64 { return s.FreeFrames + s.SharedFrames }
 
 func quiet(t *testing.T) {
 	runtime.GC()
@@ -104,7 +103,7 @@ func TestForkSharesThenCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	afterFork := mm.ReadStats()
-	if used := taskFrames(beforeFork) - taskFrames(afterFork); used > 8 {
+	if used := probe.TaskFrames(beforeFork) - probe.TaskFrames(afterFork); used > 8 {
 		t.Errorf("fork of 64 touched pages took %d frames; want page tables only", used)
 	}
 	if v := readIn(t, child, a+5*page); v != 0x11 {
@@ -126,8 +125,8 @@ func TestForkSharesThenCopies(t *testing.T) {
 		t.Errorf("%d copy-on-write copies, want 2", n)
 	}
 	destroy(t, child, parent)
-	if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
-		t.Errorf("%d frames available after destroying both, want %d", got, taskFrames(start))
+	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
+		t.Errorf("%d frames available after destroying both, want %d", got, probe.TaskFrames(start))
 	}
 }
 
@@ -171,8 +170,8 @@ func TestGrandchildren(t *testing.T) {
 		}
 	}
 	destroy(t, gen[2], gen[0], gen[3], gen[1])
-	if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
-		t.Errorf("%d frames available after destroying all, want %d", got, taskFrames(start))
+	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
+		t.Errorf("%d frames available after destroying all, want %d", got, probe.TaskFrames(start))
 	}
 }
 
@@ -275,8 +274,8 @@ func TestManyTasks(t *testing.T) {
 	}
 	wg.Wait()
 	destroy(t, tasks...)
-	if got := taskFrames(mm.ReadStats()); got != taskFrames(start) {
-		t.Errorf("%d frames available after 64 tasks, want %d", got, taskFrames(start))
+	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
+		t.Errorf("%d frames available after 64 tasks, want %d", got, probe.TaskFrames(start))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	_ "hurdvm/kernel"
 	"hurdvm/mm"
+	"hurdvm/tests/internal/probe"
 )
 
 const page = mm.PageSize
@@ -25,11 +26,6 @@ func quiet(t *testing.T) {
 	old := debug.SetGCPercent(-1)
 	t.Cleanup(func() { debug.SetGCPercent(old) })
 }
-
-// taskFrames is what the VM's tasks can still get: the free frames plus
-// those the Go runtime's heap holds (which it takes and gives back on its
-// own, beside the test). It changes only by what the test's regions hold.
-func taskFrames(s mm.Stats) uint64 { return s.FreeFrames + s.SharedFrames }
 
 func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n) }
 
@@ -48,22 +44,6 @@ func deallocate(t *testing.T, addr, size uintptr) {
 	}
 }
 
-// faults runs f and reports whether it faulted, and at which address.
-func faults(f func()) (addr uintptr, faulted bool) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(interface{ Addr() uintptr }); ok {
-				addr, faulted = e.Addr(), true
-				return
-			}
-			panic(r)
-		}
-	}()
-	f()
-	return 0, false
-}
-
 // "Allocate a region of virtual memory to be backed by anonymous storage.
 // (Memory is allocated on demand and multiplexed.)"
 func TestOnDemand(t *testing.T) {
@@ -71,8 +51,8 @@ func TestOnDemand(t *testing.T) {
 	before := mm.ReadStats()
 	a := allocate(t, 0, 64*page, 0, false)
 	mid := mm.ReadStats()
-	if taskFrames(mid) != taskFrames(before) {
-		t.Errorf("allocating 64 pages took %d frames before any touch", taskFrames(before)-taskFrames(mid))
+	if probe.TaskFrames(mid) != probe.TaskFrames(before) {
+		t.Errorf("allocating 64 pages took %d frames before any touch", probe.TaskFrames(before)-probe.TaskFrames(mid))
 	}
 	for i := uintptr(0); i < 64; i++ {
 		bytesAt(a+i*page, page)[100] = byte(i)
@@ -90,8 +70,8 @@ func TestOnDemand(t *testing.T) {
 		t.Errorf("reading touched pages took %d faults", n)
 	}
 	deallocate(t, a, 64*page)
-	if got := taskFrames(mm.ReadStats()); got != taskFrames(before) {
-		t.Errorf("%d frames available after deallocation, want %d", got, taskFrames(before))
+	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(before) {
+		t.Errorf("%d frames available after deallocation, want %d", got, probe.TaskFrames(before))
 	}
 }
 
@@ -105,7 +85,7 @@ func TestReadWrite(t *testing.T) {
 		t.Fatal("written bytes do not read back")
 	}
 	// Not executable: jumping into it faults at its address.
-	if addr, ok := faults(func() { callAt(a) }); !ok || addr != a {
+	if addr, ok := probe.Fault(func() { callAt(a) }); !ok || addr != a {
 		t.Errorf("executing the region: fault %v at %#x, want a fault at %#x", ok, addr, a)
 	}
 }
@@ -123,9 +103,9 @@ func callAt(addr uintptr) {
 // fails and EEXIST is returned."
 func TestVMHere(t *testing.T) {
 	quiet(t)
-	probe := allocate(t, 0, 16*page, 0, false)
-	deallocate(t, probe, 16*page)
-	want := probe + 4*page
+	space := allocate(t, 0, 16*page, 0, false)
+	deallocate(t, space, 16*page)
+	want := space + 4*page
 	if a := allocate(t, want, 4*page, mm.VM_HERE, false); a != want {
 		t.Fatalf("VM_HERE placed the region at %#x, want %#x", a, want)
 	}
@@ -155,7 +135,7 @@ func TestVMHere(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 		after := mm.ReadStats()
-		if a != c.addr || taskFrames(after) != taskFrames(before) || after.Regions != before.Regions {
+		if a != c.addr || probe.TaskFrames(after) != probe.TaskFrames(before) || after.Regions != before.Regions {
 			t.Errorf("%s: the failed call changed something", c.name)
 		}
 	}
@@ -223,7 +203,7 @@ func TestMapNow(t *testing.T) {
 	before := mm.ReadStats()
 	a := allocate(t, 0, size, 0, true)
 	mid := mm.ReadStats()
-	if used := taskFrames(before) - taskFrames(mid); used < size/page {
+	if used := probe.TaskFrames(before) - probe.TaskFrames(mid); used < size/page {
 		t.Errorf("map_now took %d frames, want at least %d", used, size/page)
 	}
 	b := bytesAt(a, size)
@@ -234,8 +214,8 @@ func TestMapNow(t *testing.T) {
 		t.Errorf("touching a map_now region took %d faults, want none", n)
 	}
 	deallocate(t, a, size)
-	if got := taskFrames(mm.ReadStats()); got != taskFrames(before) {
-		t.Errorf("%d frames available, want %d", got, taskFrames(before))
+	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(before) {
+		t.Errorf("%d frames available, want %d", got, probe.TaskFrames(before))
 	}
 }
 
@@ -250,9 +230,9 @@ func TestENOMEM(t *testing.T) {
 		t.Fatalf("map_now of more than all memory: %v, want ENOMEM", err)
 	}
 	after := mm.ReadStats()
-	if taskFrames(after) != taskFrames(before) || after.Regions != before.Regions {
+	if probe.TaskFrames(after) != probe.TaskFrames(before) || after.Regions != before.Regions {
 		t.Fatalf("failed map_now left %d frames and %d regions behind",
-			taskFrames(before)-taskFrames(after), after.Regions-before.Regions)
+			probe.TaskFrames(before)-probe.TaskFrames(after), after.Regions-before.Regions)
 	}
 }
 
@@ -262,35 +242,35 @@ func TestENOMEM(t *testing.T) {
 // actually mapped, that part of the region is ignored."
 func TestPartialAndMultiple(t *testing.T) {
 	quiet(t)
-	probe := allocate(t, 0, 40*page, 0, false)
-	deallocate(t, probe, 40*page)
+	space := allocate(t, 0, 40*page, 0, false)
+	deallocate(t, space, 40*page)
 	before := mm.ReadStats()
 	for _, r := range [][2]uintptr{{0, 8}, {10, 14}, {20, 30}} {
-		allocate(t, probe+r[0]*page, (r[1]-r[0])*page, mm.VM_HERE, false)
+		allocate(t, space+r[0]*page, (r[1]-r[0])*page, mm.VM_HERE, false)
 		for p := r[0]; p < r[1]; p++ {
-			bytesAt(probe+p*page, 1)[0] = byte(p)
+			bytesAt(space+p*page, 1)[0] = byte(p)
 		}
 	}
-	deallocate(t, probe+2*page, 2*page)  // splits the first
-	deallocate(t, probe+6*page, 16*page) // its tail, the second, gaps, the head of the third
+	deallocate(t, space+2*page, 2*page)  // splits the first
+	deallocate(t, space+6*page, 16*page) // its tail, the second, gaps, the head of the third
 	live := map[uintptr]bool{0: true, 1: true, 4: true, 5: true}
 	for p := uintptr(22); p < 30; p++ {
 		live[p] = true
 	}
 	for p := uintptr(0); p < 32; p++ {
 		var v byte
-		addr, faulted := faults(func() { v = bytesAt(probe+p*page, 1)[0] })
+		addr, faulted := probe.Fault(func() { v = bytesAt(space+p*page, 1)[0] })
 		switch {
 		case live[p] && (faulted || v != byte(p)):
 			t.Errorf("page %d: faulted %v, reads %d; want its data", p, faulted, v)
-		case !live[p] && (!faulted || addr != probe+p*page):
+		case !live[p] && (!faulted || addr != space+p*page):
 			t.Errorf("page %d: faulted %v at %#x; want a fault there", p, faulted, addr)
 		}
 	}
-	deallocate(t, probe, 40*page)
-	if got := mm.ReadStats(); taskFrames(got) != taskFrames(before) || got.Regions != before.Regions {
+	deallocate(t, space, 40*page)
+	if got := mm.ReadStats(); probe.TaskFrames(got) != probe.TaskFrames(before) || got.Regions != before.Regions {
 		t.Errorf("after deallocating everything: %d frames available, %d regions; want %d and %d",
-			taskFrames(got), got.Regions, taskFrames(before), before.Regions)
+			probe.TaskFrames(got), got.Regions, probe.TaskFrames(before), before.Regions)
 	}
 }
 
@@ -315,7 +295,7 @@ func TestDeallocateEINVAL(t *testing.T) {
 func TestFaultOutsideRegion(t *testing.T) {
 	a := allocate(t, 0, page, 0, false)
 	deallocate(t, a, page)
-	if addr, ok := faults(func() { bytesAt(a, 1)[0] = 1 }); !ok || addr != a {
+	if addr, ok := probe.Fault(func() { bytesAt(a, 1)[0] = 1 }); !ok || addr != a {
 		t.Fatalf("write to a deallocated page: faulted %v at %#x, want %#x", ok, addr, a)
 	}
 }
@@ -376,7 +356,7 @@ func TestTenThousandCycles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := taskFrames(mm.ReadStats()); got != taskFrames(before) {
-		t.Fatalf("%d frames available after 10,000 cycles, want %d", got, taskFrames(before))
+	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(before) {
+		t.Fatalf("%d frames available after 10,000 cycles, want %d", got, probe.TaskFrames(before))
 	}
 }
