@@ -10,6 +10,8 @@
 
 package kernel
 
+import "hurdvm/mm"
+
 const (
 	maxThreads = 512
 	timeSlice  = 10_000_000 // ns
@@ -74,7 +76,14 @@ var (
 	// unless a thread with a deadline woke (deadlinesStale).
 	nextDeadline   int64
 	deadlinesStale bool
+
+	// idleZeroed counts the free blocks the idle CPU cleared ahead of
+	// use (mm.FrameAllocator.ZeroFreeBlock); idleZeroPeriod is how soon
+	// an idle CPU with more to clear takes the next one.
+	idleZeroed uint64
 )
+
+const idleZeroPeriod = 100_000 // ns
 
 // threadsInit makes the idle thread and the initial thread (the runtime's
 // M0, which kmain is about to enter) and makes the latter current.
@@ -231,8 +240,17 @@ func leaveKernel(tf *TrapFrame) uint64 {
 		sliceStart = now
 	}
 	nt := &threads[current]
+	idleWork := false
 	if current != idleThread {
 		deliverPending(nt, tf)
+	} else if framesReady {
+		// Nothing to run: clear one free block (4 MiB at most) so that a
+		// later fault or map_now finds memory already zero, and come back
+		// for the next one soon unless everything free is zero already.
+		idleWork = frames.ZeroFreeBlock(mm.MaxOrder)
+		if idleWork {
+			idleZeroed++
+		}
 	}
 
 	// The next timer event: a deadline, or the end of the slice if
@@ -249,6 +267,9 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	next := nextDeadline
 	if runHead >= 0 && (next == 0 || sliceStart+timeSlice < next) {
 		next = sliceStart + timeSlice
+	}
+	if idleWork && (next == 0 || now+idleZeroPeriod < next) {
+		next = now + idleZeroPeriod
 	}
 	armTimer(next)
 	return nt.fsBase

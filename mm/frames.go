@@ -80,8 +80,12 @@ type FrameAllocator struct {
 	basePFN    uint64   // frame number of record 0; aligned to 2^MaxOrder frames
 	nframes    uint32   // number of records (frames from basePFN)
 
-	// The free lists, by order (slots past MaxOrder unused).
-	lists [orderSlots]freeList
+	// The free lists, by order (slots past MaxOrder unused): lists holds
+	// blocks with unknown contents, zlists blocks known to be all zero
+	// (ZeroFreeBlock, run when the CPU is idle): AllocZeroed takes those
+	// first and skips the clearing, Alloc takes the others first.
+	lists  [orderSlots]freeList
+	zlists [orderSlots]freeList
 
 	totalFrames, reservedFrames, recordFrames uint64
 	freeFrames                                uint64
@@ -127,6 +131,7 @@ type FrameStats struct {
 	// the RecordFrames that hold the allocator's own records.
 	TotalFrames, FreeFrames, ReservedFrames, RecordFrames uint64
 	FreeByOrder                                           [MaxOrder + 1]uint64 // free blocks per order
+	ZeroByOrder                                           [MaxOrder + 1]uint64 // of which known to be all zero
 	Allocs, Frees                                         uint64               // frames handed out / returned since Init
 }
 
@@ -169,7 +174,8 @@ type frameRec struct {
 	ref        uint32 // reference count (stAlloc heads only)
 	state      uint8
 	order      uint8
-	_          [2]uint8 // spare (a known-zero flag would go here)
+	zero       uint8 // stFree heads: the block is on zlists, all zero
+	_          uint8 // spare
 }
 
 const recSize = unsafe.Sizeof(frameRec{})
@@ -210,14 +216,25 @@ func (a *FrameAllocator) bytesAt(pa PhysAddr, n uintptr) []byte {
 //
 //go:nosplit
 func (a *FrameAllocator) push(i uint32, order int) {
-	l := &a.lists[order&(orderSlots-1)]
+	a.pushOn(&a.lists[order&(orderSlots-1)], i, order, 0)
+}
+
+// pushZero puts the block at frame index i, all zero, on zlists.
+//
+//go:nosplit
+func (a *FrameAllocator) pushZero(i uint32, order int) {
+	a.pushOn(&a.zlists[order&(orderSlots-1)], i, order, 1)
+}
+
+//go:nosplit
+func (a *FrameAllocator) pushOn(l *freeList, i uint32, order int, zero uint8) {
 	next := l.head
 	l.head = i + 1
 	l.count++
 	if next != 0 {
 		a.rec(next - 1).prev = i + 1
 	}
-	*a.rec(i) = frameRec{next: next, state: stFree, order: uint8(order)}
+	*a.rec(i) = frameRec{next: next, state: stFree, order: uint8(order), zero: zero}
 }
 
 // remove takes the free block whose record is r off its list, in O(1).
@@ -226,6 +243,9 @@ func (a *FrameAllocator) push(i uint32, order int) {
 //go:nosplit
 func (a *FrameAllocator) remove(r *frameRec, order int) {
 	l := &a.lists[order&(orderSlots-1)]
+	if r.zero != 0 {
+		l = &a.zlists[order&(orderSlots-1)]
+	}
 	next, prev := r.next, r.prev
 	if prev != 0 {
 		a.rec(prev - 1).next = next
@@ -251,31 +271,62 @@ func (a *FrameAllocator) addr(i uint32) PhysAddr {
 //
 //go:nosplit
 func (a *FrameAllocator) Alloc(order int) (PhysAddr, error) {
+	i, _, err := a.take(order, false)
+	return a.addr(i), err
+}
+
+// take removes a free block of the given order from the lists, splitting a
+// larger one if need be, and returns its index and whether it is all zero.
+// wantZero prefers zero blocks (at any order), otherwise blocks of unknown
+// contents; either falls back to the other kind.
+//
+//go:nosplit
+func (a *FrameAllocator) take(order int, wantZero bool) (uint32, bool, error) {
 	if uint(order) > MaxOrder {
-		return 0, ErrBadOrder
+		return 0, false, ErrBadOrder
 	}
-	k := order
-	for a.lists[k].head == 0 {
-		k++
-		if k > MaxOrder {
-			return 0, ENOMEM
+	first, second := &a.lists, &a.zlists
+	if wantZero {
+		first, second = second, first
+	}
+	var i uint32
+	k, found := order, false
+	for _, ls := range [2]*[orderSlots]freeList{first, second} {
+		for k = order; k <= MaxOrder; k++ {
+			if ls[k].head != 0 {
+				i, found = ls[k].head-1, true
+				break
+			}
+		}
+		if found {
+			break
 		}
 	}
-	i := a.lists[k].head - 1
-	a.remove(a.rec(i), k)
-	// Split down to the order asked for, freeing the upper halves.
-	for k > order {
-		k--
-		a.push(i+1<<k, k)
+	if !found {
+		return 0, false, ENOMEM
 	}
 	r := a.rec(i)
+	zero := r.zero != 0
+	a.remove(r, k)
+	// Split down to the order asked for, freeing the upper halves (zero
+	// halves of a zero block).
+	for k > order {
+		k--
+		if zero {
+			a.pushZero(i+1<<k, k)
+		} else {
+			a.push(i+1<<k, k)
+		}
+	}
+	r = a.rec(i)
 	r.state = stAlloc
 	r.order = uint8(order)
 	r.ref = 1
+	r.zero = 0
 	n := uint64(1) << order
 	a.freeFrames -= n
 	a.allocs += n
-	return a.addr(i), nil
+	return i, zero, nil
 }
 
 // AllocZeroed is Alloc with the block cleared (see the zeroing note on
@@ -283,12 +334,36 @@ func (a *FrameAllocator) Alloc(order int) (PhysAddr, error) {
 //
 //go:nosplit
 func (a *FrameAllocator) AllocZeroed(order int) (PhysAddr, error) {
-	pa, err := a.Alloc(order)
+	i, zero, err := a.take(order, true)
 	if err != nil {
 		return 0, err
 	}
-	clear(a.bytesAt(pa, FrameSize<<order))
+	pa := a.addr(i)
+	if !zero {
+		clear(a.bytesAt(pa, FrameSize<<order))
+	}
 	return pa, nil
+}
+
+// ZeroFreeBlock clears one free block of unknown contents, of the largest
+// order up to maxOrder there is, and moves it to the zero lists, so that a
+// later AllocZeroed need not clear it. It reports false when there is none.
+// The kernel calls it when the CPU would otherwise idle: zeroing moves off
+// the allocation path (page faults, map_now) into time no one is using.
+// The block stays free: no counter changes.
+//
+//go:nosplit
+func (a *FrameAllocator) ZeroFreeBlock(maxOrder int) bool {
+	for k := min(maxOrder, MaxOrder); k >= 0; k-- {
+		if h := a.lists[k].head; h != 0 {
+			i := h - 1
+			a.remove(a.rec(i), k)
+			clear(a.bytesAt(a.addr(i), FrameSize<<k))
+			a.pushZero(i, k)
+			return true
+		}
+	}
+	return false
 }
 
 // Free returns a block that Alloc (or Split, for order 0) handed out, and
@@ -544,7 +619,8 @@ func (a *FrameAllocator) Stats() (st FrameStats) {
 		Frees:          a.frees,
 	}
 	for k := range st.FreeByOrder {
-		st.FreeByOrder[k] = uint64(a.lists[k].count)
+		st.FreeByOrder[k] = uint64(a.lists[k].count + a.zlists[k].count)
+		st.ZeroByOrder[k] = uint64(a.zlists[k].count)
 	}
 	return st
 }

@@ -164,34 +164,38 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 	var snap snapshot
 	onList := make(map[uint32]int)
 	for k := 0; k <= MaxOrder; k++ {
-		var prev uint32
 		cnt := uint64(0)
-		for l := a.lists[k].head; l != 0; {
-			i := l - 1
-			if i >= a.nframes {
-				t.Fatalf("order %d list: index %d past %d records", k, i, a.nframes)
+		for z, ls := range [2]*[orderSlots]freeList{&a.lists, &a.zlists} {
+			var prev uint32
+			lcnt := uint64(0)
+			for l := ls[k].head; l != 0; {
+				i := l - 1
+				if i >= a.nframes {
+					t.Fatalf("order %d list: index %d past %d records", k, i, a.nframes)
+				}
+				r := a.rec(i)
+				if r.prev != prev {
+					t.Fatalf("order %d list: frame %d prev %d, want %d", k, i, r.prev, prev)
+				}
+				if r.state != stFree || int(r.order) != k || int(r.zero) != z {
+					t.Fatalf("order %d list %d: frame %d state %d order %d zero %d", k, z, i, r.state, r.order, r.zero)
+				}
+				if i&(1<<k-1) != 0 || uint64(i)+1<<k > uint64(a.nframes) {
+					t.Fatalf("order %d list: frame %d misaligned or past the end", k, i)
+				}
+				if _, dup := onList[i]; dup {
+					t.Fatalf("order %d list: frame %d twice (cycle?)", k, i)
+				}
+				onList[i] = k
+				snap.blocks = append(snap.blocks, freeBlock{i, k})
+				lcnt++
+				prev = l
+				l = r.next
 			}
-			r := a.rec(i)
-			if r.prev != prev {
-				t.Fatalf("order %d list: frame %d prev %d, want %d", k, i, r.prev, prev)
+			if lcnt != uint64(ls[k].count) {
+				t.Fatalf("order %d list %d: %d blocks on the list, counter says %d", k, z, lcnt, ls[k].count)
 			}
-			if r.state != stFree || int(r.order) != k {
-				t.Fatalf("order %d list: frame %d state %d order %d", k, i, r.state, r.order)
-			}
-			if i&(1<<k-1) != 0 || uint64(i)+1<<k > uint64(a.nframes) {
-				t.Fatalf("order %d list: frame %d misaligned or past the end", k, i)
-			}
-			if _, dup := onList[i]; dup {
-				t.Fatalf("order %d list: frame %d twice (cycle?)", k, i)
-			}
-			onList[i] = k
-			snap.blocks = append(snap.blocks, freeBlock{i, k})
-			cnt++
-			prev = l
-			l = r.next
-		}
-		if cnt != uint64(a.lists[k].count) {
-			t.Fatalf("order %d: %d blocks on the list, counter says %d", k, cnt, a.lists[k].count)
+			cnt += lcnt
 		}
 		snap.freeByOrder[k] = cnt
 	}
@@ -944,4 +948,74 @@ func TestFrameZeroNeverHandedOut(t *testing.T) {
 		}
 	}
 	check(t, &a)
+}
+
+// TestZeroFreeBlock: blocks zeroed ahead of time stay free and counted,
+// AllocZeroed takes them first (and they read zero), Alloc takes the
+// others first, and freeing or splitting keeps the lists consistent.
+func TestZeroFreeBlock(t *testing.T) {
+	a, ar, _ := initMap(t, memMap{usable: []PhysRange{{0, 16 * miB}}})
+	_ = ar
+	// Dirty every free frame: take them all, scribble, give them back.
+	var taken []PhysAddr
+	for {
+		pa, err := a.Alloc(0)
+		if err != nil {
+			break
+		}
+		copy(a.bytesAt(pa, FrameSize), "dirty")
+		taken = append(taken, pa)
+	}
+	for _, pa := range taken {
+		if err := a.Free(pa, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := a.Stats()
+	if !a.ZeroFreeBlock(9) || !a.ZeroFreeBlock(9) {
+		t.Fatal("no block to zero")
+	}
+	st := a.Stats()
+	if st.FreeFrames != before.FreeFrames || st.ZeroByOrder[9] != 2 || st.FreeByOrder != before.FreeByOrder {
+		t.Fatalf("after zeroing two 2 MiB blocks: free %d (was %d), zero by order %v", st.FreeFrames, before.FreeFrames, st.ZeroByOrder)
+	}
+	check(t, a)
+	// AllocZeroed of 4 KiB splits a zero block: the frame reads zero, the
+	// halves left over are zero blocks.
+	pa, err := a.AllocZeroed(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range a.bytesAt(pa, FrameSize) {
+		if b != 0 {
+			t.Fatal("AllocZeroed from a zero block is not zero")
+		}
+	}
+	st = a.Stats()
+	zeroFrames := uint64(0)
+	for k, n := range st.ZeroByOrder {
+		zeroFrames += n << k
+	}
+	if zeroFrames != 2*512-1 {
+		t.Errorf("%d known-zero frames left, want %d", zeroFrames, 2*512-1)
+	}
+	check(t, a)
+	// Alloc prefers blocks of unknown contents: the zero ones stay.
+	q, err := a.Alloc(9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Stats().ZeroByOrder[9] != 1 {
+		t.Error("Alloc took a zero block while others were free")
+	}
+	if err := a.Free(q, 9); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Free(pa, 0); err != nil {
+		t.Fatal(err)
+	}
+	check(t, a)
+	if got := a.Stats(); got.FreeFrames != before.FreeFrames {
+		t.Fatalf("free %d, want %d", got.FreeFrames, before.FreeFrames)
+	}
 }

@@ -42,6 +42,10 @@ type Stats struct {
 	// tests prove the VM leaks nothing while the runtime allocates beside
 	// them.
 	SharedFrames uint64
+	// ZeroFrames counts the free frames known to be all zero (cleared
+	// ahead of use while the CPU was idle): faults and map_now take them
+	// without clearing.
+	ZeroFrames uint64
 }
 
 // VM is the memory manager of one machine: the frame allocator, the page
@@ -156,6 +160,16 @@ func (vm *VM) release(pa PhysAddr) {
 	}
 }
 
+// zeroFrames counts the free frames on the allocator's zero lists.
+func (vm *VM) zeroFrames() uint64 {
+	st := vm.Frames.Stats()
+	n := uint64(0)
+	for k, c := range st.ZeroByOrder {
+		n += c << k
+	}
+	return n
+}
+
 // free is the allocator's free-frame count.
 func (vm *VM) free() uint64 { return vm.Frames.FreeFrames() }
 
@@ -176,6 +190,7 @@ func (vm *VM) ReadStats() Stats {
 		COWReuses:  vm.cowReuses,
 
 		SharedFrames: vm.sharedFrames,
+		ZeroFrames:   vm.zeroFrames(),
 	}
 }
 
