@@ -84,8 +84,9 @@ type FrameAllocator struct {
 	// blocks with unknown contents, zlists blocks known to be all zero
 	// (ZeroFreeBlock, run when the CPU is idle): AllocZeroed takes those
 	// first and skips the clearing, Alloc takes the others first.
-	lists  [orderSlots]freeList
-	zlists [orderSlots]freeList
+	lists   [orderSlots]freeList
+	zlists  [orderSlots]freeList
+	zblocks uint64 // blocks on zlists: with none, no one looks there
 
 	totalFrames, reservedFrames, recordFrames uint64
 	freeFrames                                uint64
@@ -224,6 +225,7 @@ func (a *FrameAllocator) push(i uint32, order int) {
 //go:nosplit
 func (a *FrameAllocator) pushZero(i uint32, order int) {
 	a.pushOn(&a.zlists[order&(orderSlots-1)], i, order, 1)
+	a.zblocks++
 }
 
 //go:nosplit
@@ -245,6 +247,7 @@ func (a *FrameAllocator) remove(r *frameRec, order int) {
 	l := &a.lists[order&(orderSlots-1)]
 	if r.zero != 0 {
 		l = &a.zlists[order&(orderSlots-1)]
+		a.zblocks--
 	}
 	next, prev := r.next, r.prev
 	if prev != 0 {
@@ -288,6 +291,9 @@ func (a *FrameAllocator) take(order int, wantZero bool) (uint32, bool, error) {
 	first, second := &a.lists, &a.zlists
 	if wantZero {
 		first, second = second, first
+	}
+	if a.zblocks == 0 {
+		first, second = &a.lists, &a.lists // nothing is known zero
 	}
 	var i uint32
 	k, found := order, false

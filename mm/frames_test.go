@@ -199,6 +199,13 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 		}
 		snap.freeByOrder[k] = cnt
 	}
+	zb := uint64(0)
+	for k := 0; k <= MaxOrder; k++ {
+		zb += uint64(a.zlists[k].count)
+	}
+	if zb != a.zblocks {
+		t.Fatalf("%d blocks on the zero lists, zblocks says %d", zb, a.zblocks)
+	}
 	slices.SortFunc(snap.blocks, func(x, y freeBlock) int { return int(x.idx) - int(y.idx) })
 
 	var free, alloc uint64

@@ -94,3 +94,15 @@ func run(t *mm.Task, f func()) {
 
 // exit ends the program, and with it the kernel (QEMU's isa-debug-exit).
 func exit(code int) { os.Exit(code) }
+
+// benchKernelIdle is benchBigIdle through the in-kernel calls, in a task.
+func benchKernelIdle() {
+	t, err := mm.NewTask()
+	if err != nil {
+		fail("new task", err)
+	}
+	run(t, func() { benchBigIdle("kernel", kernelOps, true) })
+	if err := t.Destroy(); err != nil {
+		fail("destroy task", err)
+	}
+}

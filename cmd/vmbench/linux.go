@@ -116,6 +116,9 @@ func forkChild(base uintptr, sh *forkShared) {
 // benchKernel: Linux has no in-kernel path for a program.
 func benchKernel() {}
 
+// benchKernelIdle: Linux has no in-kernel path.
+func benchKernelIdle() {}
+
 // exit ends the program; as the initramfs's /init (process 1) it powers
 // the machine off instead, which ends QEMU (the kernel would panic if init
 // exited).
