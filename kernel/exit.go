@@ -1,6 +1,7 @@
 //go:build hurdvm
 
-// Leaving the machine: exit_group's status goes to QEMU's isa-debug-exit
+// Leaving the machine (handler context: exit_group and the kernel-panic
+// path call it): exit_group's status goes to QEMU's isa-debug-exit
 // device (which exits QEMU with status*2+1; the host runner undoes that and
 // also reads the line printed here, so a QEMU that died on its own is never
 // mistaken for a kernel that exited). A real PC has no such device: the
