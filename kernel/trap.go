@@ -118,15 +118,17 @@ func exception(tf *TrapFrame, kernelMode bool) {
 	forceSignal(tf, sig, code, 0)
 }
 
+// exceptionNames are the CPU's exceptions by vector, for panic messages.
+var exceptionNames = [...]string{"divide error", "debug", "NMI", "breakpoint", "overflow",
+	"bound range", "invalid opcode", "device not available", "double fault",
+	"coprocessor overrun", "invalid TSS", "segment not present", "stack fault",
+	"general protection fault", "page fault", "reserved", "x87 FPU error",
+	"alignment check", "machine check", "SIMD exception", "virtualization",
+	"control protection"}
+
 func exceptionName(v uint64) string {
-	names := [...]string{"divide error", "debug", "NMI", "breakpoint", "overflow",
-		"bound range", "invalid opcode", "device not available", "double fault",
-		"coprocessor overrun", "invalid TSS", "segment not present", "stack fault",
-		"general protection fault", "page fault", "reserved", "x87 FPU error",
-		"alignment check", "machine check", "SIMD exception", "virtualization",
-		"control protection"}
-	if v < uint64(len(names)) {
-		return names[v]
+	if v < uint64(len(exceptionNames)) {
+		return exceptionNames[v]
 	}
 	return "exception"
 }
