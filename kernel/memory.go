@@ -174,12 +174,16 @@ func memoryInit() {
 				va += pageSize
 				continue
 			}
-			end := va + pageSize
+			// Extend the run over unmapped blocks, a whole block (as
+			// large as Translate found empty) at a time.
+			end := va
 			for end < hi {
-				if _, _, _, ok := kernelPT.Translate(uintptr(physmapBase + end)); ok {
+				_, _, size, ok := kernelPT.Translate(uintptr(physmapBase + end))
+				if ok {
 					break
 				}
-				end += pageSize
+				size = max(size, pageSize)
+				end = min(end&^(uint64(size)-1)+uint64(size), hi)
 			}
 			check("physmap", kernelPT.Map(uintptr(physmapBase+va), va, uintptr(end-va), paging.Writable|g|nx))
 			va = end
