@@ -59,12 +59,7 @@ func (as *AddressSpace) Destroy() {
 		as.Regions.RemoveRange(r.Start, r.End, nil) // whole regions: never needs room
 		as.unmap(r.Start, r.End, r.Flags&regionShared != 0)
 	}
-	vm := as.vm
-	as.PT.Destroy(func(pa uint64, size uintptr) {
-		for off := uint64(0); off < uint64(size); off += FrameSize {
-			vm.release(PhysAddr(pa + off))
-		}
-	})
+	as.PT.Destroy(as.vm.releaseLeaf)
 	as.Regions.Destroy()
 
 }

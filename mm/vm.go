@@ -170,6 +170,14 @@ func (vm *VM) zeroFrames() uint64 {
 	return n
 }
 
+// releaseLeaf releases every frame of a leaf paging removed (a page of size
+// bytes at pa): the release callback of Unmap and Destroy.
+func (vm *VM) releaseLeaf(pa uint64, size uintptr) {
+	for off := uint64(0); off < uint64(size); off += FrameSize {
+		vm.release(PhysAddr(pa + off))
+	}
+}
+
 // free is the allocator's free-frame count.
 func (vm *VM) free() uint64 { return vm.Frames.FreeFrames() }
 
@@ -357,12 +365,7 @@ func (as *AddressSpace) populate(r Region) error {
 // the frames' references, freeing those no one else shares. shared says
 // the range is in a shared window (SharedFrames).
 func (as *AddressSpace) unmap(start, end uintptr, shared bool) error {
-	vm := as.vm
-	err := as.PT.Unmap(start, end-start, func(pa uint64, size uintptr) {
-		for off := uint64(0); off < uint64(size); off += FrameSize {
-			vm.release(PhysAddr(pa + off))
-		}
-	})
+	err := as.PT.Unmap(start, end-start, as.vm.releaseLeaf)
 	if err != nil {
 		return ENOMEM
 	}
