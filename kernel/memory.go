@@ -32,12 +32,6 @@ const (
 	// and up, global, never executable.
 	physmapBase = 0xffff_8000_0000_0000
 	physmapSlot = 256
-
-	// Page-table bits the kernel reads itself (see user.go).
-	pteP   = 1 << 0
-	pteW   = 1 << 1
-	ptePS  = 1 << 7
-	pteFrm = 0x000f_ffff_ffff_f000
 )
 
 var (

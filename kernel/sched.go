@@ -76,14 +76,17 @@ var (
 	// unless a thread with a deadline woke (deadlinesStale).
 	nextDeadline   int64
 	deadlinesStale bool
-
-	// idleZeroed counts the free blocks the idle CPU cleared ahead of
-	// use (mm.FrameAllocator.ZeroFreeBlock); idleZeroPeriod is how soon
-	// an idle CPU with more to clear takes the next one.
-	idleZeroed uint64
 )
 
-const idleZeroPeriod = 100_000 // ns
+// The idle CPU clears free memory idleZeroPiece bytes at a time, with
+// interrupts off for that long only (64 KiB is 2 to 7 µs of stores on a
+// PC, well under the 20 µs an interrupt should ever wait for this), and
+// comes back for the next piece idleZeroPeriod later while any is left:
+// the interrupts that came meanwhile are taken in between.
+const (
+	idleZeroPiece  = 64 << 10
+	idleZeroPeriod = 2_000 // ns
+)
 
 // threadsInit makes the idle thread and the initial thread (the runtime's
 // M0, which kmain is about to enter) and makes the latter current.
@@ -244,13 +247,10 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	if current != idleThread {
 		deliverPending(nt, tf)
 	} else if framesReady {
-		// Nothing to run: clear one free block (4 MiB at most) so that a
-		// later fault or map_now finds memory already zero, and come back
-		// for the next one soon unless everything free is zero already.
-		idleWork = frames.ZeroFreeBlock(mm.MaxOrder)
-		if idleWork {
-			idleZeroed++
-		}
+		// Nothing to run: clear a piece of free memory so that a later
+		// fault or map_now finds it zero, and come back for the next
+		// piece soon unless everything free is zero already.
+		idleWork = frames.ZeroSome(mm.MaxOrder, idleZeroPiece)
 	}
 
 	// The next timer event: a deadline, or the end of the slice if

@@ -204,11 +204,14 @@ func systemCall(tf *TrapFrame) {
 	case sysUname:
 		r = sysUnameInfo(a0)
 	case sysHurdvmBreakKernel:
-		if a1 == 1 {
+		switch a1 {
+		case 1:
 			breakPageFaults = true // the next page fault faults again inside its handler
-			break
+		case 2:
+			r = breakPageTableEntry(a0)
+		default:
+			*(*uint64)(at(brokenKernelAddress)) = a0
 		}
-		*(*uint64)(at(brokenKernelAddress)) = a0
 	default:
 		if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {
 			unknownSyscallSeen[nr] = true
@@ -222,6 +225,22 @@ func systemCall(tf *TrapFrame) {
 	if t.state == threadRunnable || current == idleThread {
 		tf.RAX = r
 	}
+}
+
+// breakPageTableEntry sets bit 51 of the entry mapping va in the current
+// address space: a reserved bit wherever the CPU has fewer than 52
+// physical-address bits (QEMU's CPUs have 40), so the next access to va
+// is a page fault with the RSVD error bit.
+func breakPageTableEntry(va uint64) uint64 {
+	pt := &spaces[threads[current].space].PT
+	pa, flags, _, ok := pt.Translate(uintptr(va))
+	if !ok {
+		return errno(eFAULT)
+	}
+	if pt.Replace(uintptr(va)&^(pageSize-1), pa&^(pageSize-1)|1<<51, flags) != nil {
+		return errno(eNOMEM)
+	}
+	return 0
 }
 
 func sysWriteFD(fd int, buf, n uint64) uint64 {

@@ -11,13 +11,7 @@ import "hurdvm/mm"
 
 const taskErrBit = 1 << 63
 
-func taskErr(err error) uint64 {
-	e, ok := err.(mm.Errno)
-	if !ok {
-		e = mm.ENOMEM // paging's errors: only a want of table frames is possible here
-	}
-	return taskErrBit | uint64(e)
-}
+func taskErr(err error) uint64 { return taskErrBit | uint64(mm.ErrnoOf(err)) }
 
 // taskSyscall serves the task calls; see mm/task.go for the protocol.
 func taskSyscall(nr, a0 uint64) uint64 {
@@ -34,8 +28,12 @@ func taskSyscall(nr, a0 uint64) uint64 {
 
 func liveTask(i int64) bool { return i > 0 && i < maxSpaces && spaces[i].PT.Live() }
 
+// taskNew makes a task: empty (parent -1), or a copy-on-write fork of a
+// live task. The kernel task is no parent: its regions are the Go heap,
+// which every space shares already (mm.ErrNotATask keeps a zero mm.Task
+// from asking).
 func taskNew(parent int64) uint64 {
-	if parent != -1 && !liveTask(parent) && parent != kernelSpace {
+	if parent != -1 && !liveTask(parent) {
 		return taskErr(mm.EINVAL)
 	}
 	slot := -1

@@ -22,13 +22,23 @@ type TrapFrame struct {
 	RIP, CS, RFLAGS, RSP, SS             uint64
 }
 
-// Page-fault error code bits.
+// Page-fault error code bits (SDM vol. 3, "Interrupt 14").
 const (
 	pfPresent = 1 << 0
 	pfWrite   = 1 << 1
 	pfUser    = 1 << 2
+	pfRsvd    = 1 << 3  // a reserved bit was set in a paging-structure entry
 	pfFetch   = 1 << 4
+	pfPK      = 1 << 5  // protection-key violation
+	pfSS      = 1 << 6  // shadow-stack access
+	pfSGX     = 1 << 15 // SGX access-control violation
 )
+
+// pfBroken are the error-code bits no retry can cure: the tables
+// themselves are wrong (a reserved bit) or a mechanism hurdvm never turns
+// on reports a violation. The VM would find the page mapped and allowed,
+// call it a stale TLB entry, and the access would fault again for ever.
+const pfBroken = pfRsvd | pfPK | pfSS | pfSGX
 
 var trapCounts [257]uint64
 
@@ -76,6 +86,13 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	if breakPageFaults {
 		breakPageFaults = false
 		*(*uint64)(at(brokenKernelAddress)) = addr
+	}
+	if tf.ErrorCode&pfBroken != 0 {
+		msg := "page fault on a page-table entry with a reserved bit set"
+		if tf.ErrorCode&pfRsvd == 0 {
+			msg = "page fault from a protection mechanism hurdvm does not use (protection keys, shadow stacks, SGX)"
+		}
+		kernelPanic(tf, msg, addr)
 	}
 	res := vmFault(addr, accessOf(tf.ErrorCode))
 	if res == mm.FaultResolved {

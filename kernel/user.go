@@ -12,22 +12,14 @@ import (
 	"unsafe"
 
 	"hurdvm/mm"
+	"hurdvm/paging"
 )
 
-// mapped reports whether va is mapped in the current address space, and
-// whether writably.
+// mapped reports whether va is mapped in the current thread's address
+// space, and whether writably, by paging's one walker.
 func mapped(va uint64) (present, writable bool) {
-	table := readCR3() &^ 0xfff
-	for shift := uint(39); ; shift -= 9 {
-		e := *(*uint64)(at(physmapBase + table + (va>>shift&511)*8))
-		if e&pteP == 0 {
-			return false, false
-		}
-		if shift == 12 || e&ptePS != 0 {
-			return true, e&pteW != 0
-		}
-		table = e & pteFrm
-	}
+	_, flags, _, ok := spaces[threads[current].space].PT.Translate(uintptr(va))
+	return ok, flags&paging.Writable != 0
 }
 
 // touchUser makes [addr, addr+n) present (and writable when write is set),

@@ -37,8 +37,9 @@ func vmInit() {
 		FrameError: vmFrameError}
 	// Every slot holds its Go pointers from now on: tasks are created and
 	// destroyed in handler context, which must store none.
-	for i := range spaces {
-		spaces[i].Bind(&kernelVM)
+	spaces[kernelSpace].BindKernel(&kernelVM)
+	for i := range spaces[1:] {
+		spaces[1+i].Bind(&kernelVM)
 	}
 	if err := spaces[kernelSpace].Create(taskWindowStart, taskWindowEnd); err != nil {
 		kernelPanicMsg("cannot make the kernel task's address space")
@@ -144,13 +145,13 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 		}
 		addr := *(*uintptr)(at(a0))
 		if err := as.Allocate(&addr, uintptr(a1), uintptr(a2), a3 != 0); err != nil {
-			return uint64(err.(mm.Errno))
+			return uint64(mm.ErrnoOf(err))
 		}
 		*(*uintptr)(at(a0)) = addr
 		return 0
 	case mm.SysVMDeallocate:
 		if err := as.Deallocate(uintptr(a0), uintptr(a1)); err != nil {
-			return uint64(err.(mm.Errno))
+			return uint64(mm.ErrnoOf(err))
 		}
 		return 0
 	case mm.SysVMStats:

@@ -32,3 +32,17 @@ func (e Errno) Error() string {
 	}
 	return "unknown Hurd error"
 }
+
+// ErrnoOf is err as an Errno: err itself when it is one, ENOMEM for the
+// errors of the layers below (paging's, the frame allocator's), which the
+// VM's calls can only meet for want of frames. No type assertion that can
+// panic: handler code uses it.
+func ErrnoOf(err error) Errno {
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(Errno); ok {
+		return e
+	}
+	return ENOMEM
+}

@@ -35,7 +35,12 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 	e, l, present := as.PT.Leaf(page)
 	if !present || e&paging.Present == 0 {
 		if r.Flags&regionShared != 0 {
-			defer as.vm.charge(as.vm.free())
+			as.shared()
+			before := as.vm.free()
+			res := as.faultIn(r, page)
+			as.vm.charge(before)
+			as.unshared()
+			return res
 		}
 		return as.faultIn(r, page)
 	}

@@ -1,5 +1,5 @@
 // Context: handler. Fork and Destroy run in the system-call handlers that
-// serve Task.Fork and Task.Destroy (DESIGN.md section 6).
+// serve Task.Fork and Task.Destroy (docs/DESIGN.md, "Handler context").
 
 package mm
 
@@ -11,55 +11,52 @@ package mm
 // reference count raised. No data frame is copied: the first write by
 // either side copies the page (Fault), or takes the frame over when the
 // other side has let go. Pages never touched stay demand-zero in both.
-// Regions inherited InheritNone are left out; InheritShare regions share
-// their frames writable.
+// InheritShare regions share their frames writable.
+//
+// Regions of the shared windows (the kernel task's Go heap) are not the
+// parent's to give: every space links them already, and a child holding
+// them as its own would unmap them, for every space, when it is destroyed.
+// They are left out, so forking the kernel task gives a child with its
+// task-window regions only (the kernel refuses to fork the kernel task all
+// the same: see Task.Fork).
 //
 // On ENOMEM the child is left with whatever was copied so far; the caller
 // destroys it. The parent is unchanged apart from pages made read-only,
 // which only costs it copy-on-write faults that then take the frames over.
 func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 	fa := as.vm.Frames
-	for i := 0; i < as.Regions.Len(); i++ {
-		r := as.Regions.At(i)
-		if r.Inherit == InheritNone {
+	for r, ok := as.Regions.Next(0); ok; r, ok = as.Regions.Next(r.End) {
+		if r.Flags&regionShared != 0 {
 			continue
 		}
 		if err := child.Regions.Insert(r); err != nil {
 			return err
 		}
-		share := r.Inherit == InheritShare
-		var refErr error
-		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, !share, func(pa uint64, size uintptr) {
-			if size == FrameSize { // the common case, once per page
-				if e := fa.IncRef(PhysAddr(pa)); e != nil && refErr == nil {
-					refErr = e
-					as.vm.check(PhysAddr(pa), e)
-				}
-				return
-			}
+		// A refused IncRef is reported (check) and remembered as a plain
+		// bool: storing the error itself into this closure's captured
+		// variable would be a pointer store, with a write barrier.
+		refused := false
+		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, r.Inherit != InheritShare, func(pa uint64, size uintptr) {
 			for off := uintptr(0); off < size; off += FrameSize {
-				if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil && refErr == nil {
-					refErr = e
+				if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil {
+					refused = true
 					as.vm.check(PhysAddr(pa)+PhysAddr(off), e) // a mapped frame is live: only overflow can refuse
 				}
 			}
 		})
-		if err != nil || refErr != nil {
+		if err != nil || refused {
 			return ENOMEM
 		}
 	}
 	return nil
 }
 
-// Destroy removes every region, gives back every frame this space holds
-// alone and every table it owns, and leaves the space unusable until Init.
+// Destroy gives back every frame this space holds alone, every page table
+// it owns and its region map, in one pass over the tables (no TLB work: a
+// space being destroyed is loaded on no CPU), and leaves the space
+// unusable until Create. The tables it borrows (the shared windows) are
+// left alone, with whatever they map.
 func (as *AddressSpace) Destroy() {
-	for as.Regions.Len() > 0 {
-		r := as.Regions.At(0)
-		as.Regions.RemoveRange(r.Start, r.End, nil) // whole regions: never needs room
-		as.unmap(r.Start, r.End, r.Flags&regionShared != 0)
-	}
 	as.PT.Destroy(as.vm.releaseLeaf)
 	as.Regions.Destroy()
-
 }

@@ -66,13 +66,11 @@ import "unsafe"
 // page the thread fills. Clearing at free pays the trip and then the
 // thread's first write pays it again when the frame has gone cold (and it
 // clears frames that Alloc then hands out for copying). Only a frame
-// already known to be zero beats it, and only for sparse writers: page
-// tables, whose frames paging hands back all zero, so its adapter can keep
-// them in a small pool of its own (paging.Frames says so); one table per
-// 512 mapped pages makes that a small win. There is no idle time to zero
-// in the background on this one-CPU kernel, and firmware does not promise
-// zeroed RAM, so a per-frame zero bit in the allocator would almost never
-// be set; the record keeps two spare bytes should one be wanted.
+// already known to be zero beats it: time no one is using can clear free
+// blocks ahead of their allocation. ZeroSome does that, a piece at a time,
+// when the kernel's CPU would otherwise idle; the cleared blocks go on zero
+// lists of their own, which AllocZeroed takes first and does not clear
+// again (README, Benchmarks: map_now of 64 MiB after an idle pause).
 type FrameAllocator struct {
 	physOffset uintptr  // virtual address of physical address 0 (the physmap)
 	recVA      uintptr  // virtual address of the record array
@@ -87,6 +85,16 @@ type FrameAllocator struct {
 	lists   [orderSlots]freeList
 	zlists  [orderSlots]freeList
 	zblocks uint64 // blocks on zlists: with none, no one looks there
+
+	// zeroing is the free block ZeroSome is clearing: off every list,
+	// its head in state stZeroing, with done bytes cleared so far. take
+	// gives it back to the lists rather than fail for want of it.
+	zeroing struct {
+		i     uint32
+		order int
+		done  uintptr
+		held  bool
+	}
 
 	totalFrames, reservedFrames, recordFrames uint64
 	freeFrames                                uint64
@@ -166,6 +174,7 @@ const (
 	stTail            // a frame of a block other than its first
 	stFree            // first frame of a free block, on free list .order
 	stAlloc           // first frame of a live allocation of .order
+	stZeroing         // first frame of the free block ZeroSome is clearing (on no list)
 )
 
 // frameRec is the record of one frame. Links are frame index + 1 so that 0
@@ -308,6 +317,19 @@ func (a *FrameAllocator) take(order int, wantZero bool) (uint32, bool, error) {
 			break
 		}
 	}
+	if !found && a.zeroing.held {
+		// Nothing else is big enough: the block being cleared goes
+		// back, uncleared and merged with its free buddies (which
+		// may make it big enough when it alone is not), and the
+		// unknown-contents lists are searched again.
+		a.unhold()
+		for k = order; k <= MaxOrder; k++ {
+			if a.lists[k&(orderSlots-1)].head != 0 {
+				i, found = a.lists[k&(orderSlots-1)].head-1, true
+				break
+			}
+		}
+	}
 	if !found {
 		return 0, false, ENOMEM
 	}
@@ -351,25 +373,83 @@ func (a *FrameAllocator) AllocZeroed(order int) (PhysAddr, error) {
 	return pa, nil
 }
 
-// ZeroFreeBlock clears one free block of unknown contents, of the largest
-// order up to maxOrder there is, and moves it to the zero lists, so that a
-// later AllocZeroed need not clear it. It reports false when there is none.
-// The kernel calls it when the CPU would otherwise idle: zeroing moves off
-// the allocation path (page faults, map_now) into time no one is using.
-// The block stays free: no counter changes.
+// ZeroSome clears up to chunk bytes (rounded up to a frame) of a free
+// block of unknown contents, and moves the block to the zero lists once it
+// is all clear, so that a later AllocZeroed need not clear it. It works on
+// one block at a time, the largest up to maxOrder there is, and reports
+// whether there is more to do. The kernel calls it when its CPU would
+// otherwise idle, with interrupts off around each call: chunk bounds the
+// time interrupts wait. The block stays free throughout (no counter
+// changes); an allocation that finds nothing else takes it back.
 //
 //go:nosplit
-func (a *FrameAllocator) ZeroFreeBlock(maxOrder int) bool {
+func (a *FrameAllocator) ZeroSome(maxOrder int, chunk uintptr) bool {
+	z := &a.zeroing
+	if !z.held {
+		k := min(maxOrder, MaxOrder)
+		for ; k >= 0 && a.lists[k&(orderSlots-1)].head == 0; k-- {
+		}
+		if k < 0 {
+			return false
+		}
+		i := a.lists[k&(orderSlots-1)].head - 1
+		r := a.rec(i)
+		a.remove(r, k)
+		r.state = stZeroing
+		z.i, z.order, z.done, z.held = i, k, 0, true
+	}
+	size := uintptr(FrameSize) << z.order
+	n := min((max(chunk, 1)+FrameSize-1)&^(FrameSize-1), size-z.done)
+	clear(a.bytesAt(a.addr(z.i)+PhysAddr(z.done), n))
+	z.done += n
+	if z.done == size {
+		z.held = false
+		if a.buddyFree(z.i, z.order) {
+			// Its buddy was freed meanwhile: merge them, as free
+			// blocks always are, at the cost of the clearing.
+			a.insertFree(z.i, z.order)
+		} else {
+			a.pushZero(z.i, z.order)
+		}
+	}
+	return z.held || a.unknownBlocks(maxOrder)
+}
+
+// unhold gives the block ZeroSome was clearing back to the lists, merged
+// with its buddies, as of unknown contents.
+//
+//go:nosplit
+func (a *FrameAllocator) unhold() {
+	if a.zeroing.held {
+		a.zeroing.held = false
+		a.insertFree(a.zeroing.i, a.zeroing.order)
+	}
+}
+
+// unknownBlocks reports whether a free block of unknown contents of order
+// maxOrder or below exists.
+//
+//go:nosplit
+func (a *FrameAllocator) unknownBlocks(maxOrder int) bool {
 	for k := min(maxOrder, MaxOrder); k >= 0; k-- {
-		if h := a.lists[k].head; h != 0 {
-			i := h - 1
-			a.remove(a.rec(i), k)
-			clear(a.bytesAt(a.addr(i), FrameSize<<k))
-			a.pushZero(i, k)
+		if a.lists[k&(orderSlots-1)].head != 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// buddyFree reports whether the buddy of the order-k block at index i is a
+// free block of order k.
+//
+//go:nosplit
+func (a *FrameAllocator) buddyFree(i uint32, k int) bool {
+	b := i ^ 1<<k
+	if k >= MaxOrder || b >= a.nframes {
+		return false
+	}
+	br := a.rec(b)
+	return br.state == stFree && int(br.order) == k
 }
 
 // Free returns a block that Alloc (or Split, for order 0) handed out, and
@@ -390,16 +470,20 @@ func (a *FrameAllocator) Free(pa PhysAddr, order int) error {
 	n := uint64(1) << order
 	a.freeFrames += n
 	a.frees += n
-	k := order
-	for k < MaxOrder {
+	a.insertFree(i, order)
+	return nil
+}
+
+// insertFree puts the block of order k at index i, counted free already,
+// on the free lists, merged with its buddy for as long as the buddy is a
+// free block of the same order.
+//
+//go:nosplit
+func (a *FrameAllocator) insertFree(i uint32, k int) {
+	r := a.rec(i)
+	for a.buddyFree(i, k) {
 		b := i ^ 1<<k
-		if b >= a.nframes {
-			break
-		}
 		br := a.rec(b)
-		if br.state != stFree || int(br.order) != k {
-			break
-		}
 		a.remove(br, k)
 		if b < i {
 			r.state = stTail
@@ -410,7 +494,6 @@ func (a *FrameAllocator) Free(pa PhysAddr, order int) error {
 		k++
 	}
 	a.push(i, k)
-	return nil
 }
 
 // Split turns the live block of 2^order frames at pa into 2^order live
@@ -477,14 +560,14 @@ func (a *FrameAllocator) whyNotLive(i uint32) error {
 	switch a.rec(i).state {
 	case stReserved:
 		return ErrNotAllocated
-	case stFree:
+	case stFree, stZeroing:
 		return ErrDoubleFree
 	}
 	h, ok := a.blockOf(i)
 	if !ok {
 		return ErrNotAllocated
 	}
-	if a.rec(h).state == stFree {
+	if st := a.rec(h).state; st == stFree || st == stZeroing {
 		return ErrDoubleFree
 	}
 	return ErrInsideBlock
@@ -502,7 +585,7 @@ func (a *FrameAllocator) blockOf(i uint32) (uint32, bool) {
 		switch r.state {
 		case stReserved:
 			return 0, false
-		case stFree, stAlloc:
+		case stFree, stAlloc, stZeroing:
 			if int(r.order) >= k {
 				return h, true
 			}
@@ -627,6 +710,9 @@ func (a *FrameAllocator) Stats() (st FrameStats) {
 	for k := range st.FreeByOrder {
 		st.FreeByOrder[k] = uint64(a.lists[k].count + a.zlists[k].count)
 		st.ZeroByOrder[k] = uint64(a.zlists[k].count)
+	}
+	if z := &a.zeroing; z.held {
+		st.FreeByOrder[z.order]++ // free, on no list while it is cleared
 	}
 	return st
 }

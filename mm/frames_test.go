@@ -232,6 +232,11 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 			}
 		case stAlloc:
 			alloc += 1 << r.order
+		case stZeroing:
+			if z := &a.zeroing; !z.held || z.i != i || z.order != int(r.order) {
+				t.Fatalf("frame %d: being cleared, but ZeroSome holds %+v", i, a.zeroing)
+			}
+			free += 1 << r.order
 		default:
 			t.Fatalf("frame %d: bad state %d", i, r.state)
 		}
@@ -957,13 +962,10 @@ func TestFrameZeroNeverHandedOut(t *testing.T) {
 	check(t, &a)
 }
 
-// TestZeroFreeBlock: blocks zeroed ahead of time stay free and counted,
-// AllocZeroed takes them first (and they read zero), Alloc takes the
-// others first, and freeing or splitting keeps the lists consistent.
-func TestZeroFreeBlock(t *testing.T) {
-	a, ar, _ := initMap(t, memMap{usable: []PhysRange{{0, 16 * miB}}})
-	_ = ar
-	// Dirty every free frame: take them all, scribble, give them back.
+// dirtyFreeFrames writes into every free frame: takes them all, scribbles,
+// gives them back.
+func dirtyFreeFrames(t *testing.T, a *FrameAllocator) {
+	t.Helper()
 	var taken []PhysAddr
 	for {
 		pa, err := a.Alloc(0)
@@ -978,8 +980,75 @@ func TestZeroFreeBlock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestZeroSomeInPieces: the idle CPU clears a block a piece at a time
+// (interrupts wait for one piece, not 4 MiB); meanwhile the block stays
+// free and counted, and an allocation that needs it takes it back rather
+// than fail.
+func TestZeroSomeInPieces(t *testing.T) {
+	a, _, _ := initMap(t, memMap{usable: []PhysRange{{0, 4 * miB}}})
+	dirtyFreeFrames(t, a)
 	before := a.Stats()
-	if !a.ZeroFreeBlock(9) || !a.ZeroFreeBlock(9) {
+	calls := 0
+	for a.ZeroSome(9, 64<<10) {
+		calls++
+		if a.zeroing.held {
+			check(t, a)
+			if st := a.Stats(); st.FreeFrames != before.FreeFrames || st.FreeByOrder != before.FreeByOrder {
+				t.Fatalf("while clearing: %+v, was %+v", st, before)
+			}
+		}
+		if st := a.Stats(); st.ZeroByOrder[9] == 1 {
+			break
+		}
+	}
+	if calls != 2<<20/(64<<10)-1 { // the call that finished the block ended the loop
+		t.Errorf("a 2 MiB block took %d calls of 64 KiB, want 32", calls+1)
+	}
+	// Half a block cleared, then every frame wanted: the held block comes
+	// back rather than ENOMEM.
+	a.ZeroSome(9, 64<<10)
+	if !a.zeroing.held {
+		t.Fatal("no block held after one piece")
+	}
+	n := uint64(0)
+	var taken []PhysAddr
+	for {
+		pa, err := a.Alloc(0)
+		if err != nil {
+			break
+		}
+		taken = append(taken, pa)
+		n++
+	}
+	if n != before.FreeFrames || a.zeroing.held {
+		t.Fatalf("allocated %d frames of %d free (block still held: %v)", n, before.FreeFrames, a.zeroing.held)
+	}
+	for _, pa := range taken {
+		if err := a.Free(pa, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(t, a)
+	// A frame inside the block being cleared is free: freeing it is a
+	// double free.
+	dirtyFreeFrames(t, a)
+	a.ZeroSome(9, 64<<10)
+	if err := a.Free(a.addr(a.zeroing.i+3), 0); err != ErrDoubleFree {
+		t.Errorf("free of a frame inside the block being cleared: %v, want ErrDoubleFree", err)
+	}
+}
+
+// TestZeroFreeBlock: blocks zeroed ahead of time stay free and counted,
+// AllocZeroed takes them first (and they read zero), Alloc takes the
+// others first, and freeing or splitting keeps the lists consistent.
+func TestZeroFreeBlock(t *testing.T) {
+	a, ar, _ := initMap(t, memMap{usable: []PhysRange{{0, 16 * miB}}})
+	_ = ar
+	dirtyFreeFrames(t, a)
+	before := a.Stats()
+	if !a.ZeroSome(9, 2<<20) || !a.ZeroSome(9, 2<<20) {
 		t.Fatal("no block to zero")
 	}
 	st := a.Stats()

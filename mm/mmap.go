@@ -1,7 +1,7 @@
-// Context: handler. What the kernel's mmap, munmap, madvise and mprotect
-// system calls do to the kernel task's address space: the Go runtime's own
-// memory is regions of the same kind as hurd_vm_allocate's, demand-paged by
-// the same Fault (DESIGN.md section 5).
+// Context: handler. What the kernel's mmap, munmap and madvise system calls
+// do to the kernel task's address space: the Go runtime's own memory is
+// regions of the same kind as hurd_vm_allocate's, demand-paged by the same
+// Fault (docs/DESIGN.md, "The VM").
 
 package mm
 
@@ -12,6 +12,8 @@ package mm
 // address space links (the kernel's heap window): their pages are global.
 func (as *AddressSpace) MapAnon(addr, size uintptr, prot Prot, fixed, shared bool, lo, hi uintptr) (uintptr, error) {
 	if shared {
+		as.shared()
+		defer as.unshared()
 		defer as.vm.charge(as.vm.free())
 	}
 	if size == 0 || size%PageSize != 0 || addr%PageSize != 0 {
@@ -46,6 +48,8 @@ func (as *AddressSpace) MapAnon(addr, size uintptr, prot Prot, fixed, shared boo
 // address space; gaps are ignored. [lo, hi) is a shared window: what this
 // frees is taken off SharedFrames.
 func (as *AddressSpace) Unmap(addr, size, lo, hi uintptr) error {
+	as.shared()
+	defer as.unshared()
 	defer as.vm.charge(as.vm.free())
 	if addr%PageSize != 0 || size == 0 {
 		return EINVAL
@@ -65,6 +69,8 @@ func (as *AddressSpace) Unmap(addr, size, lo, hi uintptr) error {
 // back (their frames freed unless shared) and read as zero when touched
 // again; the regions stay. The range is in a shared window (SharedFrames).
 func (as *AddressSpace) Discard(addr, size uintptr) error {
+	as.shared()
+	defer as.unshared()
 	defer as.vm.charge(as.vm.free())
 	if addr%PageSize != 0 {
 		return EINVAL
@@ -76,9 +82,8 @@ func (as *AddressSpace) Discard(addr, size uintptr) error {
 	if end == addr {
 		return nil
 	}
-	if as.vm.Frames.FreeFrames() < as.splitTables(addr, end) {
+	if as.PT.SplitEdges(addr, end-addr) != nil {
 		return ENOMEM
 	}
-	r, _ := as.Regions.Find(addr)
-	return as.unmap(addr, end, r.Flags&regionShared != 0)
+	return as.unmap(addr, end)
 }

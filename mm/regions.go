@@ -74,7 +74,14 @@ type RegionMap struct {
 	order int      // the block holds 2^order frames
 	n     int      // entries in use
 	cap   int      // entries the block holds
+	keep  uint64   // free frames the map leaves to others (SetKeep)
 }
+
+// SetKeep makes the map leave at least n frames free: a block that would
+// take the allocator below n is refused (ENOMEM), as if there were none.
+//
+//go:nosplit
+func (m *RegionMap) SetKeep(n uint64) { m.keep = n }
 
 // Region is [Start, End) of an address space with its attributes. Start and
 // End are page aligned and Start < End, so no region can hold the last page
@@ -216,7 +223,7 @@ func (m *RegionMap) setBlock(pa PhysAddr, order int) {
 //
 //go:nosplit
 func (m *RegionMap) move(order int) error {
-	if order > MaxOrder {
+	if order > MaxOrder || m.frames.FreeFrames() < m.keep+1<<order {
 		return ENOMEM
 	}
 	pa, err := m.frames.Alloc(order)
@@ -281,6 +288,18 @@ func (m *RegionMap) Find(va uintptr) (Region, bool) {
 		if r := m.slots()[i]; r.Start <= va {
 			return r, true
 		}
+	}
+	return Region{}, false
+}
+
+// Next returns the first region ending after va (the one containing va, or
+// else the first one above it): Next(0), then Next(r.End), visits every
+// region in address order.
+//
+//go:nosplit
+func (m *RegionMap) Next(va uintptr) (Region, bool) {
+	if i := m.after(va); i < m.n {
+		return m.slots()[i], true
 	}
 	return Region{}, false
 }

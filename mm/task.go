@@ -25,6 +25,10 @@ var ErrDestroyed = errors.New("mm: task destroyed")
 // ErrTaskBusy is returned by Destroy while the task runs.
 var ErrTaskBusy = errors.New("mm: task is running")
 
+// ErrNotATask is returned by Run, Fork and Destroy on a Task that NewTask
+// or Fork did not make (a zero Task): its id would name the kernel task.
+var ErrNotATask = errors.New("mm: not a task (a zero mm.Task: make tasks with NewTask or Fork)")
+
 // TaskFault is the error Run returns when f ended with a fault or a panic
 // it did not recover.
 type TaskFault struct {
@@ -59,8 +63,8 @@ func (t *Task) ID() int32 { return t.id }
 func (t *Task) Fork() (*Task, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.destroyed {
-		return nil, ErrDestroyed
+	if err := t.usable(); err != nil {
+		return nil, err
 	}
 	id, err := taskNew(t.id)
 	if err != nil {
@@ -77,9 +81,9 @@ func (t *Task) Fork() (*Task, error) {
 // in the kernel task.
 func (t *Task) Run(f func()) error {
 	t.mu.Lock()
-	if t.destroyed {
+	if err := t.usable(); err != nil {
 		t.mu.Unlock()
-		return ErrDestroyed
+		return err
 	}
 	t.running++
 	t.mu.Unlock()
@@ -117,8 +121,8 @@ func (t *Task) Run(f func()) error {
 func (t *Task) Destroy() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.destroyed {
-		return ErrDestroyed
+	if err := t.usable(); err != nil {
+		return err
 	}
 	if t.running > 0 {
 		return ErrTaskBusy
@@ -127,6 +131,17 @@ func (t *Task) Destroy() error {
 		return err
 	}
 	t.destroyed = true
+	return nil
+}
+
+// usable reports why t cannot be used, if it cannot. t.mu is held.
+func (t *Task) usable() error {
+	switch {
+	case t.id == kernelTaskID:
+		return ErrNotATask
+	case t.destroyed:
+		return ErrDestroyed
+	}
 	return nil
 }
 

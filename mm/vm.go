@@ -1,7 +1,8 @@
-// Context: handler. Every method of VM and AddressSpace below runs where the
-// kernel's page-fault and system-call handlers run (DESIGN.md section 6): no
-// heap allocation, no Go locks, no Go pointers stored. The kernel serializes
-// all callers (one CPU, interrupts off); so do the host tests.
+// Context: handler. Every method of VM and AddressSpace below, except
+// Bind, BindKernel and Init, runs where the kernel's page-fault and
+// system-call handlers run (docs/DESIGN.md, "Handler context"): no heap
+// allocation, no Go locks, no Go pointers stored, no panics. The kernel
+// serializes all callers (one CPU, interrupts off); so do the host tests.
 
 package mm
 
@@ -22,10 +23,11 @@ const (
 
 const knownFlags = VM_HERE | VM_ZEROFILL
 
-// Region flags the VM keeps in Region.Flags.
+// Region flags the VM keeps in Region.Flags. (VM_ZEROFILL leaves no
+// mark: every frame the VM hands out is zeroed, so a zero-fill region is
+// like any other, and may merge with its neighbours.)
 const (
-	regionZeroFill = 1 << 0 // allocated with VM_ZEROFILL
-	regionShared   = 1 << 1 // mapped in a slot every address space shares (Global pages)
+	regionShared = 1 << 1 // mapped in a slot every address space shares (Global pages)
 )
 
 // Stats are kernel-wide counters.
@@ -65,8 +67,12 @@ type VM struct {
 	// FrameError is called when the frame allocator refuses to free,
 	// split or reference-count a frame the VM holds: the VM's accounting
 	// is broken, and going on would corrupt memory. The kernel panics with
-	// the frame's address; nil panics with the error.
+	// the frame's address. Without it the VM only counts such refusals
+	// (FrameErrors): handler code has no Go panic to fall back on.
 	FrameError func(pa PhysAddr, err error)
+	// FrameErrors counts the refusals FrameError was told of, or would
+	// have been.
+	FrameErrors uint64
 
 	pageFaults, cowCopies, cowReuses, sharedFrames uint64
 }
@@ -82,7 +88,8 @@ const (
 )
 
 // AddressSpace is one task's memory: its page tables, its regions, and the
-// window hurd_vm_allocate hands out.
+// window hurd_vm_allocate hands out. An AddressSpace must not be copied
+// once bound (its page tables' Env points into it).
 type AddressSpace struct {
 	vm      *VM
 	PT      paging.PageTable
@@ -92,25 +99,78 @@ type AddressSpace struct {
 	// live. The page tables may map more (the kernel half shared by every
 	// space), but vm_allocate and vm_deallocate touch nothing else.
 	WindowStart, WindowEnd uintptr
+
+	// env is vm.Env with this space's own source of table frames
+	// (tableSource), which keeps vm.Reserve for the shared windows.
+	env paging.Env
+	// kernel: this is the kernel task's space, which owns the shared
+	// windows. sharedOp is set while it works on one of them: then its
+	// page tables and region map may take the reserve.
+	kernel, sharedOp bool
 }
 
-// Init makes as an empty address space of vm with the given window: Bind
-// and Create in one, for code that may store Go pointers (host tests, the
-// kernel at boot).
+// tableSource gives an address space's page tables their frames: the
+// machine's (vm.Env.Frames), except the last vm.Reserve of them, which
+// only work on a shared window may take. It is how the reserve holds for
+// every frame a task can make the VM take: data frames are checked where
+// they are taken (canTake), tables here, region-map nodes by the map's own
+// keep (SetKeep).
+type tableSource struct{ as *AddressSpace }
+
+func (t tableSource) AllocTable() (uint64, bool) {
+	as := t.as
+	if !as.sharedOp && !as.vm.canTake(1) {
+		return 0, false
+	}
+	return as.vm.Env.Frames.AllocTable()
+}
+
+func (t tableSource) FreeTable(pa uint64) { t.as.vm.Env.Frames.FreeTable(pa) }
+
+// Init makes as an empty task address space of vm with the given window:
+// Bind and Create in one, for code that may store Go pointers (host tests,
+// the kernel at boot).
 func (as *AddressSpace) Init(vm *VM, windowStart, windowEnd uintptr) error {
 	as.Bind(vm)
 	return as.Create(windowStart, windowEnd)
 }
 
-// Bind ties as to vm. It stores the Go pointers an address space holds (to
-// vm, the page tables' Env, the region map's frame allocator), which
-// handler code must never do (a write barrier needs a real g), so the
-// kernel binds every slot of its address-space table once at boot, and
-// Create and Destroy, which run in handler context, store none.
+// Bind ties as to vm as a task's space. It stores the Go pointers an
+// address space holds (to vm, its page tables' Env, the region map's frame
+// allocator), which handler code must never do (a write barrier needs a
+// real g), so the kernel binds every slot of its address-space table once
+// at boot, and Create and Destroy, which run in handler context, store
+// none.
 func (as *AddressSpace) Bind(vm *VM) {
 	as.vm = vm
-	as.PT.Bind(vm.Env)
+	as.env = *vm.Env
+	as.env.Frames = tableSource{as}
+	as.PT.Bind(&as.env)
 	as.Regions.Bind(vm.Frames)
+	as.Regions.SetKeep(vm.Reserve)
+}
+
+// BindKernel is Bind for the kernel task's space, which owns the shared
+// windows (MapAnon with shared): work there may take the reserve.
+func (as *AddressSpace) BindKernel(vm *VM) {
+	as.Bind(vm)
+	as.kernel = true
+}
+
+// shared marks the start of work on a shared window (only the kernel
+// task's space has one): the reserve is open to it until unshared.
+func (as *AddressSpace) shared() {
+	if as.kernel {
+		as.sharedOp = true
+		as.Regions.SetKeep(0)
+	}
+}
+
+func (as *AddressSpace) unshared() {
+	if as.sharedOp {
+		as.sharedOp = false
+		as.Regions.SetKeep(as.vm.Reserve)
+	}
 }
 
 // Create makes a bound, unused space empty, with the given window: a fresh
@@ -143,11 +203,10 @@ func (vm *VM) check(pa PhysAddr, err error) {
 	if err == nil {
 		return
 	}
+	vm.FrameErrors++
 	if vm.FrameError != nil {
 		vm.FrameError(pa, err)
-		return
 	}
-	panic(err)
 }
 
 // release drops one reference to the frame at pa and frees it when it
@@ -294,9 +353,6 @@ func (as *AddressSpace) Allocate(address *uintptr, size, flags uintptr, mapNow b
 		start = s
 	}
 	r := Region{Start: start, End: start + size, Prot: ProtRead | ProtWrite, Inherit: InheritCopy}
-	if flags&VM_ZEROFILL != 0 {
-		r.Flags |= regionZeroFill
-	}
 	if err := as.insert(r, mapNow); err != nil {
 		return err
 	}
@@ -312,8 +368,11 @@ func (as *AddressSpace) insert(r Region, mapNow bool) error {
 	}
 	if mapNow {
 		if err := as.populate(r); err != nil {
-			as.Regions.RemoveRange(r.Start, r.End, nil) // a whole-region removal needs no room
-			as.unmap(r.Start, r.End, r.Flags&regionShared != 0)
+			// Never fails: a whole region's removal needs no room,
+			// and populate maps huge pages only inside the region, so
+			// its edges cut none.
+			as.Regions.RemoveRange(r.Start, r.End, nil)
+			as.unmap(r.Start, r.End)
 			return err
 		}
 	}
@@ -362,32 +421,15 @@ func (as *AddressSpace) populate(r Region) error {
 }
 
 // unmap removes every page in [start, end) from the page tables and drops
-// the frames' references, freeing those no one else shares. shared says
-// the range is in a shared window (SharedFrames).
-func (as *AddressSpace) unmap(start, end uintptr, shared bool) error {
-	err := as.PT.Unmap(start, end-start, as.vm.releaseLeaf)
-	if err != nil {
+// the frames' references, freeing those no one else shares. It needs no
+// frame, and so cannot fail, when no huge page straddles start or end:
+// callers split the edges first (PT.SplitEdges), or know that none can
+// (a whole region: huge pages never cross a region's edges).
+func (as *AddressSpace) unmap(start, end uintptr) error {
+	if as.PT.Unmap(start, end-start, as.vm.releaseLeaf) != nil {
 		return ENOMEM
 	}
 	return nil
-}
-
-// splitTables is how many table frames unmapping [start, end) needs: a
-// huge leaf cut by an edge is split first, one table per level split.
-// Knowing it up front lets a deallocation that cannot get them fail with
-// ENOMEM before it changes anything, and lets one that needs none succeed
-// when memory is exhausted (freeing memory must work then above all).
-func (as *AddressSpace) splitTables(start, end uintptr) uint64 {
-	need := uint64(0)
-	for _, edge := range [2]uintptr{start, end} {
-		if _, _, size, ok := as.PT.Translate(edge); ok && edge%size != 0 {
-			need++
-			if size == paging.GiantPageSize && edge%paging.HugePageSize != 0 {
-				need++
-			}
-		}
-	}
-	return need
 }
 
 // Deallocate is hurd_vm_deallocate on this address space.
@@ -420,19 +462,25 @@ func (as *AddressSpace) Deallocate(address, size uintptr) error {
 	return as.remove(address, address+size)
 }
 
-// remove takes [start, end) out of the region map and the page tables.
+// remove takes [start, end) out of the region map and the page tables, or,
+// when it cannot (ENOMEM), changes nothing a program can see. Three steps,
+// ordered so that only the first two can fail and neither leaves anything
+// to undo:
+//  1. split the huge pages that straddle start or end (the only frames the
+//     page tables need; no translation changes);
+//  2. remove the range from the region map (which may need a node to split
+//     a region, and changes nothing when it cannot get one);
+//  3. unmap the range, which after step 1 needs no frame. The map changed
+//     first, so a fault in the range finds no region from then on.
+//
+// Deallocating memory must work when memory is exhausted above all: a
+// removal that splits nothing needs no frame.
 func (as *AddressSpace) remove(start, end uintptr) error {
-	if as.vm.Frames.FreeFrames() < as.splitTables(start, end) {
+	if as.PT.SplitEdges(start, end-start) != nil {
 		return ENOMEM
 	}
-	var unmapErr error
-	err := as.Regions.RemoveRange(start, end, func(r Region) {
-		if e := as.unmap(r.Start, r.End, r.Flags&regionShared != 0); e != nil {
-			unmapErr = e
-		}
-	})
-	if err != nil {
+	if err := as.Regions.RemoveRange(start, end, nil); err != nil {
 		return err
 	}
-	return unmapErr
+	return as.unmap(start, end)
 }

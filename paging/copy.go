@@ -221,8 +221,10 @@ func (pt *PageTable) MapPage(va uintptr, pa uint64, flags Flags) error {
 	}
 	w := walker{pt: pt}
 	if err := w.seek(va, PT, true); err != nil {
-		// Tables linked on the way are empty: clear frees them.
-		pt.clear(va, va+PageSize-1, nil, false)
+		// Tables linked on the way are empty: clear frees them, after
+		// an invalidation, since the CPU may have cached the entries
+		// that linked them in its paging-structure caches meanwhile.
+		pt.clear(va, va+PageSize-1, nil, true)
 		return err
 	}
 	e := w.slot()

@@ -143,9 +143,23 @@ func TestMapPage(t *testing.T) {
 	if err := pt.MapPage(va+(1<<39), 1<<33, 0); err != ErrNoMemory {
 		t.Errorf("with no frames: %v, want ErrNoMemory", err)
 	}
-	s.frames.budget = 1 // a PDPT, then no PD: the PDPT must go back
+	// A PDPT, then no PD: the PDPT must go back, and only after an
+	// invalidation, since the CPU may have cached the PML4 entry that
+	// linked it meanwhile (paging-structure caches).
+	s.frames.budget = 1
+	s.tlb.reset()
+	uninvalidated := 0
+	s.frames.onFree = func(uint64) {
+		if !s.tlb.covers(va+(2<<39), K) {
+			uninvalidated++
+		}
+	}
 	if err := pt.MapPage(va+(2<<39), 1<<33, 0); err != ErrNoMemory {
 		t.Errorf("with one frame: %v, want ErrNoMemory", err)
+	}
+	s.frames.onFree = nil
+	if uninvalidated != 0 {
+		t.Errorf("%d tables freed before an invalidation", uninvalidated)
 	}
 	s.frames.budget = -1
 	if s.frames.nlive != before {

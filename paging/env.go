@@ -36,8 +36,8 @@ type TLB interface {
 // on the order of 100-200 cycles; a full flush costs little itself but every
 // translation in use must then be walked again. Linux/x86 settled on 33
 // (tlb_single_page_flush_ceiling) from measurements on several Intel parts;
-// we start from the same figure. The kernel measures the real cut-over under
-// QEMU and on hardware and sets Env.InvalidateLimit.
+// hurdvm uses the same figure (it has not measured a cut-over of its own),
+// and Env.InvalidateLimit lets tests change it.
 //
 // The count is of leaves, not of 4 KiB pages: unmapping a 1 GiB page is one
 // INVLPG.

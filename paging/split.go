@@ -61,6 +61,26 @@ func (pt *PageTable) edgeNeed(a uintptr, flags Flags, protect bool) (*Entry, Lev
 //
 //go:nosplit
 func (pt *PageTable) splitEdges(va, last uintptr, flags Flags, protect bool) error {
+	need := pt.edgeTables(va, last, flags, protect)
+	if need == 0 {
+		return nil
+	}
+	var r reserve
+	if !pt.fill(&r, need) {
+		return ErrNoMemory
+	}
+	pt.splitAt(va, &r, flags, protect)
+	if end, hasEnd := rangeEnd(last); hasEnd {
+		pt.splitAt(end, &r, flags, protect)
+	}
+	pt.giveBack(&r) // empty: the count is exact
+	return nil
+}
+
+// edgeTables is how many tables splitEdges needs for [va, last].
+//
+//go:nosplit
+func (pt *PageTable) edgeTables(va, last uintptr, flags Flags, protect bool) int {
 	eA, _, need := pt.edgeNeed(va, flags, protect)
 	end, hasEnd := rangeEnd(last)
 	if hasEnd {
@@ -77,19 +97,7 @@ func (pt *PageTable) splitEdges(va, last uintptr, flags Flags, protect bool) err
 		}
 		need += nB
 	}
-	if need == 0 {
-		return nil
-	}
-	var r reserve
-	if !pt.fill(&r, need) {
-		return ErrNoMemory
-	}
-	pt.splitAt(va, &r, flags, protect)
-	if hasEnd {
-		pt.splitAt(end, &r, flags, protect)
-	}
-	pt.giveBack(&r) // empty: the count above is exact
-	return nil
+	return need
 }
 
 // splitAt splits the huge leaves around a until a is a page boundary, with

@@ -33,6 +33,37 @@ func (pt *PageTable) Unmap(va, size uintptr, release func(pa uint64, size uintpt
 	return nil
 }
 
+// SplitEdges splits the huge pages that straddle va or va+size, so that
+// afterwards every leaf of [va, va+size) lies wholly inside it; no
+// translation changes. It takes every table it needs before changing
+// anything (ErrNoMemory leaves the tables as they were), and returns how
+// many it took. After it, Unmap of the same range, or of any part of it
+// whose edges are page boundaries of the range's own leaves, needs no
+// frame and cannot fail: a caller that must change other state between
+// the two (the VM removes regions) splits first, so that it never has to
+// undo that state.
+//
+//go:nosplit
+func (pt *PageTable) SplitEdges(va, size uintptr) error {
+	last, err := pt.checkRange(va, size)
+	if err != nil || size == 0 {
+		return err
+	}
+	return pt.splitEdges(va, last, 0, false)
+}
+
+// EdgeTables is how many table frames SplitEdges of [va, va+size) would
+// take: 0 to 4.
+//
+//go:nosplit
+func (pt *PageTable) EdgeTables(va, size uintptr) int {
+	last, err := pt.checkRange(va, size)
+	if err != nil || size == 0 {
+		return 0
+	}
+	return pt.edgeTables(va, last, 0, false)
+}
+
 // noFrame ends the list of tables waiting to be freed (0 is a valid frame).
 const noFrame = ^uint64(0)
 

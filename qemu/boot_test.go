@@ -101,6 +101,23 @@ func TestFaultInsideThePageFaultHandler(t *testing.T) {
 	}
 }
 
+// TestReservedBitFaultIsAPanic: a page fault whose error code says a
+// reserved bit is set in the tables cannot be cured by mapping anything;
+// once it was taken for a stale TLB entry and retried for ever.
+func TestReservedBitFaultIsAPanic(t *testing.T) {
+	res, err := boot(t, buildKernel(t, "breakkernel"), "rsvd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.Output)
+	if res.Status != 125 || !strings.Contains(out, "hurdvm: kernel panic: page fault on a page-table entry with a reserved bit set") {
+		t.Errorf("status %d; console:\n%s", res.Status, Tail(res.Output, 25))
+	}
+	if strings.Contains(out, "survived") {
+		t.Error("the program went on")
+	}
+}
+
 func TestBootTime(t *testing.T) {
 	res, err := boot(t, buildKernel(t, "exit3"))
 	if err != nil {

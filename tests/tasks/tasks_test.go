@@ -355,3 +355,28 @@ func BenchmarkCOWFault(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// A zero mm.Task names no task: its id is the kernel task's slot, and
+// forking that once copied the shared Go heap into a child whose clean-up
+// then unmapped the live heap for everyone. Every call is refused, and the
+// runtime goes on allocating.
+func TestZeroTaskIsRefused(t *testing.T) {
+	var zero mm.Task
+	if child, err := zero.Fork(); !errors.Is(err, mm.ErrNotATask) {
+		t.Errorf("Fork of a zero Task: %v, %v; want ErrNotATask", child, err)
+	}
+	if err := zero.Run(func() {}); !errors.Is(err, mm.ErrNotATask) {
+		t.Errorf("Run of a zero Task: %v; want ErrNotATask", err)
+	}
+	if err := zero.Destroy(); !errors.Is(err, mm.ErrNotATask) {
+		t.Errorf("Destroy of a zero Task: %v; want ErrNotATask", err)
+	}
+	keep := make([][]byte, 0, 64)
+	for i := 0; i < 64; i++ {
+		keep = append(keep, make([]byte, 64<<10))
+	}
+	runtime.GC()
+	if len(keep[63]) != 64<<10 {
+		t.Fatal("allocation after the refusals went wrong")
+	}
+}
