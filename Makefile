@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 need = @command -v $(1) >/dev/null 2>&1 || { echo "installing $(2)"; \
 	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
 
-.PHONY: all image qemu test test-host test-qemu soak tools deps clean debug iso iso-deps test-iso
+.PHONY: all image qemu test test-host test-handlers test-qemu soak tools deps clean debug iso iso-deps test-iso
 
 DURATION ?= 10m
 
@@ -47,11 +47,22 @@ debug: image
 	qemu-system-x86_64 -accel tcg -m 512M -display none -serial stdio -no-reboot -net none \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/hurdvm.elf -s -S
 
-test: test-host test-qemu test-iso
+test: test-host test-handlers test-qemu test-iso
 
 test-host:
 	$(GO) vet $(HOST_PKGS)
 	$(GO) test -count=1 $(HOST_PKGS)
+
+# Handler context (DESIGN.md section 6): nothing reachable from kernel.trap
+# or kernel.kmain may allocate, take a Go lock, store a Go pointer through a
+# write barrier or panic. cmd/handlercheck reads that from the machine code
+# of the kernel image and of one test kernel (tests/vm: tasks and fork),
+# and prints the call path of each violation.
+test-handlers: image
+	$(GO) build -o $(BUILD)/handlercheck ./cmd/handlercheck
+	@mkdir -p $(BUILD)/tests
+	$(KGO) test -c $(KFLAGS) -o $(BUILD)/tests/vm.test ./tests/vm
+	$(BUILD)/handlercheck $(BUILD)/kernel.elf $(BUILD)/tests/vm.test
 
 # Each package under tests/ is an ordinary Go test package, built for the
 # kernel and booted in QEMU by qemuexec; go test prints its usual summary.
