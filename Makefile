@@ -6,7 +6,11 @@
 GO       ?= go
 BUILD    := build
 KGO      := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO)
-KFLAGS   := -tags hurdvm -ldflags '-T 0x1001000 -E hurdvm/kernel.entry'
+KLDFLAGS := -ldflags '-T 0x1001000 -E hurdvm/kernel.entry'
+KFLAGS   := -tags hurdvm $(KLDFLAGS)
+# In-kernel test packages get the kernel's test hooks (kernel/testhooks.go:
+# inspection calls, break-the-kernel calls); a kernel booted for real never.
+KTFLAGS  := -tags hurdvm,hurdvmtest $(KLDFLAGS)
 QEMUEXEC := $(abspath $(BUILD))/qemuexec
 PKG      ?= ./tests/...
 TESTFLAGS ?=
@@ -61,20 +65,20 @@ test-host:
 test-handlers: image
 	$(GO) build -o $(BUILD)/handlercheck ./cmd/handlercheck
 	@mkdir -p $(BUILD)/tests
-	$(KGO) test -c $(KFLAGS) -o $(BUILD)/tests/vm.test ./tests/vm
+	$(KGO) test -c $(KTFLAGS) -o $(BUILD)/tests/vm.test ./tests/vm
 	$(BUILD)/handlercheck $(BUILD)/kernel.elf $(BUILD)/tests/vm.test
 
 # Each package under tests/ is an ordinary Go test package, built for the
 # kernel and booted in QEMU by qemuexec; go test prints its usual summary.
 test-qemu: tools
-	$(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v $(PKG) $(TESTFLAGS)
+	$(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v $(PKG) $(TESTFLAGS)
 ifeq ($(PKG),./tests/...)
 	@# The frame allocator over other memory maps: small, large, past 4 GiB.
 	for m in 128M 1G 5G; do echo "== tests/frames with -m $$m"; \
-		HURDVM_MEM=$$m $(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/frames || exit 1; done
+		HURDVM_MEM=$$m $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/frames || exit 1; done
 	@# Memory pressure on a small machine.
 	echo "== tests/pressure with -m 64M"
-	HURDVM_MEM=64M $(KGO) test $(KFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/pressure
+	HURDVM_MEM=64M $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/pressure
 endif
 
 # The USB/CD image for real PCs (README: "Real hardware: USB stick"): GRUB
@@ -92,7 +96,7 @@ iso-deps:
 iso: image iso-deps
 	$(GO) build -o $(BUILD)/mkiso ./cmd/mkiso
 	@mkdir -p $(BUILD)/tests
-	for t in $(TEST_NAMES); do $(KGO) test -c $(KFLAGS) -o $(BUILD)/tests/$$t.test ./tests/$$t || exit 1; done
+	for t in $(TEST_NAMES); do $(KGO) test -c $(KTFLAGS) -o $(BUILD)/tests/$$t.test ./tests/$$t || exit 1; done
 	$(BUILD)/mkiso -o $(BUILD)/hurdvm.iso $(BUILD)/hurdvm.elf $(patsubst %,$(BUILD)/tests/%.test,$(TEST_NAMES))
 
 # Boots build/hurdvm.iso as PCs would: SeaBIOS from a CD and from a USB
@@ -109,7 +113,7 @@ test-iso: iso
 # tasks, the GC busy beside them; the seed is printed for a replay with
 # TESTFLAGS=-stress.seed=N.
 soak: tools
-	$(KGO) test $(KFLAGS) -exec "$(QEMUEXEC) -timeout 24h" -count=1 -timeout 0 -v -run Randomized \
+	$(KGO) test $(KTFLAGS) -exec "$(QEMUEXEC) -timeout 24h" -count=1 -timeout 0 -v -run Randomized \
 		./tests/stress -args -stress.duration=$(DURATION) $(TESTFLAGS)
 
 clean:

@@ -6,7 +6,11 @@
 
 package kernel
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
 
 var (
 	runtimeStartSP uint64
@@ -27,11 +31,13 @@ func kmain() {
 	}
 	printMemoryMap()
 	setupDescriptors()
+	fpuInit()
 	memoryInit()
 	timeInit()
 	printCPU()
 	printMemory()
 	threadsInit(uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))))
+	consoleFDs()
 	runtimeStartSP = buildStartStack()
 	kprint("hurdvm: entering the Go runtime\n")
 }
@@ -130,10 +136,11 @@ func (s *stackBuilder) push(v uint64) {
 // command line gives argv (its first word is the program's path) and
 // the environment (words of the form NAME=value).
 func buildStartStack() uint64 {
-	base, e := heapMap(0, m0StackSize, 3, false)
-	if e != 0 {
+	b, err := spaces[kernelSpace].MapAnon(0, m0StackSize, mm.ProtRead|mm.ProtWrite, false, true, heapWindowStart, heapWindowEnd)
+	if err != nil {
 		kernelPanicMsg("no room for the first thread's stack")
 	}
+	base := uint64(b)
 	s := stackBuilder{sp: base + m0StackSize}
 
 	var argv, envp [64]uint64

@@ -4,6 +4,8 @@
 
 package kernel
 
+import "unsafe"
+
 func lgdt(p uintptr)
 func lidt(p uintptr)
 func ltr(sel uint16)
@@ -17,6 +19,7 @@ func writeCR3(v uint64)
 func readCR4() uint64
 func writeCR4(v uint64)
 func invlpg(va uintptr)
+func fxsave(p *[512]byte)
 func rdtsc() uint64
 func cpuid(leaf, sub uint32) (a, b, c, d uint32)
 func rdrand() (v uint64, ok bool)
@@ -97,4 +100,25 @@ func detectCPU() {
 
 func putLE32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+// mxcsrMask is the MXCSR bits this CPU allows (FXSAVE's MXCSR_MASK field;
+// 0xffbf when the CPU leaves it zero, as the SDM says): an image a
+// program hands to rt_sigreturn is masked with it before FXRSTOR.
+var mxcsrMask uint32 = 0xffbf
+
+// fxImage is where fpuInit lets FXSAVE write: 16-byte aligned.
+var fxImage struct {
+	_  [0]uint64
+	fx [512 + 16]byte
+}
+
+// fpuInit reads the CPU's MXCSR_MASK.
+func fpuInit() {
+	off := (16 - uintptr(unsafe.Pointer(&fxImage.fx[0]))%16) % 16
+	img := (*[512]byte)(unsafe.Pointer(&fxImage.fx[off]))
+	fxsave(img)
+	if m := uint32(img[28]) | uint32(img[29])<<8 | uint32(img[30])<<16 | uint32(img[31])<<24; m != 0 {
+		mxcsrMask = m
+	}
 }

@@ -98,6 +98,12 @@ TEXT ·invlpg(SB),NOSPLIT,$0-8
 	INVLPG	(AX)
 	RET
 
+// func fxsave(p *[512]byte): p is 16-byte aligned.
+TEXT ·fxsave(SB),NOSPLIT,$0-8
+	MOVQ	p+0(FP), AX
+	FXSAVE64	(AX)
+	RET
+
 // func rdtsc() uint64
 TEXT ·rdtsc(SB),NOSPLIT,$0-8
 	LFENCE

@@ -1,8 +1,13 @@
 //go:build hurdvm
 
 // File descriptors: the console (0, 1, 2) and what the runtime's netpoller
-// makes: one epoll instance and eventfds. That is all a program without a
-// file system or network needs. Handler context.
+// makes: epoll instances and eventfds. Handler context.
+//
+// Readiness reaches epoll in two ways, as in Linux: level-triggered
+// registrations are asked the descriptor's state (fdReady) at every wait;
+// edge-triggered ones (EPOLLET, which the Go runtime uses for every
+// descriptor) report the events that happened since they were last
+// reported (fdNotify records them), once.
 
 package kernel
 
@@ -10,172 +15,247 @@ type fdKind uint8
 
 const (
 	fdFree fdKind = iota
+	fdConsole
 	fdEpoll
 	fdEventFD
 )
 
-const maxEpollInterest = 16
+// Flags of open descriptions and descriptors, Linux's values.
+const (
+	oNonblock = 0x800   // O_NONBLOCK, EFD_NONBLOCK
+	oCloexec  = 0x80000 // O_CLOEXEC, EFD_CLOEXEC, EPOLL_CLOEXEC
+	efdSema   = 1       // EFD_SEMAPHORE
 
-type epollInterest struct {
-	fd     int32
-	events uint32
-	data   uint64
-}
+	fdCloexec = 1 // FD_CLOEXEC, in F_GETFD/F_SETFD
+)
 
 type file struct {
-	kind     fdKind
-	count    uint64 // eventfd counter
-	interest [maxEpollInterest]epollInterest
-	nint     int
+	kind    fdKind
+	flags   uint32 // oNonblock
+	cloexec bool
+	sema    bool   // eventfd with EFD_SEMAPHORE
+	count   uint64 // eventfd counter
 }
 
-var fds [64]file
+const maxFDs = 256
 
-const firstFD = 3
+var fds [maxFDs]file
 
-func newFD(kind fdKind) uint64 {
-	for i := firstFD; i < len(fds); i++ {
+// consoleFDs opens 0, 1 and 2 on the console, as a program finds them.
+func consoleFDs() {
+	for i := 0; i < 3; i++ {
+		fds[i] = file{kind: fdConsole}
+	}
+}
+
+func newFD(kind fdKind, flags uint64) uint64 {
+	for i := range fds {
 		if fds[i].kind == fdFree {
-			fds[i] = file{kind: kind}
+			fds[i] = file{kind: kind, flags: uint32(flags & oNonblock), cloexec: flags&oCloexec != 0}
 			return uint64(i)
 		}
 	}
-	return errno(24) // EMFILE
+	return errno(eMFILE)
 }
 
-func fdLookup(fd int) *file {
-	if fd < firstFD || fd >= len(fds) || fds[fd].kind == fdFree {
+func fdLookup(fd int32) *file {
+	if fd < 0 || int(fd) >= len(fds) || fds[fd].kind == fdFree {
 		return nil
 	}
 	return &fds[fd]
 }
 
-func closeFD(fd int) uint64 {
-	if fd <= 2 {
-		return 0
-	}
+func closeFD(fd int32) uint64 {
 	f := fdLookup(fd)
 	if f == nil {
 		return errno(eBADF)
 	}
-	f.kind = fdFree
+	epollForget(fd)
+	*f = file{}
 	return 0
 }
 
-func newEventFD(initval uint64) uint64 {
-	r := newFD(fdEventFD)
-	if int64(r) >= 0 {
-		fds[r].count = initval
-	}
-	return r
-}
-
+// Event bits (epoll_event.events).
 const (
-	epollIn     = 0x1
-	epollCtlAdd = 1
-	epollCtlDel = 2
-	epollCtlMod = 3
+	epollIn      = 0x1
+	epollOut     = 0x4
+	epollErr     = 0x8
+	epollHup     = 0x10
+	epollRdHup   = 0x2000
+	epollOneshot = 1 << 30
+	epollET      = 1 << 31
 )
 
-func epollCtl(epfd, op, fd int, ev uint64) uint64 {
-	ep := fdLookup(epfd)
-	if ep == nil || ep.kind != fdEpoll {
-		return errno(eBADF)
-	}
-	if fdLookup(fd) == nil && fd > 2 {
-		return errno(eBADF)
-	}
-	var events uint32
-	var data uint64
-	if op != epollCtlDel {
-		if !touchUser(ev, 12, false) {
-			return errno(eFAULT)
+// fdReady is the events descriptor f could report now.
+func fdReady(fd int32, f *file) uint32 {
+	switch f.kind {
+	case fdConsole:
+		return epollOut
+	case fdEventFD:
+		ev := uint32(0)
+		if f.count > 0 {
+			ev |= epollIn
 		}
-		events = *(*uint32)(at(ev))
-		data = *(*uint64)(at(ev + 4))
-	}
-	for i := 0; i < ep.nint; i++ {
-		if ep.interest[i].fd == int32(fd) {
-			switch op {
-			case epollCtlAdd:
-				return errno(17) // EEXIST
-			case epollCtlMod:
-				ep.interest[i].events, ep.interest[i].data = events, data
-			case epollCtlDel:
-				ep.nint--
-				ep.interest[i] = ep.interest[ep.nint]
-			}
-			return 0
+		if f.count < eventfdMax {
+			ev |= epollOut
+		}
+		return ev
+	case fdEpoll:
+		if epollAnyReady(fd) {
+			return epollIn
 		}
 	}
-	if op != epollCtlAdd {
-		return errno(eNOENT)
-	}
-	if ep.nint == maxEpollInterest {
-		return errno(eNOMEM)
-	}
-	ep.interest[ep.nint] = epollInterest{fd: int32(fd), events: events, data: data}
-	ep.nint++
 	return 0
 }
 
-// epollReady writes up to max ready events (struct epoll_event, packed:
-// 4 bytes of events and 8 of data) to buf and returns how many.
-func epollReady(ep *file, buf uint64, max int) int {
-	n := 0
-	for i := 0; i < ep.nint && n < max; i++ {
-		in := &ep.interest[i]
-		f := fdLookup(int(in.fd))
-		if f == nil || f.kind != fdEventFD || f.count == 0 || in.events&epollIn == 0 {
-			continue
+// ---- read, write, fcntl ----
+
+func sysWriteFD(fd int32, buf, n uint64) uint64 {
+	f := fdLookup(fd)
+	if f == nil {
+		return errno(eBADF)
+	}
+	switch f.kind {
+	case fdConsole:
+		return consoleWriteUser(buf, n)
+	case fdEventFD:
+		return eventfdWrite(fd, f, buf, n)
+	}
+	return errno(eINVAL)
+}
+
+func sysReadFD(fd int32, buf, n uint64) uint64 {
+	f := fdLookup(fd)
+	if f == nil {
+		return errno(eBADF)
+	}
+	switch f.kind {
+	case fdConsole:
+		return 0 // no console input: end of file
+	case fdEventFD:
+		return eventfdRead(fd, f, buf, n)
+	}
+	return errno(eINVAL)
+}
+
+// sysPreadFD: nothing open here can be read at an offset.
+func sysPreadFD(fd int32) uint64 {
+	if fdLookup(fd) == nil {
+		return errno(eBADF)
+	}
+	return errno(eSPIPE)
+}
+
+// consoleWriteUser writes the program's [buf, buf+n) to the console, a
+// piece at a time through a buffer on the kernel stack.
+func consoleWriteUser(buf, n uint64) uint64 {
+	if !userRange(buf, n, false) {
+		return errno(eFAULT)
+	}
+	var piece [256]byte
+	for done := uint64(0); done < n; {
+		k := min(n-done, uint64(len(piece)))
+		if !copyIn(piece[:k], buf+done) {
+			if done > 0 {
+				return done
+			}
+			return errno(eFAULT)
 		}
-		p := buf + uint64(n)*12
-		*(*uint32)(at(p)) = epollIn
-		*(*uint64)(at(p + 4)) = in.data
-		n++
+		consoleWrite(piece[:k])
+		done += k
 	}
 	return n
 }
 
-func epollWait(epfd int, buf uint64, max, timeoutMs int) uint64 {
-	ep := fdLookup(epfd)
-	if ep == nil || ep.kind != fdEpoll {
+const (
+	fGetfd = 1
+	fSetfd = 2
+	fGetfl = 3
+	fSetfl = 4
+)
+
+func sysFcntlFD(fd int32, cmd, arg uint64) uint64 {
+	f := fdLookup(fd)
+	if f == nil {
 		return errno(eBADF)
 	}
-	if max <= 0 {
-		return errno(eINVAL)
+	switch cmd {
+	case fGetfd:
+		if f.cloexec {
+			return fdCloexec
+		}
+		return 0
+	case fSetfd:
+		f.cloexec = arg&fdCloexec != 0
+		return 0
+	case fGetfl:
+		return uint64(f.flags) | 2 // O_RDWR
+	case fSetfl:
+		f.flags = f.flags&^oNonblock | uint32(arg&oNonblock)
+		return 0
 	}
-	if !touchUser(buf, uint64(max)*12, true) {
-		return errno(eFAULT)
-	}
-	if n := epollReady(ep, buf, max); n > 0 || timeoutMs == 0 {
-		return uint64(n)
-	}
-	deadline := int64(0)
-	if timeoutMs > 0 {
-		deadline = nanotime() + int64(timeoutMs)*1_000_000
-	}
-	block(waitEpoll, buf, deadline, 0)
-	t := &threads[current]
-	t.waitLen = uint64(max)<<32 | uint64(epfd)
-	return 0
+	return errno(eINVAL)
 }
 
-// eventfdWrite adds to the counter and wakes the threads waiting in
-// epoll_pwait on an epoll set that watches it.
-func eventfdWrite(f *file, v uint64) {
-	f.count += v
-	for i := int32(1); i < threadHigh; i++ {
-		t := &threads[i]
-		if t.state != threadBlocked || t.wait != waitEpoll {
-			continue
-		}
-		ep := fdLookup(int(uint32(t.waitLen)))
-		if ep == nil {
-			continue
-		}
-		if n := epollReady(ep, t.waitAddr, int(t.waitLen>>32)); n > 0 {
-			wake(i, uint64(n))
-		}
+// ---- eventfd ----
+
+// eventfdMax is the largest count an eventfd holds.
+const eventfdMax = 1<<64 - 2
+
+func eventfdCreate(initval, flags uint64) uint64 {
+	if flags&^(oNonblock|oCloexec|efdSema) != 0 || initval > 0xffff_ffff {
+		return errno(eINVAL)
 	}
+	r := newFD(fdEventFD, flags)
+	if int64(r) >= 0 {
+		fds[r].count = initval
+		fds[r].sema = flags&efdSema != 0
+	}
+	return r
+}
+
+// eventfdWrite adds the 8-byte value at buf to the counter. A write that
+// would pass eventfdMax waits in Linux; the runtime's eventfds are
+// non-blocking, and hurdvm answers EAGAIN to blocking ones as well.
+func eventfdWrite(fd int32, f *file, buf, n uint64) uint64 {
+	if n < 8 {
+		return errno(eINVAL)
+	}
+	v, ok := readUser64(buf)
+	if !ok {
+		return errno(eFAULT)
+	}
+	if v == ^uint64(0) {
+		return errno(eINVAL)
+	}
+	if v > eventfdMax-f.count {
+		return errno(eAGAIN)
+	}
+	f.count += v
+	if v > 0 {
+		fdNotify(fd, epollIn)
+	}
+	return 8
+}
+
+// eventfdRead hands the counter over (or 1 of it with EFD_SEMAPHORE) and
+// resets it. An empty counter is EAGAIN (a blocking read would wait in
+// Linux; hurdvm's programs only read after epoll said it is ready).
+func eventfdRead(fd int32, f *file, buf, n uint64) uint64 {
+	if n < 8 {
+		return errno(eINVAL)
+	}
+	if f.count == 0 {
+		return errno(eAGAIN)
+	}
+	v := f.count
+	if f.sema {
+		v = 1
+	}
+	if !writeUser64(buf, v) {
+		return errno(eFAULT)
+	}
+	f.count -= v
+	fdNotify(fd, epollOut)
+	return 8
 }

@@ -71,23 +71,22 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 	kprint("\n")
 
 	// Freeze every other thread and finish the report on the current one.
-	if current != idleThread && userFrame != 0 && threads[current].state != threadFree {
+	if current != idleThread && userFrame != 0 && thr(current).state != threadFree {
 		uf := (*TrapFrame)(at(uint64(userFrame)))
 		sameStack := (userFrame-uintptr(kstackLo))/kstackSlot == (uintptr(unsafe.Pointer(tf))-uintptr(kstackLo))/kstackSlot
 		if uf == tf || !sameStack {
 			for i := int32(1); i < threadHigh; i++ {
-				if i != current && threads[i].state != threadFree {
-					threads[i].state = threadDead
+				if i != current && thr(i).state != threadFree {
+					thr(i).state = threadDead
 				}
 			}
 			runHead, runTail = -1, -1
 			armTimer(0)
 			if sp, ok := reporterStack(uf); ok {
-				*(*uint64)(at(sp)) = 0
 				uf.RSP = sp
 				uf.RIP = uint64(reportPanicAddr())
 				uf.RFLAGS = 2 // interrupts off: nothing else runs
-				resumeFrame(userFrame, threads[current].fsBase)
+				resumeFrame(userFrame, thr(current).fsBase)
 			}
 		}
 	}
@@ -110,32 +109,25 @@ const (
 // goroutine itself may be in a system call, where stack growth is
 // forbidden) and returns where reportPanic's frame goes.
 func reporterStack(uf *TrapFrame) (uint64, bool) {
-	fs := threads[current].fsBase
-	if fs == 0 || !touchUser(fs-8, 8, true) {
+	fs := thr(current).fsBase
+	if fs == 0 {
 		return 0, false
 	}
-	g := *(*uint64)(at(fs - 8))
-	if !touchUser(g, 56, false) {
+	g, ok1 := readUser64(fs - 8)
+	m, ok2 := readUser64(g + gM)
+	g0, ok3 := readUser64(m + mG0)
+	lo, ok4 := readUser64(g0 + gStackLo)
+	hi, ok5 := readUser64(g0 + gStackHi)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5) {
 		return 0, false
 	}
-	m := *(*uint64)(at(g + gM))
-	if !touchUser(m, 8, false) {
-		return 0, false
-	}
-	g0 := *(*uint64)(at(m + mG0))
-	if !touchUser(g0, 16, false) {
-		return 0, false
-	}
-	lo := *(*uint64)(at(g0 + gStackLo))
-	hi := *(*uint64)(at(g0 + gStackHi))
 	sp := (hi-64)&^15 - 8
 	if g == g0 { // already on the system stack: go below what it uses
 		sp = (uf.RSP-512)&^15 - 8
 	}
-	if hi <= lo || sp < lo+8192 || sp >= hi || !touchUser(sp, 8, true) {
+	if hi <= lo || sp < lo+8192 || sp >= hi || !writeUser64(sp, 0) || !writeUser64(fs-8, g0) {
 		return 0, false
 	}
-	*(*uint64)(at(fs - 8)) = g0
 	return sp, true
 }
 
@@ -175,7 +167,7 @@ func dumpFrame(tf *TrapFrame, addr uint64) {
 	reg("r15", tf.R15)
 	kprint("\n")
 	reg("cr3", readCR3())
-	reg("thread", uint64(threads[current].tid))
+	reg("thread", uint64(thr(current).tid))
 	kprint("\n")
 }
 

@@ -7,13 +7,27 @@
 // switching threads is copying frames in and out of the frame trapCommon
 // will return through: a blocked thread holds no kernel stack. One CPU; a
 // FIFO run queue; the LAPIC timer preempts a thread after timeSlice.
+//
+// Blocking. A system call that must wait (futex, nanosleep, epoll_pwait)
+// records what it waits for and blocks; the thread leaves the CPU at the
+// trap's exit. It is woken by the event it waits for, by its deadline, or
+// by a signal it does not block (EINTR, as Linux's interruptible sleeps).
+// The system call is then finished by resumeBlocked, when the thread runs
+// again and its own address space is loaded: that is where it writes its
+// results into its memory (epoll's events, nanosleep's remaining time).
+// Nothing ever writes into a blocked thread's memory from another thread's
+// context, where the page could be gone or another space's.
 
 package kernel
 
-import "hurdvm/mm"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
 
 const (
-	maxThreads = 512
+	maxThreads = 16384      // a power of two: thr masks the index
 	timeSlice  = 10_000_000 // ns
 	idleThread = 0
 )
@@ -27,6 +41,7 @@ const (
 	threadDead
 )
 
+// waitKind is what a blocked thread waits for.
 type waitKind uint8
 
 const (
@@ -36,34 +51,65 @@ const (
 	waitEpoll
 )
 
+// wakeReason is why a blocked thread was woken.
+type wakeReason uint8
+
+const (
+	wokenByEvent wakeReason = iota
+	wokenByDeadline
+	wokenBySignal
+)
+
 type thread struct {
-	frame    TrapFrame
-	state    threadState
-	wait     waitKind
-	tid      int32
-	fsBase   uint64
-	cr3      uint64
-	space    int32  // index in spaces: whose task window this thread sees
-	waitAddr uint64 // futex word, or epoll event buffer
-	waitLen  uint64 // epoll: room for events
-	deadline int64  // monotonic ns; 0: none
-	timeout  uint64 // value for RAX when the deadline passes
+	frame  TrapFrame
+	state  threadState
+	tid    int32
+	fsBase uint64
+	gsBase uint64 // ARCH_SET_GS: kept, reported, never loaded (Go does not use GS)
+	cr3    uint64
+	space  int32 // index in spaces: whose task window this thread sees
+
+	// Blocking (see the file comment). wait says what for; the wait*
+	// fields are the system call's arguments, kept for resumeBlocked.
+	wait       waitKind
+	woken      wakeReason
+	resume     bool   // woken: resumeBlocked finishes the call when the thread runs
+	waitAddr   uint64 // futex word; epoll: the event buffer; nanosleep: the rem pointer
+	waitBits   uint32 // futex: the waiter's bitset
+	waitN      int64  // epoll: room for events
+	waitFD     int32  // epoll: the epoll descriptor
+	waitMask   uint64 // epoll_pwait with a sigmask: the mask to restore
+	waitMasked bool
+	deadline   int64  // monotonic ns; 0: none
+	sleepUntil int64  // nanosleep: its deadline, for the time left after a signal
+	clearTID   uint64 // CLONE_CHILD_CLEARTID: cleared and woken at exit
 
 	// signals
 	sigMask  uint64
 	pending  uint64
 	altSP    uint64
 	altSize  uint64
-	altFlags int32
-	inSignal int32 // signal frames now on this thread's stack
+	altFlags uint32 // SS_AUTODISARM
+	inSignal int32  // signal frames now on this thread's stack
 
 	runNext int32 // run-queue link, -1 at the end
 	cpuNS   int64
 }
 
+// The thread table: a thread's record fills a frame of its own (its
+// TrapFrame and state), taken when the slot is first used and kept for the
+// next thread in the slot; the table itself is the frames' addresses. Go's
+// runtime stops at 10,000 threads, so 16,384 slots never run out first.
 var (
-	threads    [maxThreads]thread
-	threadHigh int32 = 1 // threads[threadHigh:] are all free
+	threadFrames      [maxThreads]uint64
+	threadFramesTaken uint64 // mm.Stats.KernelFrames
+)
+
+// thr is thread i's record, in the physmap.
+func thr(i int32) *thread { return (*thread)(at(physmapBase + threadFrames[i&(maxThreads-1)])) }
+
+var (
+	threadHigh int32 = 1 // slots from threadHigh up are all free
 	current    int32
 	nextTID    int32 = 1
 	runHead    int32 = -1
@@ -76,25 +122,36 @@ var (
 	// unless a thread with a deadline woke (deadlinesStale).
 	nextDeadline   int64
 	deadlinesStale bool
+
+	// exitedCPUNS is the CPU time of the threads that have ended, for
+	// CLOCK_PROCESS_CPUTIME_ID.
+	exitedCPUNS int64
+
+	// yielding: the current thread called sched_yield; it goes behind
+	// the others at the trap's exit (its slice is not charged more than
+	// it ran).
+	yielding bool
 )
 
-// The idle CPU clears free memory idleZeroPiece bytes at a time, with
-// interrupts off for that long only (64 KiB is 2 to 7 µs of stores on a
-// PC, well under the 20 µs an interrupt should ever wait for this), and
-// comes back for the next piece idleZeroPeriod later while any is left:
-// the interrupts that came meanwhile are taken in between.
+// The idle CPU clears free memory idleZeroPiece bytes at a time and looks
+// at the local APIC's interrupt request register between pieces: it stops
+// as soon as an interrupt is waiting, so no interrupt waits longer than one
+// piece (64 KiB is 2 to 7 µs of stores on a PC, well under the 20 µs an
+// interrupt should ever wait for this). It comes back idleZeroPeriod later
+// while there is more to clear.
 const (
 	idleZeroPiece  = 64 << 10
-	idleZeroPeriod = 2_000 // ns
+	idleZeroPeriod = 100_000 // ns
 )
 
 // threadsInit makes the idle thread and the initial thread (the runtime's
 // M0, which kmain is about to enter) and makes the latter current.
 func threadsInit(idleStackTop uint64) {
-	for i := range threads {
-		threads[i].runNext = -1
+	if !threadSlot(idleThread) {
+		kernelPanicMsg("no frame for the idle thread")
 	}
-	idle := &threads[idleThread]
+	idle := thr(idleThread)
+	*idle = thread{runNext: -1}
 	idle.state = threadRunnable
 	idle.frame.RIP = uint64(idleLoopAddr())
 	idle.frame.CS = selKernelCode
@@ -107,8 +164,8 @@ func threadsInit(idleStackTop uint64) {
 	initFX(&idle.frame)
 
 	t, _ := newThread()
-	threads[t].state = threadRunnable
-	threads[t].cr3 = readCR3()
+	thr(t).state = threadRunnable
+	thr(t).cr3 = readCR3()
 	current = t
 }
 
@@ -118,10 +175,29 @@ func initFX(f *TrapFrame) {
 	f.FX[24], f.FX[25], f.FX[26], f.FX[27] = 0x80, 0x1f, 0, 0 // MXCSR 0x1f80
 }
 
+// threadSlot makes sure slot i has a frame for its record.
+func threadSlot(i int32) bool {
+	if threadFrames[i] != 0 {
+		return true
+	}
+	pa, err := frames.AllocZeroed(0)
+	if err != nil {
+		return false
+	}
+	threadFrames[i] = uint64(pa)
+	threadFramesTaken++
+	return true
+}
+
+// newThread takes a free slot for a new thread: false when every slot is
+// taken, or a new slot's frame cannot be had.
 func newThread() (int32, bool) {
 	for i := int32(1); i < maxThreads; i++ {
-		if threads[i].state == threadFree {
-			t := &threads[i]
+		if i >= threadHigh && !threadSlot(i) {
+			return 0, false
+		}
+		if thr(i).state == threadFree {
+			t := thr(i)
 			*t = thread{runNext: -1}
 			t.tid = nextTID
 			nextTID++
@@ -134,9 +210,15 @@ func newThread() (int32, bool) {
 	return 0, false
 }
 
+// live reports whether thread i exists (runnable or blocked).
+func live(i int32) bool {
+	s := thr(i).state
+	return s == threadRunnable || s == threadBlocked
+}
+
 func findTID(tid int32) int32 {
 	for i := int32(1); i < threadHigh; i++ {
-		if threads[i].tid == tid && (threads[i].state == threadRunnable || threads[i].state == threadBlocked) {
+		if thr(i).tid == tid && live(i) {
 			return i
 		}
 	}
@@ -144,11 +226,11 @@ func findTID(tid int32) int32 {
 }
 
 func enqueue(t int32) {
-	threads[t].runNext = -1
+	thr(t).runNext = -1
 	if runTail < 0 {
 		runHead = t
 	} else {
-		threads[runTail].runNext = t
+		thr(runTail).runNext = t
 	}
 	runTail = t
 }
@@ -156,36 +238,36 @@ func enqueue(t int32) {
 func dequeue() int32 {
 	t := runHead
 	if t >= 0 {
-		runHead = threads[t].runNext
+		runHead = thr(t).runNext
 		if runHead < 0 {
 			runTail = -1
 		}
-		threads[t].runNext = -1
+		thr(t).runNext = -1
 	}
 	return t
 }
 
-// block puts the current thread to sleep until wake or its deadline; the
-// trap's exit path then switches to another thread.
-func block(kind waitKind, addr uint64, deadline int64, timeoutResult uint64) {
-	t := &threads[current]
+// block puts the current thread to sleep until wake, its deadline (0:
+// none) or a signal; the trap's exit path then switches to another thread.
+// The caller has filled the thread's wait* arguments.
+func block(kind waitKind, deadline int64) {
+	t := thr(current)
 	t.state = threadBlocked
 	t.wait = kind
-	t.waitAddr = addr
 	t.deadline = deadline
-	t.timeout = timeoutResult
+	t.resume = false
 	if deadline != 0 && (nextDeadline == 0 || deadline < nextDeadline) {
 		nextDeadline = deadline
 	}
 }
 
-// wake makes a blocked thread runnable with result as its system call's
-// return value.
-func wake(i int32, result uint64) {
-	t := &threads[i]
-	t.frame.RAX = result
+// wake makes blocked thread i runnable; resumeBlocked finishes its system
+// call when it runs.
+func wake(i int32, why wakeReason) {
+	t := thr(i)
 	t.state = threadRunnable
-	t.wait = waitNone
+	t.woken = why
+	t.resume = true
 	if t.deadline != 0 {
 		t.deadline = 0
 		deadlinesStale = true
@@ -193,26 +275,85 @@ func wake(i int32, result uint64) {
 	enqueue(i)
 }
 
+// interrupt wakes thread i with EINTR if it is blocked: a signal it does
+// not block is pending for it.
+func interrupt(i int32) {
+	if thr(i).state == threadBlocked {
+		wake(i, wokenBySignal)
+	}
+}
+
+// resumeBlocked finishes the system call of the thread that was blocked
+// and is about to run again (t is current, its address space loaded, tf
+// its frame): the call's result goes into RAX, and what the call writes
+// into the program's memory is written now.
+func resumeBlocked(t *thread, tf *TrapFrame) {
+	t.resume = false
+	kind := t.wait
+	t.wait = waitNone
+	r := uint64(0)
+	switch kind {
+	case waitFutex:
+		switch t.woken {
+		case wokenByDeadline:
+			r = errno(eTIMEDOUT)
+		case wokenBySignal:
+			r = errno(eINTR)
+		}
+	case waitSleep:
+		if t.woken == wokenBySignal {
+			r = errno(eINTR)
+			sleepRemaining(t)
+		}
+	case waitEpoll:
+		r = epollResume(t)
+	}
+	tf.RAX = r
+}
+
 // timerTick wakes the threads whose deadline has passed.
 func timerTick() {
 	now := nanotime()
 	for i := int32(1); i < threadHigh; i++ {
-		t := &threads[i]
+		t := thr(i)
 		if t.state == threadBlocked && t.deadline != 0 && t.deadline <= now {
-			wake(i, t.timeout)
+			wake(i, wokenByDeadline)
 		}
 	}
 }
 
+// threadCPU is the CPU time thread t has used, the current slice included.
+func threadCPU(i int32) int64 {
+	ns := thr(i).cpuNS
+	if i == current {
+		ns += nanotime() - sliceStart
+	}
+	return ns
+}
+
+// processCPU is the CPU time of every thread of the program, ended ones
+// included (CLOCK_PROCESS_CPUTIME_ID); the idle thread's is not the
+// program's.
+func processCPU() int64 {
+	ns := exitedCPUNS
+	for i := int32(1); i < threadHigh; i++ {
+		if thr(i).state != threadFree {
+			ns += threadCPU(i)
+		}
+	}
+	return ns
+}
+
 // leaveKernel picks the thread to return to, loads its frame into tf,
-// delivers its pending signals, arms the timer for the next event, and
-// returns its FS base.
+// finishes its blocked system call, delivers its pending signals, arms the
+// timer for the next event, and returns its FS base.
 func leaveKernel(tf *TrapFrame) uint64 {
 	now := nanotime()
 	cur := current
-	t := &threads[cur]
-	switchOut := t.state != threadRunnable || cur == idleThread ||
+	t := thr(cur)
+	switchOut := t.state != threadRunnable || cur == idleThread || yielding ||
 		(runHead >= 0 && now-sliceStart >= timeSlice)
+	yielding = false
 	if switchOut {
 		next := dequeue()
 		if next < 0 {
@@ -226,31 +367,37 @@ func leaveKernel(tf *TrapFrame) uint64 {
 		}
 		if next != cur {
 			t.frame = *tf
-			*tf = threads[next].frame
+			*tf = thr(next).frame
 			t.cpuNS += now - sliceStart
 			if t.state == threadDead {
+				exitedCPUNS += t.cpuNS
 				t.state = threadFree
-				for threadHigh > 1 && threads[threadHigh-1].state == threadFree {
+				for threadHigh > 1 && thr(threadHigh-1).state == threadFree {
 					threadHigh-- // keep the table scans short
 				}
 			}
 			current = next
 			switches++
-			if threads[next].cr3 != 0 && threads[next].cr3 != readCR3() {
-				writeCR3(threads[next].cr3)
+			if thr(next).cr3 != 0 && thr(next).cr3 != readCR3() {
+				writeCR3(thr(next).cr3)
 			}
 		}
 		sliceStart = now
 	}
-	nt := &threads[current]
+	nt := thr(current)
 	idleWork := false
 	if current != idleThread {
+		if nt.resume {
+			resumeBlocked(nt, tf)
+		}
 		deliverPending(nt, tf)
 	} else if framesReady {
 		// Nothing to run: clear a piece of free memory so that a later
 		// fault or map_now finds it zero, and come back for the next
 		// piece soon unless everything free is zero already.
-		idleWork = frames.ZeroSome(mm.MaxOrder, idleZeroPiece)
+		for idleWork = true; idleWork && !lapicInterruptWaiting(); {
+			idleWork = frames.ZeroSome(mm.MaxOrder, idleZeroPiece)
+		}
 	}
 
 	// The next timer event: a deadline, or the end of the slice if
@@ -258,7 +405,7 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	if deadlinesStale {
 		nextDeadline = 0
 		for i := int32(1); i < threadHigh; i++ {
-			if d := threads[i].deadline; d != 0 && threads[i].state == threadBlocked && (nextDeadline == 0 || d < nextDeadline) {
+			if d := thr(i).deadline; d != 0 && thr(i).state == threadBlocked && (nextDeadline == 0 || d < nextDeadline) {
 				nextDeadline = d
 			}
 		}
@@ -274,3 +421,6 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	armTimer(next)
 	return nt.fsBase
 }
+
+// The record must fit its frame.
+var _ [pageSize - unsafe.Sizeof(thread{})]byte

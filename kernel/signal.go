@@ -1,49 +1,74 @@
 //go:build hurdvm
 
-// Signals, as far as the Go runtime needs them: rt_sigaction records its
-// handlers, faults in Go code arrive as SIGSEGV/SIGBUS/SIGFPE/SIGILL with
-// the faulting address, and tgkill's SIGURG (async preemption) is queued
-// and delivered when the target thread next returns from the kernel. The
-// frame built on the thread's sigaltstack is Linux's rt_sigframe, which is
-// the layout the runtime's sigtramp, sigctxt and sigreturn expect.
-// Handler context.
+// Signals: rt_sigaction records the program's handlers, faults in its code
+// arrive as SIGSEGV/SIGBUS/SIGFPE/SIGILL with the faulting address, and
+// signals sent with kill (to the process) or tgkill (to a thread, like the
+// runtime's SIGURG for async preemption) are queued and delivered when the
+// receiving thread next returns from the kernel. The frame built on the
+// thread's stack (or sigaltstack) is Linux's rt_sigframe, the layout the
+// runtime's sigtramp, sigctxt and sigreturn expect. Handler context.
+//
+// Delivery follows Linux. A signal for the process goes to a thread that
+// does not block it, the main thread first; a blocked system call of that
+// thread ends with EINTR so the handler runs at once (signal.Notify relies
+// on it). A signal nobody can take stays pending until a thread unblocks
+// it. A frame is built on the kernel stack and copied out in one piece;
+// rt_sigreturn copies it back in and checks what the handler may have
+// changed before any of it reaches the CPU.
 
 package kernel
 
 import "unsafe"
 
 const (
-	sigHUP  = 1
-	sigILL  = 4
-	sigTRAP = 5
-	sigABRT = 6
-	sigBUS  = 7
-	sigFPE  = 8
-	sigKILL = 9
-	sigSEGV = 11
-	sigPIPE = 13
-	sigURG  = 23
-	nsig    = 65
+	sigHUP   = 1
+	sigINT   = 2
+	sigQUIT  = 3
+	sigILL   = 4
+	sigTRAP  = 5
+	sigABRT  = 6
+	sigBUS   = 7
+	sigFPE   = 8
+	sigKILL  = 9
+	sigSEGV  = 11
+	sigPIPE  = 13
+	sigCHLD  = 17
+	sigCONT  = 18
+	sigSTOP  = 19
+	sigTSTP  = 20
+	sigTTIN  = 21
+	sigTTOU  = 22
+	sigURG   = 23
+	sigWINCH = 28
+	nsig     = 65
 
 	siUser     = 0
 	siKernel   = 0x80
 	siTkill    = -6
 	segvMapErr = 1
 	segvAccErr = 2
+	busAdrAln  = 1
 	busAdrErr  = 2
 	fpeIntDiv  = 1
 	fpeFltInv  = 7
 	illIllOpn  = 2
 
-	saSiginfo = 0x4
-	saOnstack = 0x08000000
-	saNodefer = 0x40000000
+	saSiginfo   = 0x4
+	saOnstack   = 0x08000000
+	saRestart   = 0x10000000
+	saNodefer   = 0x40000000
+	saResethand = 0x80000000
 
-	ssOnstack = 1
-	ssDisable = 2
+	ssOnstack    = 1
+	ssDisable    = 2
+	ssAutodisarm = uint32(1) << 31
+	minSigStack  = 2048 // MINSIGSTKSZ
 
 	sigDFL = 0
 	sigIGN = 1
+
+	// unblockable are SIGKILL and SIGSTOP: no mask ever holds them.
+	unblockable = 1<<(sigKILL-1) | 1<<(sigSTOP-1)
 )
 
 type sigaction struct {
@@ -54,6 +79,10 @@ type sigaction struct {
 }
 
 var sigactions [nsig]sigaction
+
+// processPending are the signals sent to the process (kill) that no
+// thread has taken yet; each thread has its own (tgkill) besides.
+var processPending uint64
 
 // sigcontext is Linux's struct sigcontext (the runtime's sigcontext).
 type sigcontext struct {
@@ -69,7 +98,7 @@ type ucontext struct {
 	flags    uint64
 	link     uint64
 	ssSP     uint64
-	ssFlags  int32
+	ssFlags  uint32
 	_        int32
 	ssSize   uint64
 	mcontext sigcontext
@@ -95,11 +124,64 @@ type sigframe struct {
 
 func sigbit(sig uint32) uint64 { return 1 << (sig - 1) }
 
+// defaultIgnored reports whether sig's default action is to ignore it.
+func defaultIgnored(sig uint32) bool {
+	switch sig {
+	case sigCHLD, sigCONT, sigURG, sigWINCH,
+		// Stopping: hurdvm cannot stop its only program, and nothing
+		// could continue it.
+		sigSTOP, sigTSTP, sigTTIN, sigTTOU:
+		return true
+	}
+	return false
+}
+
+// ignored reports whether sig would be thrown away on delivery.
+func ignored(sig uint32) bool {
+	h := sigactions[sig].handler
+	return sig != sigKILL && (h == sigIGN || h == sigDFL && defaultIgnored(sig))
+}
+
+// sendToThread queues sig for thread i and, if i does not block it, ends
+// a system call it is blocked in.
+func sendToThread(i int32, sig uint32) {
+	if ignored(sig) {
+		return
+	}
+	t := thr(i)
+	t.pending |= sigbit(sig)
+	if t.sigMask&sigbit(sig) == 0 {
+		interrupt(i)
+	}
+}
+
+// sendToProcess queues sig for the process and picks the thread that will
+// take it, as Linux's complete_signal: the main thread if it does not
+// block it, else any thread that does not. That thread's blocked system
+// call ends with EINTR; a runnable one takes it at its next return from
+// the kernel.
+func sendToProcess(sig uint32) {
+	if ignored(sig) {
+		return
+	}
+	if sig == sigKILL {
+		fatalSignal(nil, sig, 0)
+	}
+	processPending |= sigbit(sig)
+	for i := int32(1); i < threadHigh; i++ {
+		if live(i) && thr(i).sigMask&sigbit(sig) == 0 {
+			interrupt(i)
+			return
+		}
+	}
+}
+
 // forceSignal delivers a synchronous fault signal to the current thread now.
 // A fault the thread cannot take (signal blocked, as inside the runtime's own
-// handler, or no handler) ends the program as Linux would.
+// handler, or no handler, or no room for the frame) ends the program as Linux
+// would.
 func forceSignal(tf *TrapFrame, sig uint32, code int32, addr uint64) {
-	t := &threads[current]
+	t := thr(current)
 	a := &sigactions[sig]
 	if t.sigMask&sigbit(sig) != 0 || a.handler == sigDFL || a.handler == sigIGN {
 		fatalSignal(tf, sig, addr)
@@ -109,9 +191,10 @@ func forceSignal(tf *TrapFrame, sig uint32, code int32, addr uint64) {
 	}
 }
 
-// deliverPending delivers the lowest pending unblocked signal, if any.
+// deliverPending delivers the lowest pending signal the thread does not
+// block, its own or the process's.
 func deliverPending(t *thread, tf *TrapFrame) {
-	ready := t.pending &^ t.sigMask
+	ready := (t.pending | processPending) &^ t.sigMask
 	if ready == 0 {
 		return
 	}
@@ -120,15 +203,15 @@ func deliverPending(t *thread, tf *TrapFrame) {
 		ready >>= 1
 		sig++
 	}
-	t.pending &^= sigbit(sig)
-	a := &sigactions[sig]
-	switch a.handler {
-	case sigIGN:
+	if t.pending&sigbit(sig) != 0 {
+		t.pending &^= sigbit(sig)
+	} else {
+		processPending &^= sigbit(sig)
+	}
+	if ignored(sig) {
 		return
-	case sigDFL:
-		if sig == sigURG {
-			return // ignored by default
-		}
+	}
+	if sigactions[sig].handler == sigDFL {
 		fatalSignal(tf, sig, 0)
 	}
 	if !deliverSignal(t, tf, sig, siTkill, 0) {
@@ -138,31 +221,45 @@ func deliverPending(t *thread, tf *TrapFrame) {
 			t.pending |= sigbit(sig)
 			return
 		}
-		fatalSignal(tf, sig, 0)
+		// As Linux's signal_setup_done: a frame that cannot be written
+		// is a SIGSEGV, and a SIGSEGV that cannot be delivered ends the
+		// program.
+		forceSignal(tf, sigSEGV, siKernel, 0)
 	}
 }
 
+// onAltStack reports whether sp is on thread t's alternate signal stack.
+func onAltStack(t *thread, sp uint64) bool {
+	return t.altSize != 0 && sp > t.altSP && sp-t.altSP <= t.altSize
+}
+
 // deliverSignal builds a signal frame for sig and points tf at the handler.
+// It reports false, changing nothing, when the frame cannot be written:
+// the stack is not the program's memory, or the alternate stack is too
+// small for it (Linux then forces SIGSEGV, which the caller does).
 func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64) bool {
-	a := &sigactions[sig]
+	a := sigactions[sig]
 	sp := tf.RSP
-	onAlt := t.altSize != 0 && sp >= t.altSP && sp < t.altSP+t.altSize
-	if a.flags&saOnstack != 0 && t.altFlags&ssDisable == 0 && t.altSize != 0 && !onAlt {
+	onAlt := onAltStack(t, sp)
+	useAlt := a.flags&saOnstack != 0 && t.altSize != 0 && !onAlt
+	if useAlt {
 		sp = t.altSP + t.altSize
 	} else {
 		sp -= 128 // the red zone of the interrupted code
 	}
 	size := uint64(unsafe.Sizeof(sigframe{}))
 	fa := (sp-size)&^15 - 8
-	if !touchUser(fa, size, true) {
-		return false
+	if fa > sp || (useAlt || onAlt) && fa < t.altSP {
+		return false // wrapped, or below the alternate stack
 	}
-	f := (*sigframe)(at(fa))
-	*f = sigframe{}
+	var f sigframe
 	f.retAddr = a.restorer
 	f.uc.ssSP, f.uc.ssSize = t.altSP, t.altSize
-	if onAlt {
-		f.uc.ssFlags = ssOnstack
+	f.uc.ssFlags = t.altFlags
+	if t.altSize == 0 {
+		f.uc.ssFlags = ssDisable
+	} else if onAlt {
+		f.uc.ssFlags |= ssOnstack
 	}
 	f.uc.sigmask = t.sigMask
 	m := &f.uc.mcontext
@@ -172,21 +269,30 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 	m.rdx, m.rax, m.rcx, m.rsp = tf.RDX, tf.RAX, tf.RCX, tf.RSP
 	m.rip, m.eflags, m.cs = tf.RIP, tf.RFLAGS, uint16(tf.CS)
 	m.err, m.trapno, m.cr2 = tf.ErrorCode, tf.Vector, addr
-	m.fpstate = uint64(uintptr(unsafe.Pointer(&f.fx)))
+	m.oldmask = t.sigMask
+	m.fpstate = fa + uint64(unsafe.Offsetof(f.fx))
 	f.fx = tf.FX
 	f.info.signo, f.info.code, f.info.addr = int32(sig), code, addr
+	if !copyOut(fa, bytesOf(&f)) {
+		return false
+	}
 
 	if a.flags&saNodefer == 0 {
 		t.sigMask |= sigbit(sig)
 	}
-	t.sigMask |= a.mask
-	t.sigMask &^= sigbit(sigKILL) | sigbit(19) // SIGKILL and SIGSTOP cannot be blocked
+	t.sigMask = (t.sigMask | a.mask) &^ unblockable
+	if a.flags&saResethand != 0 {
+		sigactions[sig].handler = sigDFL
+	}
+	if useAlt && t.altFlags&ssAutodisarm != 0 {
+		t.altSP, t.altSize = 0, 0 // the handler's rt_sigreturn arms it again
+	}
 	t.inSignal++
 	tf.RIP = a.handler
 	tf.RSP = fa
 	tf.RDI = uint64(sig)
-	tf.RSI = uint64(uintptr(unsafe.Pointer(&f.info)))
-	tf.RDX = uint64(uintptr(unsafe.Pointer(&f.uc)))
+	tf.RSI = fa + uint64(unsafe.Offsetof(f.info))
+	tf.RDX = fa + uint64(unsafe.Offsetof(f.uc))
 	tf.RAX = 0
 	tf.RFLAGS &^= rflagsDF | rflagsTF | rflagsAC
 	return true
@@ -194,41 +300,71 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 
 // sigreturn restores the context saved by deliverSignal, as the handler
 // may have changed it (the runtime injects calls to asyncPreempt and
-// sigpanic by editing rip and rsp).
+// sigpanic by editing rip and rsp). Nothing the program wrote is trusted:
+// the flags keep the kernel's bits, the segments are the kernel's own
+// (programs run in ring 0 with fixed selectors), RIP and RSP must be
+// canonical (IRETQ to a non-canonical RIP faults in the kernel), and the
+// MXCSR may not set reserved bits (FXRSTOR would fault in the kernel on
+// hardware). A frame that cannot be read, or a context that cannot be
+// returned to, is SIGSEGV to the thread, as in Linux.
 func sigreturn(tf *TrapFrame) {
-	t := &threads[current]
+	t := thr(current)
 	fa := tf.RSP - 8 // the handler's ret popped retAddr
-	if !touchUser(fa, uint64(unsafe.Sizeof(sigframe{})), false) {
-		fatalSignal(tf, sigSEGV, fa)
+	var f sigframe
+	if !copyIn(bytesOf(&f), fa) {
+		forceSignal(tf, sigSEGV, siKernel, 0)
+		return
 	}
-	f := (*sigframe)(at(fa))
 	m := &f.uc.mcontext
+	if !canonical(m.rip) || !canonical(m.rsp) {
+		forceSignal(tf, sigSEGV, siKernel, 0)
+		return
+	}
 	tf.R8, tf.R9, tf.R10, tf.R11 = m.r8, m.r9, m.r10, m.r11
 	tf.R12, tf.R13, tf.R14, tf.R15 = m.r12, m.r13, m.r14, m.r15
 	tf.RDI, tf.RSI, tf.RBP, tf.RBX = m.rdi, m.rsi, m.rbp, m.rbx
 	tf.RDX, tf.RAX, tf.RCX, tf.RSP = m.rdx, m.rax, m.rcx, m.rsp
 	tf.RIP = m.rip
+	tf.CS, tf.SS = selKernelCode, selKernelData
 	// The handler may not grant itself privileges: keep IF on and the
 	// I/O privilege level, NT and the reserved bits as the kernel wants.
 	tf.RFLAGS = m.eflags&0xcd5 | rflagsIF | 2
+	sanitizeFX(&f.fx)
 	tf.FX = f.fx
-	t.sigMask = f.uc.sigmask &^ (sigbit(sigKILL) | sigbit(19))
+	t.sigMask = f.uc.sigmask &^ unblockable
+	// The alternate stack as the frame says (how SS_AUTODISARM is undone);
+	// an error here is ignored, as Linux's restore_altstack does.
+	setAltStack(t, tf.RSP, f.uc.ssSP, f.uc.ssFlags, f.uc.ssSize)
 	if t.inSignal > 0 {
 		t.inSignal--
 	}
 }
 
+// canonical reports whether va is a canonical 48-bit address.
+func canonical(va uint64) bool { return uint64(int64(va<<16)>>16) == va }
+
+// sanitizeFX makes a program-written FXSAVE image safe for FXRSTOR: the
+// MXCSR's reserved bits (those MXCSR_MASK does not allow) cleared.
+func sanitizeFX(fx *[512]byte) {
+	mxcsr := uint32(fx[24]) | uint32(fx[25])<<8 | uint32(fx[26])<<16 | uint32(fx[27])<<24
+	mxcsr &= mxcsrMask
+	fx[24], fx[25], fx[26], fx[27] = byte(mxcsr), byte(mxcsr>>8), byte(mxcsr>>16), byte(mxcsr>>24)
+}
+
 // fatalSignal ends the program the way Linux ends a process killed by a
-// signal: the exit status is 128+sig.
+// signal: the exit status is 128+sig. tf is nil for a signal that did not
+// come from the code it interrupted (kill with SIGKILL).
 func fatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
 	kprint("\nhurdvm: fatal signal ")
 	kprintDec(uint64(sig))
 	kprint(" in thread ")
-	kprintDec(uint64(threads[current].tid))
-	kprint(" at rip ")
-	kprintHex(tf.RIP)
-	kprint(" addr ")
-	kprintHex(addr)
+	kprintDec(uint64(thr(current).tid))
+	if tf != nil {
+		kprint(" at rip ")
+		kprintHex(tf.RIP)
+		kprint(" addr ")
+		kprintHex(addr)
+	}
 	kprint("\n")
 	exitMachine(128 + int(sig))
 }

@@ -71,7 +71,7 @@ func taskEnter(slot int64) uint64 {
 	if slot != kernelSpace && !liveTask(slot) {
 		return taskErr(mm.EINVAL)
 	}
-	t := &threads[current]
+	t := thr(current)
 	t.space = int32(slot)
 	t.cr3 = spaces[slot].PT.Root
 	writeCR3(t.cr3)
@@ -83,7 +83,7 @@ func taskDestroy(slot int64) uint64 {
 		return taskErr(mm.EINVAL)
 	}
 	for i := int32(1); i < threadHigh; i++ {
-		if threads[i].state != threadFree && threads[i].space == int32(slot) {
+		if thr(i).state != threadFree && thr(i).space == int32(slot) {
 			return taskErr(mm.EINVAL) // still running in it
 		}
 	}

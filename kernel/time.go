@@ -179,6 +179,21 @@ func armTimer(at int64) {
 
 func lapicEOI() { lapicDev.ClearInterrupt() }
 
+// lapicIRR is the first of the local APIC's eight interrupt request
+// registers, 32 vectors each, 16 bytes apart.
+const lapicIRR = 0x200
+
+// lapicInterruptWaiting reports whether an interrupt is waiting for this
+// CPU to enable interrupts: long work with interrupts off stops for it.
+func lapicInterruptWaiting() bool {
+	for i := uint32(1); i < 8; i++ { // vectors 0-31 are exceptions, never requested
+		if *lapicReg(lapicIRR + 0x10*i) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func cmos(reg uint8) uint8 {
 	outb(0x70, reg)
 	return inb(0x71)

@@ -27,7 +27,7 @@ const (
 	pfPresent = 1 << 0
 	pfWrite   = 1 << 1
 	pfUser    = 1 << 2
-	pfRsvd    = 1 << 3  // a reserved bit was set in a paging-structure entry
+	pfRsvd    = 1 << 3 // a reserved bit was set in a paging-structure entry
 	pfFetch   = 1 << 4
 	pfPK      = 1 << 5  // protection-key violation
 	pfSS      = 1 << 6  // shadow-stack access
@@ -77,16 +77,9 @@ func trap(tf *TrapFrame) uint64 {
 	return leaveKernel(tf)
 }
 
-// breakPageFaults makes the page-fault handler fault itself, once (hurdvm's
-// break-the-kernel system call, for the test of the same-stack check).
-var breakPageFaults bool
-
 func pageFault(tf *TrapFrame, kernelMode bool) {
 	addr := readCR2()
-	if breakPageFaults {
-		breakPageFaults = false
-		*(*uint64)(at(brokenKernelAddress)) = addr
-	}
+	pageFaultHook(addr)
 	if tf.ErrorCode&pfBroken != 0 {
 		msg := "page fault on a page-table entry with a reserved bit set"
 		if tf.ErrorCode&pfRsvd == 0 {
@@ -97,6 +90,9 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	res := vmFault(addr, accessOf(tf.ErrorCode))
 	if res == mm.FaultResolved {
 		return
+	}
+	if kernelMode && userCopyFault(tf) {
+		return // a bad user pointer: the copy ends short, the call says EFAULT
 	}
 	if kernelMode || panicking {
 		kernelPanic(tf, "page fault in the kernel", addr)

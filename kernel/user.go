@@ -1,10 +1,28 @@
 //go:build hurdvm
 
-// Access to the memory of the code that made a system call. Everything is
-// one address space in ring 0, so the kernel reads and writes it directly;
-// touchUser first makes sure every page is present, resolving demand
-// faults in software, so that handlers that must not fault (the signal
-// frame written from the page-fault handler) never do. Handler context.
+// The memory of the program that made a system call, as the kernel reaches
+// it. Handler context.
+//
+// Two rules, as in every kernel that hands out memory it does not trust:
+//
+//  1. A user pointer is valid only inside memory the program may own
+//     (userRange): its image (text and read-only data for reading; data
+//     and bss, but not the kernel stacks in it, for writing), the regions
+//     of the Go heap window, and the regions of its task window. The
+//     physmap, the local APIC and other MMIO, and every gap between
+//     regions are never user memory, even where the kernel's own tables
+//     map them.
+//  2. Every access goes through userCopy, whose one instruction that
+//     touches user memory the page-fault handler knows. Before it, the
+//     pages of the bytes actually copied (never more) are made present by
+//     the VM in software (userPrepare), so that the page-fault handler
+//     itself can copy out (a signal frame) without faulting again on its
+//     own stack; a fault that still happens there (a page gone between
+//     the two, once other CPUs or a pager can take it) ends the copy
+//     short. Either way a bad pointer is EFAULT, never a kernel fault.
+//
+// Typed helpers (readUser64, writeUser64, ...) and structure copies
+// (copyIn, copyOut into kernel-stack buffers) are built on the two.
 
 package kernel
 
@@ -15,32 +33,88 @@ import (
 	"hurdvm/paging"
 )
 
-// mapped reports whether va is mapped in the current thread's address
-// space, and whether writably, by paging's one walker.
-func mapped(va uint64) (present, writable bool) {
-	_, flags, _, ok := spaces[threads[current].space].PT.Translate(uintptr(va))
-	return ok, flags&paging.Writable != 0
+// userCopy copies n bytes from src to dst and returns how many it could
+// not copy: 0, or the rest from the first byte whose page fault the VM
+// could not resolve (user_amd64.s).
+func userCopy(dst, src, n uintptr) (left uintptr)
+
+// userCopyRepAddr is the address of the REP MOVSB in userCopy: the page-
+// fault handler's fix-up point (userCopyFault).
+func userCopyRepAddr() uintptr
+
+// userCopyRepLen is the length of that instruction (F3 A4).
+const userCopyRepLen = 2
+
+// userCopyFault is the page-fault handler's part: a fault at userCopy's
+// copy instruction that the VM could not resolve. The copy stops where it
+// is (RCX holds what is left, as REP MOVSB leaves it) and userCopy returns
+// that count. It reports whether the fault was userCopy's.
+func userCopyFault(tf *TrapFrame) bool {
+	if tf.RIP != uint64(userCopyRepAddr()) {
+		return false
+	}
+	tf.RIP += userCopyRepLen
+	return true
 }
 
-// touchUser makes [addr, addr+n) present (and writable when write is set),
-// faulting pages in as the page-fault handler would. It reports false for
-// memory the program may not access.
-func touchUser(addr, n uint64, write bool) bool {
+// userRange reports whether [addr, addr+n) lies wholly in memory the
+// calling program may own, with write access if write is set. n == 0 is
+// always fine (Linux checks no address for an empty buffer).
+func userRange(addr, n uint64, write bool) bool {
 	if n == 0 {
 		return true
 	}
 	end := addr + n
-	if end < addr || addr < pageSize || addr >= physmapBase {
+	if end < addr {
 		return false
 	}
-	for va := addr &^ (pageSize - 1); va < end; va += pageSize {
-		present, writable := mapped(va)
-		if present && (writable || !write) {
-			continue
+	text, _, data, imageEnd := imageBounds()
+	switch {
+	case addr >= uint64(text) && end <= uint64(imageEnd):
+		if end > kstackLo-pageSize && addr < kstackHi {
+			return false // the kernel stacks (and their guard pages)
 		}
-		acc := mm.AccessRead
-		if write {
-			acc = mm.AccessWrite
+		return !write || addr >= uint64(data)
+	case addr >= heapWindowStart && end <= heapWindowEnd:
+		return regionsCover(&spaces[kernelSpace], addr, end, protFor(write))
+	case addr >= taskWindowStart && end <= taskWindowEnd:
+		return regionsCover(&spaces[thr(current).space], addr, end, protFor(write))
+	}
+	return false
+}
+
+// regionsCover reports whether the regions of as cover [addr, end) without
+// a gap, each allowing the access want (0: any region will do).
+func regionsCover(as *mm.AddressSpace, addr, end uint64, want mm.Prot) bool {
+	for a := addr; a < end; {
+		r, ok := as.Regions.Find(uintptr(a))
+		if !ok || r.Prot&want != want {
+			return false
+		}
+		a = uint64(r.End)
+	}
+	return true
+}
+
+// protFor is the region protection an access needs.
+func protFor(write bool) mm.Prot {
+	if write {
+		return mm.ProtWrite
+	}
+	return mm.ProtRead
+}
+
+// userPrepare makes the pages of [addr, addr+n) present (and writable
+// when write is set) as the page-fault handler would, one page at a time;
+// false when the VM cannot. The range is userRange-checked already.
+func userPrepare(addr, n uint64, write bool) bool {
+	acc := mm.AccessRead
+	if write {
+		acc = mm.AccessWrite
+	}
+	for va := addr &^ (pageSize - 1); va < addr+n; va += pageSize {
+		if present, writable := mapped(va); present && (writable || !write) {
+			continue
 		}
 		if vmFault(va, acc) != mm.FaultResolved {
 			return false
@@ -49,9 +123,56 @@ func touchUser(addr, n uint64, write bool) bool {
 	return true
 }
 
-// at is the pointer to the kernel-known address a: user memory already
-// checked by touchUser, the physmap, a device's registers. unsafe.Add from
-// nil, rather than converting the integer, says what this is: an address
-// the kernel owns, not a Go pointer that was hidden in an integer (and it
-// keeps go vet's unsafeptr check meaningful for the rest of the code).
+// mapped reports whether va is mapped in the current thread's address
+// space, and whether writably, by paging's one walker.
+func mapped(va uint64) (present, writable bool) {
+	_, flags, _, ok := spaces[thr(current).space].PT.Translate(uintptr(va))
+	return ok, flags&paging.Writable != 0
+}
+
+// copyIn copies len(dst) bytes from the program's address src.
+func copyIn(dst []byte, src uint64) bool {
+	n := uint64(len(dst))
+	if n == 0 {
+		return true
+	}
+	return userRange(src, n, false) && userPrepare(src, n, false) &&
+		userCopy(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)) == 0
+}
+
+// copyOut copies src to the program's address dst.
+func copyOut(dst uint64, src []byte) bool {
+	n := uint64(len(src))
+	if n == 0 {
+		return true
+	}
+	return userRange(dst, n, true) && userPrepare(dst, n, true) &&
+		userCopy(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
+}
+
+// bytesOf is the memory of *p as bytes, for copying a structure in or out.
+func bytesOf[T any](p *T) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(p)), unsafe.Sizeof(*p))
+}
+
+func readUser64(p uint64) (uint64, bool) {
+	var v uint64
+	return v, copyIn(bytesOf(&v), p)
+}
+
+func readUser32(p uint64) (uint32, bool) {
+	var v uint32
+	return v, copyIn(bytesOf(&v), p)
+}
+
+func writeUser64(p, v uint64) bool { return copyOut(p, bytesOf(&v)) }
+
+func writeUser32(p uint64, v uint32) bool { return copyOut(p, bytesOf(&v)) }
+
+// at is the pointer to the kernel-known address a: the physmap, a device's
+// registers, the kernel's own image. Never a user pointer: those go through
+// copyIn and copyOut. unsafe.Add from nil, rather than converting the
+// integer, says what this is: an address the kernel owns, not a Go pointer
+// that was hidden in an integer (and it keeps go vet's unsafeptr check
+// meaningful for the rest of the code).
 func at(a uint64) unsafe.Pointer { return unsafe.Add(nil, uintptr(a)) }

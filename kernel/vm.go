@@ -60,7 +60,7 @@ func spaceFor(va uint64) *mm.AddressSpace {
 	case va >= heapWindowStart && va < heapWindowEnd:
 		return &spaces[kernelSpace]
 	case va >= taskWindowStart && va < taskWindowEnd:
-		return &spaces[threads[current].space]
+		return &spaces[thr(current).space]
 	}
 	return nil
 }
@@ -92,62 +92,31 @@ func linuxErrno(err error) uint64 {
 	case mm.ENOMEM:
 		return errno(eNOMEM)
 	case mm.EEXIST:
-		return errno(17)
+		return errno(eEXIST)
 	}
 	return errno(eINVAL)
-}
-
-// heapMap serves the runtime's mmap: anonymous memory in the heap window,
-// at addr when MAP_FIXED, wherever the VM finds room otherwise.
-func heapMap(addr, length, prot uint64, fixed bool) (uint64, uint64) {
-	p := mm.Prot(0)
-	if prot&1 != 0 {
-		p |= mm.ProtRead
-	}
-	if prot&2 != 0 {
-		p |= mm.ProtWrite
-	}
-	if prot&4 != 0 {
-		p |= mm.ProtExec
-	}
-	length = roundUp(length, pageSize)
-	a, err := spaces[kernelSpace].MapAnon(uintptr(addr), uintptr(length), p, fixed, true, heapWindowStart, heapWindowEnd)
-	if err != nil {
-		return 0, linuxErrno(err)
-	}
-	return uint64(a), 0
-}
-
-func heapUnmap(addr, length uint64) uint64 {
-	return linuxErrno(spaces[kernelSpace].Unmap(uintptr(addr), uintptr(length), heapWindowStart, heapWindowEnd))
-}
-
-// heapDiscard serves madvise(MADV_DONTNEED, MADV_FREE) in the heap window.
-func heapDiscard(addr, length uint64) uint64 {
-	lo, hi := max(addr, heapWindowStart), min(addr+length, heapWindowEnd)
-	if addr%pageSize != 0 {
-		return errno(eINVAL)
-	}
-	if lo >= hi {
-		return 0
-	}
-	return linuxErrno(spaces[kernelSpace].Discard(uintptr(lo), uintptr(hi-lo)))
 }
 
 // vmSyscall serves mm.VMAllocate, mm.VMDeallocate and mm.ReadStats for the
 // current thread's address space; the result is the mm.Errno (0 for nil).
 func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
-	as := &spaces[threads[current].space]
+	as := &spaces[thr(current).space]
 	switch nr {
 	case mm.SysVMAllocate:
-		if !touchUser(a0, 8, true) {
+		addr, ok := readUser64(a0)
+		if !ok || !userRange(a0, 8, true) {
 			return uint64(mm.EINVAL)
 		}
-		addr := *(*uintptr)(at(a0))
-		if err := as.Allocate(&addr, uintptr(a1), uintptr(a2), a3 != 0); err != nil {
+		va := uintptr(addr)
+		if err := as.Allocate(&va, uintptr(a1), uintptr(a2), a3 != 0); err != nil {
 			return uint64(mm.ErrnoOf(err))
 		}
-		*(*uintptr)(at(a0)) = addr
+		if !writeUser64(a0, uint64(va)) {
+			// Cannot happen: the word was read, and is writable. Undo
+			// all the same rather than leak the region.
+			as.Deallocate(va, uintptr(a1))
+			return uint64(mm.EINVAL)
+		}
 		return 0
 	case mm.SysVMDeallocate:
 		if err := as.Deallocate(uintptr(a0), uintptr(a1)); err != nil {
@@ -155,14 +124,14 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 		}
 		return 0
 	case mm.SysVMStats:
-		if a1 != uint64(unsafe.Sizeof(mm.Stats{})) || !touchUser(a0, a1, true) {
-			return uint64(mm.EINVAL)
-		}
 		st := kernelVM.ReadStats()
+		st.KernelFrames = threadFramesTaken
 		for i := range spaces {
 			st.Regions += uint64(spaces[i].Regions.Len())
 		}
-		*(*mm.Stats)(at(a0)) = st
+		if a1 != uint64(unsafe.Sizeof(st)) || !copyOut(a0, bytesOf(&st)) {
+			return uint64(mm.EINVAL)
+		}
 		return 0
 	}
 	return uint64(mm.EINVAL)

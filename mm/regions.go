@@ -413,6 +413,69 @@ func (m *RegionMap) Insert(r Region) error {
 	return nil
 }
 
+// Protect gives every region piece in [start, end) the protection prot.
+// Regions cut by start or end are split first, which takes up to two more
+// entries (ENOMEM, and nothing changed, when they cannot be had); pieces
+// that then touch a neighbour of identical attributes merge with it, so
+// the map stays canonical. Gaps are left alone. start and end must be page
+// aligned with start <= end, or it is EINVAL.
+//
+//go:nosplit
+func (m *RegionMap) Protect(start, end uintptr, prot Prot) error {
+	if start%regionPage != 0 || end%regionPage != 0 || start > end || m.base == 0 {
+		return EINVAL
+	}
+	if start == end {
+		return nil
+	}
+	for m.n+2 > m.cap {
+		if err := m.move(m.order + 1); err != nil {
+			return err
+		}
+	}
+	m.splitAt(start)
+	m.splitAt(end)
+	s := m.slots()[:m.n]
+	first := m.after(start)
+	last := first
+	for ; last < len(s) && s[last].Start < end; last++ {
+		s[last].Prot = prot
+	}
+	// Merge from the neighbour before the first piece to the one after
+	// the last, compacting in place.
+	lo, hi := max(first-1, 0), min(last+1, len(s))
+	w := lo
+	for r := lo + 1; r < hi; r++ {
+		if s[w].End == s[r].Start && sameAttrs(&s[w], &s[r]) {
+			s[w].End = s[r].End
+			continue
+		}
+		w++
+		s[w] = s[r]
+	}
+	if gone := hi - (w + 1); gone > 0 {
+		copy(s[w+1:], s[hi:])
+		m.n -= gone
+	}
+	return nil
+}
+
+// splitAt makes a a region boundary: the region holding a strictly inside
+// becomes two with its attributes. There must be room for one entry.
+//
+//go:nosplit
+func (m *RegionMap) splitAt(a uintptr) {
+	i := m.after(a)
+	if i == m.n || m.slots()[i].Start >= a {
+		return
+	}
+	s := m.slots()[:m.n+1]
+	copy(s[i+1:], s[i:])
+	s[i].End = a
+	s[i+1].Start = a
+	m.n++
+}
+
 // RemoveRange removes [start, end) from the map: regions wholly inside go,
 // regions partly inside are trimmed, and a region covering the range with
 // room on both sides is split in two, which needs one more entry: ENOMEM

@@ -42,12 +42,17 @@ type Stats struct {
 	// region-map growth their operations needed. FreeFrames+SharedFrames
 	// changes only by what vm_allocate regions and tasks hold, which lets
 	// tests prove the VM leaks nothing while the runtime allocates beside
-	// them.
+	// them (with KernelFrames: the kernel's threads come and go too).
 	SharedFrames uint64
 	// ZeroFrames counts the free frames known to be all zero (cleared
 	// ahead of use while the CPU was idle): faults and map_now take them
 	// without clearing.
 	ZeroFrames uint64
+	// KernelFrames counts the frames the kernel took for records of its
+	// own outside the VM (a frame per thread slot, kept for the next
+	// thread in the slot). With it, FreeFrames+SharedFrames+KernelFrames
+	// changes only by what regions and tasks hold.
+	KernelFrames uint64
 }
 
 // VM is the memory manager of one machine: the frame allocator, the page
@@ -483,4 +488,61 @@ func (as *AddressSpace) remove(start, end uintptr) error {
 		return err
 	}
 	return as.unmap(start, end)
+}
+
+// Protect is mprotect on [start, start+size): every page of it must be in
+// a region (ENOMEM otherwise, as Linux answers for unmapped pages), and
+// each region piece gets prot. The page tables follow: pages lose write
+// and execute access at once where prot takes it away; where prot grants
+// write, pages stay as they are and the next write faults (a page shared
+// copy-on-write must not simply become writable: the fault decides). A
+// call that fails (ENOMEM for a region-map entry or a page table to split)
+// changes nothing.
+//
+// Not yet: PROT_NONE takes the access away from pages never touched and
+// from every later fault, but a page already mapped stays readable until
+// the page tables can hold a present frame as not present (the pager's
+// entries, issue 16).
+func (as *AddressSpace) Protect(start, size uintptr, prot Prot) error {
+	if start%PageSize != 0 || size%PageSize != 0 {
+		return EINVAL
+	}
+	end := start + size
+	if end < start {
+		return ENOMEM
+	}
+	shared := false
+	for a := start; a < end; {
+		r, ok := as.Regions.Find(a)
+		if !ok {
+			return ENOMEM
+		}
+		shared = shared || r.Flags&regionShared != 0
+		a = r.End
+	}
+	if shared {
+		as.shared()
+		defer as.unshared()
+		defer as.vm.charge(as.vm.free())
+	}
+	if as.PT.SplitEdges(start, size) != nil {
+		return ENOMEM
+	}
+	if err := as.Regions.Protect(start, end, prot); err != nil {
+		return err
+	}
+	var clear, set paging.Flags
+	if prot&ProtWrite == 0 {
+		clear |= paging.Writable
+	}
+	if as.vm.NoExecute {
+		if prot&ProtExec == 0 {
+			set |= paging.NoExecute
+		} else {
+			clear |= paging.NoExecute
+		}
+	}
+	// Cannot fail: the edges are split.
+	as.PT.Change(start, size, clear, set)
+	return nil
 }

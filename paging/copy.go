@@ -30,7 +30,7 @@ func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool
 		return ErrEnv
 	}
 	if readOnly {
-		if err := pt.splitEdges(va, last, 0, false); err != nil {
+		if err := pt.splitEdges(va, last, change{}); err != nil {
 			return err
 		}
 	}
@@ -186,7 +186,7 @@ func (pt *PageTable) Replace(va uintptr, pa uint64, flags Flags) error {
 		return ErrNotMapped
 	}
 	if l != PT {
-		if err := pt.splitEdges(va, va+PageSize-1, 0, false); err != nil {
+		if err := pt.splitEdges(va, va+PageSize-1, change{}); err != nil {
 			return err
 		}
 		e, l = pt.leafAt(va)

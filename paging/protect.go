@@ -1,13 +1,26 @@
-// Context: handler (vm_protect and mprotect system calls, copy-on-write
-// marking in fork): nosplit, no heap, no locks.
+// Context: handler (the mprotect system call, the copy-on-write fault):
+// nosplit, no heap, no locks.
 
 package paging
 
 // Protect gives every mapped page in [va, va+size) the flags flags (the
-// FlagMask bits; Accessed and Dirty are kept). Holes are ignored. A huge
-// page only partly inside the range whose flags change is split first, the
-// part outside keeping its flags; the frames for that are taken before
-// anything changes, so on ErrNoMemory the tables are exactly as they were.
+// FlagMask bits; Accessed and Dirty are kept): Change(va, size, FlagMask,
+// flags).
+//
+//go:nosplit
+func (pt *PageTable) Protect(va, size uintptr, flags Flags) error {
+	return pt.Change(va, size, FlagMask, flags)
+}
+
+// Change clears the flags clear and then sets the flags set (FlagMask
+// bits) in every mapped page of [va, va+size); Accessed and Dirty are
+// kept, holes ignored. It is what mprotect needs, where pages of one range
+// differ (a copy-on-write page stays read-only when the range becomes
+// writable: the change there sets nothing, and the next write faults). A
+// huge page only partly inside the range that the change alters is split
+// first, the part outside keeping its flags; the frames for that are taken
+// before anything changes, so on ErrNoMemory the tables are exactly as
+// they were.
 //
 // Every changed leaf is invalidated (also when rights grow: a stale
 // read-only entry would only cost a spurious fault, but the kernel's fault
@@ -15,15 +28,16 @@ package paging
 // one FlushAll replaces the per-page invalidations.
 //
 //go:nosplit
-func (pt *PageTable) Protect(va, size uintptr, flags Flags) error {
+func (pt *PageTable) Change(va, size uintptr, clear, set Flags) error {
 	last, err := pt.checkRange(va, size)
 	if err != nil || size == 0 {
 		return err
 	}
-	if flags&^FlagMask != 0 {
+	if (clear|set)&^FlagMask != 0 {
 		return ErrFlags
 	}
-	if err := pt.splitEdges(va, last, flags, true); err != nil {
+	c := change{clear: clear, set: set, only: true}
+	if err := pt.splitEdges(va, last, c); err != nil {
 		return err
 	}
 	w := walker{pt: pt}
@@ -36,7 +50,7 @@ func (pt *PageTable) Protect(va, size uintptr, flags Flags) error {
 				w.down()
 				continue
 			}
-			if nw := *e&^FlagMask | flags; nw != *e {
+			if nw := c.apply(*e); nw != *e {
 				*e = nw
 				n++
 				if n <= limit {

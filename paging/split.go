@@ -37,16 +37,34 @@ func (pt *PageTable) giveBack(r *reserve) {
 	}
 }
 
+// change is what Change does to each leaf: clear some flags, set others.
+// A zero change with only unset stands for "split whatever the edges cut"
+// (Unmap, ShareLeaves, Replace).
+type change struct {
+	clear, set Flags
+	only       bool // split a leaf only if the change alters it
+}
+
+// apply is leaf e after the change.
+//
+//go:nosplit
+func (c change) apply(e Entry) Entry { return e&^c.clear | c.set }
+
+// skips reports whether the change leaves e alone, so that a huge leaf
+// cut by an edge of the range need not be split.
+//
+//go:nosplit
+func (c change) skips(e Entry) bool { return c.only && c.apply(e) == e }
+
 // edgeNeed returns the leaf that maps a, its level, and how many tables it
 // takes to make a a page boundary: none if a is unmapped, in a 4 KiB page or
 // at the start of its page, one to split a 2 MiB page, one or two for a
-// 1 GiB page. For Protect (protect set), a leaf that already has the wanted
-// flags needs no split: nothing in it changes.
+// 1 GiB page. For Change, a leaf the change leaves alone needs no split.
 //
 //go:nosplit
-func (pt *PageTable) edgeNeed(a uintptr, flags Flags, protect bool) (*Entry, Level, int) {
+func (pt *PageTable) edgeNeed(a uintptr, c change) (*Entry, Level, int) {
 	e, l := pt.leafAt(a)
-	if e == nil || l == PT || a&(l.Size()-1) == 0 || (protect && *e&FlagMask == flags) {
+	if e == nil || l == PT || a&(l.Size()-1) == 0 || c.skips(*e) {
 		return e, l, 0
 	}
 	if l == PDPT && a%HugePageSize != 0 {
@@ -60,8 +78,8 @@ func (pt *PageTable) edgeNeed(a uintptr, flags Flags, protect bool) (*Entry, Lev
 // are all reserved first: on ErrNoMemory nothing has changed.
 //
 //go:nosplit
-func (pt *PageTable) splitEdges(va, last uintptr, flags Flags, protect bool) error {
-	need := pt.edgeTables(va, last, flags, protect)
+func (pt *PageTable) splitEdges(va, last uintptr, c change) error {
+	need := pt.edgeTables(va, last, c)
 	if need == 0 {
 		return nil
 	}
@@ -69,9 +87,9 @@ func (pt *PageTable) splitEdges(va, last uintptr, flags Flags, protect bool) err
 	if !pt.fill(&r, need) {
 		return ErrNoMemory
 	}
-	pt.splitAt(va, &r, flags, protect)
+	pt.splitAt(va, &r, c)
 	if end, hasEnd := rangeEnd(last); hasEnd {
-		pt.splitAt(end, &r, flags, protect)
+		pt.splitAt(end, &r, c)
 	}
 	pt.giveBack(&r) // empty: the count is exact
 	return nil
@@ -80,11 +98,11 @@ func (pt *PageTable) splitEdges(va, last uintptr, flags Flags, protect bool) err
 // edgeTables is how many tables splitEdges needs for [va, last].
 //
 //go:nosplit
-func (pt *PageTable) edgeTables(va, last uintptr, flags Flags, protect bool) int {
-	eA, _, need := pt.edgeNeed(va, flags, protect)
+func (pt *PageTable) edgeTables(va, last uintptr, c change) int {
+	eA, _, need := pt.edgeNeed(va, c)
 	end, hasEnd := rangeEnd(last)
 	if hasEnd {
-		eB, lB, nB := pt.edgeNeed(end, flags, protect)
+		eB, lB, nB := pt.edgeNeed(end, c)
 		if nB > 0 && need > 0 && eB == eA {
 			// One huge page holds both edges: splitting it at va also
 			// serves end, except for a second 2 MiB child of a 1 GiB
@@ -104,10 +122,10 @@ func (pt *PageTable) edgeTables(va, last uintptr, flags Flags, protect bool) int
 // frames from r.
 //
 //go:nosplit
-func (pt *PageTable) splitAt(a uintptr, r *reserve, flags Flags, protect bool) {
+func (pt *PageTable) splitAt(a uintptr, r *reserve, c change) {
 	for r.n > 0 {
 		e, l := pt.leafAt(a)
-		if e == nil || l == PT || a&(l.Size()-1) == 0 || (protect && *e&FlagMask == flags) {
+		if e == nil || l == PT || a&(l.Size()-1) == 0 || c.skips(*e) {
 			return
 		}
 		r.n--

@@ -26,7 +26,7 @@ func (pt *PageTable) Unmap(va, size uintptr, release func(pa uint64, size uintpt
 	if err != nil || size == 0 {
 		return err
 	}
-	if err := pt.splitEdges(va, last, 0, false); err != nil {
+	if err := pt.splitEdges(va, last, change{}); err != nil {
 		return err
 	}
 	pt.clear(va, last, release, true)
@@ -49,7 +49,7 @@ func (pt *PageTable) SplitEdges(va, size uintptr) error {
 	if err != nil || size == 0 {
 		return err
 	}
-	return pt.splitEdges(va, last, 0, false)
+	return pt.splitEdges(va, last, change{})
 }
 
 // EdgeTables is how many table frames SplitEdges of [va, va+size) would
@@ -61,7 +61,7 @@ func (pt *PageTable) EdgeTables(va, size uintptr) int {
 	if err != nil || size == 0 {
 		return 0
 	}
-	return pt.edgeTables(va, last, 0, false)
+	return pt.edgeTables(va, last, change{})
 }
 
 // noFrame ends the list of tables waiting to be freed (0 is a valid frame).

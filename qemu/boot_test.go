@@ -26,7 +26,7 @@ func buildKernel(t *testing.T, name string) string {
 	}
 	dir := t.TempDir()
 	elf := filepath.Join(dir, name+".elf")
-	cmd := exec.Command("go", "build", "-tags", GoTags, "-ldflags", GoLDFlags, "-o", elf, "./testdata/"+name)
+	cmd := exec.Command("go", "build", "-tags", GoTestTags, "-ldflags", GoLDFlags, "-o", elf, "./testdata/"+name)
 	cmd.Env = append(os.Environ(), GoBuildEnv...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -69,7 +69,7 @@ func TestKernelPanicIsReadable(t *testing.T) {
 		"cr2=0xffffc000dead0000",
 		"rip=0x",
 		"code: ",
-		"in hurdvm/kernel.systemCall at ",
+		"in hurdvm/kernel.testSyscall at ",
 		"faulting instruction: mov",
 	} {
 		if !strings.Contains(out, want) {

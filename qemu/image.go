@@ -20,6 +20,9 @@ var (
 	GoBuildEnv = []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
 	GoLDFlags  = "-T 0x1001000 -E hurdvm/kernel.entry"
 	GoTags     = "hurdvm"
+	// GoTestTags adds the kernel's test hooks (kernel/testhooks.go), for
+	// programs that break the kernel on purpose or inspect it.
+	GoTestTags = "hurdvm,hurdvmtest"
 )
 
 // imageLimit is where the Go kernel is loaded: the boot stage, carrying it,

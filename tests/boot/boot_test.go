@@ -190,16 +190,22 @@ func TestMutexAndWaitGroupAcrossThreads(t *testing.T) {
 		t.Fatalf("GOMAXPROCS %d, want at least 2", n)
 	}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var wg, locked sync.WaitGroup
 	counter := 0
 	threadsSeen := make(map[int]bool)
 	const workers, iters = 8, 20000
+	locked.Add(workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
+			// Every worker holds a thread of its own before any starts:
+			// each one blocked here keeps its thread, so the eight are
+			// on eight threads whatever the scheduler's timing.
+			locked.Done()
+			locked.Wait()
 			tid := gettid()
 			for i := 0; i < iters; i++ {
 				mu.Lock()
@@ -213,8 +219,8 @@ func TestMutexAndWaitGroupAcrossThreads(t *testing.T) {
 	if counter != workers*iters {
 		t.Fatalf("counter %d, want %d", counter, workers*iters)
 	}
-	if len(threadsSeen) < 2 {
-		t.Fatalf("ran on %d kernel threads, want several", len(threadsSeen))
+	if len(threadsSeen) != workers {
+		t.Fatalf("ran on %d kernel threads, want %d", len(threadsSeen), workers)
 	}
 	t.Logf("%d kernel threads", len(threadsSeen))
 }

@@ -1,4 +1,4 @@
-//go:build hurdvm
+//go:build hurdvm && hurdvmtest
 
 // Package paging tests the kernel's page tables in the kernel: aliases
 // through the physmap, W^X of the kernel image, no page 0, huge pages and

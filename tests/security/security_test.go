@@ -1,4 +1,4 @@
-//go:build hurdvm
+//go:build hurdvm && hurdvmtest
 
 // Package security tests the VM's isolation properties in the kernel: no
 // task sees another's data or the kernel's (fresh frames never carry old

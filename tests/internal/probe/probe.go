@@ -27,6 +27,10 @@ func Fault(f func()) (addr uintptr, faulted bool) {
 
 // TaskFrames is what vm_allocate regions and tasks can still get: the free
 // frames plus those the Go runtime's heap holds, which it takes and gives
-// back on its own beside a test. It changes only by what the test's
-// regions and tasks hold.
-func TaskFrames(s mm.Stats) uint64 { return s.FreeFrames + s.SharedFrames }
+// back on its own beside a test, plus those the kernel took for its own
+// records (a thread the runtime starts meanwhile). It changes only by what
+// the test's regions and tasks hold.
+func TaskFrames(s mm.Stats) uint64 { return s.FreeFrames + Held(s) }
+
+// Held is what the Go runtime's heap and the kernel's own records hold.
+func Held(s mm.Stats) uint64 { return s.SharedFrames + s.KernelFrames }

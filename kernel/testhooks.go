@@ -1,9 +1,12 @@
-//go:build hurdvm
+//go:build hurdvm && hurdvmtest
 
-// Inspection and test hooks for Go code (the in-kernel tests): the frame
-// allocator, translations and the boot memory map. Each call enters the
-// kernel through a system call of its own, so that it runs serialized with
-// the page-fault handler in handler context, like the VM's own calls.
+// Inspection and test hooks, built only into test kernels (the build tag
+// hurdvmtest, which make test-qemu passes; never in a kernel booted for
+// real): Go code of the in-kernel tests can read translations, take and
+// free frames behind the VM's back, read the boot memory map, and break
+// the kernel on purpose to see its panics. Each call enters the kernel
+// through a system call of its own, so that it runs serialized with the
+// page-fault handler in handler context, like the VM's own calls.
 
 package kernel
 
@@ -15,6 +18,12 @@ import (
 )
 
 const (
+	// sysBreakKernel breaks the kernel on purpose, so tests can see its
+	// panics: a1 = 0, a write to an unmapped kernel address in handler
+	// context; 1, the next page fault faults again inside its handler;
+	// 2, a reserved bit in the page-table entry of a0.
+	sysBreakKernel = 0x48560001
+
 	sysInspectTranslate  = 0x48560030 // a0 va, a1 *translation
 	sysInspectFrameAlloc = 0x48560031 // a0 order; returns pa or 1<<63|errno
 	sysInspectFrameFree  = 0x48560032 // a0 pa, a1 order
@@ -104,17 +113,67 @@ func frameErrorCode(err error) uint64 {
 	return 3 // a misuse the allocator caught (double free, wrong order...)
 }
 
-// inspectSyscall serves the hooks above in handler context.
+// brokenKernelAddress is never mapped: above the physmap of any RAM.
+const brokenKernelAddress = 0xffff_c000_dead_0000
+
+// breakPageFaults makes the page-fault handler fault itself, once.
+var breakPageFaults bool
+
+// pageFaultHook runs first in the page-fault handler.
+func pageFaultHook(addr uint64) {
+	if breakPageFaults {
+		breakPageFaults = false
+		*(*uint64)(at(brokenKernelAddress)) = addr
+	}
+}
+
+// testSyscall serves the hooks above in handler context; false for a call
+// that is not one of them.
+func testSyscall(nr, a0, a1 uint64, r *uint64) bool {
+	switch nr {
+	case sysBreakKernel:
+		switch a1 {
+		case 1:
+			breakPageFaults = true
+		case 2:
+			*r = breakPageTableEntry(a0)
+		default:
+			*(*uint64)(at(brokenKernelAddress)) = a0
+		}
+	case sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats:
+		*r = inspectSyscall(nr, a0, a1)
+	default:
+		return false
+	}
+	return true
+}
+
+// breakPageTableEntry sets bit 51 of the entry mapping va in the current
+// address space: a reserved bit wherever the CPU has fewer than 52
+// physical-address bits (QEMU's CPUs have 40), so the next access to va
+// is a page fault with the RSVD error bit.
+func breakPageTableEntry(va uint64) uint64 {
+	pt := &spaces[thr(current).space].PT
+	pa, flags, _, ok := pt.Translate(uintptr(va))
+	if !ok {
+		return errno(eFAULT)
+	}
+	if pt.Replace(uintptr(va)&^(pageSize-1), pa&^(pageSize-1)|1<<51, flags) != nil {
+		return errno(eNOMEM)
+	}
+	return 0
+}
+
+// inspectSyscall serves the inspection calls.
 func inspectSyscall(nr, a0, a1 uint64) uint64 {
 	switch nr {
 	case sysInspectTranslate:
-		if !touchUser(a1, uint64(unsafe.Sizeof(Translation{})), true) {
+		pt := &spaces[thr(current).space].PT
+		pa, flags, size, ok := pt.Translate(uintptr(a0))
+		t := Translation{Phys: pa, Flags: uint64(flags), PageSize: size, Mapped: ok}
+		if !copyOut(a1, bytesOf(&t)) {
 			return errno(eFAULT)
 		}
-		t := (*Translation)(at(a1))
-		pt := &spaces[threads[current].space].PT
-		pa, flags, size, ok := pt.Translate(uintptr(a0))
-		*t = Translation{Phys: pa, Flags: uint64(flags), PageSize: size, Mapped: ok}
 		return 0
 	case sysInspectFrameAlloc:
 		// Like a task's, these frames may not dip into the runtime's reserve.
@@ -129,10 +188,10 @@ func inspectSyscall(nr, a0, a1 uint64) uint64 {
 	case sysInspectFrameFree:
 		return frameErrorCode(frames.Free(mm.PhysAddr(a0), int(a1)))
 	case sysInspectFrameStats:
-		if !touchUser(a0, uint64(unsafe.Sizeof(mm.FrameStats{})), true) {
+		st := frames.Stats()
+		if !copyOut(a0, bytesOf(&st)) {
 			return errno(eFAULT)
 		}
-		*(*mm.FrameStats)(at(a0)) = frames.Stats()
 		return 0
 	}
 	return errno(eNOSYS)

@@ -1,0 +1,174 @@
+//go:build hurdvm
+
+// The memory system calls: mmap, munmap, madvise and mprotect, as the Go
+// runtime (and a test calling them raw) makes them, served in the heap
+// window by the VM (mm.AddressSpace.MapAnon, Unmap, Discard, Protect).
+// Handler context.
+
+package kernel
+
+import "hurdvm/mm"
+
+// mmap's flags and prot bits, Linux's values.
+const (
+	mapShared         = 0x01
+	mapPrivate        = 0x02
+	mapSharedValidate = 0x03
+	mapType           = 0x0f
+	mapFixed          = 0x10
+	mapAnonymous      = 0x20
+	mapFixedNoreplace = 0x100000
+
+	protRead  = 0x1
+	protWrite = 0x2
+	protExec  = 0x4
+	protSem   = 0x8
+	// PROT_GROWSDOWN and PROT_GROWSUP, which only mprotect takes.
+	protGrows = 0x0100_0000 | 0x0200_0000
+
+	// taskSize is Linux's TASK_SIZE_MAX on x86-64 with 4-level paging:
+	// user addresses are below it.
+	taskSize = 0x0000_7fff_ffff_f000
+)
+
+// The madvise advice Linux 6.1 knows (include/uapi/asm-generic/mman-common.h).
+var madviseKnown = [...]uint64{0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25, 100, 101}
+
+const (
+	madvDontneed = 4
+	madvFree     = 8
+)
+
+func protOf(prot uint64) mm.Prot {
+	p := mm.Prot(0)
+	if prot&protRead != 0 {
+		p |= mm.ProtRead
+	}
+	if prot&protWrite != 0 {
+		p |= mm.ProtWrite
+	}
+	if prot&protExec != 0 {
+		p |= mm.ProtExec
+	}
+	return p
+}
+
+// mmapAnon is mmap. Only anonymous memory exists: the heap window holds
+// it, where the VM finds room (hints are ignored, as Linux may), or at
+// addr with MAP_FIXED (replacing what was there) or MAP_FIXED_NOREPLACE
+// (EEXIST if anything was). A fixed address outside the heap window is
+// ENOMEM: there is nothing else a program may map.
+func mmapAnon(addr, length, prot, flags, fd uint64) uint64 {
+	switch flags & mapType {
+	case mapShared, mapPrivate, mapSharedValidate:
+	default:
+		return errno(eINVAL)
+	}
+	if flags&mapAnonymous == 0 {
+		if fdLookup(int32(fd)) == nil {
+			return errno(eBADF)
+		}
+		return errno(eNODEV) // no descriptor here can be mapped
+	}
+	if prot&^(protRead|protWrite|protExec|protSem) != 0 {
+		return errno(eINVAL)
+	}
+	if length == 0 {
+		return errno(eINVAL)
+	}
+	length = roundUp(length, pageSize)
+	if length == 0 || length > taskSize {
+		return errno(eNOMEM)
+	}
+	fixed := flags&(mapFixed|mapFixedNoreplace) != 0
+	if fixed {
+		if addr%pageSize != 0 {
+			return errno(eINVAL)
+		}
+		if addr < heapWindowStart || addr+length > heapWindowEnd || addr+length < addr {
+			return errno(eNOMEM)
+		}
+		if flags&mapFixed == 0 && spaces[kernelSpace].Regions.Overlaps(uintptr(addr), uintptr(addr+length)) {
+			return errno(eEXIST)
+		}
+	}
+	a, err := spaces[kernelSpace].MapAnon(uintptr(addr), uintptr(length), protOf(prot), fixed, true, heapWindowStart, heapWindowEnd)
+	if err != nil {
+		return linuxErrno(err)
+	}
+	return uint64(a)
+}
+
+// userSpan checks munmap's and madvise's range as Linux does: page-aligned
+// start, length rounded up to pages, below TASK_SIZE; it returns the end.
+func userSpan(addr, length uint64) (uint64, bool) {
+	if addr%pageSize != 0 {
+		return 0, false
+	}
+	end := addr + roundUp(length, pageSize)
+	if (length != 0 && end == addr) || end < addr || end > taskSize {
+		return 0, false
+	}
+	return end, true
+}
+
+func munmapRange(addr, length uint64) uint64 {
+	if length == 0 {
+		return errno(eINVAL)
+	}
+	if _, ok := userSpan(addr, length); !ok {
+		return errno(eINVAL)
+	}
+	return linuxErrno(spaces[kernelSpace].Unmap(uintptr(addr), uintptr(length), heapWindowStart, heapWindowEnd))
+}
+
+// madviseRange is madvise: MADV_DONTNEED and MADV_FREE give the pages of the heap
+// window back (they read as zero when touched again); every other advice
+// Linux knows is accepted and changes nothing here. A range with pages in
+// no region is ENOMEM (after the advice was taken for the others, as in
+// Linux).
+func madviseRange(addr, length, advice uint64) uint64 {
+	known := false
+	for _, a := range madviseKnown {
+		known = known || a == advice
+	}
+	if !known {
+		return errno(eINVAL)
+	}
+	end, ok := userSpan(addr, length)
+	if !ok {
+		return errno(eINVAL)
+	}
+	if end == addr {
+		return 0
+	}
+	as := &spaces[kernelSpace]
+	lo, hi := max(addr, heapWindowStart), min(end, heapWindowEnd)
+	if (advice == madvDontneed || advice == madvFree) && lo < hi {
+		if err := as.Discard(uintptr(lo), uintptr(hi-lo)); err != nil {
+			return linuxErrno(err)
+		}
+	}
+	if lo != addr || hi != end || !regionsCover(as, lo, hi, 0) {
+		return errno(eNOMEM)
+	}
+	return 0
+}
+
+// mprotectRange changes the protection of heap-window regions.
+func mprotectRange(addr, length, prot uint64) uint64 {
+	if prot&^(protRead|protWrite|protExec|protSem|protGrows) != 0 || prot&protGrows == protGrows {
+		return errno(eINVAL)
+	}
+	end, ok := userSpan(addr, length)
+	if !ok {
+		return errno(eINVAL)
+	}
+	if end == addr {
+		return 0
+	}
+	if addr < heapWindowStart || end > heapWindowEnd {
+		return errno(eNOMEM)
+	}
+	return linuxErrno(spaces[kernelSpace].Protect(uintptr(addr), uintptr(end-addr), protOf(prot)))
+}

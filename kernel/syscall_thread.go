@@ -1,0 +1,350 @@
+//go:build hurdvm
+
+// The thread system calls: clone (threads of the one program), futex,
+// sched_getaffinity and arch_prctl. Handler context.
+
+package kernel
+
+// processID is the program's process ID: it is the only one.
+const processID = 1
+
+// clone's flags, Linux's values.
+const (
+	cloneVM            = 0x100
+	cloneFS            = 0x200
+	cloneFiles         = 0x400
+	cloneSighand       = 0x800
+	cloneThread        = 0x10000
+	cloneSysvsem       = 0x40000
+	cloneSettls        = 0x80000
+	cloneParentSettid  = 0x100000
+	cloneChildCleartid = 0x200000
+	cloneDetached      = 0x400000
+	cloneChildSettid   = 0x01000000
+
+	// cloneThreadFlags are what a new thread of this program shares;
+	// cloneKnown is every flag hurdvm can honour for one.
+	cloneThreadFlags = cloneVM | cloneSighand | cloneThread
+	cloneKnown       = cloneThreadFlags | cloneFS | cloneFiles | cloneSysvsem | cloneSettls |
+		cloneParentSettid | cloneChildCleartid | cloneDetached | cloneChildSettid
+)
+
+// threadTableFull is said once, when clone first finds no free thread.
+var threadTableFull bool
+
+// sysCloneThread makes a thread that shares everything: the child returns
+// from the same SYSCALL with RAX=0 on stack stk, with TLS tls when
+// CLONE_SETTLS. hurdvm runs one program, so a clone that is not a new
+// thread of it (fork, vfork, a new process) is EINVAL until processes
+// exist, and so is any flag it cannot honour.
+func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
+	if flags&cloneThreadFlags != cloneThreadFlags || flags&^(cloneKnown|0xff) != 0 {
+		return errno(eINVAL)
+	}
+	if flags&cloneSettls != 0 && tls >= taskSize {
+		return errno(ePERM) // as arch_prctl(ARCH_SET_FS): no FS base outside user space
+	}
+	i, ok := newThread()
+	if !ok {
+		if !threadTableFull {
+			threadTableFull = true
+			kprint("hurdvm: clone: the thread table is full (")
+			kprintDec(maxThreads - 1)
+			kprint(" threads); clone answers EAGAIN\n")
+		}
+		return errno(eAGAIN)
+	}
+	p := thr(current)
+	c := thr(i)
+	if flags&cloneParentSettid != 0 && !writeUser32(ptid, uint32(c.tid)) {
+		c.state = threadFree
+		return errno(eFAULT)
+	}
+	if flags&cloneChildSettid != 0 && !writeUser32(ctid, uint32(c.tid)) {
+		c.state = threadFree
+		return errno(eFAULT)
+	}
+	if flags&cloneChildCleartid != 0 {
+		c.clearTID = ctid
+	}
+	c.frame = *tf
+	c.frame.RAX = 0
+	if stk != 0 {
+		c.frame.RSP = stk
+	}
+	c.fsBase, c.gsBase = p.fsBase, p.gsBase
+	if flags&cloneSettls != 0 {
+		c.fsBase = tls
+	}
+	// A new thread is one of the runtime's generic Ms: it starts in the
+	// kernel task whatever task its creator was running (only Task.Run's
+	// own locked thread enters a task).
+	c.cr3, c.space = kernelPT.Root, kernelSpace
+	c.sigMask = p.sigMask
+	c.state = threadRunnable
+	enqueue(i)
+	return uint64(c.tid)
+}
+
+// threadExit ends the current thread (exit): CLONE_CHILD_CLEARTID's word
+// is cleared and its waiters woken, as pthread_join expects.
+func threadExit(t *thread) {
+	if t.clearTID != 0 && writeUser32(t.clearTID, 0) {
+		futexWake(t.clearTID, 1, futexBitsetAny)
+	}
+	t.state = threadDead
+}
+
+// futex operations and flags.
+const (
+	futexOpWait        = 0
+	futexOpWake        = 1
+	futexOpRequeue     = 3
+	futexOpCmpRequeue  = 4
+	futexOpWakeOp      = 5
+	futexOpWaitBitset  = 9
+	futexOpWakeBitset  = 10
+	futexPrivate       = 128
+	futexClockRealtime = 256
+
+	futexBitsetAny = 0xffff_ffff
+)
+
+// sysFutexOp is futex(uaddr, op, val, timeout or val2, uaddr2, val3).
+func sysFutexOp(uaddr, op uint64, val uint32, timeout, uaddr2 uint64, val3 uint32) uint64 {
+	cmd := op &^ (futexPrivate | futexClockRealtime)
+	realtime := op&futexClockRealtime != 0
+	if realtime && cmd != futexOpWait && cmd != futexOpWaitBitset {
+		return errno(eNOSYS)
+	}
+	var deadline int64
+	if timeout != 0 && (cmd == futexOpWait || cmd == futexOpWaitBitset) {
+		d, e := readTimespec(timeout)
+		if e != 0 {
+			return e
+		}
+		switch {
+		case cmd == futexOpWait:
+			deadline = addNS(nanotime(), d) // relative
+		case realtime:
+			deadline = addNS(nanotime(), d-walltime()) // absolute on the wall clock
+		default:
+			deadline = d // absolute, CLOCK_MONOTONIC
+		}
+		deadline = max(deadline, 1) // 0 means "none"
+	}
+	switch cmd {
+	case futexOpWait, futexOpWaitBitset:
+		bits := val3
+		if cmd == futexOpWait {
+			bits = futexBitsetAny
+		}
+		if bits == 0 {
+			return errno(eINVAL)
+		}
+		if e := futexKey(uaddr, op); e != 0 {
+			return e
+		}
+		v, ok := readUser32(uaddr)
+		if !ok {
+			return errno(eFAULT)
+		}
+		if v != val {
+			return errno(eAGAIN)
+		}
+		if deadline != 0 && deadline <= nanotime() {
+			return errno(eTIMEDOUT)
+		}
+		t := thr(current)
+		t.waitAddr, t.waitBits = uaddr, bits
+		block(waitFutex, deadline)
+		return 0
+	case futexOpWake, futexOpWakeBitset:
+		bits := uint32(futexBitsetAny)
+		if cmd == futexOpWakeBitset {
+			bits = val3
+		}
+		if bits == 0 {
+			return errno(eINVAL)
+		}
+		if e := futexKey(uaddr, op); e != 0 {
+			return e
+		}
+		return futexWake(uaddr, int64(val), bits)
+	case futexOpRequeue, futexOpCmpRequeue:
+		if e := futexKey(uaddr, op); e != 0 {
+			return e
+		}
+		if e := futexKey(uaddr2, op); e != 0 {
+			return e
+		}
+		if cmd == futexOpCmpRequeue {
+			v, ok := readUser32(uaddr)
+			if !ok {
+				return errno(eFAULT)
+			}
+			if v != val3 {
+				return errno(eAGAIN)
+			}
+		}
+		n := futexWake(uaddr, int64(val), futexBitsetAny)
+		moved := uint64(0)
+		for i := int32(1); i < threadHigh && moved < uint64(uint32(timeout)); i++ {
+			t := thr(i)
+			if t.state == threadBlocked && t.wait == waitFutex && t.waitAddr == uaddr {
+				t.waitAddr = uaddr2
+				moved++
+			}
+		}
+		return n + moved
+	case futexOpWakeOp:
+		return futexWakeOpOp(uaddr, op, val, uint32(timeout), uaddr2, val3)
+	}
+	return errno(eNOSYS)
+}
+
+// futexKey checks a futex word's address as Linux's get_futex_key does:
+// aligned (EINVAL), in user space (EFAULT), and, for a shared futex,
+// mapped (EFAULT); a private futex's key is its address alone.
+func futexKey(uaddr, op uint64) uint64 {
+	if uaddr%4 != 0 {
+		return errno(eINVAL)
+	}
+	if uaddr >= taskSize {
+		return errno(eFAULT)
+	}
+	if op&futexPrivate == 0 && !userRange(uaddr, 4, false) {
+		return errno(eFAULT)
+	}
+	return 0
+}
+
+// futexWake wakes up to n threads waiting on uaddr whose bitset meets bits
+// and returns how many it woke.
+func futexWake(uaddr uint64, n int64, bits uint32) uint64 {
+	woken := int64(0)
+	for i := int32(1); i < threadHigh && woken < n; i++ {
+		t := thr(i)
+		if t.state == threadBlocked && t.wait == waitFutex && t.waitAddr == uaddr && t.waitBits&bits != 0 {
+			wake(i, wokenByEvent)
+			woken++
+		}
+	}
+	return uint64(woken)
+}
+
+// futexWakeOpOp is FUTEX_WAKE_OP: *uaddr2 = *uaddr2 OP oparg, atomically
+// (one CPU, interrupts off), then wake val waiters on uaddr and, if the
+// old value compared true, val2 waiters on uaddr2.
+func futexWakeOpOp(uaddr, op uint64, val, val2 uint32, uaddr2 uint64, encoded uint32) uint64 {
+	if e := futexKey(uaddr, op); e != 0 {
+		return e
+	}
+	if e := futexKey(uaddr2, op); e != 0 {
+		return e
+	}
+	opcode, cmp := encoded>>28&7, encoded>>24&15
+	oparg := int32(encoded<<8) >> 20 // 12 bits, sign-extended
+	cmparg := int32(encoded<<20) >> 20
+	if encoded&(8<<28) != 0 { // FUTEX_OP_OPARG_SHIFT
+		if oparg < 0 || oparg > 31 {
+			return errno(eINVAL)
+		}
+		oparg = 1 << oparg
+	}
+	old, ok := readUser32(uaddr2)
+	if !ok {
+		return errno(eFAULT)
+	}
+	var nv uint32
+	switch opcode {
+	case 0:
+		nv = uint32(oparg)
+	case 1:
+		nv = old + uint32(oparg)
+	case 2:
+		nv = old | uint32(oparg)
+	case 3:
+		nv = old &^ uint32(oparg)
+	case 4:
+		nv = old ^ uint32(oparg)
+	default:
+		return errno(eNOSYS)
+	}
+	o := int32(old)
+	var hit bool
+	switch cmp {
+	case 0:
+		hit = o == cmparg
+	case 1:
+		hit = o != cmparg
+	case 2:
+		hit = o < cmparg
+	case 3:
+		hit = o <= cmparg
+	case 4:
+		hit = o > cmparg
+	case 5:
+		hit = o >= cmparg
+	default:
+		return errno(eNOSYS)
+	}
+	if !writeUser32(uaddr2, nv) {
+		return errno(eFAULT)
+	}
+	n := futexWake(uaddr, int64(val), futexBitsetAny)
+	if hit {
+		n += futexWake(uaddr2, int64(val2), futexBitsetAny)
+	}
+	return n
+}
+
+// sysGetaffinity is sched_getaffinity: the CPUs threads run on.
+func sysGetaffinity(pid int32, size, mask uint64) uint64 {
+	if pid != 0 && findTID(pid) < 0 {
+		return errno(eSRCH)
+	}
+	if size*8 < uint64(cpusReported) || size%8 != 0 {
+		return errno(eINVAL)
+	}
+	if !writeUser64(mask, 1<<cpusReported-1) {
+		return errno(eFAULT)
+	}
+	return 8
+}
+
+// arch_prctl codes.
+const (
+	archSetGS = 0x1001
+	archSetFS = 0x1002
+	archGetFS = 0x1003
+	archGetGS = 0x1004
+)
+
+// sysArchPrctlOp sets or reads the thread's FS and GS bases. A base must
+// be a user address, as in Linux (EPERM): a non-canonical one would make
+// the WRMSR on the way back fault in the kernel.
+func sysArchPrctlOp(t *thread, code, addr uint64) uint64 {
+	switch code {
+	case archSetFS, archSetGS:
+		if addr >= taskSize {
+			return errno(ePERM)
+		}
+		if code == archSetFS {
+			t.fsBase = addr
+		} else {
+			t.gsBase = addr
+		}
+		return 0
+	case archGetFS, archGetGS:
+		v := t.fsBase
+		if code == archGetGS {
+			v = t.gsBase
+		}
+		if !writeUser64(addr, v) {
+			return errno(eFAULT)
+		}
+		return 0
+	}
+	return errno(eINVAL)
+}
