@@ -79,6 +79,9 @@ ifeq ($(PKG),./tests/...)
 	@# Memory pressure on a small machine.
 	echo "== tests/pressure with -m 64M"
 	HURDVM_MEM=64M $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/pressure
+	@# XSAVE: the runtime on AVX2 (QEMU's -cpu max), built for x86-64-v3.
+	echo "== tests/boot with -cpu max, GOAMD64=v3"
+	HURDVM_QEMU_ARGS="-cpu max" GOAMD64=v3 $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/boot -args -boot.avx2
 endif
 
 # The USB/CD image for real PCs (README: "Real hardware: USB stick"): GRUB

@@ -72,7 +72,8 @@ func printCPU() {
 	kprintDec(tscHz / 1_000_000)
 	kprint(" MHz, LAPIC timer ")
 	kprintDec(lapicHz / 1000)
-	kprint(" kHz; using SSE2 (fxsave)")
+	kprint(" kHz; using ")
+	kprint(fpuName())
 	if cpuFeatures.nx {
 		kprint(", NX")
 	}

@@ -48,9 +48,11 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	SHRQ	$32, DX
 	WRMSR
 
-	// Run kmain on the trap stack (slot 0).
+	// Run kmain on the trap stack (slot 0), once the FPU is set up: with
+	// GOAMD64=v3 even kmain's code may use AVX.
 	MOVQ	·kstackLo(SB), SP
 	ADDQ	$KSTACK_SLOT, SP
+	CALL	·fpuSetup(SB)
 	CALL	·kmain(SB)
 
 	// Enter the runtime: FS base 0 until it calls arch_prctl, interrupts on.

@@ -84,21 +84,25 @@ var vectorStubs = [...]uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 1
 	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 255}
 
 const (
-	vecDivide       = 0
-	vecDebug        = 1
-	vecNMI          = 2
-	vecBreakpoint   = 3
-	vecInvalidOp    = 6
-	vecDoubleFault  = 8
-	vecGP           = 13
-	vecPageFault    = 14
-	vecFPU          = 16
-	vecMachineCheck = 18
-	vecSIMD         = 19
-	vecTimer        = 32
-	vecWakeup       = 33
-	vecSpurious     = 255
-	vecSyscall      = 256
+	vecDivide            = 0
+	vecDebug             = 1
+	vecNMI               = 2
+	vecBreakpoint        = 3
+	vecInvalidOp         = 6
+	vecDoubleFault       = 8
+	vecInvalidTSS        = 10
+	vecSegmentNotPresent = 11
+	vecStackFault        = 12
+	vecGP                = 13
+	vecAlignment         = 17
+	vecPageFault         = 14
+	vecFPU               = 16
+	vecMachineCheck      = 18
+	vecSIMD              = 19
+	vecTimer             = 32
+	vecWakeup            = 33
+	vecSpurious          = 255
+	vecSyscall           = 256
 )
 
 type descriptorPointer struct {

@@ -61,6 +61,10 @@ const (
 )
 
 type thread struct {
+	// fpu is the thread's FPU, SSE and AVX state while it is not on the
+	// CPU, and where a trap from it saves that state (fpu.go). First, so
+	// that it is 64-byte aligned, as XSAVE wants: a record starts a frame.
+	fpu    [fpuAreaSize]byte
 	frame  TrapFrame
 	state  threadState
 	tid    int32
@@ -161,18 +165,15 @@ func threadsInit(idleStackTop uint64) {
 	// The kernel's own tables: idling must never keep a task's tables
 	// loaded, which could be destroyed (and their frames reused) meanwhile.
 	idle.cr3 = readCR3()
-	initFX(&idle.frame)
+	fpuReset(&idle.fpu)
+	idle.frame.FPU = fpuAreaOf(idle)
 
 	t, _ := newThread()
 	thr(t).state = threadRunnable
 	thr(t).cr3 = readCR3()
+	fpuReset(&thr(t).fpu)
 	current = t
-}
-
-// initFX gives a frame the FPU/SSE state of a freshly reset CPU.
-func initFX(f *TrapFrame) {
-	f.FX[0], f.FX[1] = 0x7f, 0x03                             // FCW 0x037f
-	f.FX[24], f.FX[25], f.FX[26], f.FX[27] = 0x80, 0x1f, 0, 0 // MXCSR 0x1f80
+	fpuArea = fpuAreaOf(thr(t))
 }
 
 // threadSlot makes sure slot i has a frame for its record.
@@ -377,6 +378,8 @@ func leaveKernel(tf *TrapFrame) uint64 {
 				}
 			}
 			current = next
+			fpuArea = fpuAreaOf(thr(next))
+			tf.FPU = fpuArea
 			switches++
 			if thr(next).cr3 != 0 && thr(next).cr3 != readCR3() {
 				writeCR3(thr(next).cr3)

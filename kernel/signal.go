@@ -112,14 +112,14 @@ type siginfo struct {
 }
 
 // sigframe is what the handler finds at its stack pointer: the return
-// address (sa_restorer, which calls rt_sigreturn), the ucontext, the
-// siginfo and the interrupted FPU/SSE state.
+// address (sa_restorer, which calls rt_sigreturn), the ucontext and the
+// siginfo. The interrupted FPU state lies above it, 64-byte aligned, where
+// uc.mcontext.fpstate points (fpuFrameImage's layout), as in Linux.
 type sigframe struct {
 	retAddr uint64
 	uc      ucontext
 	_       uint64
 	info    siginfo
-	fx      [512]byte
 }
 
 func sigbit(sig uint32) uint64 { return 1 << (sig - 1) }
@@ -247,8 +247,9 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 	} else {
 		sp -= 128 // the red zone of the interrupted code
 	}
-	size := uint64(unsafe.Sizeof(sigframe{}))
-	fa := (sp-size)&^15 - 8
+	image := fpuFrameImage(t)
+	fp := (sp - uint64(len(image))) &^ 63
+	fa := (fp-uint64(unsafe.Sizeof(sigframe{})))&^15 - 8
 	if fa > sp || (useAlt || onAlt) && fa < t.altSP {
 		return false // wrapped, or below the alternate stack
 	}
@@ -270,10 +271,12 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 	m.rip, m.eflags, m.cs = tf.RIP, tf.RFLAGS, uint16(tf.CS)
 	m.err, m.trapno, m.cr2 = tf.ErrorCode, tf.Vector, addr
 	m.oldmask = t.sigMask
-	m.fpstate = fa + uint64(unsafe.Offsetof(f.fx))
-	f.fx = tf.FX
+	m.fpstate = fp
+	if fpuMode != fpuModeFXSAVE {
+		f.uc.flags = ucFPXstate
+	}
 	f.info.signo, f.info.code, f.info.addr = int32(sig), code, addr
-	if !copyOut(fa, bytesOf(&f)) {
+	if !copyOut(fp, image) || !copyOut(fa, bytesOf(&f)) {
 		return false
 	}
 
@@ -305,8 +308,9 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 // (programs run in ring 0 with fixed selectors), RIP and RSP must be
 // canonical (IRETQ to a non-canonical RIP faults in the kernel), and the
 // MXCSR may not set reserved bits (FXRSTOR would fault in the kernel on
-// hardware). A frame that cannot be read, or a context that cannot be
-// returned to, is SIGSEGV to the thread, as in Linux.
+// hardware), nor the XSAVE header bits XRSTOR refuses (fpuFromFrame). A
+// frame that cannot be read, or a context that cannot be returned to, is
+// SIGSEGV to the thread, as in Linux.
 func sigreturn(tf *TrapFrame) {
 	t := thr(current)
 	fa := tf.RSP - 8 // the handler's ret popped retAddr
@@ -316,7 +320,7 @@ func sigreturn(tf *TrapFrame) {
 		return
 	}
 	m := &f.uc.mcontext
-	if !canonical(m.rip) || !canonical(m.rsp) {
+	if !canonical(m.rip) || !canonical(m.rsp) || !fpuFromFrame(t, m.fpstate) {
 		forceSignal(tf, sigSEGV, siKernel, 0)
 		return
 	}
@@ -329,8 +333,6 @@ func sigreturn(tf *TrapFrame) {
 	// The handler may not grant itself privileges: keep IF on and the
 	// I/O privilege level, NT and the reserved bits as the kernel wants.
 	tf.RFLAGS = m.eflags&0xcd5 | rflagsIF | 2
-	sanitizeFX(&f.fx)
-	tf.FX = f.fx
 	t.sigMask = f.uc.sigmask &^ unblockable
 	// The alternate stack as the frame says (how SS_AUTODISARM is undone);
 	// an error here is ignored, as Linux's restore_altstack does.
@@ -342,14 +344,6 @@ func sigreturn(tf *TrapFrame) {
 
 // canonical reports whether va is a canonical 48-bit address.
 func canonical(va uint64) bool { return uint64(int64(va<<16)>>16) == va }
-
-// sanitizeFX makes a program-written FXSAVE image safe for FXRSTOR: the
-// MXCSR's reserved bits (those MXCSR_MASK does not allow) cleared.
-func sanitizeFX(fx *[512]byte) {
-	mxcsr := uint32(fx[24]) | uint32(fx[25])<<8 | uint32(fx[26])<<16 | uint32(fx[27])<<24
-	mxcsr &= mxcsrMask
-	fx[24], fx[25], fx[26], fx[27] = byte(mxcsr), byte(mxcsr>>8), byte(mxcsr>>16), byte(mxcsr>>24)
-}
 
 // fatalSignal ends the program the way Linux ends a process killed by a
 // signal: the exit status is 128+sig. tf is nil for a signal that did not

@@ -196,7 +196,7 @@ func systemCall(tf *TrapFrame) {
 		r = sysUnameInfo(a0)
 
 	default:
-		if testSyscall(nr, a0, a1, &r) {
+		if testSyscall(tf, nr, a0, a1, &r) {
 			break
 		}
 		if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {

@@ -69,6 +69,8 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 	}
 	c.frame = *tf
 	c.frame.RAX = 0
+	c.fpu = p.fpu // the parent's state, saved by this very system call
+	c.frame.FPU = fpuAreaOf(c)
 	if stk != 0 {
 		c.frame.RSP = stk
 	}

@@ -21,7 +21,8 @@ const (
 	// sysBreakKernel breaks the kernel on purpose, so tests can see its
 	// panics: a1 = 0, a write to an unmapped kernel address in handler
 	// context; 1, the next page fault faults again inside its handler;
-	// 2, a reserved bit in the page-table entry of a0.
+	// 2, a reserved bit in the page-table entry of a0; 3, exception
+	// vector a0 raised as if by the calling code (at the caller's RIP).
 	sysBreakKernel = 0x48560001
 
 	sysInspectTranslate  = 0x48560030 // a0 va, a1 *translation
@@ -129,7 +130,7 @@ func pageFaultHook(addr uint64) {
 
 // testSyscall serves the hooks above in handler context; false for a call
 // that is not one of them.
-func testSyscall(nr, a0, a1 uint64, r *uint64) bool {
+func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 	switch nr {
 	case sysBreakKernel:
 		switch a1 {
@@ -137,6 +138,9 @@ func testSyscall(nr, a0, a1 uint64, r *uint64) bool {
 			breakPageFaults = true
 		case 2:
 			*r = breakPageTableEntry(a0)
+		case 3:
+			tf.Vector, tf.ErrorCode = a0, 0
+			exception(tf, false)
 		default:
 			*(*uint64)(at(brokenKernelAddress)) = a0
 		}

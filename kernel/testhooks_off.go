@@ -5,6 +5,6 @@
 
 package kernel
 
-func testSyscall(nr, a0, a1 uint64, r *uint64) bool { return false }
+func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool { return false }
 
 func pageFaultHook(addr uint64) {}

@@ -13,9 +13,11 @@ import (
 	"hurdvm/mm"
 )
 
-// TrapFrame is what trapCommon saves, lowest address first.
+// TrapFrame is what trapCommon saves, lowest address first. FPU is the
+// address of the area holding the interrupted code's FPU state (fpu.go),
+// which trapReturn restores from.
 type TrapFrame struct {
-	FX                                   [512]byte
+	FPU, _                               uint64
 	R15, R14, R13, R12, R11, R10, R9, R8 uint64
 	RBP, RDI, RSI, RDX, RCX, RBX, RAX    uint64
 	Vector, ErrorCode                    uint64
@@ -120,8 +122,15 @@ func exception(tf *TrapFrame, kernelMode bool) {
 		sig, code = sigILL, illIllOpn
 	case vecFPU, vecSIMD:
 		sig, code = sigFPE, fpeFltInv
-	case vecGP:
+	case vecGP, vecInvalidTSS:
 		sig, code = sigSEGV, siKernel
+	case vecSegmentNotPresent, vecStackFault:
+		// As Linux: a bad stack pointer or segment in the program's
+		// code (a sigreturn to garbage, say) is its SIGBUS, not the
+		// kernel's panic.
+		sig, code = sigBUS, siKernel
+	case vecAlignment:
+		sig, code = sigBUS, busAdrAln
 	default:
 		kernelMode = true // #DF, NMI, #MC, reserved: nothing Go can handle
 	}

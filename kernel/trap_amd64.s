@@ -5,11 +5,13 @@
 // Every way into the kernel after boot lands in trapCommon<> with the same
 // TrapFrame on a kernel stack: the CPU's interrupt frame (or one built by
 // syscallEntry to look the same), the vector, an error code, the fifteen
-// general registers and the 512-byte FXSAVE image of the interrupted code.
-// trapCommon then points FS at the kernel's TLS block, so the Go code it
-// calls runs with the kernel g (whose stack bounds are the kernel stacks),
-// and calls trap(tf). trap may rewrite the frame to return into another
-// thread; it returns the FS base that thread needs.
+// general registers, and the address of the area where the interrupted
+// code's FPU/SSE/AVX state was saved (fpu.go: the current thread's area,
+// or a nest area when the kernel itself was interrupted). trapCommon then
+// points FS at the kernel's TLS block, so the Go code it calls runs with
+// the kernel g (whose stack bounds are the kernel stacks), and calls
+// trap(tf). trap may rewrite the frame, its FPU area included, to return
+// into another thread; it returns the FS base that thread needs.
 
 #include "textflag.h"
 
@@ -17,6 +19,10 @@
 #define KCODE 0x08
 #define KDATA 0x10
 #define VECTOR_SYSCALL 256
+#define FPU_AREA 3072
+// Offset of the interrupted RSP in the frame: the FPU word and a spare,
+// fifteen registers, vector and error code, RIP, CS and RFLAGS.
+#define FRAME_RSP (16+15*8+16+24)
 
 // syscallEntry is the target of SYSCALL (MSR_LSTAR). The CPU left the
 // return RIP in CX, RFLAGS in R11 and did not switch stacks; FMASK cleared
@@ -49,8 +55,35 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	R13
 	PUSHQ	R14
 	PUSHQ	R15
-	SUBQ	$512, SP
-	FXSAVE64	(SP)
+	SUBQ	$16, SP
+	// The FPU state's area: a nest area when the interrupted code ran on
+	// a kernel stack (the kernel itself), else the current thread's.
+	MOVQ	FRAME_RSP(SP), AX
+	CMPQ	AX, ·kstackLo(SB)
+	JCS	fromThread
+	CMPQ	AX, ·kstackHi(SB)
+	JHI	fromThread
+	MOVQ	·fpuNestTop(SB), BX
+	ADDQ	$FPU_AREA, ·fpuNestTop(SB)
+	JMP	save
+fromThread:
+	MOVQ	·fpuArea(SB), BX
+save:
+	MOVQ	BX, 0(SP)
+	CMPB	·fpuMode(SB), $0
+	JEQ	fxsave
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	CMPB	·fpuMode(SB), $2
+	JEQ	xsaveopt
+	XSAVE64	(BX)
+	JMP	saved
+xsaveopt:
+	XSAVEOPT64	(BX)
+	JMP	saved
+fxsave:
+	FXSAVE64	(BX)
+saved:
 	CLD
 	MOVL	$MSR_FS_BASE, CX
 	MOVQ	·kernelFSBase(SB), AX
@@ -73,8 +106,24 @@ TEXT ·trapReturn(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	WRMSR
-	FXRSTOR64	(SP)
-	ADDQ	$512, SP
+	MOVQ	0(SP), BX
+	CMPB	·fpuMode(SB), $0
+	JEQ	fxrstor
+	MOVL	$-1, AX
+	MOVL	$-1, DX
+	XRSTOR64	(BX)
+	JMP	restored
+fxrstor:
+	FXRSTOR64	(BX)
+restored:
+	// A nest area goes back to the nest stack.
+	CMPQ	BX, ·fpuNestBase(SB)
+	JCS	leave
+	CMPQ	BX, ·fpuNestLimit(SB)
+	JCC	leave
+	SUBQ	$FPU_AREA, ·fpuNestTop(SB)
+leave:
+	ADDQ	$16, SP
 	POPQ	R15
 	POPQ	R14
 	POPQ	R13

@@ -118,6 +118,28 @@ func TestReservedBitFaultIsAPanic(t *testing.T) {
 	}
 }
 
+// TestStackFaultIsTheProgramsSignal: a stack fault (#SS), a segment not
+// present (#NP) or an invalid TSS (#TS) raised by the program's own code
+// (a sigreturn to a garbage stack, say) is the program's signal, as a
+// general-protection fault already was; they once were kernel panics.
+// QEMU raises #GP where the CPU would raise #SS, so the kernel's test
+// hook hands the exception to the kernel as if the program's code had
+// raised it, at the hook's caller.
+func TestProgramExceptionsAreSignals(t *testing.T) {
+	for _, c := range []struct {
+		arg, signal string
+	}{{"ss", "SIGBUS"}, {"np", "SIGBUS"}, {"ts", "SIGSEGV"}} {
+		res, err := boot(t, buildKernel(t, "breakkernel"), c.arg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := string(res.Output)
+		if res.Status != 2 || strings.Contains(out, "kernel panic") || !strings.Contains(out, c.signal) {
+			t.Errorf("%s: status %d, want the runtime's fatal %s (2); console:\n%s", c.arg, res.Status, c.signal, Tail(res.Output, 25))
+		}
+	}
+}
+
 func TestBootTime(t *testing.T) {
 	res, err := boot(t, buildKernel(t, "exit3"))
 	if err != nil {

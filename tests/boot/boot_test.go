@@ -286,7 +286,7 @@ func TestArgs(t *testing.T) {
 		t.Fatalf("os.Args = %q", os.Args)
 	}
 	for _, a := range os.Args[1:] {
-		if !strings.HasPrefix(a, "-test.") {
+		if !strings.HasPrefix(a, "-test.") && !strings.HasPrefix(a, "-boot.") {
 			t.Errorf("unexpected argument %q", a)
 		}
 	}

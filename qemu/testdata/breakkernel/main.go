@@ -36,6 +36,14 @@ func main() {
 		fmt.Println("the kernel survived a reserved-bit page fault")
 		return
 	}
+	if len(os.Args) > 1 {
+		if vec, ok := map[string]uintptr{"ts": 10, "np": 11, "ss": 12}[os.Args[1]]; ok {
+			fmt.Println("raising exception", vec, "as if from the program's code")
+			syscall.Syscall(0x48560001, vec, 3, 0)
+			fmt.Println("the program went on after its exception")
+			return
+		}
+	}
 	fmt.Println("breaking the kernel")
 	syscall.Syscall(0x48560001, 0x1234, 0, 0)
 	fmt.Println("the kernel survived a fault in handler context")
