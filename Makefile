@@ -45,11 +45,22 @@ image: tools
 qemu: image
 	$(QEMUEXEC) $(BUILD)/kernel.elf
 
-# gdb: `make debug`, then in another terminal:
-#   gdb -ex 'set architecture i386:x86-64' -ex 'file build/kernel.elf' -ex 'target remote :1234'
-debug: image
-	qemu-system-x86_64 -accel tcg -m 512M -display none -serial stdio -no-reboot -net none \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/hurdvm.elf -s -S
+# gdb: `make debug` boots the demo, `make debug PKG=./tests/vm
+# TESTFLAGS=-test.run=TestOnDemand` one test package, in QEMU waiting for
+# gdb on :1234 (no time limit); the README's "Debugging" section has the
+# gdb line. The symbols are in build/kernel.elf or build/debug.test.
+GDB_RUNTIME := $(shell $(GO) env GOROOT)/src/runtime
+debug: tools image
+ifeq ($(PKG),./tests/...)
+	@echo "QEMU waits for gdb on :1234. In another terminal:"
+	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/kernel.elf' -ex 'target remote :1234'"
+	$(QEMUEXEC) -timeout 0 -qemu "-s -S" $(BUILD)/kernel.elf
+else
+	$(KGO) test -c $(KTFLAGS) -o $(BUILD)/debug.test $(PKG)
+	@echo "QEMU waits for gdb on :1234. In another terminal:"
+	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/debug.test' -ex 'target remote :1234'"
+	$(QEMUEXEC) -timeout 0 -qemu "-s -S" $(BUILD)/debug.test $(TESTFLAGS)
+endif
 
 test: test-host test-handlers test-qemu test-iso
 

@@ -23,10 +23,9 @@ const (
 	kernelImageBase = 16 << 20
 
 	// heapWindowStart..heapWindowEnd is where the runtime's mmaps land
-	// (DESIGN.md section 4): half of PML4 slot 1, shared by every address
-	// space.
-	heapWindowStart = 0x00c0_0000_0000
-	heapWindowEnd   = 0x0100_0000_0000
+	// (mm/layout.go): half of PML4 slot 1, shared by every address space.
+	heapWindowStart = mm.HeapWindowStart
+	heapWindowEnd   = mm.HeapWindowEnd
 
 	// physmapBase is where all physical memory is visible: PML4 slot 256
 	// and up, global, never executable.

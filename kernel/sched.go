@@ -96,6 +96,11 @@ type thread struct {
 	altFlags uint32 // SS_AUTODISARM
 	inSignal int32  // signal frames now on this thread's stack
 
+	// lastFault is the thread's latest page fault the VM could not
+	// resolve (mm.TaskFault reports it).
+	lastFault      mm.FaultRecord
+	lastFaultValid bool
+
 	runNext int32 // run-queue link, -1 at the end
 	cpuNS   int64
 }

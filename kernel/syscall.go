@@ -135,8 +135,8 @@ func systemCall(tf *TrapFrame) {
 		r = errno(eNOSYS)
 	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
 		r = vmSyscall(nr, a0, a1, a2, a3)
-	case mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy:
-		r = taskSyscall(nr, a0)
+	case mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy, mm.SysTaskStats, mm.SysTaskFault:
+		r = taskSyscall(nr, a0, a1, a2)
 
 	// Signals (syscall_signal.go).
 	case sysRtSigaction:

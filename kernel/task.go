@@ -7,15 +7,38 @@
 
 package kernel
 
-import "hurdvm/mm"
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
 
 const taskErrBit = 1 << 63
 
 func taskErr(err error) uint64 { return taskErrBit | uint64(mm.ErrnoOf(err)) }
 
 // taskSyscall serves the task calls; see mm/task.go for the protocol.
-func taskSyscall(nr, a0 uint64) uint64 {
+func taskSyscall(nr, a0, a1, a2 uint64) uint64 {
 	switch nr {
+	case mm.SysTaskStats:
+		if !liveTask(int64(a0)) {
+			return taskErr(mm.EINVAL)
+		}
+		st := spaces[a0].Stats()
+		if a2 != uint64(unsafe.Sizeof(st)) || !copyOut(a1, bytesOf(&st)) {
+			return taskErr(mm.EINVAL)
+		}
+		return 0
+	case mm.SysTaskFault:
+		t := thr(current)
+		f := t.lastFault
+		if a1 != uint64(unsafe.Sizeof(f)) || !copyOut(a0, bytesOf(&f)) {
+			return taskErr(mm.EINVAL)
+		}
+		if t.lastFaultValid {
+			return 1
+		}
+		return 0
 	case mm.SysTaskNew:
 		return taskNew(int64(a0))
 	case mm.SysTaskEnter:

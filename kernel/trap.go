@@ -99,6 +99,9 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	if kernelMode || panicking {
 		kernelPanic(tf, "page fault in the kernel", addr)
 	}
+	t := thr(current)
+	t.lastFault = mm.FaultRecord{Addr: uintptr(addr), Access: accessOf(tf.ErrorCode), Cause: res}
+	t.lastFaultValid = true
 	switch res {
 	case mm.FaultNoMemory: // as Linux does for a mapping it cannot back
 		forceSignal(tf, sigBUS, busAdrErr, addr)

@@ -14,10 +14,9 @@ import (
 )
 
 const (
-	// The task window: what hurd_vm_allocate hands out, PML4 slots 128 to
-	// 255, private to each address space (DESIGN.md section 4).
-	taskWindowStart = 0x0000_4000_0000_0000
-	taskWindowEnd   = 0x0000_8000_0000_0000
+	// The task window: what hurd_vm_allocate hands out (mm/layout.go).
+	taskWindowStart = mm.TaskWindowStart
+	taskWindowEnd   = mm.TaskWindowEnd
 
 	maxSpaces   = 128
 	kernelSpace = 0

@@ -14,6 +14,18 @@ const (
 	AccessExec
 )
 
+func (a Access) String() string {
+	switch a {
+	case AccessRead:
+		return "read"
+	case AccessWrite:
+		return "write"
+	case AccessExec:
+		return "execute"
+	}
+	return "access"
+}
+
 // Fault resolves a page fault at va in this address space: a page of a
 // region that was never touched gets a zeroed frame (demand allocation);
 // a write to a page shared copy-on-write gets its own copy, or takes the
@@ -74,6 +86,10 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 		return FaultNoMemory
 	}
 	as.vm.pageFaults++
+	if r.Flags&regionShared == 0 {
+		as.faults++
+		as.resident++
+	}
 	return FaultResolved
 }
 
@@ -91,6 +107,8 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultR
 		}
 		as.vm.cowReuses++
 		as.vm.pageFaults++
+		as.cowReuses++
+		as.faults++
 		return FaultResolved
 	}
 	// A fresh frame, and tables to split a huge page around this one:
@@ -110,6 +128,8 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultR
 	as.vm.release(old)
 	as.vm.cowCopies++
 	as.vm.pageFaults++
+	as.cowCopies++
+	as.faults++
 	return FaultResolved
 }
 

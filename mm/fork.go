@@ -37,6 +37,7 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 		// variable would be a pointer store, with a write barrier.
 		refused := false
 		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, r.Inherit != InheritShare, func(pa uint64, size uintptr) {
+			child.resident += uint64(size / FrameSize)
 			for off := uintptr(0); off < size; off += FrameSize {
 				if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil {
 					refused = true

@@ -97,3 +97,38 @@ func TestReserveHoldsForTables(t *testing.T) {
 		t.Errorf("the same fault with memory: %v", r)
 	}
 }
+
+// Each space counts what happened in its own regions: exact figures a
+// program can check, whatever the rest of the machine does.
+func TestSpaceStats(t *testing.T) {
+	m := newTestMachine(t, 64<<20)
+	parent := m.space()
+	a := mustAllocate(t, parent, 0, 64*PageSize, 0, false)
+	for i := uintptr(0); i < 40; i++ {
+		m.write(parent, a+i*PageSize, 1)
+	}
+	mustAllocate(t, parent, 0, 2<<20, 0, true)
+	want := SpaceStats{PageFaults: 40, ResidentPages: 40 + 512, Regions: 2}
+	if got := parent.Stats(); got != want {
+		t.Fatalf("parent: %+v, want %+v", got, want)
+	}
+	child := m.space()
+	if err := parent.ForkInto(child); err != nil {
+		t.Fatal(err)
+	}
+	for i := uintptr(0); i < 10; i++ {
+		m.write(child, a+i*PageSize, 2)
+	}
+	if got, want := child.Stats(), (SpaceStats{PageFaults: 10, COWCopies: 10, ResidentPages: 552, Regions: 2}); got != want {
+		t.Errorf("child: %+v, want %+v", got, want)
+	}
+	child.Destroy()
+	m.write(parent, a, 3) // the last sharer takes the frame over
+	if err := parent.Deallocate(a, 64*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := parent.Stats(), (SpaceStats{PageFaults: 41, COWReuses: 1, ResidentPages: 512, Regions: 1}); got != want {
+		t.Errorf("parent after: %+v, want %+v", got, want)
+	}
+	parent.Destroy()
+}

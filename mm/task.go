@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 )
 
@@ -35,9 +36,21 @@ type TaskFault struct {
 	Task  int32
 	Value any    // what the panic carried (a runtime.Error for a fault)
 	Stack []byte // the goroutine's stack when it panicked
+	// For a page fault, as the kernel saw it: the address, the access,
+	// and why the VM could not resolve it. Fault says whether they are
+	// known (a panic of another kind has none).
+	Fault  bool
+	Addr   uintptr
+	Access Access
+	Cause  FaultResult
 }
 
-func (e *TaskFault) Error() string { return fmt.Sprintf("task %d: %v", e.Task, e.Value) }
+func (e *TaskFault) Error() string {
+	if e.Fault {
+		return fmt.Sprintf("task %d: %v at %#x (%v): %v", e.Task, e.Access, e.Addr, e.Cause, e.Value)
+	}
+	return fmt.Sprintf("task %d: %v", e.Task, e.Value)
+}
 
 // Unwrap gives the runtime error of a fault, for errors.As.
 func (e *TaskFault) Unwrap() error {
@@ -106,7 +119,11 @@ func (t *Task) Run(f func()) error {
 		defer func() {
 			var err error
 			if r := recover(); r != nil {
-				err = &TaskFault{Task: t.id, Value: r, Stack: debug.Stack()}
+				tf := &TaskFault{Task: t.id, Value: r, Stack: debug.Stack()}
+				if f, ok := taskLastFault(); ok && faultMatches(r, f.Addr) {
+					tf.Fault, tf.Addr, tf.Access, tf.Cause = true, f.Addr, f.Access, f.Cause
+				}
+				err = tf
 			}
 			taskEnter(kernelTaskID)
 			done <- err
@@ -114,6 +131,31 @@ func (t *Task) Run(f func()) error {
 		f()
 	}()
 	return <-done
+}
+
+// Stats returns t's own counters: the faults resolved in its regions,
+// copy-on-write copies and reuses, pages resident. Unlike ReadStats, which
+// is the whole machine's (the Go runtime's heap faults included), they
+// count the task alone.
+func (t *Task) Stats() (SpaceStats, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.usable(); err != nil {
+		return SpaceStats{}, err
+	}
+	return taskStats(t.id)
+}
+
+// faultMatches reports whether the panic value r is the runtime's panic for
+// a fault at addr: a runtime.Error with that address, or, for addresses in
+// the first page (which the runtime reports without one), its nil
+// dereference.
+func faultMatches(r any, addr uintptr) bool {
+	if e, ok := r.(interface{ Addr() uintptr }); ok {
+		return e.Addr() == addr
+	}
+	e, ok := r.(runtime.Error)
+	return ok && addr < PageSize && strings.Contains(e.Error(), "nil pointer dereference")
 }
 
 // Destroy frees t's regions, frames and page tables. A destroyed task
@@ -154,4 +196,14 @@ const (
 	SysTaskNew     = 0x48560020 // a0: parent slot or -1; returns the new slot or -Errno
 	SysTaskEnter   = 0x48560021 // a0: slot (0: back to the kernel task)
 	SysTaskDestroy = 0x48560022 // a0: slot
+	SysTaskStats   = 0x48560023 // a0: slot, a1: *SpaceStats, a2: its size
+	SysTaskFault   = 0x48560024 // a0: *FaultRecord, a1: its size
 )
+
+// FaultRecord is the last page fault of the calling thread that the VM
+// could not resolve (the one the runtime then turned into a panic).
+type FaultRecord struct {
+	Addr   uintptr
+	Access Access
+	Cause  FaultResult
+}

@@ -2,7 +2,10 @@
 
 package mm
 
-import "syscall"
+import (
+	"syscall"
+	"unsafe"
+)
 
 // The kernel answers the task calls with the slot number, or the Errno
 // with its top bit set.
@@ -30,4 +33,17 @@ func taskDestroy(id int32) error {
 	r, _, _ := syscall.RawSyscall(SysTaskDestroy, uintptr(id), 0, 0)
 	_, err := taskResult(r)
 	return err
+}
+
+func taskStats(id int32) (SpaceStats, error) {
+	var st SpaceStats
+	r, _, _ := syscall.RawSyscall(SysTaskStats, uintptr(id), uintptr(unsafe.Pointer(&st)), unsafe.Sizeof(st))
+	_, err := taskResult(r)
+	return st, err
+}
+
+func taskLastFault() (FaultRecord, bool) {
+	var f FaultRecord
+	r, _, _ := syscall.RawSyscall(SysTaskFault, uintptr(unsafe.Pointer(&f)), unsafe.Sizeof(f), 0)
+	return f, r == 1
 }

@@ -92,6 +92,20 @@ const (
 	FaultNoMemory                      // no frame for it: the faulting thread gets the fault
 )
 
+func (r FaultResult) String() string {
+	switch r {
+	case FaultResolved:
+		return "resolved"
+	case FaultNoRegion:
+		return "no region there"
+	case FaultProtection:
+		return "the region forbids it"
+	case FaultNoMemory:
+		return "no memory for the page"
+	}
+	return "fault"
+}
+
 // AddressSpace is one task's memory: its page tables, its regions, and the
 // window hurd_vm_allocate hands out. An AddressSpace must not be copied
 // once bound (its page tables' Env points into it).
@@ -112,6 +126,26 @@ type AddressSpace struct {
 	// windows. sharedOp is set while it works on one of them: then its
 	// page tables and region map may take the reserve.
 	kernel, sharedOp bool
+
+	// The space's own counters (Stats): what happened in its own
+	// regions, the shared windows' not counted.
+	faults, cowCopies, cowReuses, resident uint64
+}
+
+// SpaceStats are one address space's counters, for its own regions (the
+// kernel task's shared windows, the Go runtime's heap, are left out).
+type SpaceStats struct {
+	PageFaults    uint64 // faults resolved here: demand zero and copy-on-write
+	COWCopies     uint64 // copy-on-write faults that copied the page
+	COWReuses     uint64 // copy-on-write faults that took the frame over
+	ResidentPages uint64 // pages with a frame mapped now
+	Regions       uint64 // regions, shared windows' included
+}
+
+// Stats returns the space's counters.
+func (as *AddressSpace) Stats() SpaceStats {
+	return SpaceStats{PageFaults: as.faults, COWCopies: as.cowCopies, COWReuses: as.cowReuses,
+		ResidentPages: as.resident, Regions: uint64(as.Regions.Len())}
 }
 
 // tableSource gives an address space's page tables their frames: the
@@ -200,6 +234,7 @@ func (as *AddressSpace) Create(windowStart, windowEnd uintptr) error {
 		}
 		return ENOMEM
 	}
+	as.faults, as.cowCopies, as.cowReuses, as.resident = 0, 0, 0, 0
 	return nil
 }
 
@@ -397,6 +432,9 @@ func (as *AddressSpace) populate(r Region) error {
 		return ENOMEM
 	}
 	flags := pageFlags(r, true, as.vm)
+	if r.Flags&regionShared == 0 {
+		as.resident += uint64(pages)
+	}
 	for va := r.Start; va < r.End; {
 		if va%paging.HugePageSize == 0 && r.End-va >= paging.HugePageSize {
 			if pa, err := fa.AllocZeroed(9); err == nil {
@@ -431,10 +469,19 @@ func (as *AddressSpace) populate(r Region) error {
 // callers split the edges first (PT.SplitEdges), or know that none can
 // (a whole region: huge pages never cross a region's edges).
 func (as *AddressSpace) unmap(start, end uintptr) error {
-	if as.PT.Unmap(start, end-start, as.vm.releaseLeaf) != nil {
+	if as.PT.Unmap(start, end-start, as.releaseLeaf) != nil {
 		return ENOMEM
 	}
 	return nil
+}
+
+// releaseLeaf is VM.releaseLeaf that also keeps the space's resident
+// count (the shared windows' pages are not counted).
+func (as *AddressSpace) releaseLeaf(pa uint64, size uintptr) {
+	as.vm.releaseLeaf(pa, size)
+	if !as.sharedOp {
+		as.resident -= uint64(size / PageSize)
+	}
 }
 
 // Deallocate is hurd_vm_deallocate on this address space.

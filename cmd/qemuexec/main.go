@@ -29,7 +29,7 @@ import (
 func main() {
 	mem := flag.String("m", envOr("HURDVM_MEM", "512M"), "guest memory (QEMU -m); default from $HURDVM_MEM")
 	smp := flag.Int("smp", 1, "guest CPUs (QEMU -smp)")
-	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long (a -test.timeout argument raises it)")
+	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long, 0 for never (a -test.timeout argument raises it)")
 	accel := flag.String("accel", envOr("HURDVM_ACCEL", "tcg"), "QEMU accelerator: tcg, or kvm where available")
 	extra := flag.String("qemu", os.Getenv("HURDVM_QEMU_ARGS"), "more QEMU arguments, space-separated (e.g. \"-icount shift=0\"); default from $HURDVM_QEMU_ARGS")
 	flag.Usage = func() {
@@ -47,7 +47,7 @@ func main() {
 			fatal(fmt.Errorf("argument %q: the kernel command line cannot carry spaces", a))
 		}
 		if t, ok := strings.CutPrefix(a, "-test.timeout="); ok {
-			if d, err := time.ParseDuration(t); err == nil && d > 0 && d+30*time.Second > *timeout {
+			if d, err := time.ParseDuration(t); err == nil && d > 0 && *timeout != 0 && d+30*time.Second > *timeout {
 				*timeout = d + 30*time.Second
 			}
 		}

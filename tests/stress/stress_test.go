@@ -31,7 +31,7 @@ var (
 )
 
 const (
-	window    = 0x0000_4000_0000_0000
+	window    = mm.TaskWindowStart
 	windowEnd = 0x0000_8000_0000_0000
 	span      = 8 << 20
 	maxTasks  = 4

@@ -7,6 +7,8 @@ package tasks
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -204,6 +206,13 @@ func TestIsolation(t *testing.T) {
 	if e, ok := fault.Value.(interface{ Addr() uintptr }); !ok || e.Addr() != x {
 		t.Errorf("fault %v, want one at %#x", fault.Value, x)
 	}
+	// The error says where, and what the kernel made of it.
+	if !fault.Fault || fault.Addr != x || fault.Access != mm.AccessRead || fault.Cause != mm.FaultNoRegion {
+		t.Errorf("fault details %+v, want a read at %#x with no region", fault, x)
+	}
+	if want := fmt.Sprintf("read at %#x (no region there)", x); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
 	// The kernel task does not see it either.
 	_, faulted := func() (v byte, faulted bool) {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -230,10 +239,52 @@ func TestUnrecoveredFaultEndsOnlyTheTask(t *testing.T) {
 	if !errors.As(err, &rerr) {
 		t.Errorf("the fault is not a runtime.Error: %v", err)
 	}
+	if !fault.Fault || fault.Access != mm.AccessWrite || fault.Addr != 0 {
+		t.Errorf("nil write reported as %+v", fault)
+	}
 	// The task and the kernel go on.
 	run(t, task, func() {})
-	if err := task.Run(func() { panic("on purpose") }); err == nil {
-		t.Error("a panic in a task was not returned")
+	err = task.Run(func() { panic("on purpose") })
+	if !errors.As(err, &fault) || fault.Fault {
+		t.Errorf("a panic in a task: %v (fault details %v), want a TaskFault without fault details", err, fault.Fault)
+	}
+}
+
+// Task.Stats counts the task alone: the Go runtime's own faults beside it
+// (ReadStats counts them) are not in it.
+func TestTaskStatsAreExact(t *testing.T) {
+	task := newTask(t)
+	defer destroy(t, task)
+	const pages = 2560
+	run(t, task, func() {
+		var a uintptr
+		if err := mm.VMAllocate(&a, pages*page, 0, false); err != nil {
+			panic(err)
+		}
+		b := bytesAt(a, pages*page)
+		for i := 0; i < pages; i++ {
+			b[i*page] = 1
+		}
+		garbage := make([][]byte, 0, 64) // the runtime's heap faults meanwhile
+		for i := 0; i < 64; i++ {
+			garbage = append(garbage, make([]byte, 32<<10))
+		}
+		sink = garbage[63][0]
+	})
+	st, err := task.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PageFaults != pages || st.ResidentPages != pages || st.Regions != 1 {
+		t.Errorf("task stats %+v, want %d faults, %d resident pages, 1 region", st, pages, pages)
+	}
+	child, err := task.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer destroy(t, child)
+	if cs, _ := child.Stats(); cs.ResidentPages != pages || cs.PageFaults != 0 {
+		t.Errorf("child after fork: %+v, want %d resident pages, no faults", cs, pages)
 	}
 }
 
