@@ -45,6 +45,11 @@ func errnoOrNil(r uintptr) error {
 // slice, for Go code to use the regions VMAllocate returns. Touching a page
 // outside every region faults, as any access would.
 //
+// A read whose result is never used may be optimised away by the compiler,
+// and its page fault with it: a test that touches memory to fault it in
+// (or to see it fault) must use what it reads, e.g. by storing it in a
+// package-level variable.
+//
 // Not inlined: Go 1.26's compiler panics (disjointTypes, in
 // isInlinableMemmove) when it sees a copy into a slice whose pointer it can
 // trace back to nil.

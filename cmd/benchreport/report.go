@@ -281,7 +281,7 @@ func (rep *Report) Markdown() string {
 		b.WriteString(" | | ≥ 20 (in-kernel, huge pages) |\n")
 	}
 	b.WriteString("\n")
-	b.WriteString("Ratios below 1: hurdvm is cheaper. ✓/✗: the issue's target met or missed. " +
+	b.WriteString("Ratios below 1: hurdvm is cheaper. ✓/✗: the target met or missed. " +
 		"Linux runs with `transparent_hugepage=never`, so its MAP_POPULATE maps 4 KiB pages; hurdvm's map_now maps 2 MiB pages.\n\n")
 	for i, n := range notes {
 		fmt.Fprintf(&b, "(%c) %s.  \n", 'a'+i, n)
