@@ -68,7 +68,7 @@ test-host:
 	$(GO) vet $(HOST_PKGS)
 	$(GO) test -count=1 $(HOST_PKGS)
 
-# Handler context (DESIGN.md section 6): nothing reachable from kernel.trap
+# Handler context (docs/DESIGN.md, "Handler context"): nothing reachable from kernel.trap
 # or kernel.kmain may allocate, take a Go lock, store a Go pointer through a
 # write barrier or panic. cmd/handlercheck reads that from the machine code
 # of the kernel image and of one test kernel (tests/vm: tasks and fork),

@@ -14,7 +14,7 @@
 // (traps, system calls, faults): on a kernel stack, interrupts off, with the
 // kernel g installed in TLS so that ordinary Go functions work as long as
 // they do not allocate, take Go locks or store Go pointers into the heap or
-// globals (no write barriers). See trap_amd64.s and DESIGN.md section 6.
+// globals (no write barriers). See trap_amd64.s and docs/DESIGN.md, "Handler context".
 //
 // The kernel-only files carry the build tag hurdvm: a host build of this
 // package is this comment alone.

@@ -1,7 +1,7 @@
 //go:build hurdvm
 
 // Trap dispatch: every system call, interrupt and exception after boot
-// comes through trap. Handler context (DESIGN.md section 6): the kernel g,
+// comes through trap. Handler context (docs/DESIGN.md, "Handler context"): the kernel g,
 // a kernel stack, interrupts off, no allocation, no Go locks, no Go
 // pointers stored outside the stack.
 

@@ -1,6 +1,6 @@
 //go:build hurdvm
 
-// Trap, interrupt and system-call entry: handler context (DESIGN.md section 6).
+// Trap, interrupt and system-call entry: handler context (docs/DESIGN.md, "Handler context").
 //
 // Every way into the kernel after boot lands in trapCommon<> with the same
 // TrapFrame on a kernel stack: the CPU's interrupt frame (or one built by

@@ -1,5 +1,5 @@
 // Context: handler. The page-fault path: called from the kernel's #PF trap
-// with the faulting address and the kind of access (DESIGN.md section 6).
+// with the faulting address and the kind of access (docs/DESIGN.md, "Handler context").
 
 package mm
 

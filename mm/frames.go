@@ -1,12 +1,9 @@
-// Context: handler. Alloc, AllocZeroed, Free, Split, IncRef, DecRef,
-// RefCount and Stats run where the kernel's page-fault and system-call
-// handlers run (DESIGN.md section 6): the interrupted code may hold runtime
-// locks and the stack is not its goroutine's. So each of them, and all they
-// call, is //go:nosplit (the linker proves the stack bound: a stack-growth
-// check on an IST stack would be fatal), allocates nothing on the Go heap,
-// takes no Go lock, uses no map, fmt, defer or recover, and stores no Go
-// pointers; errors are constants, so returning one allocates nothing
-// either. Init runs once at boot, before any handler, and allocates nothing.
+// Context: handler. Alloc, AllocZeroed, ZeroSome, Free, Split, IncRef,
+// DecRef, RefCount and Stats run where the kernel's page-fault and
+// system-call handlers run, under the rules of docs/DESIGN.md, "Handler
+// context" (they are //go:nosplit, as that section says why); errors are
+// constants, so returning one allocates nothing. Init runs once at boot,
+// before any handler, and allocates nothing.
 //
 // Single-threaded by contract: the allocator has no lock of its own. The
 // kernel serializes its callers (one CPU with interrupts off around each

@@ -2,7 +2,7 @@
 // context: the page-fault handler reads the map (Find) and the system-call
 // handlers serving hurd_vm_allocate, hurd_vm_deallocate, mmap and munmap
 // change it, and task creation and exit (Create, Clone, Destroy) may run
-// there too (DESIGN.md section 6). Init and Bind run in ordinary kernel
+// there too (docs/DESIGN.md, "Handler context"). Init and Bind run in ordinary kernel
 // context (boot, setting up the table of address spaces) because they store
 // the map's one Go pointer.
 

@@ -9,14 +9,14 @@
 //
 // # Handler context
 //
-// Map, MapPages, Unmap, Protect, Translate, Leaf, Create and Destroy run
-// in the kernel's page-fault and system-call handlers (DESIGN.md section
-// 6), and so does everything they call: entry.go, errors.go, env.go,
-// physmap.go, walk.go, map.go, unmap.go, split.go, protect.go, and most of
-// pagetable.go. That code is //go:nosplit, allocates nothing on the Go heap
-// (the tests prove it with testing.AllocsPerRun), stores no Go pointers,
-// takes no locks, uses no maps, fmt or recursion, and keeps its transient
-// state on the stack or in the table frames themselves. New, Init and Bind
+// Map, MapPages, Unmap, Protect, Change, Translate, Leaf, Create and
+// Destroy run in the kernel's page-fault and system-call handlers, under
+// the rules of docs/DESIGN.md, "Handler context", and so does everything
+// they call: entry.go, errors.go, env.go, physmap.go, walk.go, map.go,
+// unmap.go, split.go, protect.go, copy.go, and most of pagetable.go. They
+// keep their transient state on the stack or in the table frames
+// themselves, use no recursion, and are //go:nosplit (the tests prove "no
+// allocation" with testing.AllocsPerRun). New, Init and Bind
 // (pagetable.go), Pin and ShareKernelHalf (share.go) are for ordinary
 // kernel code. Each file says which it is at the top.
 //

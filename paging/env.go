@@ -1,6 +1,6 @@
 // Context: any, including handlers. The interfaces here are implemented by
 // the kernel (and by the host tests); their methods are called from handler
-// context and must obey DESIGN.md section 6 themselves: nosplit, no heap, no
+// context and must obey docs/DESIGN.md, "Handler context" themselves: nosplit, no heap, no
 // Go locks.
 
 package paging

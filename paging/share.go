@@ -1,7 +1,7 @@
 // Context: ordinary kernel code (boot, task creation); no heap all the same.
 //
 // The kernel half of every address space is the same set of PDPTs linked
-// from the same PML4 slots (DESIGN.md section 4), so that switching CR3
+// from the same PML4 slots (docs/DESIGN.md, "Memory layout"), so that switching CR3
 // between tasks never changes a kernel translation. The kernel's own
 // PageTable owns those PDPTs and pins them: Pin allocates a PDPT for each
 // slot of a range and marks the PML4 entry Pinned, so it is never freed

@@ -145,7 +145,7 @@ func TestBootTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The whole boot, SeaBIOS included, under TCG: DESIGN.md measured
+	// The whole boot, SeaBIOS included, under TCG: the design note measured
 	// 0.3 s for a throwaway kernel; the issue allows 1 s to the first test.
 	// QEMU's CPU time is the work; the wall time also counts whatever else
 	// the host is running, so it is reported, not judged.

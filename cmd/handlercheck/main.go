@@ -1,6 +1,6 @@
 // Command handlercheck proves, from a kernel ELF, that nothing reachable in
 // handler context allocates, takes a Go lock, stores a Go pointer through a
-// write barrier or panics (DESIGN.md section 6). See package
+// write barrier or panics (docs/DESIGN.md, "Handler context"). See package
 // hurdvm/kernel/handlercheck for how, and for what it cannot see.
 //
 //	handlercheck [flags] build/kernel.elf [build/tests/vm.test ...]

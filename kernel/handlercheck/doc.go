@@ -1,5 +1,5 @@
 // Package handlercheck proves from a kernel's machine code that handler
-// context reaches nothing it must not (DESIGN.md section 6). It runs on the
+// context reaches nothing it must not (docs/DESIGN.md, "Handler context"). It runs on the
 // host, over the ELF the kernel build links (build/kernel.elf, or a test
 // kernel from go test -c), with cmd/handlercheck as its command.
 //

@@ -143,7 +143,7 @@ var (
 	StackGrowth = []Pattern{"runtime.morestack", "runtime.morestack_noctxt"}
 )
 
-// ForbiddenRules are the rules of DESIGN.md section 6 for Go 1.26.
+// ForbiddenRules are the rules of docs/DESIGN.md, "Handler context" for Go 1.26.
 func ForbiddenRules() []Rule {
 	var rs []Rule
 	add := func(what string, outside bool, ps []Pattern) {
