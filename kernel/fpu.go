@@ -44,11 +44,11 @@ const (
 
 // Set by fpuSetup before kmain.
 var (
-	fpuMode  uint8  // fpuModeFXSAVE, fpuModeXSAVE or fpuModeXSAVEOPT
-	fpuSize  uint32 // bytes of the image (512 with FXSAVE)
-	fpuXCR0  uint64 // the state components XCR0 enables
-	fpuNest  [fpuAreaSize*fpuNestDepth + 64]byte
-	fpuArea  uint64 // the current thread's area: where a trap from it saves
+	fpuMode                               uint8  // fpuModeFXSAVE, fpuModeXSAVE or fpuModeXSAVEOPT
+	fpuSize                               uint32 // bytes of the image (512 with FXSAVE)
+	fpuXCR0                               uint64 // the state components XCR0 enables
+	fpuNest                               [fpuAreaSize*fpuNestDepth + 64]byte
+	fpuArea                               uint64 // the current thread's area: where a trap from it saves
 	fpuNestBase, fpuNestTop, fpuNestLimit uint64
 )
 
@@ -139,7 +139,9 @@ func fpuFromFrame(t *thread, fp uint64) bool {
 	return true
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
 
 func putLE64(b []byte, v uint64) {
