@@ -86,6 +86,7 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	}
 	switch res {
 	case mm.FaultNoMemory: // as Linux does for a mapping it cannot back
+		reportOutOfMemory(addr)
 		forceSignal(tf, sigBUS, busAdrErr, addr)
 	case mm.FaultProtection:
 		forceSignal(tf, sigSEGV, segvAccErr, addr)

@@ -190,17 +190,25 @@ func TestMutexAndWaitGroupAcrossThreads(t *testing.T) {
 		t.Fatalf("GOMAXPROCS %d, want at least 2", n)
 	}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var wg, ready sync.WaitGroup
 	counter := 0
 	threadsSeen := make(map[int]bool)
 	const workers, iters = 8, 20000
+	// Every worker holds its own thread before any starts counting: a
+	// worker that finished before the next one was scheduled would hand
+	// it its thread, and a busy machine (the GC of the test before)
+	// then saw a single thread.
+	start := make(chan struct{})
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
+		ready.Add(1)
 		go func() {
 			defer wg.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			tid := gettid()
+			ready.Done()
+			<-start
 			for i := 0; i < iters; i++ {
 				mu.Lock()
 				counter++
@@ -209,6 +217,8 @@ func TestMutexAndWaitGroupAcrossThreads(t *testing.T) {
 			}
 		}()
 	}
+	ready.Wait()
+	close(start)
 	wg.Wait()
 	if counter != workers*iters {
 		t.Fatalf("counter %d, want %d", counter, workers*iters)
