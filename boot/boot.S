@@ -8,14 +8,30 @@
  *   1. identity-maps the first 4 GiB with 2 MiB pages (and aliases the same
  *      tables at the physmap base 0xffff800000000000);
  *   2. turns on PAE, long mode, NX (when the CPU has it), SSE and paging;
- *   3. copies the Go kernel's PT_LOAD segments (the ELF64 embedded below
- *      with .incbin) to their physical addresses and zeroes their bss;
- *   4. jumps to the kernel entry with
+ *   3. checks, by the loader's memory map, that the RAM the kernel needs
+ *      from 16 MiB on is there; if not, says so on COM1 and the screen and
+ *      stops (exit status 1 through QEMU's isa-debug-exit);
+ *   4. copies the Go kernel's PT_LOAD segments (the ELF64 embedded below
+ *      with .incbin) to their physical addresses and zeroes their bss,
+ *      except the lazy BSS ranges: large arrays the kernel backs on first
+ *      touch, which therefore need no RAM here;
+ *   5. jumps to the kernel entry with
  *        rdi = multiboot magic, rsi = multiboot info (physical),
- *        rdx = physical end of this stage (everything below is in use).
+ *        rdx = physical end of this stage (everything below is in use),
+ *        rcx = the lazy BSS table ([start, end) pairs), r8 = its length.
+ *
+ * qemu.BuildImage assembles this file with what it read in the kernel's
+ * ELF: KERNEL_NEED_LO..KERNEL_NEED_HI is the RAM the kernel needs (its
+ * image up to the last backed page, then its first page tables),
+ * KERNEL_MIN_MIB the machine size to advise when it is missing, LAZY_BSS
+ * the lazy ranges (qemu/bss.go says which arrays are lazy and why).
  *
  * The kernel replaces these tables with its own and gives the frames back.
  */
+
+#if !defined(KERNEL_NEED_LO) || !defined(KERNEL_NEED_HI) || !defined(KERNEL_MIN_MIB)
+#error "boot.S is assembled by qemu.BuildImage, which defines KERNEL_NEED_LO, KERNEL_NEED_HI and KERNEL_MIN_MIB"
+#endif
 
 #define MB_MAGIC        0x1BADB002
 #define MB_FLAGS        0x00000007      /* page-align modules, memory info, video mode */
@@ -42,6 +58,25 @@
 #define EFER_NXE        (1 << 11)
 
 #define COM1            0x3f8
+#define COM1_LSR        (COM1 + 5)      /* line status register */
+#define LSR_THRE        0x20            /* transmit holding register empty */
+#define DEBUG_EXIT_PORT 0xf4            /* QEMU's isa-debug-exit (iosize 4) */
+
+/* Multiboot information: flags and the fields read here. */
+#define MBI_FLAG_MEM    (1 << 0)        /* mem_lower, mem_upper (KiB) */
+#define MBI_FLAG_MMAP   (1 << 6)        /* mmap_length, mmap_addr */
+#define MBI_FLAG_FB     (1 << 12)       /* framebuffer_* */
+#define MBI_MEM_UPPER   8
+#define MBI_MMAP_LENGTH 44
+#define MBI_MMAP_ADDR   48
+#define MBI_FB_ADDR     88
+#define MBI_FB_TYPE     109
+#define MB_FB_EGA_TEXT  2
+#define MMAP_USABLE     1
+
+#define VGA_TEXT        0xb8000         /* the BIOS's text screen, 80x25 */
+#define VGA_CELLS       (80 * 25)
+#define VGA_ATTR        0x0f00          /* white on black */
 
         .section .multiboot, "a"
         .align 4
@@ -137,6 +172,11 @@ long_mode:
         movw %ax, %fs
         movw %ax, %gs
         fninit
+        movq $boot_stack_top, %rsp
+
+        /* Is the RAM there? Copying into missing RAM loses the kernel
+         * silently: check first (check_memory does not return if not). */
+        call check_memory
 
         /* Load the Go ELF64: every PT_LOAD segment to its physical address. */
         leaq kernel_elf(%rip), %rbx
@@ -153,11 +193,9 @@ long_mode:
         movq 0x18(%r8), %rdi            /* p_paddr */
         movq 0x20(%r8), %rcx            /* p_filesz */
         movq 0x28(%r8), %rdx            /* p_memsz */
-        subq %rcx, %rdx
-        rep movsb
-        movq %rdx, %rcx
-        xorl %eax, %eax
-        rep stosb
+        addq %rdi, %rdx                 /* rdx = the segment's end in memory */
+        rep movsb                       /* the file's bytes; rdi = where the bss starts */
+        call zero_bss                   /* the rest, lazy ranges excepted */
 7:      addq %r9, %r8
         decq %r10
         jmp 6b
@@ -166,7 +204,250 @@ long_mode:
         movl mb_magic, %edi
         movl mb_info, %esi
         movq $_boot_end, %rdx
+        leaq lazy_bss(%rip), %rcx
+        movq lazy_bss_count(%rip), %r8
         jmp *%rax
+
+/* zero_bss zeroes [rdi, rdx) but for the lazy BSS ranges inside it: their
+ * pages are never written here, so they need no RAM (the kernel maps them
+ * on first touch). The table is sorted, so one pass skips each range. */
+zero_bss:
+        leaq lazy_bss(%rip), %rsi
+1:      leaq lazy_bss_end(%rip), %rax
+        cmpq %rax, %rsi
+        jae 3f                          /* no more lazy ranges */
+        movq (%rsi), %r11               /* r11 = a lazy range's start */
+        movq 8(%rsi), %r12              /* r12 = its end */
+        addq $16, %rsi
+        cmpq %rdi, %r12
+        jbe 1b                          /* it ends before rdi: not in the way */
+        cmpq %rdx, %r11
+        jae 3f                          /* it starts past rdx, and so do the rest */
+        movq %r11, %rcx                 /* zero up to the range's start ... */
+        subq %rdi, %rcx
+        jbe 2f
+        xorl %eax, %eax
+        rep stosb
+2:      movq %r12, %rdi                 /* ... and resume after its end */
+        cmpq %rdx, %rdi
+        jb 1b
+        ret
+3:      movq %rdx, %rcx                 /* zero what is left up to rdx */
+        subq %rdi, %rcx
+        jbe 4f
+        xorl %eax, %eax
+        rep stosb
+4:      ret
+
+/* check_memory returns if [KERNEL_NEED_LO, KERNEL_NEED_HI) is usable RAM
+ * by the multiboot memory map (or, without one, by mem_upper; without
+ * either there is nothing to check). A byte is usable only if a usable
+ * entry covers it and no other entry does, as the kernel reads the map
+ * (kernel/memmap). Otherwise it reports what is missing and stops. */
+check_memory:
+        movl mb_info, %ebx              /* rbx = multiboot info (below 4 GiB: mapped) */
+        movl (%rbx), %eax               /* its flags */
+        testl $MBI_FLAG_MMAP, %eax
+        jnz 1f
+        testl $MBI_FLAG_MEM, %eax
+        jz 9f                           /* no memory information at all */
+        movl MBI_MEM_UPPER(%rbx), %eax  /* usable RAM is [1 MiB, 1 MiB + mem_upper KiB) */
+        shlq $10, %rax
+        addq $0x100000, %rax
+        movq %rax, ram_top
+        movq %rax, first_missing
+        movq $KERNEL_NEED_HI, %rdx
+        cmpq %rdx, %rax
+        jb memory_missing
+        ret
+
+1:      movl MBI_MMAP_ADDR(%rbx), %esi  /* rsi = the first entry */
+        movl MBI_MMAP_LENGTH(%rbx), %edi
+        addq %rsi, %rdi                 /* rdi = the end of the entries */
+        movq $KERNEL_NEED_LO, %r8       /* r8 = the first byte not yet seen usable */
+        xorl %r9d, %r9d                 /* r9 = the end of the highest usable entry */
+        movq $KERNEL_NEED_HI, %r10      /* r10 = the first needed byte another kind covers */
+        movq $KERNEL_NEED_LO, %r13
+        movq $KERNEL_NEED_HI, %r14
+        /* Passes over the entries: each pass moves r8 past the usable
+         * entries that cover it, until r8 reaches the end of what is
+         * needed or a pass finds none (entries need not be sorted). */
+2:      xorl %r11d, %r11d               /* r11 = this pass moved r8 */
+        movq %rsi, %rcx                 /* rcx = the entry */
+3:      cmpq %rdi, %rcx
+        jae 6f
+        movq 4(%rcx), %rax              /* rax = base */
+        movq 12(%rcx), %rdx             /* rdx = end = base + length ... */
+        addq %rax, %rdx
+        jnc 4f
+        movq $-1, %rdx                  /* ... or the top, when that wraps */
+4:      cmpl $MMAP_USABLE, 20(%rcx)     /* the type */
+        jne 5f
+        cmpq %rdx, %r9                  /* usable: the highest end so far? */
+        cmovbq %rdx, %r9
+        cmpq %r8, %rax                  /* does it cover r8? */
+        ja 55f
+        cmpq %r8, %rdx
+        jbe 55f
+        movq %rdx, %r8                  /* yes: usable up to its end */
+        movl $1, %r11d
+        jmp 55f
+5:      cmpq %r14, %rax                 /* another kind: inside what is needed? */
+        jae 55f
+        cmpq %r13, %rdx
+        jbe 55f
+        cmpq %r13, %rax                 /* then the needed RAM is missing from */
+        cmovbq %r13, %rax               /* max(base, KERNEL_NEED_LO) on */
+        cmpq %r10, %rax
+        cmovbq %rax, %r10
+55:     movl (%rcx), %eax               /* the next entry: size does not count itself */
+        leaq 4(%rcx,%rax), %rcx
+        jmp 3b
+6:      cmpq %r14, %r8
+        jae 7f                          /* all of it seen usable */
+        testl %r11d, %r11d
+        jnz 2b                          /* progress: another pass */
+7:      cmpq %r10, %r8                  /* the first needed byte that is not usable */
+        cmovaq %r10, %r8
+        movq %r9, ram_top
+        movq %r8, first_missing
+        cmpq %r14, %r8
+        jb memory_missing
+9:      ret
+
+/* memory_missing tells what the kernel needs and what the machine has,
+ * then stops: exit status 1 for QEMU's runner, a halt on a PC. */
+memory_missing:
+        call screen_init
+        leaq msg_need(%rip), %rsi
+        call puts
+        movq $KERNEL_NEED_LO, %rax
+        shrq $20, %rax
+        call putdec
+        leaq msg_to(%rip), %rsi
+        call puts
+        movq $KERNEL_NEED_HI, %rax
+        addq $0xfffff, %rax             /* rounded up to a whole MiB */
+        shrq $20, %rax
+        call putdec
+        leaq msg_what(%rip), %rsi
+        call puts
+        movq ram_top, %rax
+        movq $KERNEL_NEED_HI, %rdx
+        cmpq %rdx, %rax
+        jae 1f
+        /* The RAM ends too low: the machine is too small. */
+        leaq msg_top(%rip), %rsi
+        call puts
+        movq ram_top, %rax
+        shrq $20, %rax
+        call putdec
+        leaq msg_give(%rip), %rsi
+        call puts
+        movq $KERNEL_MIN_MIB, %rax
+        call putdec
+        leaq msg_mib(%rip), %rsi
+        call puts
+        jmp 2f
+        /* There is RAM above, but not at the kernel's fixed place. */
+1:      leaq msg_hole(%rip), %rsi
+        call puts
+        movq first_missing, %rax
+        shrq $20, %rax
+        call putdec
+        leaq msg_hole2(%rip), %rsi
+        call puts
+2:      leaq msg_exit(%rip), %rsi
+        call puts
+        movw $DEBUG_EXIT_PORT, %dx      /* QEMU exits here, with status 1*2+1 */
+        movl $1, %eax
+        outl %eax, %dx
+        leaq msg_stop(%rip), %rsi       /* a PC goes on: say so and halt */
+        call puts
+3:      cli
+        hlt
+        jmp 3b
+
+/* screen_init picks the text screen to write to, as the kernel does: the
+ * loader's EGA text buffer, the BIOS's when the loader describes no screen
+ * (QEMU's -kernel), none under a graphics framebuffer (UEFI); and clears it. */
+screen_init:
+        movl mb_info, %ebx
+        movq $VGA_TEXT, %rax
+        testl $MBI_FLAG_FB, (%rbx)
+        jz 1f
+        movq MBI_FB_ADDR(%rbx), %rax
+        cmpb $MB_FB_EGA_TEXT, MBI_FB_TYPE(%rbx)
+        je 1f
+        xorl %eax, %eax                 /* graphics: serial only */
+1:      movq %rax, screen
+        testq %rax, %rax
+        jz 3f
+        movq %rax, %rdi
+        movl $VGA_CELLS, %ecx
+        movw $(VGA_ATTR | 0x20), %ax  /* blank cells */
+        rep stosw
+3:      ret
+
+/* puts writes the NUL-terminated string at rsi. */
+puts:
+        lodsb
+        testb %al, %al
+        jz 1f
+        call putc
+        jmp puts
+1:      ret
+
+/* putdec writes rax in decimal. */
+putdec:
+        leaq decbuf_end(%rip), %rsi
+        movb $0, (%rsi)
+        movl $10, %ecx
+1:      xorl %edx, %edx
+        divq %rcx                       /* rax = rax / 10, rdx = the digit */
+        addb $0x30, %dl                 /* ASCII '0' + the digit */
+        decq %rsi
+        movb %dl, (%rsi)
+        testq %rax, %rax
+        jnz 1b
+        jmp puts
+
+/* putc writes al to COM1 (waiting, a bounded while, for the transmitter:
+ * a missing UART reads 0xff and never holds it up) and to the screen. */
+putc:
+        movb %al, %r8b
+        movw $COM1_LSR, %dx
+        movl $100000, %ecx
+1:      inb %dx, %al
+        testb $LSR_THRE, %al
+        jnz 2f
+        loop 1b
+2:      movw $COM1, %dx
+        movb %r8b, %al
+        outb %al, %dx
+        movq screen, %rdi
+        testq %rdi, %rdi
+        jz 5f
+        movq screen_pos, %rcx
+        cmpb $0x0d, %r8b                /* carriage return: nothing on screen */
+        je 5f
+        cmpb $0x0a, %r8b                /* newline */
+        jne 3f
+        movq %rcx, %rax                 /* newline: the next line's first cell */
+        xorl %edx, %edx
+        movl $80, %r9d
+        divq %r9
+        incq %rax
+        imulq $80, %rax
+        movq %rax, screen_pos
+        ret
+3:      cmpq $VGA_CELLS, %rcx
+        jae 5f                          /* the screen is full */
+        movzbw %r8b, %ax
+        orw $VGA_ATTR, %ax
+        movw %ax, (%rdi,%rcx,2)
+        incq screen_pos
+5:      ret
 
         .section .rodata
         .align 8
@@ -179,6 +460,37 @@ gdt_ptr:
         .long gdt
 msg_no_lm:
         .asciz "hurdvm: this CPU has no long mode (x86-64); cannot boot\r\n"
+msg_need:
+        .asciz "\r\nhurdvm: the kernel needs RAM from "
+msg_to:
+        .asciz " MiB to "
+msg_what:
+        .asciz " MiB (its image and first page tables); "
+msg_top:
+        .asciz "this machine's memory map has usable RAM only up to "
+msg_give:
+        .asciz " MiB: give it at least "
+msg_mib:
+        .asciz " MiB\r\n"
+msg_hole:
+        .asciz "this machine's memory map has no usable RAM at "
+msg_hole2:
+        .asciz " MiB (reserved, or a hole): hurdvm cannot load on this machine\r\n"
+msg_exit:
+        .asciz "hurdvm: exit status 1\r\n"
+msg_stop:
+        .asciz "hurdvm: stopped; power off or reset the machine.\r\n"
+
+/* The kernel's lazy BSS ranges, [start, end) pairs sorted by address
+ * (qemu.BuildImage's LAZY_BSS): nobody zeroes or backs them at boot. */
+        .align 8
+lazy_bss:
+#ifdef LAZY_BSS
+        .quad LAZY_BSS
+#endif
+lazy_bss_end:
+lazy_bss_count:
+        .quad (lazy_bss_end - lazy_bss) / 16
 
         .align 4096
 kernel_elf:
@@ -188,6 +500,13 @@ kernel_elf:
 mb_magic:       .long 0
 mb_info:        .long 0
 ext_features:   .long 0
+        .align 8
+ram_top:        .quad 0                 /* check_memory: end of the highest usable RAM */
+first_missing:  .quad 0                 /* check_memory: first needed byte not usable */
+screen:         .quad 0                 /* the text screen (0: none) */
+screen_pos:     .quad 0                 /* its next cell */
+decbuf:         .skip 24                /* putdec's digits, written backwards */
+decbuf_end:     .byte 0
 
         .section .bss
         .align 4096

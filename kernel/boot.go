@@ -9,6 +9,7 @@ package kernel
 import (
 	"unsafe"
 
+	"hurdvm/kernel/memmap"
 	"hurdvm/mm"
 )
 
@@ -23,6 +24,7 @@ func kmain() {
 	consoleInit()
 	detectCPU()
 	kprint("\nhurdvm: a GNU Hurd VM on bare-metal Go (stock Go, Linux personality)\n")
+	readLazyBSS()
 	if !readMultiboot() {
 		kprint("hurdvm: not started by a multiboot loader (bad magic ")
 		kprintHex(bootMagic)
@@ -42,26 +44,40 @@ func kmain() {
 	kprint("hurdvm: entering the Go runtime\n")
 }
 
+// printMemoryMap prints the map the kernel goes by, each range with what
+// it is in words (memmap.Range.What), then the totals: RAM for the kernel,
+// what the firmware and devices keep, and address space that is not RAM.
 func printMemoryMap() {
-	kprint("hurdvm: memory map from the boot loader:\n")
-	var usable uint64
-	for i := 0; i < memMapLen; i++ {
-		r := memMap[i]
+	m := memMap[:memMapLen]
+	ramEnd := memmap.RAMEnd(m)
+	kprint("hurdvm: memory map (the boot loader's, sorted and checked):\n")
+	var total [memmap.NotRAM + 1]uint64
+	for _, r := range m {
 		kprint("  ")
-		kprintHex(r.base)
+		kprintHex(r.Start)
 		kprint("-")
-		kprintHex(r.base + r.length)
-		kprint(" ")
-		kprint(memKindName(r.kind))
-		kprint(" (")
-		kprintSize(r.length)
-		kprint(")\n")
-		if r.kind == memUsable {
-			usable += r.length
+		kprintHex(r.End)
+		kprint("  ")
+		kprintSize(r.Len())
+		kprint(": ")
+		kprint(r.What(ramEnd))
+		if !r.Kind.Known() {
+			kprint(" (type ")
+			kprintDec(uint64(r.Kind))
+			kprint(")")
 		}
+		kprint("\n")
+		total[r.Class(ramEnd)] += r.Len()
 	}
-	kprint("hurdvm: usable RAM ")
-	kprintSize(usable)
+	kprint("hurdvm: RAM for the kernel ")
+	kprintSize(total[memmap.KernelRAM])
+	kprint(", kept by the firmware or devices ")
+	kprintSize(total[memmap.Kept])
+	if total[memmap.NotRAM] > 0 {
+		kprint(", and ")
+		kprintSize(total[memmap.NotRAM])
+		kprint(" of address space for devices (not RAM)")
+	}
 	kprint("\n")
 }
 
@@ -93,11 +109,8 @@ func printCPU() {
 // the figures must add up to the map's usable RAM.
 func printMemory() {
 	st := frames.Stats()
-	kprint("hurdvm: memory: usable ")
-	kprintSize(memUsableBytes)
-	kprint(", reserved by firmware ")
-	kprintSize(memReservedBytes)
-	kprint("; frame allocator: ")
+	_, _, _, end := imageBounds()
+	kprint("hurdvm: memory: frame allocator: ")
 	kprintDec(st.FreeFrames)
 	kprint(" frames free (")
 	kprintSize(st.FreeFrames * pageSize)
@@ -106,6 +119,15 @@ func printMemory() {
 	kprint(" in use by the kernel and boot, ")
 	kprintDec(st.RecordFrames)
 	kprint(" for frame records\n")
+	kprint("hurdvm: kernel image ")
+	kprintSize(roundUp(uint64(end), pageSize) - kernelImageBase)
+	kprint(" at 16 MiB")
+	if n := lazyBSSBytes(); n > 0 {
+		kprint(", of which ")
+		kprintSize(n)
+		kprint(" of large arrays is demand-zero (backed when first touched)")
+	}
+	kprint("\n")
 	kprint("hurdvm: running on the kernel's page tables (")
 	kprintDec((early.next - early.start) / pageSize)
 	kprint(" table frames, CR3 ")

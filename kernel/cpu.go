@@ -40,6 +40,7 @@ func vectorTable() uintptr
 func syscallEntryAddr() uintptr
 func idleLoopAddr() uintptr
 func imageBounds() (start, etext, data, end uintptr)
+func bssStart() uintptr
 
 const (
 	msrEFER         = 0xC0000080

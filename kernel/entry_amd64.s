@@ -3,8 +3,8 @@
 // The kernel's first instructions, and the jump into the Go runtime.
 //
 // boot/ jumps to entry with rdi = multiboot magic, rsi = multiboot info,
-// rdx = end of the boot stage, interrupts off, the boot stage's identity
-// map live. Nothing of the Go runtime has run: entry gives Go code a g to
+// rdx = end of the boot stage, rcx and r8 = the lazy BSS table and its
+// length (lazybss.go), interrupts off, the boot stage's identity map live. Nothing of the Go runtime has run: entry gives Go code a g to
 // run on (the kernel g, stack bounds = the kernel stacks) by pointing FS at
 // the kernel's TLS block, runs kmain on the trap stack, and then enters the
 // runtime exactly as Linux would start a static executable: at
@@ -21,6 +21,8 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	DI, ·bootMagic(SB)
 	MOVQ	SI, ·bootInfo(SB)
 	MOVQ	DX, ·bootEnd(SB)
+	MOVQ	CX, ·bootLazyTable(SB)
+	MOVQ	R8, ·bootLazyCount(SB)
 
 	// The kernel stacks: page-aligned slots inside kernelStacks.
 	MOVQ	$·kernelStacks(SB), AX

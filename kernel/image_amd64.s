@@ -18,6 +18,13 @@ TEXT ·imageBounds(SB),NOSPLIT,$0-32
 	MOVQ	AX, end+24(FP)
 	RET
 
+// func bssStart() uintptr: where the zero-filled part of the image starts
+// (.bss, then .noptrbss up to end).
+TEXT ·bssStart(SB),NOSPLIT,$0-8
+	MOVQ	$runtime·bss(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
 // func reportPanicAddr() uintptr
 TEXT ·reportPanicAddr(SB),NOSPLIT,$0-8
 	MOVQ	$·reportPanicEntry(SB), AX

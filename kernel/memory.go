@@ -2,15 +2,17 @@
 
 // The kernel's memory at boot: the frame allocator over the machine's
 // memory map and the kernel's own page tables (physmap, image with W^X,
-// shared windows), which become the kernel task's address space (vm.go).
-// memoryInit runs once in kmain; the table-frame and TLB callbacks run in
-// handler context.
+// shared windows), which become the kernel task's address space (vm.go);
+// and what the kernel says when the machine has too little memory.
+// memoryInit runs once in kmain; the table-frame and TLB callbacks and
+// reportOutOfMemory run in handler context.
 
 package kernel
 
 import (
 	"unsafe"
 
+	"hurdvm/kernel/memmap"
 	"hurdvm/mm"
 	"hurdvm/paging"
 )
@@ -45,9 +47,8 @@ var (
 	// mappings for good.
 	early struct{ start, next, end uint64 }
 
-	memUsableBytes, memReservedBytes uint64
-	physEnd                          uint64 // end of the highest RAM range
-	physmapSlots                     int    // PML4 slots the physmap spans
+	physEnd      uint64 // end of the highest RAM range
+	physmapSlots int    // PML4 slots the physmap spans
 )
 
 // tableFrames gives paging its table frames: from early before the frame
@@ -98,31 +99,35 @@ func roundUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
 // memoryInit builds the kernel's page tables, switches to them (the boot
 // stage's identity map and everything else below 16 MiB disappear: a nil
 // dereference faults from now on), then starts the frame allocator over
-// all usable RAM except the image and the early tables. The boot stage,
-// its tables and its copy of the kernel go back to the allocator.
+// all usable RAM except the image's backed part and the early tables. The
+// boot stage, its tables and its copy of the kernel, and the frames under
+// the image's demand-zero BSS, go back to the allocator.
 func memoryInit() {
 	_, etext, noptrdata, imageEnd := imageBounds()
 	imageTop := roundUp(uint64(imageEnd), pageSize)
+	backedTop := backedImageTop(imageTop)
+	m := memMap[:memMapLen]
 
-	// The early tables come from the first usable RAM above the image and
-	// the boot stage; the boot map reaches 4 GiB.
-	for i := 0; i < memMapLen; i++ {
-		r := memMap[i]
-		switch r.kind {
-		case memUsable:
-			memUsableBytes += r.length
-			physEnd = max(physEnd, r.base+r.length)
-		default:
-			memReservedBytes += r.length
+	// The early tables come from the first usable RAM above the image's
+	// backed part and the boot stage; the boot map reaches 4 GiB. The
+	// boot stage made sure the RAM right after the image is there.
+	for _, r := range m {
+		if r.Kind.IsRAM() {
+			physEnd = max(physEnd, r.End)
 		}
-		lo := roundUp(max(r.base, imageTop, bootEnd), pageSize)
-		hi := min((r.base+r.length)&^(pageSize-1), 4<<30)
-		if r.kind == memUsable && early.end == 0 && hi >= lo+256*pageSize {
-			early.start, early.next, early.end = lo, lo, lo+256*pageSize
+		lo := roundUp(max(r.Start, backedTop, bootEnd), pageSize)
+		hi := min(r.End, 4<<30)
+		if r.Kind == memmap.Usable && early.end == 0 && hi >= lo+memmap.EarlyTables {
+			early.start, early.next, early.end = lo, lo, lo+memmap.EarlyTables
 		}
 	}
 	if early.end == 0 {
-		kernelPanicMsg("no usable RAM above the kernel image")
+		kprint("hurdvm: no usable RAM for the kernel's first page tables (")
+		kprintSize(memmap.EarlyTables)
+		kprint(") above its image, which ends at ")
+		kprintSize(backedTop)
+		kprint("\n")
+		tooLittleMemory(memmap.MinimumRAM(backedTop))
 	}
 
 	pagingEnv = paging.Env{PhysOffset: physmapBase, Frames: tableFrames{}, TLB: machineTLB{}, GiantPages: cpuFeatures.pdpe1gb}
@@ -147,44 +152,25 @@ func memoryInit() {
 		nx = paging.NoExecute
 	}
 	g := paging.Global
-	// The physmap: every range of the memory map (RAM, ACPI tables,
-	// firmware), with the largest pages that fit, plus the legacy hole
-	// below 1 MiB (the VGA text buffer) uncached.
-	for i := 0; i < memMapLen; i++ {
-		r := memMap[i]
-		lo, hi := r.base&^(pageSize-1), roundUp(r.base+r.length, pageSize)
-		if lo < 1<<20 {
-			lo = 0
-		}
-		if hi <= lo || r.kind == memBad {
-			continue
-		}
-		for va := lo; va < hi; {
-			// Map page by page around anything mapped already
-			// (overlapping map entries), in the largest pieces paging
-			// finds: a whole range at once when it is clean.
-			if _, _, _, ok := kernelPT.Translate(uintptr(physmapBase + va)); ok {
-				va += pageSize
-				continue
-			}
-			// Extend the run over unmapped blocks, a whole block (as
-			// large as Translate found empty) at a time.
-			end := va
-			for end < hi {
-				_, _, size, ok := kernelPT.Translate(uintptr(physmapBase + end))
-				if ok {
-					break
-				}
-				size = max(size, pageSize)
-				end = min(end&^(uint64(size)-1)+uint64(size), hi)
-			}
-			check("physmap", kernelPT.Map(uintptr(physmapBase+va), va, uintptr(end-va), paging.Writable|g|nx))
-			va = end
+	// The physmap holds RAM only: the usable ranges and the RAM the
+	// firmware keeps (ACPI tables, ACPI NVS), write-back, with the
+	// largest pages that fit. Reserved ranges are never mapped: they may
+	// be device registers, where a speculative or cached access does
+	// harm (QEMU's 12 GiB below 1 TiB, a PC's PCI windows). Whole pages
+	// only, as the map's usable ranges already are.
+	for _, r := range m {
+		lo, hi := max(roundUp(r.Start, pageSize), 1<<20), r.End&^(pageSize-1)
+		if r.Kind.IsRAM() && lo < hi {
+			check("physmap", kernelPT.Map(uintptr(physmapBase+lo), lo, uintptr(hi-lo), paging.Writable|g|nx))
 		}
 	}
-	if _, _, _, ok := kernelPT.Translate(physmapBase + 0xb8000); !ok {
-		check("VGA", kernelPT.Map(physmapBase+0xa0000, 0xa0000, 0x60000, paging.Writable|paging.CacheDisable|g|nx))
-	}
+	// The first MiB as every PC has it, whatever the map says of its
+	// pieces: conventional memory (the real-mode interrupt table, the
+	// BIOS data area, the EBDA) write-back; the VGA window and the BIOS
+	// and option ROMs uncached, the text buffer for the console and the
+	// ROM readable (the ACPI RSDP is found by scanning 0xe0000-0xfffff).
+	check("low memory", kernelPT.Map(physmapBase, 0, vgaWindow, paging.Writable|g|nx))
+	check("VGA and ROM", kernelPT.Map(physmapBase+vgaWindow, vgaWindow, 1<<20-vgaWindow, paging.Writable|paging.CacheDisable|g|nx))
 	// The LAPIC registers: at their physical address (tamago's driver
 	// uses it as the address) and in the physmap, uncached.
 	check("LAPIC", kernelPT.Map(lapicPhys, lapicPhys, pageSize, paging.Writable|paging.CacheDisable|g|nx))
@@ -194,14 +180,15 @@ func memoryInit() {
 
 	// The image, W^X: text read-only and executable, read-only data not
 	// executable, data and bss writable and not executable, with a guard
-	// page (unmapped) under each kernel stack.
+	// page (unmapped) under each kernel stack. The demand-zero BSS stays
+	// unmapped: its pages come from the page-fault handler (lazybss.go).
 	textEnd := roundUp(uint64(etext), pageSize)
 	dataStart := uint64(noptrdata) &^ (pageSize - 1) // the RW segment starts a little before noptrdata
 	check("text", kernelPT.Map(kernelImageBase, kernelImageBase, uintptr(textEnd-kernelImageBase), g))
 	check("rodata", kernelPT.Map(uintptr(textEnd), textEnd, uintptr(dataStart-textEnd), g|nx))
 	for va := dataStart; va < imageTop; va += pageSize {
-		if va >= kstackLo && va < kstackHi && (va-kstackLo)%kstackSlot == 0 {
-			continue // guard page
+		if va >= kstackLo && va < kstackHi && (va-kstackLo)%kstackSlot == 0 || inLazyBSS(va) {
+			continue // guard page, or demand-zero
 		}
 		check("data", kernelPT.MapPages(uintptr(va), va, pageSize, paging.Writable|g|nx))
 	}
@@ -217,16 +204,24 @@ func memoryInit() {
 	// Now every RAM byte is in the physmap: start the frame allocator.
 	var usable, reserved [mm.MaxInitRanges]mm.PhysRange
 	nu := 0
-	for i := 0; i < memMapLen && nu < len(usable); i++ {
-		if r := memMap[i]; r.kind == memUsable {
-			usable[nu] = mm.PhysRange{Start: mm.PhysAddr(r.base), End: mm.PhysAddr(r.base + r.length)}
+	for _, r := range m {
+		if r.Kind == memmap.Usable && nu < len(usable) {
+			usable[nu] = mm.PhysRange{Start: mm.PhysAddr(r.Start), End: mm.PhysAddr(r.End)}
 			nu++
 		}
 	}
 	reserved[0] = mm.PhysRange{Start: 0, End: 1 << 20} // BIOS data, EBDA, real-mode IVT
-	reserved[1] = mm.PhysRange{Start: kernelImageBase, End: mm.PhysAddr(imageTop)}
-	reserved[2] = mm.PhysRange{Start: mm.PhysAddr(early.start), End: mm.PhysAddr(early.end)}
-	nr := 3
+	reserved[1] = mm.PhysRange{Start: mm.PhysAddr(early.start), End: mm.PhysAddr(early.end)}
+	nr := 2
+	// The image's backed part: around the demand-zero ranges.
+	from := uint64(kernelImageBase)
+	for _, r := range lazyBSS[:lazyBSSLen] {
+		reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(from), End: mm.PhysAddr(r.start)}
+		nr++
+		from = r.end
+	}
+	reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(from), End: mm.PhysAddr(max(from, imageTop))}
+	nr++
 	for i := 0; i < moduleLen && nr < len(reserved); i++ {
 		reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(modules[i][0]), End: mm.PhysAddr(modules[i][1])}
 		nr++
@@ -239,6 +234,64 @@ func memoryInit() {
 	}
 	framesReady = true
 	vmInit()
+	mapLazyBSS()
+	checkRuntimeFloor()
+}
+
+// vgaWindow is where the first MiB stops being conventional memory: the
+// VGA window (0xa0000-0xbffff), then the option and BIOS ROMs.
+const vgaWindow = 0xa0000
+
+// checkRuntimeFloor stops the machine with a clear message when what the
+// frame allocator has free is below what the Go runtime needs to start
+// (memmap.RuntimeFloor): the runtime would otherwise die of an
+// out-of-memory fault somewhere in its start-up.
+func checkRuntimeFloor() {
+	free := frames.FreeFrames() * pageSize
+	if memmap.Deficit(free) == 0 {
+		return
+	}
+	kprint("hurdvm: after the kernel's image and tables and the boot modules, ")
+	kprintSize(free)
+	kprint(" of RAM is free, and the Go runtime needs ")
+	kprintSize(memmap.RuntimeFloor)
+	kprint("\n")
+	var usableEnd uint64
+	for _, r := range memMap[:memMapLen] {
+		if r.Kind == memmap.Usable {
+			usableEnd = r.End
+		}
+	}
+	tooLittleMemory(memmap.AdviseRAM(usableEnd, free))
+}
+
+// reportOutOfMemory says, once, that a fault in memory every address space
+// shares (the Go runtime's heap, the demand-zero BSS) found no free frame:
+// the runtime then dies of the SIGBUS with "fatal error: fault" and a
+// goroutine dump, which does not say that the machine is too small.
+// Handler context (the page-fault path).
+func reportOutOfMemory(va uint64) {
+	if outOfMemoryReported || !(va >= heapWindowStart && va < heapWindowEnd || va >= lazyBSSLo && va < lazyBSSHi) {
+		return
+	}
+	outOfMemoryReported = true
+	kprint("\nhurdvm: out of memory: the Go runtime needs a page at ")
+	kprintHex(va)
+	kprint(" and no frame is free (this machine has ")
+	kprintSize(frames.Stats().TotalFrames * pageSize)
+	kprint(" of RAM for the kernel): the program needs a larger machine\n")
+}
+
+var outOfMemoryReported bool
+
+// tooLittleMemory ends the boot on a machine with too little RAM, saying
+// how much would do (advice, in bytes): exit status 1, as the boot stage
+// ends for the same reason.
+func tooLittleMemory(advice uint64) {
+	kprint("hurdvm: this machine has too little memory for hurdvm: give it at least ")
+	kprintDec(advice >> 20)
+	kprint(" MiB\n")
+	exitMachine(1)
 }
 
 func frameErrorPanic(what string, pa uint64, err error) {

@@ -7,13 +7,17 @@
 // GRUB on a BIOS and GRUB on UEFI hand over different memory maps: under
 // UEFI the classic mem_upper covers only the first 8 MiB and the map has
 // many more ranges (firmware runtime code and data, ACPI, boot-time leftovers
-// GRUB reports as they are). tidyMemoryMap sorts and merges them so that
-// the frame allocator, which takes mm.MaxInitRanges usable ranges, sees all
-// the RAM.
+// GRUB reports as they are). hurdvm/kernel/memmap sorts them, resolves
+// overlaps (a byte is usable only if every entry covering it says so) and
+// merges neighbours, so that the frame allocator, which takes
+// mm.MaxInitRanges usable ranges, sees all the RAM and nothing else.
 
 package kernel
 
-import "hurdvm/mm"
+import (
+	"hurdvm/kernel/memmap"
+	"hurdvm/mm"
+)
 
 const multibootMagic = 0x2BADB002
 
@@ -25,29 +29,15 @@ const (
 	mbFlagFB      = 1 << 12 // framebuffer_* fields (offset 88) are valid
 )
 
-// Memory map entry types.
-const (
-	memUsable   = 1
-	memReserved = 2
-	memACPI     = 3
-	memNVS      = 4
-	memBad      = 5
-
-	// memUnused is the kernel's own kind for usable RAM it leaves alone
-	// because the map has more usable ranges than the frame allocator
-	// takes (the smallest are dropped).
-	memUnused = 0x100
-)
-
-type memRange struct {
-	base, length uint64
-	kind         uint32
-}
-
 var (
 	bootMagic, bootInfo, bootEnd uint64
 
-	memMap     [256]memRange
+	// rawMap is the loader's map as given; memMap is what the kernel goes
+	// by (memmap.Sanitize: sorted, disjoint, usable RAM in whole pages),
+	// with room for the two ranges each entry can become.
+	rawMap     [256]memmap.Entry
+	rawMapLen  int
+	memMap     [2 * len(rawMap)]memmap.Range
 	memMapLen  int
 	memLowerKB uint64
 	memUpperKB uint64
@@ -96,82 +86,34 @@ func readMultiboot() bool {
 		length := uint64(rd32(mbi + 44))
 		p := uint64(rd32(mbi + 48))
 		end := p + length
-		for p < end && memMapLen < len(memMap) {
+		for p < end && rawMapLen < len(rawMap) {
 			size := uint64(rd32(p))
-			memMap[memMapLen] = memRange{base: rd64(p + 4), length: rd64(p + 12), kind: rd32(p + 20)}
-			memMapLen++
+			rawMap[rawMapLen] = memmap.Entry{Base: rd64(p + 4), Length: rd64(p + 12), Kind: memmap.Kind(rd32(p + 20))}
+			rawMapLen++
 			p += size + 4
 		}
 	} else if flags&mbFlagMem != 0 {
 		// No map: trust the two classic fields.
-		memMap[0] = memRange{0, memLowerKB << 10, memUsable}
-		memMap[1] = memRange{1 << 20, memUpperKB << 10, memUsable}
-		memMapLen = 2
+		rawMap[0] = memmap.Entry{Base: 0, Length: memLowerKB << 10, Kind: memmap.Usable}
+		rawMap[1] = memmap.Entry{Base: 1 << 20, Length: memUpperKB << 10, Kind: memmap.Usable}
+		rawMapLen = 2
 	}
-	tidyMemoryMap()
+	memMapLen = memmap.Sanitize(memMap[:], rawMap[:rawMapLen])
+	memmap.KeepLargest(memMap[:memMapLen], mm.MaxInitRanges)
 	checkImageInRAM()
 	return true
 }
 
-// tidyMemoryMap sorts the map by address, merges ranges of the same kind
-// that touch or overlap (GRUB passes UEFI's map with its many adjacent
-// pieces), and if more usable ranges remain than the frame allocator
-// takes, marks the smallest of them memUnused.
-func tidyMemoryMap() {
-	for i := 1; i < memMapLen; i++ { // insertion sort: no allocation
-		r := memMap[i]
-		j := i
-		for j > 0 && memMap[j-1].base > r.base {
-			memMap[j] = memMap[j-1]
-			j--
-		}
-		memMap[j] = r
-	}
-	n := 0
-	for i := 0; i < memMapLen; i++ {
-		r := memMap[i]
-		if r.length == 0 {
-			continue
-		}
-		if n > 0 {
-			p := &memMap[n-1]
-			if p.kind == r.kind && r.base <= p.base+p.length {
-				p.length = max(p.length, r.base+r.length-p.base)
-				continue
-			}
-		}
-		memMap[n] = r
-		n++
-	}
-	memMapLen = n
-	for {
-		usable, smallest := 0, -1
-		for i := 0; i < memMapLen; i++ {
-			if memMap[i].kind == memUsable {
-				usable++
-				if smallest < 0 || memMap[i].length < memMap[smallest].length {
-					smallest = i
-				}
-			}
-		}
-		if usable <= mm.MaxInitRanges {
-			return
-		}
-		memMap[smallest].kind = memUnused
-	}
-}
-
-// checkImageInRAM warns when the memory map does not show the kernel
-// image's place (fixed at 16 MiB, where boot/ copied it) as usable RAM:
-// a firmware that keeps something there would have been overwritten.
+// checkImageInRAM warns when the memory map does not show the backed part
+// of the kernel image (fixed at 16 MiB, where boot/ copied it) as usable
+// RAM: a firmware that keeps something there would have been overwritten.
+// The boot stage refuses to load where the map shows no RAM at all; this
+// catches the rest (a sliver of a page the boot stage counted usable).
 func checkImageInRAM() {
 	_, _, _, end := imageBounds()
-	lo, hi := uint64(kernelImageBase), uint64(end)
-	for i := 0; i < memMapLen; i++ {
-		r := memMap[i]
-		if r.kind == memUsable && r.base <= lo && hi <= r.base+r.length {
-			return
-		}
+	lo, hi := uint64(kernelImageBase), backedImageTop(roundUp(uint64(end), pageSize))
+	if memmap.AllUsable(memMap[:memMapLen], lo, hi) {
+		return
 	}
 	kprint("hurdvm: warning: the memory map does not list the kernel's place ")
 	kprintHex(lo)
@@ -227,22 +169,4 @@ func bootFramebuffer() (fb fbInfo, ok bool) {
 func (fb *fbInfo) colourFieldsValid() bool {
 	ok := func(pos, size uint8) bool { return size > 0 && size <= 10 && int(pos)+int(size) <= int(fb.bpp) }
 	return ok(fb.redPos, fb.redSize) && ok(fb.greenPos, fb.greenSize) && ok(fb.bluePos, fb.blueSize)
-}
-
-func memKindName(k uint32) string {
-	switch k {
-	case memUsable:
-		return "usable"
-	case memReserved:
-		return "reserved"
-	case memACPI:
-		return "ACPI reclaimable"
-	case memNVS:
-		return "ACPI NVS"
-	case memBad:
-		return "bad"
-	case memUnused:
-		return "usable, left unused (too many ranges)"
-	}
-	return "unknown"
 }

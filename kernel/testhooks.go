@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"hurdvm/kernel/memmap"
 	"hurdvm/mm"
 )
 
@@ -75,20 +76,39 @@ func FrameStats() mm.FrameStats {
 	return s
 }
 
-// MemoryRange is one entry of the boot loader's memory map.
+// MemoryRange is one range of the kernel's memory map.
 type MemoryRange struct {
 	Base, Length uint64
 	Usable       bool
+	Kind         memmap.Kind
 }
 
-// MemoryMap returns the memory map the kernel booted with (read-only
-// kernel data, copied at boot).
+// MemoryMap returns the memory map the kernel goes by: the boot loader's,
+// sanitized (sorted, disjoint, usable RAM in whole pages; read-only kernel
+// data, made at boot).
 func MemoryMap() []MemoryRange {
 	out := make([]MemoryRange, memMapLen)
-	for i := range out {
-		out[i] = MemoryRange{memMap[i].base, memMap[i].length, memMap[i].kind == memUsable}
+	for i, r := range memMap[:memMapLen] {
+		out[i] = MemoryRange{r.Start, r.Len(), r.Kind == memmap.Usable, r.Kind}
 	}
 	return out
+}
+
+// KernelImage is where the kernel's image lies (physical = virtual) and
+// which of its pages are demand-zero BSS (lazybss.go).
+type KernelImage struct {
+	Start, End uint64      // the image, page aligned
+	Lazy       [][2]uint64 // the demand-zero ranges, [start, end)
+}
+
+// Image returns the image's layout (read-only kernel data, set at boot).
+func Image() KernelImage {
+	_, _, _, end := imageBounds()
+	im := KernelImage{Start: kernelImageBase, End: roundUp(uint64(end), pageSize)}
+	for _, r := range lazyBSS[:lazyBSSLen] {
+		im.Lazy = append(im.Lazy, [2]uint64{r.start, r.end})
+	}
+	return im
 }
 
 // frameError carries the allocator's error across the system call: the

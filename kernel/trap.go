@@ -104,6 +104,7 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	t.lastFaultValid = true
 	switch res {
 	case mm.FaultNoMemory: // as Linux does for a mapping it cannot back
+		reportOutOfMemory(addr)
 		forceSignal(tf, sigBUS, busAdrErr, addr)
 	case mm.FaultProtection:
 		forceSignal(tf, sigSEGV, segvAccErr, addr)

@@ -52,11 +52,12 @@ func vmFrameError(pa mm.PhysAddr, err error) {
 }
 
 // spaceFor returns the address space that decides about va for the current
-// thread: the kernel task's for the heap window every space shares, the
-// thread's own for the task window, none elsewhere.
+// thread: the kernel task's for the heap window and the image's
+// demand-zero BSS, which every space shares, the thread's own for the task
+// window, none elsewhere.
 func spaceFor(va uint64) *mm.AddressSpace {
 	switch {
-	case va >= heapWindowStart && va < heapWindowEnd:
+	case va >= heapWindowStart && va < heapWindowEnd, va >= lazyBSSLo && va < lazyBSSHi:
 		return &spaces[kernelSpace]
 	case va >= taskWindowStart && va < taskWindowEnd:
 		return &spaces[thr(current).space]

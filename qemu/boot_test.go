@@ -2,8 +2,6 @@ package qemu
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,14 +22,8 @@ func buildKernel(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	elf := filepath.Join(dir, name+".elf")
-	cmd := exec.Command("go", "build", "-tags", GoTestTags, "-ldflags", GoLDFlags, "-o", elf, "./testdata/"+name)
-	cmd.Env = append(os.Environ(), GoBuildEnv...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	image := filepath.Join(dir, name)
+	elf := buildELF(t, name)
+	image := filepath.Join(filepath.Dir(elf), name)
 	if err := BuildImage(root, elf, image); err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+
+	"hurdvm/kernel/memmap"
 )
 
 // GoBuildEnv and GoLDFlags are how a Go program is built to run on the
-// kernel: a static linux/amd64 executable whose image starts at 16 MiB and
-// whose entry point is the kernel's, not the runtime's.
+// kernel: a static linux/amd64 executable whose image starts at 16 MiB,
+// whose entry point is the kernel's, not the runtime's, and which keeps
+// its symbol table (-s=false: `go test` strips it otherwise), where
+// BuildImage finds the large arrays the boot stage leaves unbacked
+// (bss.go).
 var (
 	GoBuildEnv = []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
-	GoLDFlags  = "-T 0x1001000 -E hurdvm/kernel.entry"
+	GoLDFlags  = "-T 0x1001000 -E hurdvm/kernel.entry -s=false"
 	GoTags     = "hurdvm"
 	// GoTestTags adds the kernel's test hooks (kernel/testhooks.go), for
 	// programs that break the kernel on purpose or inspect it.
@@ -37,11 +43,19 @@ func BuildImage(repoRoot, goELF, out string) error {
 	if err != nil {
 		return fmt.Errorf("kernel ELF: %w", err)
 	}
-	if err := checkKernelELF(f); err != nil {
-		f.Close()
+	defer f.Close()
+	err = checkKernelELF(f)
+	var lazy []PageRange
+	if err == nil {
+		lazy, err = LazyBSS(f)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: %w: import hurdvm/kernel and link with -ldflags '%s'", goELF, err, GoLDFlags)
 	}
-	f.Close()
+	if err := checkLazyInBSS(f, lazy); err != nil {
+		return fmt.Errorf("%s: %w", goELF, err)
+	}
+	defines := bootDefines(f, lazy)
 	tmp, err := os.MkdirTemp(filepath.Dir(out), ".image-")
 	if err != nil {
 		return err
@@ -53,8 +67,8 @@ func BuildImage(repoRoot, goELF, out string) error {
 	steps := [][]string{
 		// The symbols stay in goELF for gdb; the image carries what loads.
 		{"objcopy", "--strip-all", goELF, stripped},
-		{"gcc", "-c", "-x", "assembler-with-cpp", fmt.Sprintf("-DKERNEL_ELF=\"%s\"", stripped),
-			filepath.Join(repoRoot, "boot", "boot.S"), "-o", obj},
+		append(append([]string{"gcc", "-c", "-x", "assembler-with-cpp", fmt.Sprintf("-DKERNEL_ELF=\"%s\"", stripped)}, defines...),
+			filepath.Join(repoRoot, "boot", "boot.S"), "-o", obj),
 		{"ld", "-m", "elf_x86_64", "-z", "max-page-size=0x1000", "--no-warn-rwx-segments",
 			"-T", filepath.Join(repoRoot, "linker.ld"), "-o", boot64, obj},
 		{"objcopy", "-O", "elf32-i386", boot64, out},
@@ -68,6 +82,27 @@ func BuildImage(repoRoot, goELF, out string) error {
 		}
 	}
 	return checkImage(boot64)
+}
+
+// bootDefines tells the boot stage, as assembler symbols, what it checks
+// and skips: the RAM the kernel needs from its load address on (the image
+// up to its last backed page, then the early page tables), the machine
+// size to advise when that RAM is missing, and the lazy BSS ranges.
+func bootDefines(f *elf.File, lazy []PageRange) []string {
+	end := (eagerEnd(f, lazy) + pageSize - 1) &^ (pageSize - 1)
+	d := []string{
+		fmt.Sprintf("-DKERNEL_NEED_LO=%#x", imageLimit),
+		fmt.Sprintf("-DKERNEL_NEED_HI=%#x", end+memmap.EarlyTables),
+		fmt.Sprintf("-DKERNEL_MIN_MIB=%d", memmap.MinimumRAM(end)>>20),
+	}
+	if len(lazy) > 0 {
+		var r []string
+		for _, l := range lazy {
+			r = append(r, fmt.Sprintf("%#x,%#x", l.Start, l.End))
+		}
+		d = append(d, "-DLAZY_BSS="+strings.Join(r, ","))
+	}
+	return d
 }
 
 // checkImage makes sure the boot stage ends below the Go kernel's load

@@ -97,6 +97,7 @@ func checkTestRun(t *testing.T, res Result, screen string) {
 	if strings.Contains(out, "--- FAIL") || strings.Contains(out, "hurdvm: warning") {
 		t.Errorf("failures or warnings on the console")
 	}
+	t.Logf("the firmware's memory map as the kernel read it:\n%s", memoryMapLines(out))
 	if t.Failed() {
 		t.Logf("console:\n%s", Tail(res.Output, 60))
 	}
@@ -132,6 +133,24 @@ func TestISOUEFIUSBStick(t *testing.T) {
 	if free < 400 {
 		t.Errorf("only %d MiB free of 512 MiB: the UEFI memory map was not used", free)
 	}
+}
+
+// memoryMapLines is the memory map the kernel printed at boot, from its
+// heading to its totals (kernel/memmap/testdata keeps such maps).
+func memoryMapLines(console string) string {
+	start := strings.Index(console, "hurdvm: memory map")
+	if start < 0 {
+		return "(none)"
+	}
+	end := strings.Index(console[start:], "hurdvm: RAM for the kernel")
+	if end < 0 {
+		return console[start:]
+	}
+	rest := console[start+end:]
+	if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+		rest = rest[:nl]
+	}
+	return console[start:start+end] + rest
 }
 
 // shotDir is where the screenshots are kept (HURDVM_SHOTS, the build
