@@ -7,19 +7,23 @@
 //
 //  1. A user pointer is valid only inside memory the program may own
 //     (userRange): its image (text and read-only data for reading; data
-//     and bss, but not the kernel stacks in it, for writing), the regions
-//     of the Go heap window, and the regions of its task window. The
-//     physmap, the local APIC and other MMIO, and every gap between
-//     regions are never user memory, even where the kernel's own tables
-//     map them.
+//     and bss, but not the kernel stacks in it, for writing), the Go heap
+//     window, and the task window. The physmap, the local APIC and other
+//     MMIO, which the kernel's own tables map, are never user memory.
+//     That check is arithmetic on the address; whether a page of a window
+//     is in a region that allows the access is the VM's to say, when the
+//     copy touches it.
 //  2. Every access goes through userCopy, whose one instruction that
-//     touches user memory the page-fault handler knows. Before it, the
-//     pages of the bytes actually copied (never more) are made present by
-//     the VM in software (userPrepare), so that the page-fault handler
-//     itself can copy out (a signal frame) without faulting again on its
-//     own stack; a fault that still happens there (a page gone between
-//     the two, once other CPUs or a pager can take it) ends the copy
-//     short. Either way a bad pointer is EFAULT, never a kernel fault.
+//     touches user memory the page-fault handler knows: a page not yet
+//     backed is faulted in by the VM there (only the bytes copied, never
+//     a whole range up front), and a fault the VM cannot resolve (no
+//     region, a region that forbids the access) ends the copy short. A
+//     bad pointer is EFAULT, never a kernel fault.
+//
+// One exception to 2: the page-fault handler itself may copy out (a
+// signal frame for the fault it is handling), and a fault there would land
+// on the stack it runs on; there the pages are made present in software
+// first (userPrepare).
 //
 // Typed helpers (readUser64, writeUser64, ...) and structure copies
 // (copyIn, copyOut into kernel-stack buffers) are built on the two.
@@ -75,10 +79,9 @@ func userRange(addr, n uint64, write bool) bool {
 			return false // the kernel stacks (and their guard pages)
 		}
 		return !write || addr >= uint64(data)
-	case addr >= heapWindowStart && end <= heapWindowEnd:
-		return regionsCover(&spaces[kernelSpace], addr, end, protFor(write))
-	case addr >= taskWindowStart && end <= taskWindowEnd:
-		return regionsCover(&spaces[thr(current).space], addr, end, protFor(write))
+	case addr >= heapWindowStart && end <= heapWindowEnd,
+		addr >= taskWindowStart && end <= taskWindowEnd:
+		return true
 	}
 	return false
 }
@@ -94,14 +97,6 @@ func regionsCover(as *mm.AddressSpace, addr, end uint64, want mm.Prot) bool {
 		a = uint64(r.End)
 	}
 	return true
-}
-
-// protFor is the region protection an access needs.
-func protFor(write bool) mm.Prot {
-	if write {
-		return mm.ProtWrite
-	}
-	return mm.ProtRead
 }
 
 // userPrepare makes the pages of [addr, addr+n) present (and writable
@@ -130,14 +125,26 @@ func mapped(va uint64) (present, writable bool) {
 	return ok, flags&paging.Writable != 0
 }
 
+// userAccess checks [addr, addr+n) for an access (userRange) and, in the
+// page-fault handler, makes it present (userPrepare).
+func userAccess(addr, n uint64, write bool) bool {
+	if !userRange(addr, n, write) {
+		return false
+	}
+	var here byte
+	if stackSlot(uint64(uintptr(unsafe.Pointer(&here)))) == stackPageFault {
+		return userPrepare(addr, n, write)
+	}
+	return true
+}
+
 // copyIn copies len(dst) bytes from the program's address src.
 func copyIn(dst []byte, src uint64) bool {
 	n := uint64(len(dst))
 	if n == 0 {
 		return true
 	}
-	return userRange(src, n, false) && userPrepare(src, n, false) &&
-		userCopy(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)) == 0
+	return userAccess(src, n, false) && userCopy(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)) == 0
 }
 
 // copyOut copies src to the program's address dst.
@@ -146,8 +153,7 @@ func copyOut(dst uint64, src []byte) bool {
 	if n == 0 {
 		return true
 	}
-	return userRange(dst, n, true) && userPrepare(dst, n, true) &&
-		userCopy(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
+	return userAccess(dst, n, true) && userCopy(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
 }
 
 // bytesOf is the memory of *p as bytes, for copying a structure in or out.

@@ -103,17 +103,19 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 	as := &spaces[thr(current).space]
 	switch nr {
 	case mm.SysVMAllocate:
-		addr, ok := readUser64(a0)
-		if !ok || !userRange(a0, 8, true) {
+		// *address is read and written: made present and writable once,
+		// then copied both ways.
+		if !userAccess(a0, 8, true) {
 			return uint64(mm.EINVAL)
 		}
-		va := uintptr(addr)
+		var va uintptr
+		userCopy(uintptr(unsafe.Pointer(&va)), uintptr(a0), 8)
 		if err := as.Allocate(&va, uintptr(a1), uintptr(a2), a3 != 0); err != nil {
 			return uint64(mm.ErrnoOf(err))
 		}
-		if !writeUser64(a0, uint64(va)) {
-			// Cannot happen: the word was read, and is writable. Undo
-			// all the same rather than leak the region.
+		if userCopy(uintptr(a0), uintptr(unsafe.Pointer(&va)), 8) != 0 {
+			// The word was writable a moment ago (only another CPU or
+			// a pager could take it away): undo rather than leak.
 			as.Deallocate(va, uintptr(a1))
 			return uint64(mm.EINVAL)
 		}

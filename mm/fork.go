@@ -37,11 +37,19 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 		// variable would be a pointer store, with a write barrier.
 		refused := false
 		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, r.Inherit != InheritShare, func(pa uint64, size uintptr) {
-			child.resident += uint64(size / FrameSize)
+			// A mapped frame is live: only an overflowing count can
+			// refuse, and that is reported (check).
+			if size == FrameSize { // the common case, once per page: kept short
+				if e := fa.IncRef(PhysAddr(pa)); e != nil {
+					refused = true
+					as.vm.check(PhysAddr(pa), e)
+				}
+				return
+			}
 			for off := uintptr(0); off < size; off += FrameSize {
 				if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil {
 					refused = true
-					as.vm.check(PhysAddr(pa)+PhysAddr(off), e) // a mapped frame is live: only overflow can refuse
+					as.vm.check(PhysAddr(pa)+PhysAddr(off), e)
 				}
 			}
 		})
@@ -49,6 +57,8 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 			return ENOMEM
 		}
 	}
+	// Every page of the parent's own regions is the child's too.
+	child.resident = as.resident
 	return nil
 }
 
@@ -61,3 +71,4 @@ func (as *AddressSpace) Destroy() {
 	as.PT.Destroy(as.vm.releaseLeaf)
 	as.Regions.Destroy()
 }
+

@@ -534,7 +534,8 @@ func (as *AddressSpace) remove(start, end uintptr) error {
 	if err := as.Regions.RemoveRange(start, end, nil); err != nil {
 		return err
 	}
-	return as.unmap(start, end)
+	as.PT.UnmapSplit(start, end-start, as.releaseLeaf)
+	return nil
 }
 
 // Protect is mprotect on [start, start+size): every page of it must be in

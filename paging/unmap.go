@@ -33,15 +33,28 @@ func (pt *PageTable) Unmap(va, size uintptr, release func(pa uint64, size uintpt
 	return nil
 }
 
+// UnmapSplit is Unmap of a range whose edges SplitEdges has just split: it
+// skips looking at them again (two walks, on the VM's deallocation path),
+// and so needs no frame and cannot fail. A huge page straddling an edge
+// here would be removed whole: call it only after SplitEdges of the same
+// range returned nil.
+//
+//go:nosplit
+func (pt *PageTable) UnmapSplit(va, size uintptr, release func(pa uint64, size uintptr)) {
+	last, err := pt.checkRange(va, size)
+	if err != nil || size == 0 {
+		return
+	}
+	pt.clear(va, last, release, true)
+}
+
 // SplitEdges splits the huge pages that straddle va or va+size, so that
 // afterwards every leaf of [va, va+size) lies wholly inside it; no
 // translation changes. It takes every table it needs before changing
-// anything (ErrNoMemory leaves the tables as they were), and returns how
-// many it took. After it, Unmap of the same range, or of any part of it
-// whose edges are page boundaries of the range's own leaves, needs no
-// frame and cannot fail: a caller that must change other state between
-// the two (the VM removes regions) splits first, so that it never has to
-// undo that state.
+// anything (ErrNoMemory leaves the tables as they were). After it,
+// UnmapSplit of the same range needs no frame and cannot fail: a caller
+// that must change other state between the two (the VM removes regions)
+// splits first, so that it never has to undo that state.
 //
 //go:nosplit
 func (pt *PageTable) SplitEdges(va, size uintptr) error {
