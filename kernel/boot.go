@@ -34,6 +34,7 @@ func kmain() {
 	threadsInit(uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))))
 	runtimeStartSP = buildStartStack()
 	kprint("hurdvm: entering the Go runtime\n")
+	consoleStartBuffering()
 }
 
 func printMemoryMap() {
@@ -61,7 +62,7 @@ func printMemoryMap() {
 
 func printCPU() {
 	kprint("hurdvm: cpu ")
-	consoleWrite(cpuFeatures.vendor[:])
+	kprintBytes(cpuFeatures.vendor[:])
 	kprint(", TSC ")
 	kprintDec(tscHz / 1_000_000)
 	kprint(" MHz, LAPIC timer ")

@@ -34,6 +34,7 @@ const (
 	waitFutex
 	waitSleep
 	waitEpoll
+	waitConsole // write(2) on the console: for its turn or for room (consolebuf.go)
 )
 
 type thread struct {
@@ -208,6 +209,7 @@ func timerTick() {
 // delivers its pending signals, arms the timer for the next event, and
 // returns its FS base.
 func leaveKernel(tf *TrapFrame) uint64 {
+	consoleDrain()
 	now := nanotime()
 	cur := current
 	t := &threads[cur]
@@ -271,6 +273,7 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	if idleWork && (next == 0 || now+idleZeroPeriod < next) {
 		next = now + idleZeroPeriod
 	}
+	next = consoleTimer(now, next)
 	armTimer(next)
 	return nt.fsBase
 }

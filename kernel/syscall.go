@@ -99,7 +99,7 @@ func systemCall(tf *TrapFrame) {
 	r := uint64(0)
 	switch nr {
 	case sysWrite:
-		r = sysWriteFD(int(a0), a1, a2)
+		r = sysWriteFD(tf, int(a0), a1, a2)
 	case sysRead:
 		r = sysReadFD(int(a0), a1, a2)
 	case sysPread64:
@@ -243,14 +243,10 @@ func breakPageTableEntry(va uint64) uint64 {
 	return 0
 }
 
-func sysWriteFD(fd int, buf, n uint64) uint64 {
+func sysWriteFD(tf *TrapFrame, fd int, buf, n uint64) uint64 {
 	switch fd {
 	case 1, 2:
-		if !touchUser(buf, n, false) {
-			return errno(eFAULT)
-		}
-		consoleWrite(unsafe.Slice((*byte)(at(buf)), n))
-		return n
+		return consoleWriteCall(tf, buf, n)
 	}
 	if f := fdLookup(fd); f != nil && f.kind == fdEventFD {
 		if n < 8 || !touchUser(buf, 8, false) {
