@@ -31,6 +31,7 @@ func kmain() {
 	timeInit()
 	printCPU()
 	printMemory()
+	randomInit()
 	threadsInit(uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))))
 	runtimeStartSP = buildStartStack()
 	kprint("hurdvm: entering the Go runtime\n")

@@ -186,7 +186,7 @@ func systemCall(tf *TrapFrame) {
 	case sysClockGettime:
 		r = sysClock(a0, a1)
 	case sysGetrandom:
-		r = sysRandom(a0, a1)
+		r = sysRandom(a0, a1, a2)
 	case sysPrlimit64:
 		r = sysRlimit(a1, a3)
 	case sysGetrlimit:
@@ -494,41 +494,6 @@ func sysClock(id, ts uint64) uint64 {
 	putUser64(ts, uint64(ns/nsPerSecond))
 	putUser64(ts+8, uint64(ns%nsPerSecond))
 	return 0
-}
-
-// sysRandom fills buf from RDSEED/RDRAND; without them, from a generator
-// seeded by the TSC (the runtime only needs unpredictability, not secrecy,
-// on such a CPU).
-func sysRandom(buf, n uint64) uint64 {
-	if !touchUser(buf, n, true) {
-		return errno(eFAULT)
-	}
-	for i := uint64(0); i < n; i += 8 {
-		v := randomWord()
-		for j := uint64(0); j < 8 && i+j < n; j++ {
-			*(*byte)(at(buf + i + j)) = byte(v >> (8 * j))
-		}
-	}
-	return n
-}
-
-var xorshiftState uint64
-
-func randomWord() uint64 {
-	if cpuFeatures.rdrand {
-		for i := 0; i < 10; i++ {
-			if v, ok := rdrand(); ok {
-				return v
-			}
-		}
-	}
-	if xorshiftState == 0 {
-		xorshiftState = rdtsc() | 1
-	}
-	xorshiftState ^= xorshiftState << 13
-	xorshiftState ^= xorshiftState >> 7
-	xorshiftState ^= xorshiftState << 17
-	return xorshiftState ^ rdtsc()
 }
 
 func sysRlimit(resource, old uint64) uint64 {
