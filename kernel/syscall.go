@@ -217,6 +217,7 @@ func systemCall(tf *TrapFrame) {
 			unknownSyscallSeen[nr] = true
 			kprint("hurdvm: unimplemented system call ")
 			kprintDec(nr)
+			kprintSyscallName(nr)
 			kprint("\n")
 		}
 		r = errno(eNOSYS)

@@ -96,3 +96,15 @@ func figures(t *testing.T, out string) map[string]int64 {
 	}
 	return fig
 }
+
+// TestUnimplementedSystemCallNamed: the kernel names an unimplemented
+// system call by its Linux name, once however often it is called.
+func TestUnimplementedSystemCallNamed(t *testing.T) {
+	out := bootConsole(t)
+	if n := strings.Count(out, "hurdvm: unimplemented system call 258 (mkdirat)\n"); n != 1 {
+		t.Errorf("mkdirat named %d times, want once", n)
+	}
+	if n := strings.Count(out, "hurdvm: unimplemented system call 500\n"); n != 1 {
+		t.Errorf("system call 500 (no name) reported %d times, want once", n)
+	}
+}
