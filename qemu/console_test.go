@@ -53,6 +53,7 @@ func bootConsole(t *testing.T) string {
 // than sleepBound late (the scheduler's 10 ms slices among the writers
 // account for most of what it measures).
 func TestConsoleKeepsOrder(t *testing.T) {
+	t.Parallel()
 	const (
 		consoleStretchBound = 100 * time.Microsecond
 		sleepBound          = 100 * time.Millisecond
@@ -100,6 +101,7 @@ func figures(t *testing.T, out string) map[string]int64 {
 // TestUnimplementedSystemCallNamed: the kernel names an unimplemented
 // system call by its Linux name, once however often it is called.
 func TestUnimplementedSystemCallNamed(t *testing.T) {
+	t.Parallel()
 	out := bootConsole(t)
 	if n := strings.Count(out, "hurdvm: unimplemented system call 258 (mkdirat)\n"); n != 1 {
 		t.Errorf("mkdirat named %d times, want once", n)

@@ -15,6 +15,7 @@ var randomLine = regexp.MustCompile(`(?m)^hurdvm: random: .*$`)
 // names the weaker sources (testdata/console's boot). Its "max" CPU has
 // RDRAND, and RDSEED on QEMUs that emulate it: those are named.
 func TestRandomSeedSources(t *testing.T) {
+	t.Parallel()
 	weak := regexp.MustCompile(`^hurdvm: random: warning: no RDRAND or RDSEED: seeded from TSC jitter \(\d+ samples, about \d+ bits\), the boot loader's data and the clock, which are not secret`)
 	if line := randomLine.FindString(bootConsole(t)); !weak.MatchString(line) {
 		t.Errorf("the default CPU: the kernel said %q", line)
