@@ -6,7 +6,8 @@ require (
 	github.com/u-root/u-root v0.16.0
 	github.com/usbarmory/tamago v1.26.3
 	golang.org/x/arch v0.33.0
-	golang.org/x/sys v0.41.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
 )
 
 require (

@@ -38,10 +38,12 @@ func kmain() {
 	timeInit()
 	printCPU()
 	printMemory()
+	randomInit()
 	threadsInit(uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))))
 	consoleFDs()
 	runtimeStartSP = buildStartStack()
 	kprint("hurdvm: entering the Go runtime\n")
+	consoleStartBuffering()
 }
 
 // printMemoryMap prints the map the kernel goes by, each range with what
@@ -83,7 +85,7 @@ func printMemoryMap() {
 
 func printCPU() {
 	kprint("hurdvm: cpu ")
-	consoleWrite(cpuFeatures.vendor[:])
+	kprintBytes(cpuFeatures.vendor[:])
 	kprint(", TSC ")
 	kprintDec(tscHz / 1_000_000)
 	kprint(" MHz, LAPIC timer ")

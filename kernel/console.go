@@ -2,11 +2,19 @@
 
 // The kernel console: everything the kernel and the Go program print (kprint,
 // the write system call on fds 1 and 2, kernel panics) goes to the serial
-// port COM1 (tamago's 16550 driver) and to the screen (screen.go: the VGA
-// text buffer or the framebuffer the boot loader set up). Handler context:
-// every function here is allocation-free and lock-free (one CPU, called with
-// interrupts off or from the single thread that boots the machine), and runs
-// before the Go runtime has initialised anything.
+// port COM1 and to the screen (screen.go: the VGA text buffer or the
+// framebuffer the boot loader set up).
+//
+// Once the machine runs the Go program, output goes through the console
+// buffer (consolebuf.go), which the devices drain a bounded piece at a
+// time. Before that (kmain's boot messages), and once the machine is going
+// down (a kernel panic, exitMachine), output is printed directly: every
+// byte is on the screen and on the serial line before the call returns.
+//
+// Handler context: every function here is allocation-free and lock-free
+// (one CPU, called with interrupts off or from the single thread that
+// boots the machine), and runs before the Go runtime has initialised
+// anything.
 
 package kernel
 
@@ -19,9 +27,18 @@ var (
 	// have no serial port; writing to one that is not there would cost an
 	// I/O cycle per byte for nothing.
 	serialPresent bool
+
+	// serialFIFO is how many bytes the transmitter takes once LSR says it
+	// is empty: 16 with a 16550A's FIFO, 1 without (an 8250 or a 16450).
+	serialFIFO int
 )
 
-const uartScratch = 7
+const (
+	uartIIR     = 2
+	uartScratch = 7
+	lsrTHRE     = 1 << uart.LSR_THRE // the transmit FIFO is empty
+	lsrTEMT     = 1 << 6             // ... and so is the shift register
+)
 
 func consoleInit() {
 	outb(com1.Base+uartScratch, 0x5a)
@@ -37,16 +54,34 @@ func consoleInit() {
 		outb(com1.Base+1, 0)
 		outb(com1.Base+uart.LCR, 0x03)
 		outb(com1.Base+uart.FCR, 0x07)
+		// IIR bits 6 and 7 say whether the FIFOs came on.
+		serialFIFO = 1
+		if inb(com1.Base+uartIIR)&0xc0 == 0xc0 {
+			serialFIFO = 16
+		}
 		com1.Init()
 	}
 	screenInit()
 }
 
-// consolePutc draws on the screen first: when a byte arrives on the serial
-// line, the screen already shows it (the host tests take screenshots when
-// a line arrives).
-func consolePutc(c byte) {
+// serialIdle reports whether the transmitter takes serialFIFO more bytes.
+func serialIdle() bool { return inb(com1.Base+uart.LSR)&lsrTHRE != 0 }
+
+func serialPut(c byte) { outb(com1.Base+uart.THR, c) }
+
+// serialWaitSent waits until the last byte has left the UART (a limit in
+// case the UART never says so): a machine about to stop must not cut it off.
+func serialWaitSent() {
+	for i := 0; serialPresent && i < 1_000_000 && inb(com1.Base+uart.LSR)&lsrTEMT == 0; i++ {
+	}
+}
+
+// consolePutDirect prints c on the screen, then on the serial line: when a
+// byte arrives on the serial line, the screen already shows it (the host
+// tests take screenshots when a line arrives).
+func consolePutDirect(c byte) {
 	screenPutc(c)
+	screenDrawAll()
 	if serialPresent {
 		if c == '\n' {
 			com1.Tx('\r')
@@ -55,7 +90,16 @@ func consolePutc(c byte) {
 	}
 }
 
-func consoleWrite(b []byte) {
+// consolePutc prints one byte of a kernel message.
+func consolePutc(c byte) {
+	if cons.buffered {
+		consoleBufferKernel(c)
+	} else {
+		consolePutDirect(c)
+	}
+}
+
+func kprintBytes(b []byte) {
 	for _, c := range b {
 		consolePutc(c)
 	}
@@ -75,7 +119,7 @@ func kprintHex(v uint64) {
 		buf[i] = "0123456789abcdef"[v&15]
 		v >>= 4
 	}
-	consoleWrite(buf[:])
+	kprintBytes(buf[:])
 }
 
 func kprintDec(v uint64) {
@@ -89,7 +133,7 @@ func kprintDec(v uint64) {
 			break
 		}
 	}
-	consoleWrite(buf[i:])
+	kprintBytes(buf[i:])
 }
 
 // kprintSize prints a byte count in the largest whole unit (KiB, MiB, GiB).

@@ -6,6 +6,11 @@
 // also reads the line printed here, so a QEMU that died on its own is never
 // mistaken for a kernel that exited). A real PC has no such device: the
 // kernel says so on the console and halts.
+//
+// First the console buffer is printed out (consoleStopBuffering): a
+// program that writes and exits at once loses nothing, and the exit line
+// comes last, printed directly; the UART is given the time to send it
+// before QEMU is told to exit.
 
 package kernel
 
@@ -15,6 +20,7 @@ const debugExitPort = 0xf4
 const panicExitStatus = 125
 
 func exitMachine(status int) {
+	consoleStopBuffering()
 	kprint("\nhurdvm: exit status ")
 	if status < 0 {
 		kprint("-")
@@ -23,6 +29,7 @@ func exitMachine(status int) {
 		kprintDec(uint64(status))
 	}
 	kprint("\n")
+	serialWaitSent()
 	outl(debugExitPort, uint32(status))
 	// Still running: no isa-debug-exit here, so a real PC (or a QEMU
 	// without the device). The results stay on the screen; the machine

@@ -110,14 +110,14 @@ func fdReady(fd int32, f *file) uint32 {
 
 // ---- read, write, fcntl ----
 
-func sysWriteFD(fd int32, buf, n uint64) uint64 {
+func sysWriteFD(tf *TrapFrame, fd int32, buf, n uint64) uint64 {
 	f := fdLookup(fd)
 	if f == nil {
 		return errno(eBADF)
 	}
 	switch f.kind {
 	case fdConsole:
-		return consoleWriteUser(buf, n)
+		return consoleWriteCall(tf, buf, n)
 	case fdEventFD:
 		return eventfdWrite(fd, f, buf, n)
 	}
@@ -144,27 +144,6 @@ func sysPreadFD(fd int32) uint64 {
 		return errno(eBADF)
 	}
 	return errno(eSPIPE)
-}
-
-// consoleWriteUser writes the program's [buf, buf+n) to the console, a
-// piece at a time through a buffer on the kernel stack.
-func consoleWriteUser(buf, n uint64) uint64 {
-	if !userRange(buf, n, false) {
-		return errno(eFAULT)
-	}
-	var piece [256]byte
-	for done := uint64(0); done < n; {
-		k := min(n-done, uint64(len(piece)))
-		if !copyIn(piece[:k], buf+done) {
-			if done > 0 {
-				return done
-			}
-			return errno(eFAULT)
-		}
-		consoleWrite(piece[:k])
-		done += k
-	}
-	return n
 }
 
 const (

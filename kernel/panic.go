@@ -7,7 +7,9 @@
 // handler context cannot do, so the kernel then freezes every other thread
 // and injects a call to reportPanic into the thread that was running:
 // ordinary Go code on that thread's own goroutine finishes the report and
-// stops the machine. The register dump is already out if that fails.
+// stops the machine. The register dump is already out if that fails. The
+// console buffer is printed out first, and the report printed directly
+// (consoleStopBuffering), so that it follows everything printed before.
 
 package kernel
 
@@ -33,6 +35,7 @@ func resumeFrame(tf uintptr, fsBase uint64)
 func reportPanicAddr() uintptr
 
 func kernelPanicMsg(msg string) {
+	consoleStopBuffering()
 	kprint("\nhurdvm: kernel panic: ")
 	kprint(msg)
 	kprint("\n")
@@ -40,6 +43,7 @@ func kernelPanicMsg(msg string) {
 }
 
 func kernelPanic(tf *TrapFrame, what string, addr uint64) {
+	consoleStopBuffering()
 	if panicking {
 		kprint("\nhurdvm: fault while reporting a kernel panic: ")
 		kprint(what)

@@ -49,6 +49,7 @@ const (
 	waitFutex
 	waitSleep
 	waitEpoll
+	waitConsole // write(2) on the console: for its turn or for room (consolebuf.go)
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -95,6 +96,10 @@ type thread struct {
 	altSize  uint64
 	altFlags uint32 // SS_AUTODISARM
 	inSignal int32  // signal frames now on this thread's stack
+
+	// consWrite is the thread's write(2) to the console in progress
+	// (consolebuf.go).
+	consWrite consoleWriter
 
 	// lastFault is the thread's latest page fault the VM could not
 	// resolve (mm.TaskFault reports it).
@@ -146,12 +151,9 @@ var (
 // at the local APIC's interrupt request register between pieces: it stops
 // as soon as an interrupt is waiting, so no interrupt waits longer than one
 // piece (64 KiB is 2 to 7 µs of stores on a PC, well under the 20 µs an
-// interrupt should ever wait for this). It comes back idleZeroPeriod later
-// while there is more to clear.
-const (
-	idleZeroPiece  = 64 << 10
-	idleZeroPeriod = 100_000 // ns
-)
+// interrupt should ever wait for this). The timer for the next event is
+// armed before it starts.
+const idleZeroPiece = 64 << 10
 
 // threadsInit makes the idle thread and the initial thread (the runtime's
 // M0, which kmain is about to enter) and makes the latter current.
@@ -313,6 +315,10 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		}
 	case waitEpoll:
 		r = epollResume(t)
+	case waitConsole:
+		// The write call restarts: its SYSCALL is re-executed with the
+		// call's number in RAX (consoleRestart), signal or not.
+		r = sysWrite
 	}
 	tf.RAX = r
 }
@@ -354,6 +360,7 @@ func processCPU() int64 {
 // finishes its blocked system call, delivers its pending signals, arms the
 // timer for the next event, and returns its FS base.
 func leaveKernel(tf *TrapFrame) uint64 {
+	consoleDrain()
 	now := nanotime()
 	cur := current
 	t := thr(cur)
@@ -393,23 +400,15 @@ func leaveKernel(tf *TrapFrame) uint64 {
 		sliceStart = now
 	}
 	nt := thr(current)
-	idleWork := false
 	if current != idleThread {
 		if nt.resume {
 			resumeBlocked(nt, tf)
 		}
 		deliverPending(nt, tf)
-	} else if framesReady {
-		// Nothing to run: clear a piece of free memory so that a later
-		// fault or map_now finds it zero, and come back for the next
-		// piece soon unless everything free is zero already.
-		for idleWork = true; idleWork && !lapicInterruptWaiting(); {
-			idleWork = frames.ZeroSome(mm.MaxOrder, idleZeroPiece)
-		}
 	}
 
 	// The next timer event: a deadline, or the end of the slice if
-	// someone is waiting to run.
+	// someone is waiting to run, or the console's next drain step.
 	if deadlinesStale {
 		nextDeadline = 0
 		for i := int32(1); i < threadHigh; i++ {
@@ -423,10 +422,16 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	if runHead >= 0 && (next == 0 || sliceStart+timeSlice < next) {
 		next = sliceStart + timeSlice
 	}
-	if idleWork && (next == 0 || now+idleZeroPeriod < next) {
-		next = now + idleZeroPeriod
-	}
+	next = consoleTimer(now, next)
 	armTimer(next)
+
+	if current == idleThread && framesReady {
+		// Nothing to run: clear free memory, a piece at a time, until an
+		// interrupt is waiting (the timer just armed, a device's), so
+		// that a later fault or map_now finds it zero.
+		for frames.ZeroSome(mm.MaxOrder, idleZeroPiece) && !lapicInterruptWaiting() {
+		}
+	}
 	return nt.fsBase
 }
 

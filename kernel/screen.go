@@ -8,11 +8,17 @@
 // at 0xb8000 is assumed, which is where a BIOS leaves the screen.
 //
 // The console keeps its own copy of the characters on screen (a grid of
-// cells). Scrolling moves the grid up by one line and redraws only the
-// cells whose contents changed: the screen's memory is never read, which
-// on real hardware is slow (uncached or write-combining device memory).
-// When a line ends, the line is coloured by what it says (PASS green,
-// FAIL and panics red), so test results can be read at a glance.
+// cells) and a second copy of what the screen's memory shows. Printing
+// changes only the grid: scrolling moves the grid's first row, not its
+// cells, and marks every screen row dirty. Drawing (screenDrawSome) then
+// brings the screen's memory up to the grid, one changed cell at a time,
+// until a deadline: the console buffer (consolebuf.go) draws in bounded
+// steps with interrupts off, and a burst of output that scrolls many lines
+// is drawn once, as it ends up, instead of once per line. The screen's
+// memory is never read, which on real hardware is slow (uncached or
+// write-combining device memory). When a line ends, the line is coloured
+// by what it says (PASS green, FAIL and panics red), so test results can be
+// read at a glance.
 //
 // Handler context, like console.go: no allocation, no locks, no Go
 // pointers stored; it also runs before the Go runtime's initialisation
@@ -45,15 +51,26 @@ var screen struct {
 	// live: the screen's memory is mapped where screenAddr points, so
 	// drawing may begin; until then only the grid changes.
 	live    bool
-	busy    bool // inside screenPutc: a second entry is a fault in it
+	busy    bool // inside the screen code: a second entry is a fault in it
 	assumed bool // the loader described no screen: the PC text buffer is assumed
 
 	fb         fbInfo
 	cols, rows int
-	x, y       int // the cursor; x == cols means the line is full
-	// cells holds what each position shows: the character in the low
-	// byte (0 for blank) and its VGA attribute above (0 for the default).
+	x, y       int // the cursor, in screen rows; x == cols means the line is full
+	// top is the grid row shown on the screen's first row: screen row y
+	// is grid row (top+y) % rows.
+	top int
+	// cells holds what each position shows, row by row of the grid: the
+	// character in the low byte (0 for blank) and its VGA attribute above
+	// (0 for the default).
 	cells [screenMaxCols * screenMaxRows]uint16
+	// drawn is what the screen's memory shows, in screen order, in the
+	// same encoding; dirty marks the screen rows where it may differ from
+	// the grid, and stale says whether any does (the question every
+	// return from the kernel asks).
+	drawn [screenMaxCols * screenMaxRows]uint16
+	dirty [screenMaxRows / 64]uint64
+	stale bool
 }
 
 // screenAddr is where the screen's memory is seen: through the physmap
@@ -99,18 +116,99 @@ func screenGoLive() {
 	case screenRGB:
 		rgbClear()
 	}
-	for i := 0; i < screen.cols*screen.rows; i++ {
-		if screen.cells[i] != 0 {
-			screenDraw(i)
-		}
+	clear(screen.drawn[:])
+	screenAllDirty()
+	screenDrawAll()
+}
+
+// screenRow is the grid row shown on screen row y.
+func screenRow(y int) []uint16 {
+	g := screen.top + y
+	if g >= screen.rows {
+		g -= screen.rows
+	}
+	return screen.cells[g*screen.cols : (g+1)*screen.cols]
+}
+
+func screenSet(x, y int, v uint16) {
+	if row := screenRow(y); row[x] != v {
+		row[x] = v
+		screen.dirty[y/64] |= 1 << (y % 64)
+		screen.stale = true
 	}
 }
 
-func screenDraw(i int) {
-	if !screen.live {
-		return
+func screenAllDirty() {
+	for y := 0; y < screen.rows; y++ {
+		screen.dirty[y/64] |= 1 << (y % 64)
 	}
-	v := screen.cells[i]
+	screen.stale = true
+}
+
+// screenDirty reports whether the screen's memory lags the grid.
+func screenDirty() bool { return screen.stale }
+
+// screenDrawSome draws the cells whose contents changed since they were
+// last drawn, until the TSC passes deadline. Each call makes progress,
+// however late it starts: it draws a cell, or finds a dirty row that
+// needs none, before it looks at the time. It reports whether the screen's
+// memory now shows the whole grid.
+func screenDrawSome(deadline uint64) bool {
+	if screen.kind == screenNone || !screen.live {
+		clear(screen.dirty[:])
+		screen.stale = false
+		return true
+	}
+	if !screenEnter() {
+		return true
+	}
+	progress := false
+	for y := 0; y < screen.rows; y++ {
+		if screen.dirty[y/64]&(1<<(y%64)) == 0 {
+			continue
+		}
+		if progress && rdtsc() > deadline {
+			screen.busy = false
+			return false
+		}
+		row, drawn := screenRow(y), screen.drawn[y*screen.cols:(y+1)*screen.cols]
+		for x, v := range row {
+			if drawn[x] == v {
+				continue
+			}
+			if progress && rdtsc() > deadline {
+				screen.busy = false
+				return false // the row stays dirty: the next call rescans it
+			}
+			screenDraw(x, y, v)
+			drawn[x] = v
+			progress = true
+		}
+		screen.dirty[y/64] &^= 1 << (y % 64)
+		progress = true
+	}
+	screen.stale = false
+	screen.busy = false
+	return true
+}
+
+// screenEnter marks the screen code busy, or reports false when it already
+// was: the screen code faulted and the panic report came back here. The
+// screen is then given up; the serial port still works.
+func screenEnter() bool {
+	if screen.busy {
+		screen.kind = screenNone
+		return false
+	}
+	screen.busy = true
+	return true
+}
+
+// screenDrawAll brings the screen's memory up to the grid, however long
+// that takes.
+func screenDrawAll() { screenDrawSome(^uint64(0)) }
+
+func screenDraw(x, y int, v uint16) {
 	ch, attr := byte(v), uint8(v>>8)
 	if ch == 0 {
 		ch = ' '
@@ -118,7 +216,6 @@ func screenDraw(i int) {
 	if attr == 0 {
 		attr = attrDefault
 	}
-	x, y := i%screen.cols, i/screen.cols
 	switch screen.kind {
 	case screenText:
 		vgaDraw(x, y, ch, attr)
@@ -127,24 +224,14 @@ func screenDraw(i int) {
 	}
 }
 
-func screenSet(i int, v uint16) {
-	if screen.cells[i] != v {
-		screen.cells[i] = v
-		screenDraw(i)
-	}
-}
-
+// screenPutc prints c into the grid; drawing it is screenDrawSome's.
 func screenPutc(c byte) {
 	if screen.kind == screenNone {
 		return
 	}
-	if screen.busy {
-		// The screen code faulted and the panic report came back here:
-		// give up the screen, the serial port still works.
-		screen.kind = screenNone
+	if !screenEnter() {
 		return
 	}
-	screen.busy = true
 	switch {
 	case c == '\n':
 		screenEndLine()
@@ -178,47 +265,48 @@ func screenPrint(c byte) {
 		screen.x = 0
 		screenNewLine()
 	}
-	screenSet(screen.y*screen.cols+screen.x, uint16(c))
+	screenSet(screen.x, screen.y, uint16(c))
 	screen.x++
 }
 
-// screenNewLine moves the cursor down, scrolling at the bottom.
+// screenNewLine moves the cursor down, scrolling at the bottom: the grid's
+// first row becomes its last, blank, and every screen row has changed.
 func screenNewLine() {
 	if screen.y+1 < screen.rows {
 		screen.y++
 		return
 	}
-	cols, n := screen.cols, screen.cols*(screen.rows-1)
-	for i := 0; i < n; i++ {
-		screenSet(i, screen.cells[i+cols])
+	last := screen.top
+	screen.top++
+	if screen.top == screen.rows {
+		screen.top = 0
 	}
-	for i := n; i < n+cols; i++ {
-		screenSet(i, 0)
-	}
+	clear(screen.cells[last*screen.cols : (last+1)*screen.cols])
+	screenAllDirty()
 }
 
 // screenEndLine colours the line the cursor is on by what it says.
 func screenEndLine() {
-	row := screen.cells[screen.y*screen.cols : screen.y*screen.cols+screen.x]
+	line := screenRow(screen.y)[:screen.x]
 	attr := uint8(0)
 	switch {
-	case lineHas(row, "--- PASS"), lineHas(row, "PASS"), lineHas(row, "ok  "),
-		lineHas(row, "hurdvm: exit status 0"):
+	case lineHas(line, "--- PASS"), lineHas(line, "PASS"), lineHas(line, "ok  "),
+		lineHas(line, "hurdvm: exit status 0"):
 		attr = attrPass
-	case lineHas(row, "--- FAIL"), lineHas(row, "FAIL"), lineHas(row, "panic: "),
-		lineHas(row, "fatal error: "), lineHas(row, "hurdvm: kernel panic"),
-		lineHas(row, "hurdvm: exit status "):
+	case lineHas(line, "--- FAIL"), lineHas(line, "FAIL"), lineHas(line, "panic: "),
+		lineHas(line, "fatal error: "), lineHas(line, "hurdvm: kernel panic"),
+		lineHas(line, "hurdvm: exit status "):
 		attr = attrFail
-	case lineHas(row, "--- SKIP"):
+	case lineHas(line, "--- SKIP"):
 		attr = attrSkip
-	case lineHas(row, "hurdvm: finished"):
+	case lineHas(line, "hurdvm: finished"):
 		attr = attrNote
 	}
 	if attr == 0 {
 		return
 	}
-	for i := range row {
-		screenSet(screen.y*screen.cols+i, uint16(byte(row[i]))|uint16(attr)<<8)
+	for x := range line {
+		screenSet(x, screen.y, uint16(byte(line[x]))|uint16(attr)<<8)
 	}
 }
 

@@ -102,7 +102,7 @@ func systemCall(tf *TrapFrame) {
 	switch nr {
 	// Descriptors (fd.go).
 	case sysWrite:
-		r = sysWriteFD(int32(a0), a1, a2)
+		r = sysWriteFD(tf, int32(a0), a1, a2)
 	case sysRead:
 		r = sysReadFD(int32(a0), a1, a2)
 	case sysPread64:
@@ -203,6 +203,7 @@ func systemCall(tf *TrapFrame) {
 			unknownSyscallSeen[nr] = true
 			kprint("hurdvm: unimplemented system call ")
 			kprintDec(nr)
+			kprintSyscallName(nr)
 			kprint("\n")
 		}
 		r = errno(eNOSYS)

@@ -1,65 +1,9 @@
 //go:build hurdvm
 
-// System calls about the system and the process: getrandom, prlimit64 and
-// getrlimit, prctl, uname. Handler context.
+// System calls about the system and the process: prlimit64 and
+// getrlimit, prctl, uname (getrandom is in random.go). Handler context.
 
 package kernel
-
-// getrandom's flags.
-const (
-	grndNonblock = 1
-	grndRandom   = 2
-	grndInsecure = 4
-)
-
-// sysRandom fills buf from RDSEED/RDRAND; without them, from a generator
-// seeded by the TSC (the runtime only needs unpredictability, not secrecy,
-// on such a CPU).
-func sysRandom(buf, n, flags uint64) uint64 {
-	if flags&^(grndNonblock|grndRandom|grndInsecure) != 0 || flags&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
-		return errno(eINVAL)
-	}
-	if !userRange(buf, n, true) {
-		return errno(eFAULT)
-	}
-	var piece [64]byte
-	for done := uint64(0); done < n; {
-		for i := 0; i < len(piece); i += 8 {
-			v := randomWord()
-			for j := 0; j < 8; j++ {
-				piece[i+j] = byte(v >> (8 * j))
-			}
-		}
-		k := min(n-done, uint64(len(piece)))
-		if !copyOut(buf+done, piece[:k]) {
-			if done > 0 {
-				return done
-			}
-			return errno(eFAULT)
-		}
-		done += k
-	}
-	return n
-}
-
-var xorshiftState uint64
-
-func randomWord() uint64 {
-	if cpuFeatures.rdrand {
-		for i := 0; i < 10; i++ {
-			if v, ok := rdrand(); ok {
-				return v
-			}
-		}
-	}
-	if xorshiftState == 0 {
-		xorshiftState = rdtsc() | 1
-	}
-	xorshiftState ^= xorshiftState << 13
-	xorshiftState ^= xorshiftState >> 7
-	xorshiftState ^= xorshiftState << 17
-	return xorshiftState ^ rdtsc()
-}
 
 // Resource limits, as Linux numbers them.
 const (

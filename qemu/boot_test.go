@@ -2,11 +2,40 @@ package qemu
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
+
+// kernels are the images buildKernel made, by name: several tests boot
+// the same program, which is built once. They live in kernelDir, which
+// TestMain removes.
+var (
+	kernelDir    string
+	kernelDirErr error
+	kernelDirs   sync.Once
+	kernelsMu    sync.Mutex
+	kernels      = map[string]*kernelBuild{}
+)
+
+type kernelBuild struct {
+	once  sync.Once
+	image string
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if kernelDir != "" {
+		os.RemoveAll(kernelDir)
+	}
+	os.Exit(code)
+}
 
 // buildKernel builds the program in testdata/name for the kernel and wraps
 // it in a multiboot image.
@@ -18,16 +47,37 @@ func buildKernel(t *testing.T, name string) string {
 	if err := Available(); err != nil {
 		t.Fatal(err)
 	}
+	kernelsMu.Lock()
+	b := kernels[name]
+	if b == nil {
+		b = &kernelBuild{}
+		kernels[name] = b
+	}
+	kernelsMu.Unlock()
+	b.once.Do(func() { b.image, b.err = build(name) })
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.image
+}
+
+func build(name string) (string, error) {
 	root, err := RepoRoot(".")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	elf := buildELF(t, name)
-	image := filepath.Join(filepath.Dir(elf), name)
-	if err := BuildImage(root, elf, image); err != nil {
-		t.Fatal(err)
+	kernelDirs.Do(func() { kernelDir, kernelDirErr = os.MkdirTemp("", "hurdvm-qemu-test-") })
+	if kernelDirErr != nil {
+		return "", kernelDirErr
 	}
-	return image
+	elf := filepath.Join(kernelDir, name+".elf")
+	cmd := exec.Command("go", "build", "-tags", GoTestTags, "-ldflags", GoLDFlags, "-o", elf, "./testdata/"+name)
+	cmd.Env = append(os.Environ(), GoBuildEnv...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	image := filepath.Join(kernelDir, name)
+	return image, BuildImage(root, elf, image)
 }
 
 func boot(t *testing.T, image string, args ...string) (Result, error) {
@@ -35,6 +85,7 @@ func boot(t *testing.T, image string, args ...string) (Result, error) {
 }
 
 func TestExitStatusReachesHost(t *testing.T) {
+	t.Parallel()
 	res, err := boot(t, buildKernel(t, "exit3"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +99,7 @@ func TestExitStatusReachesHost(t *testing.T) {
 }
 
 func TestKernelPanicIsReadable(t *testing.T) {
+	t.Parallel()
 	res, err := boot(t, buildKernel(t, "breakkernel"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +132,7 @@ func TestKernelPanicIsReadable(t *testing.T) {
 // lands on the stack that handler is using; the kernel must see it and
 // panic, not return into overwritten frames.
 func TestFaultInsideThePageFaultHandler(t *testing.T) {
+	t.Parallel()
 	res, err := boot(t, buildKernel(t, "breakkernel"), "pf")
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +150,7 @@ func TestFaultInsideThePageFaultHandler(t *testing.T) {
 // reserved bit is set in the tables cannot be cured by mapping anything;
 // once it was taken for a stale TLB entry and retried for ever.
 func TestReservedBitFaultIsAPanic(t *testing.T) {
+	t.Parallel()
 	res, err := boot(t, buildKernel(t, "breakkernel"), "rsvd")
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +187,7 @@ func TestProgramExceptionsAreSignals(t *testing.T) {
 }
 
 func TestBootTime(t *testing.T) {
+	t.Parallel()
 	res, err := boot(t, buildKernel(t, "exit3"))
 	if err != nil {
 		t.Fatal(err)

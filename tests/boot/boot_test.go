@@ -171,7 +171,7 @@ func TestFaultAddressWithPanicOnFault(t *testing.T) {
 			t.Errorf("fault address %#x, want %#x", err.Addr(), bad)
 		}
 	}()
-	_ = *(*byte)(unsafe.Pointer(bad))
+	_ = *(*byte)(unsafe.Add(nil, bad))
 	t.Fatal("the read did not fault")
 }
 

@@ -8,9 +8,9 @@ package tasks
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"testing"
 	"unsafe"
