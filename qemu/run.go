@@ -17,6 +17,7 @@ import (
 // Config says how to boot an image.
 type Config struct {
 	Image   string        // multiboot image (qemu -kernel); "" boots from the disks in Extra (an ISO)
+	Initrd  string        // initial ramdisk (qemu -initrd), for a Linux kernel as Image
 	Cmdline string        // kernel command line: argv[0], flags and NAME=value environment
 	Memory  string        // -m, e.g. "512M"
 	CPUs    int           // -smp; 0 means 1
@@ -28,10 +29,11 @@ type Config struct {
 
 // Result is how a boot ended.
 type Result struct {
-	Status   int           // the kernel's exit status (from its exit line)
-	Output   []byte        // the whole console
-	Duration time.Duration // wall time from QEMU's start to its end
-	CPUTime  time.Duration // QEMU's user and system time: the work, whatever else the host runs
+	Status     int           // the kernel's exit status (from its exit line); under RunLinux, the program's
+	PoweredOff bool          // RunLinux: the program turned the machine off itself instead of exiting
+	Output     []byte        // the whole console
+	Duration   time.Duration // wall time from QEMU's start to its end
+	CPUTime    time.Duration // QEMU's user and system time: the work, whatever else the host runs
 }
 
 // ErrTimeout is returned when the kernel did not finish within Config.Timeout.
@@ -62,6 +64,9 @@ func (c Config) Args() []string {
 	if c.Image != "" {
 		args = append(args, "-kernel", c.Image)
 	}
+	if c.Initrd != "" {
+		args = append(args, "-initrd", c.Initrd)
+	}
 	if c.Cmdline != "" {
 		args = append(args, "-append", c.Cmdline)
 	}
@@ -73,6 +78,37 @@ func (c Config) Args() []string {
 // (QEMU exits without the kernel having said goodbye), or the timeout. It
 // quotes the last console lines.
 func Run(ctx context.Context, c Config) (Result, error) {
+	s, err := launch(ctx, c)
+	if err != nil {
+		return s.Result, err
+	}
+	m := exitLine.FindAllSubmatch(s.Output, -1)
+	if len(m) == 0 {
+		why := "QEMU exited without the kernel's exit line (a triple fault, or QEMU failed)"
+		return s.Result, fmt.Errorf("%s: status %d, %v\n%s\nlast console lines:\n%s", why, s.code, s.waitErr, s.stderr, Tail(s.Output, 20))
+	}
+	status, _ := strconv.Atoi(string(m[len(m)-1][1]))
+	s.Status = status
+	// isa-debug-exit makes QEMU exit with (status << 1) | 1.
+	if want := (status<<1 | 1) & 0xff; s.code != want {
+		return s.Result, fmt.Errorf("kernel said exit status %d but QEMU exited with %d, not %d\n%s", status, s.code, want, s.stderr)
+	}
+	return s.Result, nil
+}
+
+// session is one QEMU run as launch saw it end.
+type session struct {
+	Result
+	code    int    // QEMU's exit code, -1 when it was killed
+	waitErr error  // how exec saw QEMU end
+	stderr  string // what QEMU said
+}
+
+// launch runs QEMU with c's command line until it exits, the context ends
+// or c.Timeout passes, collecting the console (without carriage returns)
+// and streaming it to c.Console. The error is for QEMU not starting and
+// for the timeout; how the guest ended is for the caller to read.
+func launch(ctx context.Context, c Config) (session, error) {
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
@@ -88,7 +124,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	cmd.Stdin = nil
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return Result{}, fmt.Errorf("starting qemu-system-x86_64: %w", err)
+		return session{}, fmt.Errorf("starting qemu-system-x86_64: %w", err)
 	}
 	copied := make(chan struct{})
 	go func() {
@@ -110,30 +146,16 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	waitErr := cmd.Wait()
 	pw.Close()
 	<-copied
-	res := Result{Output: out.Bytes(), Duration: time.Since(start)}
+	s := session{Result: Result{Output: out.Bytes(), Duration: time.Since(start)}, code: -1, waitErr: waitErr,
+		stderr: strings.TrimSpace(stderr.String())}
 	if ps := cmd.ProcessState; ps != nil {
-		res.CPUTime = ps.UserTime() + ps.SystemTime()
+		s.CPUTime = ps.UserTime() + ps.SystemTime()
+		s.code = ps.ExitCode()
 	}
-
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return res, fmt.Errorf("%w after %v; last console lines:\n%s", ErrTimeout, c.Timeout, Tail(res.Output, 20))
+		return s, fmt.Errorf("%w after %v; last console lines:\n%s", ErrTimeout, c.Timeout, Tail(s.Output, 20))
 	}
-	m := exitLine.FindAllSubmatch(res.Output, -1)
-	code := -1
-	if cmd.ProcessState != nil {
-		code = cmd.ProcessState.ExitCode()
-	}
-	if len(m) == 0 {
-		why := "QEMU exited without the kernel's exit line (a triple fault, or QEMU failed)"
-		return res, fmt.Errorf("%s: status %d, %v\n%s\nlast console lines:\n%s", why, code, waitErr, strings.TrimSpace(stderr.String()), Tail(res.Output, 20))
-	}
-	status, _ := strconv.Atoi(string(m[len(m)-1][1]))
-	res.Status = status
-	// isa-debug-exit makes QEMU exit with (status << 1) | 1.
-	if want := (status<<1 | 1) & 0xff; code != want {
-		return res, fmt.Errorf("kernel said exit status %d but QEMU exited with %d, not %d\n%s", status, code, want, strings.TrimSpace(stderr.String()))
-	}
-	return res, nil
+	return s, nil
 }
 
 // Tail returns the last n lines of console output.

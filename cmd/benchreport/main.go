@@ -6,9 +6,10 @@
 //	benchreport [-runs 3] [-spread 1] [-j 2] [-linux /boot/vmlinuz-...] [-o build/bench.md] [-svg build/bench.svg]
 //
 // Linux is Debian's linux-image-amd64 kernel (the newest /boot/vmlinuz-*)
-// with an initramfs, made here with u-root's pkg/cpio, that holds vmbench
-// built for Linux as /init (and /dev/console). hurdvm is vmbench built as a
-// kernel (-tags hurdvm) and wrapped as a multiboot image. Both boot with
+// with an initramfs, made by qemu.RunLinux with u-root's pkg/cpio, that
+// holds vmbench built for Linux as /init (and /dev/console). hurdvm is
+// vmbench built as a kernel (-tags hurdvm) and wrapped as a multiboot
+// image. Both boot with
 //
 //	qemu-system-x86_64 -accel tcg -cpu qemu64 -smp 1 -m 1G -icount shift=0,sleep=off -no-reboot ...
 //
@@ -30,36 +31,44 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/u-root/u-root/pkg/cpio"
-
 	"hurdvm/qemu"
 )
 
-// The machine both kernels run on.
+// The machine both kernels run on (machineConfig), and how Linux boots.
 var (
-	//
 	// sleep=off: when the guest idles, its clock jumps to the next timer
 	// instead of following the host's, so that the idle moments of boot
 	// do not last as long as the host takes. Before this and the heap-base
 	// setting in build, 5 of 18 Linux boots ran mmap+munmap 4 % and
 	// first-touch faults 1.4 % dearer from start to end; with one of the
 	// two, 0 of 6; with both, the runs agree within 0.1 %.
-	machine = []string{"-accel", "tcg", "-cpu", "qemu64", "-smp", "1", "-m", "1G", "-icount", "shift=0,sleep=off"}
-	icount  = &machine[len(machine)-1]
-	// Linux's command line: quiet keeps the boot log off the slow serial
-	// line, panic=-1 turns a dead /init into a reboot, which -no-reboot
-	// turns into QEMU exiting. Words the kernel does not know (GODEBUG=)
-	// are /init's environment.
-	linuxCmdline = "console=ttyS0 norandmaps transparent_hugepage=never quiet panic=-1 GODEBUG=asyncpreemptoff=1"
-	// hurdvm passes NAME=value words as the environment.
-	hurdvmCmdline = "GODEBUG=asyncpreemptoff=1"
+	icount = "shift=0,sleep=off"
+	// Linux's parameters besides qemu.RunLinux's own (console=ttyS0
+	// panic=-1): quiet keeps the boot log off the slow serial line.
+	linuxParams = []string{"norandmaps", "transparent_hugepage=never", "quiet"}
+	// The program's environment, on both kernels.
+	goDebug = "GODEBUG=asyncpreemptoff=1"
 )
+
+// machineConfig is the QEMU machine of every boot.
+func machineConfig(timeout time.Duration) qemu.Config {
+	return qemu.Config{Accel: "tcg", CPUs: 1, Memory: "1G", Extra: []string{"-cpu", "qemu64", "-icount", icount}, Timeout: timeout}
+}
+
+// machineLine describes machineConfig for the report.
+func machineLine() string {
+	c := machineConfig(0)
+	return fmt.Sprintf("qemu-system-x86_64 -accel %s -smp %d -m %s %s", c.Accel, c.CPUs, c.Memory, strings.Join(c.Extra, " "))
+}
+
+// linuxBoot is vmbench as /init under the kernel.
+func linuxBoot(kernel, program string) qemu.LinuxProgram {
+	return qemu.LinuxProgram{Kernel: kernel, Program: program, Env: []string{goDebug}, Params: linuxParams}
+}
 
 func main() {
 	runs := flag.Int("runs", 3, "boots of each kernel")
@@ -69,7 +78,7 @@ func main() {
 	out := flag.String("o", "build/bench.md", "the report (Markdown)")
 	svg := flag.String("svg", "build/bench.svg", "the chart of the ratios (SVG)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one boot")
-	flag.StringVar(icount, "icount", *icount, "QEMU -icount option")
+	flag.StringVar(&icount, "icount", icount, "QEMU -icount option")
 	only := flag.String("only", "", "boot only this kernel (linux or hurdvm): for trying things; the report has gaps")
 	from := flag.String("from", "", "boot nothing: report the consoles a former run left in this directory (build/bench)")
 	flag.Parse()
@@ -98,8 +107,8 @@ func main() {
 		Date:    date.Format("2006-01-02"),
 		QEMU:    qemuVersion(),
 		LinuxOS: results["linux"][0].Kernel,
-		Machine: "qemu-system-x86_64 " + strings.Join(machine, " "),
-		Icount:  *icount,
+		Machine: machineLine(),
+		Icount:  icount,
 		Spread:  *spread,
 	}
 	md := rep.Markdown()
@@ -129,7 +138,7 @@ func bootAll(root, linux string, runs, jobs int, only string, timeout time.Durat
 	}
 	var err error
 	if linux == "" {
-		if linux, err = newestLinux(); err != nil {
+		if linux, err = qemu.NewestLinux(); err != nil {
 			return nil, err
 		}
 	}
@@ -138,7 +147,7 @@ func bootAll(root, linux string, runs, jobs int, only string, timeout time.Durat
 		return nil, err
 	}
 	logf("building vmbench for Linux and for hurdvm")
-	initrd, hurdvmImage, err := build(root, dir)
+	linuxProgram, hurdvmImage, err := build(root, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +185,7 @@ func bootAll(root, linux string, runs, jobs int, only string, timeout time.Durat
 			var err error
 			switch j.kernel {
 			case "linux":
-				console, err = bootLinux(linux, initrd, timeout)
+				console, err = bootLinux(linux, linuxProgram, timeout)
 			default:
 				console, err = bootHurdvm(hurdvmImage, timeout)
 			}
@@ -235,47 +244,8 @@ func abs(root, p string) string {
 	return filepath.Join(root, p)
 }
 
-// newestLinux is the /boot/vmlinuz-* of the highest version.
-func newestLinux() (string, error) {
-	m, _ := filepath.Glob("/boot/vmlinuz-*")
-	if len(m) == 0 {
-		return "", errors.New("no /boot/vmlinuz-*: apt-get install linux-image-amd64 (make bench does)")
-	}
-	sort.Slice(m, func(i, j int) bool { return versionLess(m[i], m[j]) })
-	return m[len(m)-1], nil
-}
-
-// versionLess compares strings by their runs of digits as numbers.
-func versionLess(a, b string) bool {
-	split := func(s string) []string {
-		var parts []string
-		for s != "" {
-			i := strings.IndexFunc(s, func(r rune) bool { return (r >= '0' && r <= '9') != (s[0] >= '0' && s[0] <= '9') })
-			if i < 0 {
-				i = len(s)
-			}
-			parts = append(parts, s[:i])
-			s = s[i:]
-		}
-		return parts
-	}
-	pa, pb := split(a), split(b)
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		if pa[i] == pb[i] {
-			continue
-		}
-		na, ea := strconv.Atoi(pa[i])
-		nb, eb := strconv.Atoi(pb[i])
-		if ea == nil && eb == nil {
-			return na < nb
-		}
-		return pa[i] < pb[i]
-	}
-	return len(pa) < len(pb)
-}
-
-// build makes the Linux initramfs and the hurdvm image in dir.
-func build(root, dir string) (initrd, image string, err error) {
+// build makes vmbench for Linux and the hurdvm image in dir.
+func build(root, dir string) (linuxProgram, image string, err error) {
 	goBuild := func(out string, args ...string) error {
 		cmd := exec.Command("go", append([]string{"build", "-trimpath", "-buildvcs=false", "-o", out}, append(args, "./cmd/vmbench")...)...)
 		cmd.Dir = root
@@ -290,12 +260,8 @@ func build(root, dir string) (initrd, image string, err error) {
 		}
 		return nil
 	}
-	linuxBin := filepath.Join(dir, "vmbench-linux")
-	if err := goBuild(linuxBin); err != nil {
-		return "", "", err
-	}
-	initrd = filepath.Join(dir, "initramfs.cpio")
-	if err := writeInitramfs(initrd, linuxBin); err != nil {
+	linuxProgram = filepath.Join(dir, "vmbench-linux")
+	if err := goBuild(linuxProgram); err != nil {
 		return "", "", err
 	}
 	elf := filepath.Join(dir, "vmbench-hurdvm.elf")
@@ -306,77 +272,24 @@ func build(root, dir string) (initrd, image string, err error) {
 	if err := qemu.BuildImage(root, elf, image); err != nil {
 		return "", "", err
 	}
-	return initrd, image, nil
+	return linuxProgram, image, nil
 }
 
-// writeInitramfs writes a newc cpio archive holding prog as /init and the
-// console device Linux opens for it; the same prog gives the same bytes.
-func writeInitramfs(out, prog string) error {
-	b, err := os.ReadFile(prog)
-	if err != nil {
-		return err
+// bootLinux boots the kernel with vmbench as /init and returns the
+// console; vmbench powers the machine off when done.
+func bootLinux(kernel, program string, timeout time.Duration) ([]byte, error) {
+	res, err := qemu.RunLinux(context.Background(), machineConfig(timeout), linuxBoot(kernel, program))
+	if err == nil && !res.PoweredOff {
+		err = fmt.Errorf("vmbench exited with status %d instead of powering the machine off", res.Status)
 	}
-	recs := []cpio.Record{
-		cpio.Directory("dev", 0o755),
-		cpio.CharDev("dev/console", 0o600, 5, 1),
-		cpio.StaticRecord(b, cpio.Info{Name: "init", Mode: cpio.S_IFREG | 0o755}),
-	}
-	for i := range recs {
-		recs[i].Ino = uint64(i + 1)
-		recs[i].NLink = 1
-	}
-	cpio.MakeAllReproducible(recs)
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	w := cpio.Newc.Writer(f)
-	if err := cpio.WriteRecords(w, recs); err != nil {
-		f.Close()
-		return err
-	}
-	if err := cpio.WriteTrailer(w); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// bootLinux boots the kernel with the initramfs and returns the console;
-// /init powers the machine off when done.
-func bootLinux(kernel, initrd string, timeout time.Duration) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	args := append(append([]string{}, machine...),
-		"-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-net", "none",
-		"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-		"-kernel", kernel, "-initrd", initrd, "-append", linuxCmdline)
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
-	cmd.WaitDelay = 2 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	console := bytes.ReplaceAll(stdout.Bytes(), []byte("\r"), nil)
-	if ctx.Err() != nil {
-		return console, fmt.Errorf("timed out after %v", timeout)
-	}
-	if err != nil {
-		return console, fmt.Errorf("qemu: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return console, nil
+	return res.Output, err
 }
 
 // bootHurdvm boots the hurdvm image through the project's runner.
 func bootHurdvm(image string, timeout time.Duration) ([]byte, error) {
-	res, err := qemu.Run(context.Background(), qemu.Config{
-		Image:   image,
-		Cmdline: hurdvmCmdline,
-		Memory:  "1G",
-		CPUs:    1,
-		Accel:   "tcg",
-		Extra:   []string{"-cpu", "qemu64", "-icount", *icount},
-		Timeout: timeout,
-	})
+	c := machineConfig(timeout)
+	c.Image, c.Cmdline = image, goDebug
+	res, err := qemu.Run(context.Background(), c)
 	if err == nil && res.Status != 0 {
 		err = fmt.Errorf("exit status %d", res.Status)
 	}

@@ -140,12 +140,3 @@ func TestSVGIsWellFormed(t *testing.T) {
 		t.Error("no map_now row")
 	}
 }
-
-func TestVersionLess(t *testing.T) {
-	if !versionLess("/boot/vmlinuz-6.1.0-9-amd64", "/boot/vmlinuz-6.1.0-56-amd64") {
-		t.Error("6.1.0-9 should sort before 6.1.0-56")
-	}
-	if versionLess("/boot/vmlinuz-6.10.0-1-amd64", "/boot/vmlinuz-6.9.0-1-amd64") {
-		t.Error("6.10 should sort after 6.9")
-	}
-}
