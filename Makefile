@@ -14,11 +14,8 @@ KFLAGS   := -tags hurdvm $(KLDFLAGS)
 # inspection calls, break-the-kernel calls); a kernel booted for real never.
 KTFLAGS  := -tags hurdvm,hurdvmtest $(KLDFLAGS)
 QEMUEXEC := $(abspath $(BUILD))/qemuexec
-# The in-kernel test packages (every tests/* with tests) but those pending:
-# tests/syscalls, the system-call table, runs in `make test-linux-parity`
-# and joins `make test` (and the USB image) once hurdvm passes it.
-PENDING_TESTS := syscalls
-TEST_NAMES := $(filter-out $(PENDING_TESTS),$(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tests/*/*_test.go))))))
+# The in-kernel test packages: every tests/* with tests.
+TEST_NAMES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tests/*/*_test.go)))))
 QEMU_PKGS  := $(patsubst %,./tests/%,$(TEST_NAMES))
 PKG      ?= $(QEMU_PKGS)
 BOOT_MIN_MEM := 176M
@@ -104,6 +101,10 @@ ifeq ($(PKG),$(QEMU_PKGS))
 	@# Memory pressure on a small machine.
 	echo "== tests/pressure with -m 64M"
 	HURDVM_MEM=64M $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/pressure
+	@# The system calls that once brought the kernel down (tests/syscalls
+	@# TestKill*, each of which killed it before its fix), in one boot.
+	echo "== tests/syscalls with -syscalls.killers"
+	$(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v -run Kill ./tests/syscalls -args -syscalls.killers
 	@# XSAVE: the runtime on AVX2 (QEMU's -cpu max), built for x86-64-v3.
 	echo "== tests/boot with -cpu max, GOAMD64=v3"
 	HURDVM_QEMU_ARGS="-cpu max" GOAMD64=v3 $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/boot -args -boot.avx2

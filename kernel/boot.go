@@ -187,6 +187,9 @@ func buildStartStack() uint64 {
 				envp[envc] = s.pushBytes(w)
 				envc++
 			case !isEnv && argc < len(argv)-1:
+				if argc == 0 {
+					nameInitialThread(w)
+				}
 				argv[argc] = s.pushBytes(w)
 				argc++
 			}
@@ -224,6 +227,18 @@ func buildStartStack() uint64 {
 	}
 	s.push(uint64(argc))
 	return s.sp
+}
+
+// nameInitialThread gives the first thread its program's name, as Linux's
+// comm: the last element of argv[0], 15 bytes at most (prctl PR_GET_NAME).
+func nameInitialThread(path []byte) {
+	base := path
+	for i, c := range path {
+		if c == '/' {
+			base = path[i+1:]
+		}
+	}
+	copy(thr(current).name[:15], base)
 }
 
 func indexByte(b []byte, c byte) int {

@@ -42,17 +42,17 @@ func epollCreate(flags uint64) uint64 {
 	if flags&^oCloexec != 0 {
 		return errno(eINVAL)
 	}
-	return newFD(fdEpoll, flags)
+	return newFile(fileEpoll, flags)
 }
 
 // epollLookup is the epoll instance epfd: EBADF if no descriptor, EINVAL
 // if it is not an epoll instance.
-func epollLookup(epfd int32) (*file, uint64) {
-	ep := fdLookup(epfd)
+func epollLookup(epfd int32) (*openFile, uint64) {
+	ep := fdFile(epfd)
 	if ep == nil {
 		return nil, errno(eBADF)
 	}
-	if ep.kind != fdEpoll {
+	if ep.kind != fileEpoll {
 		return nil, errno(eINVAL)
 	}
 	return ep, 0
@@ -68,16 +68,7 @@ func epollFind(epfd, fd int32) *epollReg {
 }
 
 func epollCtl(epfd int32, op uint64, fd int32, ev uint64) uint64 {
-	if _, e := epollLookup(epfd); e != 0 {
-		return e
-	}
-	f := fdLookup(fd)
-	if f == nil {
-		return errno(eBADF)
-	}
-	if fd == epfd || (op != epollCtlAdd && op != epollCtlDel && op != epollCtlMod) {
-		return errno(eINVAL)
-	}
+	// As Linux: the event is read first, then the descriptors checked.
 	var events uint32
 	var data uint64
 	if op != epollCtlDel {
@@ -89,6 +80,18 @@ func epollCtl(epfd int32, op uint64, fd int32, ev uint64) uint64 {
 		for i := 11; i >= 4; i-- {
 			data = data<<8 | uint64(buf[i])
 		}
+	}
+	ep, f := fdFile(epfd), fdFile(fd)
+	if ep == nil || f == nil {
+		return errno(eBADF)
+	}
+	if ep.kind != fileEpoll || fd == epfd || (op != epollCtlAdd && op != epollCtlDel && op != epollCtlMod) {
+		return errno(eINVAL)
+	}
+	if op == epollCtlMod && events&epollExclusive != 0 {
+		return errno(eINVAL)
+	}
+	if op != epollCtlDel {
 		events |= epollErr | epollHup // always reported, as in Linux
 	}
 	r := epollFind(epfd, fd)
@@ -118,18 +121,27 @@ func epollCtl(epfd int32, op uint64, fd int32, ev uint64) uint64 {
 	}
 	r.events, r.data = events, data
 	// What is ready now is reported once, edge-triggered or not.
-	r.pending = fdReady(fd, f) & events
+	r.pending = fileReady(fd, f) & events
 	if r.pending != 0 {
 		epollWake(epfd)
 	}
 	return 0
 }
 
-// epollForget drops every registration of fd, and those of every instance
-// fd was, when fd closes.
+// epollForget drops the registrations of descriptor fd, when it closes.
 func epollForget(fd int32) {
 	for i := range epollRegs {
-		if r := &epollRegs[i]; r.used && (r.fd == fd || r.epfd == fd) {
+		if r := &epollRegs[i]; r.used && r.fd == fd {
+			*r = epollReg{}
+		}
+	}
+}
+
+// epollForgetInstance drops every registration of the epoll instance
+// epfd named, when its open file goes.
+func epollForgetInstance(epfd int32) {
+	for i := range epollRegs {
+		if r := &epollRegs[i]; r.used && r.epfd == epfd {
 			*r = epollReg{}
 		}
 	}
@@ -140,11 +152,11 @@ func epollReadyEvents(r *epollReg) uint32 {
 	if r.events&epollET != 0 {
 		return r.pending & r.events
 	}
-	f := fdLookup(r.fd)
+	f := fdFile(r.fd)
 	if f == nil {
 		return 0
 	}
-	return fdReady(r.fd, f) & r.events
+	return fileReady(r.fd, f) & r.events
 }
 
 // epollAnyReady reports whether instance epfd has an event to report.
@@ -194,15 +206,9 @@ func epollCollect(epfd int32, buf uint64, max int64) int64 {
 }
 
 func epollWait(epfd int32, buf uint64, max, timeoutMs int64, sigmask, sigsetsize uint64) uint64 {
-	if _, e := epollLookup(epfd); e != 0 {
-		return e
-	}
-	if max <= 0 || max > epollMaxEvents {
-		return errno(eINVAL)
-	}
-	if !userRange(buf, uint64(max)*epollEventSize, true) {
-		return errno(eFAULT)
-	}
+	// Linux's order: the signal mask, maxevents, the buffer's address
+	// (access_ok alone: a buffer that cannot be written is EFAULT only when
+	// an event is copied into it), then the descriptor.
 	t := thr(current)
 	var mask uint64
 	if sigmask != 0 {
@@ -214,6 +220,15 @@ func epollWait(epfd int32, buf uint64, max, timeoutMs int64, sigmask, sigsetsize
 			return errno(eFAULT)
 		}
 		mask = m
+	}
+	if max <= 0 || max > epollMaxEvents {
+		return errno(eINVAL)
+	}
+	if !accessOK(buf, uint64(max)*epollEventSize) {
+		return errno(eFAULT)
+	}
+	if _, e := epollLookup(epfd); e != 0 {
+		return e
 	}
 	n := epollCollect(epfd, buf, max)
 	if n < 0 {

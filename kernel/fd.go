@@ -1,26 +1,32 @@
 //go:build hurdvm
 
-// File descriptors: the console (0, 1, 2) and what the runtime's netpoller
-// makes: epoll instances and eventfds. Handler context.
+// File descriptors and the files they name: the console (0, 1, 2) and what
+// the runtime's netpoller makes, epoll instances and eventfds. Handler
+// context.
+//
+// As in Linux, a descriptor (fds) names an open file (files): dup and
+// fcntl(F_DUPFD) make descriptors that share one open file, its flags and
+// its state; the descriptor alone has FD_CLOEXEC. An open file goes when
+// its last descriptor closes.
 //
 // Readiness reaches epoll in two ways, as in Linux: level-triggered
-// registrations are asked the descriptor's state (fdReady) at every wait;
+// registrations are asked the file's state (fileReady) at every wait;
 // edge-triggered ones (EPOLLET, which the Go runtime uses for every
 // descriptor) report the events that happened since they were last
 // reported (fdNotify records them), once.
 
 package kernel
 
-type fdKind uint8
+type fileKind uint8
 
 const (
-	fdFree fdKind = iota
-	fdConsole
-	fdEpoll
-	fdEventFD
+	fileFree fileKind = iota
+	fileConsole
+	fileEpoll
+	fileEventFD
 )
 
-// Flags of open descriptions and descriptors, Linux's values.
+// Flags of open files and descriptors, Linux's values.
 const (
 	oNonblock = 0x800   // O_NONBLOCK, EFD_NONBLOCK
 	oCloexec  = 0x80000 // O_CLOEXEC, EFD_CLOEXEC, EPOLL_CLOEXEC
@@ -29,69 +35,128 @@ const (
 	fdCloexec = 1 // FD_CLOEXEC, in F_GETFD/F_SETFD
 )
 
-type file struct {
-	kind    fdKind
-	flags   uint32 // oNonblock
-	cloexec bool
-	sema    bool   // eventfd with EFD_SEMAPHORE
-	count   uint64 // eventfd counter
+// openFile is an open file description.
+type openFile struct {
+	kind  fileKind
+	refs  int32  // descriptors naming it
+	flags uint32 // oNonblock
+	sema  bool   // eventfd with EFD_SEMAPHORE
+	count uint64 // eventfd counter
 }
 
-const maxFDs = 256
+// fdEntry is a descriptor: the open file it names (index+1; 0: free).
+type fdEntry struct {
+	file    int32
+	cloexec bool
+}
 
-var fds [maxFDs]file
+const (
+	maxFDs   = 256
+	maxFiles = maxFDs
+)
+
+var (
+	fds   [maxFDs]fdEntry
+	files [maxFiles]openFile
+)
 
 // consoleFDs opens 0, 1 and 2 on the console, as a program finds them.
 func consoleFDs() {
+	files[0] = openFile{kind: fileConsole, refs: 3, flags: 2}
 	for i := 0; i < 3; i++ {
-		fds[i] = file{kind: fdConsole}
+		fds[i] = fdEntry{file: 1}
 	}
 }
 
-func newFD(kind fdKind, flags uint64) uint64 {
-	for i := range fds {
-		if fds[i].kind == fdFree {
-			fds[i] = file{kind: kind, flags: uint32(flags & oNonblock), cloexec: flags&oCloexec != 0}
-			return uint64(i)
+// newFile makes an open file and a descriptor for it (the lowest free, as
+// Linux): the descriptor, or -EMFILE.
+func newFile(kind fileKind, flags uint64) uint64 {
+	fi := int32(-1)
+	for i := range files {
+		if files[i].kind == fileFree {
+			fi = int32(i)
+			break
 		}
 	}
-	return errno(eMFILE)
+	fd := lowestFreeFD(0)
+	if fi < 0 || fd < 0 {
+		return errno(eMFILE)
+	}
+	files[fi] = openFile{kind: kind, refs: 1, flags: uint32(flags & oNonblock)}
+	fds[fd] = fdEntry{file: fi + 1, cloexec: flags&oCloexec != 0}
+	return uint64(fd)
 }
 
-func fdLookup(fd int32) *file {
-	if fd < 0 || int(fd) >= len(fds) || fds[fd].kind == fdFree {
+// lowestFreeFD is the lowest free descriptor at or above min, or -1.
+func lowestFreeFD(min int32) int32 {
+	for i := max(min, 0); i < maxFDs; i++ {
+		if fds[i].file == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// fdFile is the open file descriptor fd names, or nil.
+func fdFile(fd int32) *openFile {
+	if fd < 0 || fd >= maxFDs || fds[fd].file == 0 {
 		return nil
 	}
-	return &fds[fd]
+	return &files[fds[fd].file-1]
 }
 
 func closeFD(fd int32) uint64 {
-	f := fdLookup(fd)
+	f := fdFile(fd)
 	if f == nil {
 		return errno(eBADF)
 	}
 	epollForget(fd)
-	*f = file{}
+	fds[fd] = fdEntry{}
+	if f.refs--; f.refs == 0 {
+		if f.kind == fileEpoll {
+			epollForgetInstance(fd)
+		}
+		*f = openFile{}
+	}
 	return 0
+}
+
+// dupFD makes a new descriptor, the lowest at or above min, for fd's file.
+func dupFD(fd, min int32, cloexec bool) uint64 {
+	f := fdFile(fd)
+	if f == nil {
+		return errno(eBADF)
+	}
+	if min < 0 || min >= maxFDs {
+		return errno(eINVAL)
+	}
+	nfd := lowestFreeFD(min)
+	if nfd < 0 {
+		return errno(eMFILE)
+	}
+	fds[nfd] = fdEntry{file: fds[fd].file, cloexec: cloexec}
+	f.refs++
+	return uint64(nfd)
 }
 
 // Event bits (epoll_event.events).
 const (
-	epollIn      = 0x1
-	epollOut     = 0x4
-	epollErr     = 0x8
-	epollHup     = 0x10
-	epollRdHup   = 0x2000
-	epollOneshot = 1 << 30
-	epollET      = 1 << 31
+	epollIn        = 0x1
+	epollOut       = 0x4
+	epollErr       = 0x8
+	epollHup       = 0x10
+	epollRdHup     = 0x2000
+	epollExclusive = 1 << 28
+	epollOneshot   = 1 << 30
+	epollET        = 1 << 31
 )
 
-// fdReady is the events descriptor f could report now.
-func fdReady(fd int32, f *file) uint32 {
+// fileReady is the events descriptor fd's file could report now.
+func fileReady(fd int32, f *openFile) uint32 {
 	switch f.kind {
-	case fdConsole:
+	case fileConsole:
 		return epollOut
-	case fdEventFD:
+	case fileEventFD:
 		ev := uint32(0)
 		if f.count > 0 {
 			ev |= epollIn
@@ -100,7 +165,7 @@ func fdReady(fd int32, f *file) uint32 {
 			ev |= epollOut
 		}
 		return ev
-	case fdEpoll:
+	case fileEpoll:
 		if epollAnyReady(fd) {
 			return epollIn
 		}
@@ -108,64 +173,82 @@ func fdReady(fd int32, f *file) uint32 {
 	return 0
 }
 
+// fileNotify records that events happened on file f: every descriptor
+// naming it is notified (fdNotify).
+func fileNotify(f *openFile, events uint32) {
+	for fd := int32(0); fd < maxFDs; fd++ {
+		if fdFile(fd) == f {
+			fdNotify(fd, events)
+		}
+	}
+}
+
 // ---- read, write, fcntl ----
 
 func sysWriteFD(tf *TrapFrame, fd int32, buf, n uint64) uint64 {
-	f := fdLookup(fd)
+	f := fdFile(fd)
 	if f == nil {
 		return errno(eBADF)
 	}
 	switch f.kind {
-	case fdConsole:
+	case fileConsole:
 		return consoleWriteCall(tf, buf, n)
-	case fdEventFD:
-		return eventfdWrite(fd, f, buf, n)
+	case fileEventFD:
+		return eventfdWrite(f, buf, n)
 	}
 	return errno(eINVAL)
 }
 
 func sysReadFD(fd int32, buf, n uint64) uint64 {
-	f := fdLookup(fd)
+	f := fdFile(fd)
 	if f == nil {
 		return errno(eBADF)
 	}
 	switch f.kind {
-	case fdConsole:
+	case fileConsole:
 		return 0 // no console input: end of file
-	case fdEventFD:
+	case fileEventFD:
 		return eventfdRead(fd, f, buf, n)
 	}
 	return errno(eINVAL)
 }
 
-// sysPreadFD: nothing open here can be read at an offset.
-func sysPreadFD(fd int32) uint64 {
-	if fdLookup(fd) == nil {
+// sysPreadFD: nothing open here can be read at an offset. A negative
+// offset is EINVAL before anything else, as in Linux.
+func sysPreadFD(fd int32, off int64) uint64 {
+	if off < 0 {
+		return errno(eINVAL)
+	}
+	if fdFile(fd) == nil {
 		return errno(eBADF)
 	}
 	return errno(eSPIPE)
 }
 
 const (
-	fGetfd = 1
-	fSetfd = 2
-	fGetfl = 3
-	fSetfl = 4
+	fDupfd        = 0
+	fGetfd        = 1
+	fSetfd        = 2
+	fGetfl        = 3
+	fSetfl        = 4
+	fDupfdCloexec = 1030
 )
 
 func sysFcntlFD(fd int32, cmd, arg uint64) uint64 {
-	f := fdLookup(fd)
+	f := fdFile(fd)
 	if f == nil {
 		return errno(eBADF)
 	}
 	switch cmd {
+	case fDupfd, fDupfdCloexec:
+		return dupFD(fd, int32(arg), cmd == fDupfdCloexec)
 	case fGetfd:
-		if f.cloexec {
+		if fds[fd].cloexec {
 			return fdCloexec
 		}
 		return 0
 	case fSetfd:
-		f.cloexec = arg&fdCloexec != 0
+		fds[fd].cloexec = arg&fdCloexec != 0
 		return 0
 	case fGetfl:
 		return uint64(f.flags) | 2 // O_RDWR
@@ -185,10 +268,11 @@ func eventfdCreate(initval, flags uint64) uint64 {
 	if flags&^(oNonblock|oCloexec|efdSema) != 0 || initval > 0xffff_ffff {
 		return errno(eINVAL)
 	}
-	r := newFD(fdEventFD, flags)
+	r := newFile(fileEventFD, flags)
 	if int64(r) >= 0 {
-		fds[r].count = initval
-		fds[r].sema = flags&efdSema != 0
+		f := fdFile(int32(r))
+		f.count = initval
+		f.sema = flags&efdSema != 0
 	}
 	return r
 }
@@ -196,7 +280,7 @@ func eventfdCreate(initval, flags uint64) uint64 {
 // eventfdWrite adds the 8-byte value at buf to the counter. A write that
 // would pass eventfdMax waits in Linux; the runtime's eventfds are
 // non-blocking, and hurdvm answers EAGAIN to blocking ones as well.
-func eventfdWrite(fd int32, f *file, buf, n uint64) uint64 {
+func eventfdWrite(f *openFile, buf, n uint64) uint64 {
 	if n < 8 {
 		return errno(eINVAL)
 	}
@@ -212,29 +296,48 @@ func eventfdWrite(fd int32, f *file, buf, n uint64) uint64 {
 	}
 	f.count += v
 	if v > 0 {
-		fdNotify(fd, epollIn)
+		fileNotify(f, epollIn)
+		eventfdWakeReaders(f)
 	}
 	return 8
 }
 
 // eventfdRead hands the counter over (or 1 of it with EFD_SEMAPHORE) and
-// resets it. An empty counter is EAGAIN (a blocking read would wait in
-// Linux; hurdvm's programs only read after epoll said it is ready).
-func eventfdRead(fd int32, f *file, buf, n uint64) uint64 {
+// resets it. An empty counter is EAGAIN for a non-blocking eventfd; a
+// blocking one waits for a write. As in Linux, the count is consumed
+// before it is copied out: a bad buffer loses it (EFAULT).
+func eventfdRead(fd int32, f *openFile, buf, n uint64) uint64 {
 	if n < 8 {
 		return errno(eINVAL)
 	}
 	if f.count == 0 {
-		return errno(eAGAIN)
+		if f.flags&oNonblock != 0 {
+			return errno(eAGAIN)
+		}
+		t := thr(current)
+		t.waitFD, t.waitAddr = fd, buf
+		block(waitEventFD, 0)
+		return 0
 	}
 	v := f.count
 	if f.sema {
 		v = 1
 	}
+	f.count -= v
+	fileNotify(f, epollOut)
 	if !writeUser64(buf, v) {
 		return errno(eFAULT)
 	}
-	f.count -= v
-	fdNotify(fd, epollOut)
 	return 8
+}
+
+// eventfdWakeReaders wakes the threads blocked reading file f: their read
+// runs again (resumeBlocked), and blocks again if another reader took the
+// count first.
+func eventfdWakeReaders(f *openFile) {
+	for i := int32(1); i < threadHigh; i++ {
+		if t := thr(i); t.state == threadBlocked && t.wait == waitEventFD && fdFile(t.waitFD) == f {
+			wake(i, wokenByEvent)
+		}
+	}
 }

@@ -165,15 +165,15 @@ func sysRandom(buf, n, flags uint64) uint64 {
 	for done := uint64(0); done < n; {
 		k := min(n-done, uint64(len(piece)))
 		rng.Read(piece[:k])
-		ok := copyOut(buf+done, piece[:k])
+		c := copyOutPartial(buf+done, piece[:k])
 		clear(piece[:k])
-		if !ok {
+		done += c
+		if c < k {
 			if done > 0 {
 				return done
 			}
 			return errno(eFAULT)
 		}
-		done += k
 	}
 	return n
 }

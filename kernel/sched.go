@@ -50,6 +50,7 @@ const (
 	waitSleep
 	waitEpoll
 	waitConsole // write(2) on the console: for its turn or for room (consolebuf.go)
+	waitEventFD // read(2) of an empty blocking eventfd
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -77,6 +78,7 @@ type thread struct {
 	// Blocking (see the file comment). wait says what for; the wait*
 	// fields are the system call's arguments, kept for resumeBlocked.
 	wait       waitKind
+	callNr     uint64 // the system call it blocked in, for restartCall
 	woken      wakeReason
 	resume     bool   // woken: resumeBlocked finishes the call when the thread runs
 	waitAddr   uint64 // futex word; epoll: the event buffer; nanosleep: the rem pointer
@@ -96,6 +98,9 @@ type thread struct {
 	altSize  uint64
 	altFlags uint32 // SS_AUTODISARM
 	inSignal int32  // signal frames now on this thread's stack
+
+	name      [16]byte // prctl(PR_SET_NAME)
+	pdeathsig uint32   // prctl(PR_SET_PDEATHSIG)
 
 	// consWrite is the thread's write(2) to the console in progress
 	// (consolebuf.go).
@@ -260,6 +265,7 @@ func dequeue() int32 {
 // The caller has filled the thread's wait* arguments.
 func block(kind waitKind, deadline int64) {
 	t := thr(current)
+	t.callNr = blockedCallNr
 	t.state = threadBlocked
 	t.wait = kind
 	t.deadline = deadline
@@ -315,12 +321,26 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		}
 	case waitEpoll:
 		r = epollResume(t)
+	case waitEventFD:
+		r = errno(eINTR)
+		if t.woken != wokenBySignal {
+			r = restartCall(tf)
+		}
 	case waitConsole:
 		// The write call restarts: its SYSCALL is re-executed with the
 		// call's number in RAX (consoleRestart), signal or not.
 		r = sysWrite
 	}
 	tf.RAX = r
+}
+
+// restartCall makes the current thread execute its system call again when
+// it returns: SYSCALL is two bytes long, and the registers holding the
+// call's arguments are as the thread left them; the call's number goes
+// back into RAX (the result).
+func restartCall(tf *TrapFrame) uint64 {
+	tf.RIP -= 2
+	return thr(current).callNr
 }
 
 // timerTick wakes the threads whose deadline has passed.

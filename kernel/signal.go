@@ -53,6 +53,9 @@ const (
 	fpeFltInv  = 7
 	illIllOpn  = 2
 
+	ucSigcontextSS    = 2 // UC_SIGCONTEXT_SS: sigcontext's __pad0 is ss
+	ucStrictRestoreSS = 4 // UC_STRICT_RESTORE_SS: restore ss as it is
+
 	saSiginfo   = 0x4
 	saOnstack   = 0x08000000
 	saRestart   = 0x10000000
@@ -272,8 +275,10 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 	m.err, m.trapno, m.cr2 = tf.ErrorCode, tf.Vector, addr
 	m.oldmask = t.sigMask
 	m.fpstate = fp
+	m.pad = uint16(tf.SS) // sigcontext's ss, as Linux fills it
+	f.uc.flags = ucSigcontextSS | ucStrictRestoreSS
 	if fpuMode != fpuModeFXSAVE {
-		f.uc.flags = ucFPXstate
+		f.uc.flags |= ucFPXstate
 	}
 	f.info.signo, f.info.code, f.info.addr = int32(sig), code, addr
 	if !copyOut(fp, image) || !copyOut(fa, bytesOf(&f)) {
@@ -320,7 +325,12 @@ func sigreturn(tf *TrapFrame) {
 		return
 	}
 	m := &f.uc.mcontext
-	if !canonical(m.rip) || !canonical(m.rsp) || !fpuFromFrame(t, m.fpstate) {
+	// What IRETQ would refuse, in the kernel, is the thread's SIGSEGV:
+	// a code segment that is not the program's, a stack segment that is
+	// not (when the frame asks for it strictly, as Linux's do), or a
+	// non-canonical RIP or RSP.
+	badSS := f.uc.flags&ucStrictRestoreSS != 0 && m.pad != selKernelData
+	if m.cs != selKernelCode || badSS || !canonical(m.rip) || !canonical(m.rsp) || !fpuFromFrame(t, m.fpstate) {
 		forceSignal(tf, sigSEGV, siKernel, 0)
 		return
 	}

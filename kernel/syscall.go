@@ -15,23 +15,25 @@ import "hurdvm/mm"
 
 // Linux errno values, returned negated in RAX.
 const (
-	ePERM      = 1
-	eNOENT     = 2
-	eSRCH      = 3
-	eINTR      = 4
-	eBADF      = 9
-	eAGAIN     = 11
-	eNOMEM     = 12
-	eFAULT     = 14
-	eEXIST     = 17
-	eNODEV     = 19
-	eINVAL     = 22
-	eMFILE     = 24
-	eNOSPC     = 28
-	eSPIPE     = 29
-	eNOSYS     = 38
-	eOPNOTSUPP = 95
-	eTIMEDOUT  = 110
+	ePERM        = 1
+	eNOENT       = 2
+	eSRCH        = 3
+	eINTR        = 4
+	eBADF        = 9
+	eAGAIN       = 11
+	eNOMEM       = 12
+	eFAULT       = 14
+	eEXIST       = 17
+	eNODEV       = 19
+	eINVAL       = 22
+	eMFILE       = 24
+	eNOTDIR      = 20
+	eNOSPC       = 28
+	eSPIPE       = 29
+	eNOSYS       = 38
+	eNAMETOOLONG = 36
+	eOPNOTSUPP   = 95
+	eTIMEDOUT    = 110
 )
 
 const (
@@ -84,6 +86,10 @@ const (
 var cpusReported = 2
 
 var syscallCounts [512]uint64
+
+// blockedCallNr is the number of the system call being served, for a
+// thread that blocks in it (restartCall).
+var blockedCallNr uint64
 var unknownSyscallSeen [512]bool
 
 func errno(e int) uint64 { return uint64(-int64(e)) }
@@ -92,7 +98,9 @@ func errno(e int) uint64 { return uint64(-int64(e)) }
 // gets its result when the thread is woken (wake, or its resume function):
 // the dispatcher then leaves RAX alone.
 func systemCall(tf *TrapFrame) {
-	nr := tf.RAX
+	// Linux takes the number as an int: the upper half of RAX is ignored.
+	nr := uint64(uint32(tf.RAX))
+	blockedCallNr = nr
 	a0, a1, a2, a3, a4, a5 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8, tf.R9
 	if nr < uint64(len(syscallCounts)) {
 		syscallCounts[nr]++
@@ -106,9 +114,13 @@ func systemCall(tf *TrapFrame) {
 	case sysRead:
 		r = sysReadFD(int32(a0), a1, a2)
 	case sysPread64:
-		r = sysPreadFD(int32(a0))
-	case sysOpen, sysOpenat, sysReadlinkat:
-		r = errno(eNOENT) // no file system
+		r = sysPreadFD(int32(a0), int64(a3))
+	case sysOpen:
+		r = pathAt(atFDCWD, a0)
+	case sysOpenat:
+		r = pathAt(int32(a0), a1)
+	case sysReadlinkat:
+		r = readlinkAt(int32(a0), a1, int32(a3))
 	case sysClose:
 		r = closeFD(int32(a0))
 	case sysFcntl:
@@ -124,7 +136,7 @@ func systemCall(tf *TrapFrame) {
 
 	// Memory (syscall_memory.go, vm.go).
 	case sysMmap:
-		r = mmapAnon(a0, a1, a2, a3, a4)
+		r = mmapAnon(a0, a1, a2, a3, a4, a5)
 	case sysMunmap:
 		r = munmapRange(a0, a1)
 	case sysMadvise:
@@ -132,7 +144,7 @@ func systemCall(tf *TrapFrame) {
 	case sysMprotect:
 		r = mprotectRange(a0, a1, a2)
 	case sysMincore:
-		r = errno(eNOSYS)
+		r = mincoreRange(a0, a1, a2)
 	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
 		r = vmSyscall(nr, a0, a1, a2, a3)
 	case mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy, mm.SysTaskStats, mm.SysTaskFault:
@@ -151,7 +163,7 @@ func systemCall(tf *TrapFrame) {
 	case sysKill:
 		r = sysKillProcess(int32(a0), a1)
 	case sysTkill:
-		r = sysSignalThread(-1, int32(a0), a1)
+		r = sysSignalThread(processID, int32(a0), a1)
 	case sysTgkill:
 		r = sysSignalThread(int32(a0), int32(a1), a2)
 
@@ -189,9 +201,12 @@ func systemCall(tf *TrapFrame) {
 	case sysPrlimit64:
 		r = sysPrlimit(int32(a0), a1, a2, a3)
 	case sysGetrlimit:
-		r = sysPrlimit(0, a0, 0, a1)
+		r = errno(eFAULT) // the old limit is not optional here
+		if a1 != 0 {
+			r = sysPrlimit(0, a0, 0, a1)
+		}
 	case sysPrctl:
-		r = sysPrctlOp(a0)
+		r = sysPrctlOp(t, a0, a1)
 	case sysUname:
 		r = sysUnameInfo(a0)
 

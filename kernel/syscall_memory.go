@@ -18,6 +18,8 @@ const (
 	mapFixed          = 0x10
 	mapAnonymous      = 0x20
 	mapFixedNoreplace = 0x100000
+	mapGrowsdown      = 0x0100
+	mapHugetlb        = 0x40000
 
 	protRead  = 0x1
 	protWrite = 0x2
@@ -56,22 +58,22 @@ func protOf(prot uint64) mm.Prot {
 // mmapAnon is mmap. Only anonymous memory exists: the heap window holds
 // it, where the VM finds room (hints are ignored, as Linux may), or at
 // addr with MAP_FIXED (replacing what was there) or MAP_FIXED_NOREPLACE
-// (EEXIST if anything was). A fixed address outside the heap window is
-// ENOMEM: there is nothing else a program may map.
-func mmapAnon(addr, length, prot, flags, fd uint64) uint64 {
-	switch flags & mapType {
-	case mapShared, mapPrivate, mapSharedValidate:
-	default:
+// (EEXIST if anything was). The checks and their order are Linux 6.1's
+// (sys_mmap, do_mmap); differences: a fixed address outside the heap
+// window is ENOMEM (there is nothing else a program may map), and
+// MAP_32BIT is not honoured (the first 2 GiB are the kernel's).
+func mmapAnon(addr, length, prot, flags, fd, off uint64) uint64 {
+	if off%pageSize != 0 {
 		return errno(eINVAL)
 	}
 	if flags&mapAnonymous == 0 {
-		if fdLookup(int32(fd)) == nil {
+		if fdFile(int32(fd)) == nil {
 			return errno(eBADF)
 		}
 		return errno(eNODEV) // no descriptor here can be mapped
 	}
-	if prot&^(protRead|protWrite|protExec|protSem) != 0 {
-		return errno(eINVAL)
+	if flags&mapHugetlb != 0 {
+		return errno(eNOMEM) // no huge-page pool
 	}
 	if length == 0 {
 		return errno(eINVAL)
@@ -81,16 +83,29 @@ func mmapAnon(addr, length, prot, flags, fd uint64) uint64 {
 		return errno(eNOMEM)
 	}
 	fixed := flags&(mapFixed|mapFixedNoreplace) != 0
-	if fixed {
-		if addr%pageSize != 0 {
+	if fixed && addr%pageSize != 0 {
+		return errno(eINVAL)
+	}
+	// For anonymous memory only MAP_SHARED and MAP_PRIVATE are types,
+	// and a shared mapping cannot grow down.
+	switch flags & mapType {
+	case mapShared:
+		if flags&mapGrowsdown != 0 {
 			return errno(eINVAL)
 		}
+	case mapPrivate:
+	default:
+		return errno(eINVAL)
+	}
+	if fixed {
 		if addr < heapWindowStart || addr+length > heapWindowEnd || addr+length < addr {
 			return errno(eNOMEM)
 		}
 		if flags&mapFixed == 0 && spaces[kernelSpace].Regions.Overlaps(uintptr(addr), uintptr(addr+length)) {
 			return errno(eEXIST)
 		}
+	} else {
+		addr = 0 // a hint: the VM chooses
 	}
 	a, err := spaces[kernelSpace].MapAnon(uintptr(addr), uintptr(length), protOf(prot), fixed, true, heapWindowStart, heapWindowEnd)
 	if err != nil {
@@ -99,14 +114,15 @@ func mmapAnon(addr, length, prot, flags, fd uint64) uint64 {
 	return uint64(a)
 }
 
-// userSpan checks munmap's and madvise's range as Linux does: page-aligned
-// start, length rounded up to pages, below TASK_SIZE; it returns the end.
+// userSpan checks a range as munmap, madvise and mprotect do: a
+// page-aligned start, a length rounded up to pages that does not wrap. It
+// returns the end.
 func userSpan(addr, length uint64) (uint64, bool) {
 	if addr%pageSize != 0 {
 		return 0, false
 	}
 	end := addr + roundUp(length, pageSize)
-	if (length != 0 && end == addr) || end < addr || end > taskSize {
+	if (length != 0 && end == addr) || end < addr {
 		return 0, false
 	}
 	return end, true
@@ -116,7 +132,7 @@ func munmapRange(addr, length uint64) uint64 {
 	if length == 0 {
 		return errno(eINVAL)
 	}
-	if _, ok := userSpan(addr, length); !ok {
+	if end, ok := userSpan(addr, length); !ok || end > taskSize {
 		return errno(eINVAL)
 	}
 	return linuxErrno(spaces[kernelSpace].Unmap(uintptr(addr), uintptr(length), heapWindowStart, heapWindowEnd))
@@ -168,7 +184,47 @@ func mprotectRange(addr, length, prot uint64) uint64 {
 		return 0
 	}
 	if addr < heapWindowStart || end > heapWindowEnd {
-		return errno(eNOMEM)
+		return errno(eNOMEM) // no region there: nothing else a program maps
 	}
 	return linuxErrno(spaces[kernelSpace].Protect(uintptr(addr), uintptr(end-addr), protOf(prot)))
+}
+
+// mincoreRange is mincore(addr, length, vec): one byte per page, bit 0 set
+// when the page has a frame now. Linux's checks, in its order: an
+// unaligned addr (EINVAL), a range past user space (ENOMEM), a vector
+// past it (EFAULT), then a page in no region (ENOMEM).
+func mincoreRange(addr, length, vec uint64) uint64 {
+	if addr%pageSize != 0 {
+		return errno(eINVAL)
+	}
+	end := addr + roundUp(length, pageSize)
+	if end < addr || !accessOK(addr, end-addr) {
+		return errno(eNOMEM)
+	}
+	pages := (end - addr) / pageSize
+	if !accessOK(vec, pages) {
+		return errno(eFAULT)
+	}
+	if pages == 0 {
+		return 0
+	}
+	as := spaceFor(addr)
+	if as == nil || spaceFor(end-1) != as || !regionsCover(as, addr, end, 0) {
+		return errno(eNOMEM)
+	}
+	var piece [256]byte
+	for done := uint64(0); done < pages; {
+		k := min(pages-done, uint64(len(piece)))
+		for i := uint64(0); i < k; i++ {
+			piece[i] = 0
+			if present, _ := mapped(addr + (done+i)*pageSize); present {
+				piece[i] = 1
+			}
+		}
+		if !copyOut(vec+done, piece[:k]) {
+			return errno(eFAULT)
+		}
+		done += k
+	}
+	return 0
 }

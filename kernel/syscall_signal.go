@@ -141,21 +141,19 @@ func sysKillProcess(pid int32, sig uint64) uint64 {
 	return 0
 }
 
-// sysSignalThread is tgkill(tgid, tid, sig), and tkill(tid, sig) with tgid
-// -1.
+// sysSignalThread is tgkill(tgid, tid, sig), and tkill(tid, sig) with the
+// process's own tgid. Linux's order: IDs that cannot be (EINVAL), a thread
+// that is not there (ESRCH), then the signal (EINVAL).
 func sysSignalThread(tgid, tid int32, sig uint64) uint64 {
-	if tid <= 0 || tgid == 0 || tgid < -1 {
+	if tid <= 0 || tgid <= 0 {
 		return errno(eINVAL)
+	}
+	i := findTID(tid)
+	if i < 0 || tgid != processID {
+		return errno(eSRCH)
 	}
 	if sig >= nsig {
 		return errno(eINVAL)
-	}
-	if tgid != -1 && tgid != processID {
-		return errno(eSRCH)
-	}
-	i := findTID(tid)
-	if i < 0 {
-		return errno(eSRCH)
 	}
 	if sig != 0 {
 		sendToThread(i, uint32(sig))

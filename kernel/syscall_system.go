@@ -68,10 +68,68 @@ func sysPrlimit(pid int32, resource, newp, oldp uint64) uint64 {
 	return 0
 }
 
-// sysPrctlOp: nothing the Go runtime asks of prctl changes anything here
-// (it names its memory with PR_SET_VMA, which Linux without
-// CONFIG_ANON_VMA_NAME refuses too).
-func sysPrctlOp(option uint64) uint64 {
+// prctl options hurdvm serves (Linux's values).
+const (
+	prSetPdeathsig  = 1
+	prGetPdeathsig  = 2
+	prGetDumpable   = 3
+	prSetDumpable   = 4
+	prSetName       = 15
+	prGetName       = 16
+	prSetTimerslack = 29
+	prGetTimerslack = 30
+
+	defaultTimerslack = 50_000 // ns, Linux's
+)
+
+// sysPrctlOp serves the prctl options a Go program meets: the thread's
+// name (16 bytes, NUL-terminated), the parent-death signal (kept: hurdvm
+// has no parent process), dumpable and the timer slack (reported, no
+// effect). Anything else is EINVAL, as Linux answers for an option it
+// does not know (the runtime's PR_SET_VMA, without CONFIG_ANON_VMA_NAME).
+func sysPrctlOp(t *thread, option, arg uint64) uint64 {
+	switch option {
+	case prSetName:
+		var name [16]byte
+		if userCopyPartial(name[:15], arg) == 0 {
+			return errno(eFAULT)
+		}
+		for i, c := range name {
+			if c == 0 {
+				clear(name[i:]) // the string ends at its NUL
+				break
+			}
+		}
+		t.name = name
+		return 0
+	case prGetName:
+		if !copyOut(arg, t.name[:]) {
+			return errno(eFAULT)
+		}
+		return 0
+	case prSetPdeathsig:
+		if arg >= nsig {
+			return errno(eINVAL)
+		}
+		t.pdeathsig = uint32(arg)
+		return 0
+	case prGetPdeathsig:
+		if !writeUser32(arg, t.pdeathsig) {
+			return errno(eFAULT)
+		}
+		return 0
+	case prGetDumpable:
+		return 1
+	case prSetDumpable:
+		if arg > 1 {
+			return errno(eINVAL)
+		}
+		return 0
+	case prGetTimerslack:
+		return defaultTimerslack
+	case prSetTimerslack:
+		return 0
+	}
 	return errno(eINVAL)
 }
 

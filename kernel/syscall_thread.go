@@ -83,6 +83,7 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 	// own locked thread enters a task).
 	c.cr3, c.space = kernelPT.Root, kernelSpace
 	c.sigMask = p.sigMask
+	c.name = p.name
 	c.state = threadRunnable
 	enqueue(i)
 	return uint64(c.tid)
@@ -116,8 +117,8 @@ const (
 func sysFutexOp(uaddr, op uint64, val uint32, timeout, uaddr2 uint64, val3 uint32) uint64 {
 	cmd := op &^ (futexPrivate | futexClockRealtime)
 	realtime := op&futexClockRealtime != 0
-	if realtime && cmd != futexOpWait && cmd != futexOpWaitBitset {
-		return errno(eNOSYS)
+	if realtime && cmd != futexOpWaitBitset {
+		return errno(eNOSYS) // Linux 6.1 takes it with FUTEX_WAIT_BITSET only
 	}
 	var deadline int64
 	if timeout != 0 && (cmd == futexOpWait || cmd == futexOpWaitBitset) {
@@ -317,10 +318,11 @@ func sysGetaffinity(pid int32, size, mask uint64) uint64 {
 
 // arch_prctl codes.
 const (
-	archSetGS = 0x1001
-	archSetFS = 0x1002
-	archGetFS = 0x1003
-	archGetGS = 0x1004
+	archSetGS    = 0x1001
+	archSetFS    = 0x1002
+	archGetFS    = 0x1003
+	archGetGS    = 0x1004
+	archGetCPUID = 0x1011
 )
 
 // sysArchPrctlOp sets or reads the thread's FS and GS bases. A base must
@@ -347,6 +349,8 @@ func sysArchPrctlOp(t *thread, code, addr uint64) uint64 {
 			return errno(eFAULT)
 		}
 		return 0
+	case archGetCPUID:
+		return 1 // CPUID does not fault (ARCH_SET_CPUID is not offered)
 	}
 	return errno(eINVAL)
 }

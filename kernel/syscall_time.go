@@ -53,14 +53,15 @@ func sysClock(id int64, ts uint64) uint64 {
 // sysSleep is clock_nanosleep(clock, flags, req, rem) (nanosleep is the
 // monotonic, relative case). The thread blocks until the deadline; a
 // signal ends the sleep early with EINTR and, for a relative sleep, the
-// time left in *rem (sleepRemaining).
+// time left in *rem (sleepRemaining). A sleep on the process's CPU-time
+// clock waits as long in wall time: the process's CPU time cannot pass
+// the target sooner (one CPU), and the sleeper would otherwise wait for
+// other threads to use it.
 func sysSleep(clock int64, flags, req, rem uint64) uint64 {
 	switch clock {
-	case clockRealtime, clockMonotonic, clockBoottime, clockTAI:
+	case clockRealtime, clockMonotonic, clockBoottime, clockTAI, clockProcessCPU:
 	case clockRealtimeAlarm, clockBoottimeAlarm:
 		return errno(ePERM) // needs CAP_WAKE_ALARM in Linux; nothing here has it
-	case clockThreadCPU:
-		return errno(eINVAL)
 	default:
 		if _, ok := clockNow(clock); ok {
 			return errno(eOPNOTSUPP) // a clock that exists but cannot be slept on

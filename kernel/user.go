@@ -86,6 +86,11 @@ func userRange(addr, n uint64, write bool) bool {
 	return false
 }
 
+// accessOK is Linux's access_ok: the range lies below TASK_SIZE. Calls
+// that Linux checks this way before anything else (and only copy later,
+// if at all) check it first too; the copy itself applies userRange.
+func accessOK(addr, n uint64) bool { return addr+n >= addr && addr+n <= taskSize }
+
 // regionsCover reports whether the regions of as cover [addr, end) without
 // a gap, each allowing the access want (0: any region will do).
 func regionsCover(as *mm.AddressSpace, addr, end uint64, want mm.Prot) bool {
@@ -154,6 +159,34 @@ func copyOut(dst uint64, src []byte) bool {
 		return true
 	}
 	return userAccess(dst, n, true) && userCopy(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
+}
+
+// userCopyPartial copies as much of the program's memory at src into dst
+// as it can, up to the first byte it cannot read, and returns how much:
+// for calls that read a string up to its NUL or answer with a partial
+// count, as Linux's do.
+func userCopyPartial(dst []byte, src uint64) uint64 {
+	n := uint64(len(dst))
+	if n == 0 || !userAccess(src, 1, false) {
+		return 0
+	}
+	if !userRange(src, n, false) {
+		n = min(n, pageSize-src%pageSize) // up to the end of the first page at least
+	}
+	return n - uint64(userCopy(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)))
+}
+
+// copyOutPartial copies src to the program's dst up to the first byte it
+// cannot write, and returns how much.
+func copyOutPartial(dst uint64, src []byte) uint64 {
+	n := uint64(len(src))
+	if n == 0 || !userAccess(dst, 1, true) {
+		return 0
+	}
+	if !userRange(dst, n, true) {
+		n = min(n, pageSize-dst%pageSize)
+	}
+	return n - uint64(userCopy(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)))
 }
 
 // bytesOf is the memory of *p as bytes, for copying a structure in or out.

@@ -67,7 +67,7 @@ func TestREADMERecipes(t *testing.T) {
 		t.Fatalf("README has %d recipe files and %d commands; the section lost its markers?", len(r.files), len(r.commands))
 	}
 	copyDir := t.TempDir()
-	ls, err := exec.Command("git", "-C", root, "ls-files").Output()
+	ls, err := exec.Command("git", "-C", root, "ls-files", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
 		t.Fatalf("git ls-files: %v", err)
 	}
