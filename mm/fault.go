@@ -88,7 +88,6 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 	as.vm.pageFaults++
 	if r.Flags&regionShared == 0 {
 		as.faults++
-		as.resident++
 	}
 	return FaultResolved
 }

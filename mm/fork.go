@@ -57,8 +57,6 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 			return ENOMEM
 		}
 	}
-	// Every page of the parent's own regions is the child's too.
-	child.resident = as.resident
 	return nil
 }
 

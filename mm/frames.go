@@ -404,7 +404,8 @@ func (a *FrameAllocator) ZeroSome(maxOrder int, chunk uintptr) bool {
 		if a.buddyFree(z.i, z.order) {
 			// Its buddy was freed meanwhile: merge them, as free
 			// blocks always are, at the cost of the clearing.
-			a.insertFree(z.i, z.order)
+			z.held = true
+			a.unhold()
 		} else {
 			a.pushZero(z.i, z.order)
 		}
@@ -413,14 +414,16 @@ func (a *FrameAllocator) ZeroSome(maxOrder int, chunk uintptr) bool {
 }
 
 // unhold gives the block ZeroSome was clearing back to the lists, merged
-// with its buddies, as of unknown contents.
+// with its buddies, as of unknown contents (it was counted free all along).
 //
 //go:nosplit
 func (a *FrameAllocator) unhold() {
-	if a.zeroing.held {
-		a.zeroing.held = false
-		a.insertFree(a.zeroing.i, a.zeroing.order)
+	z := &a.zeroing
+	if !z.held {
+		return
 	}
+	z.held = false
+	a.merge(z.i, a.rec(z.i), z.order)
 }
 
 // unknownBlocks reports whether a free block of unknown contents of order
@@ -467,20 +470,25 @@ func (a *FrameAllocator) Free(pa PhysAddr, order int) error {
 	n := uint64(1) << order
 	a.freeFrames += n
 	a.frees += n
-	a.insertFree(i, order)
+	a.merge(i, r, order)
 	return nil
 }
 
-// insertFree puts the block of order k at index i, counted free already,
-// on the free lists, merged with its buddy for as long as the buddy is a
-// free block of the same order.
+// merge puts the block of order k at index i (record r), counted free
+// already, on the free lists, merged with its buddy for as long as the
+// buddy is a free block of the same order.
 //
 //go:nosplit
-func (a *FrameAllocator) insertFree(i uint32, k int) {
-	r := a.rec(i)
-	for a.buddyFree(i, k) {
+func (a *FrameAllocator) merge(i uint32, r *frameRec, k int) {
+	for k < MaxOrder {
 		b := i ^ 1<<k
+		if b >= a.nframes {
+			break
+		}
 		br := a.rec(b)
+		if br.state != stFree || int(br.order) != k {
+			break
+		}
 		a.remove(br, k)
 		if b < i {
 			r.state = stTail
@@ -492,6 +500,7 @@ func (a *FrameAllocator) insertFree(i uint32, k int) {
 	}
 	a.push(i, k)
 }
+
 
 // Split turns the live block of 2^order frames at pa into 2^order live
 // order-0 allocations, each with the block's reference count, so that its

@@ -151,3 +151,33 @@ func rangeEnd(last uintptr) (end uintptr, ok bool) {
 	end = last + 1
 	return end, end != 0 && Canonical(end)
 }
+
+// Mapped is how many bytes of [va, va+size) are mapped (leaves counted
+// whole, or the part of them inside the range), by one walk that skips
+// holes a table at a time: for statistics, not for hot paths.
+//
+//go:nosplit
+func (pt *PageTable) Mapped(va, size uintptr) uintptr {
+	last, err := pt.checkRange(va, size)
+	if err != nil || size == 0 {
+		return 0
+	}
+	total := uintptr(0)
+	w := walker{pt: pt}
+	w.seek(va, PT, false)
+	for {
+		e := *w.slot()
+		if e&Present != 0 {
+			if isTable(e, w.lvl) {
+				w.down()
+				continue
+			}
+			lo := max(w.leafVA(), va)
+			hi := min(w.leafVA()+(w.lvl.Size()-1), last)
+			total += hi - lo + 1
+		}
+		if w.next() || w.va > last {
+			return total
+		}
+	}
+}

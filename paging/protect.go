@@ -40,6 +40,15 @@ func (pt *PageTable) Change(va, size uintptr, clear, set Flags) error {
 	if err := pt.splitEdges(va, last, c); err != nil {
 		return err
 	}
+	pt.changeLeaves(va, last, c)
+	return nil
+}
+
+// changeLeaves is Change's walk, in a frame of its own so that the nosplit
+// chain through splitEdges stays short.
+//
+//go:nosplit
+func (pt *PageTable) changeLeaves(va, last uintptr, c change) {
 	w := walker{pt: pt}
 	n, limit := 0, pt.env.invalidateLimit()
 	w.seek(va, PT, false)
@@ -65,5 +74,4 @@ func (pt *PageTable) Change(va, size uintptr, clear, set Flags) error {
 	if n > limit {
 		pt.env.TLB.FlushAll()
 	}
-	return nil
 }
