@@ -32,11 +32,14 @@ func kmain() {
 		halt()
 	}
 	printMemoryMap()
-	setupDescriptors()
+	setupIDT()
+	setupDescriptors(thisCPU())
 	fpuInit()
 	memoryInit()
 	timeInit()
 	printCPU()
+	discoverCPUs()
+	startCPUs()
 	printMemory()
 	randomInit()
 	threadsInit(uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))))
@@ -44,6 +47,7 @@ func kmain() {
 	runtimeStartSP = buildStartStack()
 	kprint("hurdvm: entering the Go runtime\n")
 	consoleStartBuffering()
+	cpusReleased.Store(true)
 }
 
 // printMemoryMap prints the map the kernel goes by, each range with what
@@ -238,7 +242,7 @@ func nameInitialThread(path []byte) {
 			base = path[i+1:]
 		}
 	}
-	copy(thr(current).name[:15], base)
+	copy(thr(current()).name[:15], base)
 }
 
 func indexByte(b []byte, c byte) int {

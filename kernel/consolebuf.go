@@ -261,7 +261,7 @@ func consoleTimerPending(now, next int64) int64 {
 		return next
 	}
 	at := now + consoleSoonNS
-	if current == idleThread {
+	if isIdle(current()) {
 		at = now + consoleIdleNS
 	}
 	if cons.serialBusy && cons.screenTail == cons.head && !screenDirty() {
@@ -339,8 +339,8 @@ func consoleWriteCall(tf *TrapFrame, buf, n uint64) uint64 {
 		return consoleWriteNow(buf, n)
 	}
 	start := rdtsc()
-	t := thr(current)
-	w := &thr(current).consWrite
+	t := thr(current())
+	w := &thr(current()).consWrite
 	if !w.active || w.tid != t.tid || w.buf != buf || w.n != n {
 		if w.active && w.tid == t.tid {
 			// A new call while this thread's earlier one is unfinished:
@@ -352,11 +352,11 @@ func consoleWriteCall(tf *TrapFrame, buf, n uint64) uint64 {
 			return 0
 		}
 		*w = consoleWriter{tid: t.tid, active: true, buf: buf, n: n}
-		cons.queue[cons.queueTail%maxThreads] = current
+		cons.queue[cons.queueTail%maxThreads] = current()
 		cons.queueTail++
 		cons.work = true
 	}
-	if consoleOwner() != current {
+	if consoleOwner() != current() {
 		cons.blocked++
 		block(waitConsole, 0)
 		return consoleRestart(tf)
@@ -396,7 +396,7 @@ func consoleRestart(tf *TrapFrame) uint64 {
 // consoleFinish ends the owner's write call with result r and hands the
 // ring to the next writer.
 func consoleFinish(r uint64) uint64 {
-	thr(current).consWrite.active = false
+	thr(current()).consWrite.active = false
 	cons.queueHead++
 	consoleWakeOwner()
 	return r

@@ -26,8 +26,10 @@ func rdrand() (v uint64, ok bool)
 func rdseed() (v uint64, ok bool)
 func outb(port uint16, v uint8)
 func inb(port uint16) uint8
+func outw(port uint16, v uint16)
 func outl(port uint16, v uint32)
 func halt()
+func pause()
 func interruptsOff() (wasOn bool)
 func interruptsOn()
 

@@ -154,6 +154,13 @@ TEXT ·inb(SB),NOSPLIT,$0-9
 	MOVB	AX, ret+8(FP)
 	RET
 
+// func outw(port uint16, v uint16)
+TEXT ·outw(SB),NOSPLIT,$0-4
+	MOVW	port+0(FP), DX
+	MOVW	v+2(FP), AX
+	OUTW
+	RET
+
 // func outl(port uint16, v uint32)
 TEXT ·outl(SB),NOSPLIT,$0-8
 	MOVW	port+0(FP), DX
@@ -181,4 +188,15 @@ TEXT ·interruptsOff(SB),NOSPLIT,$0-1
 // func interruptsOn()
 TEXT ·interruptsOn(SB),NOSPLIT,$0-0
 	STI
+	RET
+
+// func thisCPU() *cpu: the record at GS (percpu.go).
+TEXT ·thisCPU(SB),NOSPLIT,$0-8
+	MOVQ	0(GS), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func pause(): the spin-wait hint.
+TEXT ·pause(SB),NOSPLIT,$0-0
+	PAUSE
 	RET

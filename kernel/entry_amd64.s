@@ -11,8 +11,10 @@
 // _rt0_amd64_linux with the argc/argv/envp/auxv stack kmain built.
 
 #include "textflag.h"
+#include "percpu_amd64.h"
 
 #define MSR_FS_BASE 0xC0000100
+#define MSR_GS_BASE 0xC0000101
 #define KSTACK_SLOT 65536
 #define KSTACK_COUNT 5
 
@@ -24,35 +26,19 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	CX, ·bootLazyTable(SB)
 	MOVQ	R8, ·bootLazyCount(SB)
 
-	// The kernel stacks: page-aligned slots inside kernelStacks.
+	// The boot CPU's record (percpu.go), with its stacks: page-aligned
+	// slots inside kernelStacks.
+	MOVQ	$·cpus(SB), DI
 	MOVQ	$·kernelStacks(SB), AX
 	ADDQ	$4095, AX
 	ANDQ	$~4095, AX
-	MOVQ	AX, ·kstackLo(SB)
-	MOVQ	AX, BX
-	ADDQ	$(KSTACK_SLOT*KSTACK_COUNT), BX
-	MOVQ	BX, ·kstackHi(SB)
-
-	// The kernel g: stack.lo, stack.hi, stackguard0, stackguard1.
-	MOVQ	AX, ·kernelG+0(SB)
-	MOVQ	BX, ·kernelG+8(SB)
-	ADDQ	$4096, AX
-	MOVQ	AX, ·kernelG+16(SB)
-	MOVQ	AX, ·kernelG+24(SB)
-
-	// TLS: the word at FS-8 is g.
-	MOVQ	$·kernelG(SB), AX
-	MOVQ	AX, ·kernelTLS(SB)
-	MOVQ	$·kernelTLS+8(SB), AX
-	MOVQ	AX, ·kernelFSBase(SB)
-	MOVL	$MSR_FS_BASE, CX
-	MOVQ	AX, DX
-	SHRQ	$32, DX
-	WRMSR
+	CALL	·cpuEnter(SB)
+	MOVQ	$·fpuNest(SB), AX
+	MOVQ	AX, CPU_FPU_NEST_BASE(GS)
 
 	// Run kmain on the trap stack (slot 0), once the FPU is set up: with
 	// GOAMD64=v3 even kmain's code may use AVX.
-	MOVQ	·kstackLo(SB), SP
+	MOVQ	CPU_KSTACK_LO(GS), SP
 	ADDQ	$KSTACK_SLOT, SP
 	CALL	·fpuSetup(SB)
 	CALL	·kmain(SB)
@@ -71,3 +57,54 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	XORL	DI, DI
 	STI
 	JMP	_rt0_amd64_linux(SB)
+
+// cpuEnter makes the record at DI this CPU's (percpu.go), with its kernel
+// stacks starting at AX: GS base, the stack bounds, the kernel g and TLS
+// block, FS base. Needs a stack for its return address; clobbers AX, BX,
+// CX, DX.
+TEXT ·cpuEnter(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	DI, CPU_SELF(DI)
+	MOVQ	AX, CPU_KSTACK_LO(DI)
+	MOVQ	AX, BX
+	ADDQ	$(KSTACK_SLOT*KSTACK_COUNT), BX
+	MOVQ	BX, CPU_KSTACK_HI(DI)
+
+	// The kernel g: stack.lo, stack.hi, stackguard0, stackguard1.
+	MOVQ	AX, CPU_KERNEL_G+0(DI)
+	MOVQ	BX, CPU_KERNEL_G+8(DI)
+	ADDQ	$4096, AX
+	MOVQ	AX, CPU_KERNEL_G+16(DI)
+	MOVQ	AX, CPU_KERNEL_G+24(DI)
+
+	// TLS: the word at FS-8 is g.
+	LEAQ	CPU_KERNEL_G(DI), AX
+	MOVQ	AX, CPU_KERNEL_TLS(DI)
+	LEAQ	(CPU_KERNEL_TLS+8)(DI), AX
+	MOVQ	AX, CPU_KERNEL_FS_BASE(DI)
+	MOVL	$MSR_FS_BASE, CX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	WRMSR
+
+	MOVL	$MSR_GS_BASE, CX
+	MOVQ	DI, AX
+	MOVQ	DI, DX
+	SHRQ	$32, DX
+	WRMSR
+	RET
+
+// apEntry is where an AP comes from the trampoline (smp.go), in long mode
+// on the kernel's tables and on its trap stack: DI its record, AX its
+// kernel stacks. Like entry for the boot CPU: its record, its FPU, then
+// apMain, which does not return.
+TEXT ·apEntry(SB),NOSPLIT|NOFRAME,$0
+	CALL	·cpuEnter(SB)
+	CALL	·fpuSetup(SB)
+	CALL	·apMain(SB)
+	HLT
+
+// func apEntryAddr() uintptr
+TEXT ·apEntryAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·apEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

@@ -212,7 +212,7 @@ func epollWait(epfd int32, buf uint64, max, timeoutMs int64, sigmask, sigsetsize
 	// Linux's order: the signal mask, maxevents, the buffer's address
 	// (access_ok alone: a buffer that cannot be written is EFAULT only when
 	// an event is copied into it), then the descriptor.
-	t := thr(current)
+	t := thr(current())
 	var mask uint64
 	if sigmask != 0 {
 		if sigsetsize != 8 {

@@ -20,6 +20,7 @@ const debugExitPort = 0xf4
 const panicExitStatus = 125
 
 func exitMachine(status int) {
+	stopOtherCPUs()
 	consoleStopBuffering()
 	kprint("\nhurdvm: exit status ")
 	if status < 0 {

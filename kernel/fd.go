@@ -92,6 +92,22 @@ func newFile(kind fileKind, flags uint64) uint64 {
 	return uint64(fd)
 }
 
+// freeFDs is how many descriptors newFile can still make.
+func freeFDs() int {
+	nfd, nfile := 0, 0
+	for i := range fds {
+		if fds[i].file == 0 {
+			nfd++
+		}
+	}
+	for i := range files {
+		if files[i].kind == fileFree {
+			nfile++
+		}
+	}
+	return min(nfd, nfile)
+}
+
 // lowestFreeFD is the lowest free descriptor at or above min, or -1.
 func lowestFreeFD(min int32) int32 {
 	for i := max(min, 0); i < maxFDs; i++ {
@@ -151,6 +167,7 @@ func dupFD(fd, min int32, cloexec bool) uint64 {
 const (
 	epollIn        = 0x1
 	epollOut       = 0x4
+	epollWrNorm    = 0x100
 	epollErr       = 0x8
 	epollHup       = 0x10
 	epollRdHup     = 0x2000
@@ -324,7 +341,7 @@ func eventfdRead(fd int32, f *openFile, buf, n uint64) uint64 {
 		if f.flags&oNonblock != 0 {
 			return errno(eAGAIN)
 		}
-		t := thr(current)
+		t := thr(current())
 		t.waitFD, t.waitAddr = fd, buf
 		block(waitEventFD, 0)
 		return 0

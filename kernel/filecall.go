@@ -76,7 +76,7 @@ type fileRequestView struct {
 	Args    [6]uint64
 	Handles [2]int32 // the descriptor arguments translated (first: args[0] or dirfd)
 	Slot    int32
-	_       int32
+	Umask   uint32 // the process's umask (fileUmask)
 }
 
 // fileAnswer is the server's answer.
@@ -129,7 +129,7 @@ func fileCall(nr uint64, args [6]uint64, h0, h1 int32) uint64 {
 			break
 		}
 	}
-	t := thr(current)
+	t := thr(current())
 	if slot < 0 {
 		// Every slot taken (64 calls at once): wait for one and call
 		// again.
@@ -137,12 +137,23 @@ func fileCall(nr uint64, args [6]uint64, h0, h1 int32) uint64 {
 		return 0
 	}
 	r := &fileRequests[slot]
-	*r = fileRequest{state: reqPosted, thread: current, tid: t.tid, space: t.space}
-	r.view = fileRequestView{Nr: nr, Args: args, Handles: [2]int32{h0, h1}, Slot: slot}
+	*r = fileRequest{state: reqPosted, thread: current(), tid: t.tid, space: t.space}
+	r.view = fileRequestView{Nr: nr, Args: args, Handles: [2]int32{h0, h1}, Slot: slot, Umask: fileUmask}
 	t.waitReq = slot
 	block(waitFile, 0)
 	wakeFileServer()
 	return 0
+}
+
+// fileSlotFree reports whether a request slot is free (fileCall will not
+// have to wait for one).
+func fileSlotFree() bool {
+	for i := range fileRequests {
+		if fileRequests[i].state == reqFree {
+			return true
+		}
+	}
+	return false
 }
 
 // wakeFileServer wakes the server if it waits for a request.
@@ -174,7 +185,7 @@ func fileResume(t *thread) uint64 {
 	r.state = reqFree
 	wakeFileSlotWaiters()
 	if a.Signal != 0 {
-		sendToThread(current, a.Signal)
+		sendToThread(current(), a.Signal)
 	}
 	res := uint64(a.Result)
 	if (r.view.Nr == sysPipe || r.view.Nr == sysPipe2) && a.Result == 0 {
@@ -266,13 +277,14 @@ func requestOf(slot uint64) *fileRequest {
 // fileNext gives the server the oldest posted request, or blocks it until
 // one comes (the call is then made again).
 func fileNext(view uint64) uint64 {
-	if fileReleaseHead != fileReleaseTail {
-		v := fileRequestView{Nr: fileOpRelease, Slot: -1}
-		v.Handles[0] = fileReleases[fileReleaseHead%uint32(len(fileReleases))]
+	if fileNoticeHead != fileNoticeTail {
+		n := &fileNotices[fileNoticeHead%uint32(len(fileNotices))]
+		v := fileRequestView{Nr: n.op, Handles: n.handles, Slot: -1, Umask: fileUmask}
+		v.Args[0] = uint64(n.flags)
 		if !copyOut(view, bytesOf(&v)) {
 			return errno(eFAULT)
 		}
-		fileReleaseHead++
+		fileNoticeHead++
 		fileServerWorking = true
 		return 0
 	}
@@ -296,21 +308,25 @@ func fileNext(view uint64) uint64 {
 			wake(i, wokenByEvent)
 		}
 	}
-	fileServerThread = current
+	fileServerThread = current()
 	block(waitFileServer, 0)
 	return 0
 }
 
-// fileOpRelease is the pseudo call of a released handle: Handles[0] has
-// no descriptor left; no one waits for an answer.
-const fileOpRelease = 1 << 32
+// The notices' pseudo calls: fileOpRelease, Handles[0] has no descriptor
+// left; fileOpPipe, make a pipe with ends Handles[0] and Handles[1], and
+// Args[0] its O_NONBLOCK. No one waits for an answer.
+const (
+	fileOpRelease = 1 << 32
+	fileOpPipe    = 1<<32 + 1
+)
 
 // fileServerBusy reports whether the server has work: requests, releases.
 func fileServerBusy() bool {
 	if !fileServerUp {
 		return false
 	}
-	if fileReleaseHead != fileReleaseTail {
+	if fileNoticeHead != fileNoticeTail {
 		return true
 	}
 	for i := range fileRequests {
@@ -442,22 +458,90 @@ func fileHandleReady(h int32, ev uint32) {
 	}
 }
 
-// The file server's request slots, as an epoll readiness: a handle the
-// server released (its last descriptor closed) goes through
-// fileReleases, which the server drains first.
+// Notices tell the server what needs no answer: a handle released (its
+// last descriptor closed), a pipe the kernel made. They go through a ring
+// the server drains before it takes any request, so a request on a handle
+// finds every notice about it done.
+type fileNotice struct {
+	op      uint64 // fileOpRelease, fileOpPipe
+	handles [2]int32
+	flags   uint32 // fileOpPipe: pipe2's O_NONBLOCK
+}
+
 var (
-	fileReleases    [256]int32
-	fileReleaseHead uint32
-	fileReleaseTail uint32
+	fileNotices                    [4096]fileNotice
+	fileNoticeHead, fileNoticeTail uint32
+	// fileNoticesLost counts releases the full ring could not take (the
+	// server far behind): their handles stay open in the server.
+	fileNoticesLost uint64
 )
 
-// fileRelease tells the server that handle h has no descriptor left.
-func fileRelease(h int32) {
-	if fileReleaseTail-fileReleaseHead < uint32(len(fileReleases)) {
-		fileReleases[fileReleaseTail%uint32(len(fileReleases))] = h
-		fileReleaseTail++
+// fileNoticeRoom reports whether the ring takes n more notices.
+func fileNoticeRoom(n uint32) bool {
+	return fileNoticeTail-fileNoticeHead+n <= uint32(len(fileNotices))
+}
+
+// postNotice queues n for the server and wakes it.
+func postNotice(n fileNotice) {
+	if !fileNoticeRoom(1) {
+		fileNoticesLost++
+		return
 	}
+	fileNotices[fileNoticeTail%uint32(len(fileNotices))] = n
+	fileNoticeTail++
 	wakeFileServer()
+}
+
+// fileRelease tells the server that handle h has no descriptor left.
+func fileRelease(h int32) { postNotice(fileNotice{op: fileOpRelease, handles: [2]int32{h, -1}}) }
+
+// fileUmask is the process's umask: the kernel's, so that umask(2) needs
+// no answer from the server (Go makes it, like pipe2, without giving up
+// its P: a call that waited for the server goroutine could wait for ever
+// with one P); every request carries it.
+var fileUmask uint32 = 0o022
+
+// nextPipeHandle is the number the next pipe the kernel makes gets for
+// its read end (fs.ChosenHandles up, wrapping there).
+var nextPipeHandle int32 = fileChosenHandles
+
+// fileChosenHandles is fs.ChosenHandles: handle numbers the kernel picks.
+const fileChosenHandles = 1 << 30
+
+// pipeCall is pipe and pipe2, answered at once: the kernel picks the
+// ends' handle numbers, gives the program its descriptors, and tells the
+// server to make the pipe (a notice). Go's syscall.Pipe2 is a raw call,
+// made without giving up the caller's P: waiting for the server goroutine
+// there would hang a program with one P. Linux's order of errors: the
+// flags, the descriptors, then the copy-out.
+func pipeCall(nr uint64, fdsAddr, flags uint64) uint64 {
+	if nr == sysPipe {
+		flags = 0
+	}
+	if flags&^(oCloexec|oNonblock) != 0 {
+		return errno(eINVAL) // O_DIRECT too: hurdvm's pipes have no packet mode
+	}
+	if !fileServerUp || !fileNoticeRoom(1) {
+		return errno(eNFILE)
+	}
+	if freeFDs() < 2 {
+		return errno(eMFILE)
+	}
+	r, w := nextPipeHandle, nextPipeHandle+1
+	if nextPipeHandle += 2; nextPipeHandle < fileChosenHandles {
+		nextPipeHandle = fileChosenHandles // wrapped past int32
+	}
+	fds := [2]int32{
+		int32(newServerFile(r, uint32(flags)|answerPollable, 0)),
+		int32(newServerFile(w, uint32(flags)|answerPollable, epollOut|epollWrNorm)),
+	}
+	if !copyOut(fdsAddr, bytesOf(&fds)) {
+		fdDrop(fds[0])
+		fdDrop(fds[1])
+		return errno(eFAULT)
+	}
+	postNotice(fileNotice{op: fileOpPipe, handles: [2]int32{r, w}, flags: uint32(flags & oNonblock)})
+	return 0
 }
 
 // spaceCopy copies n bytes between the server's buffer buf (in the

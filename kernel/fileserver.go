@@ -88,10 +88,17 @@ func (srv *fileService) serveRequests() {
 		if e != 0 {
 			continue
 		}
-		if srv.view.Nr == fileOpRelease {
+		switch {
+		case srv.view.Nr == fileOpRelease && srv.view.Slot < 0: // a notice
 			fsys.Close(fs.Handle(srv.view.Handles[0]))
 			continue
+		case srv.view.Nr == fileOpPipe:
+			if e := fsys.PipeAt(fs.Handle(srv.view.Handles[0]), fs.Handle(srv.view.Handles[1]), int(srv.view.Args[0])); e != 0 {
+				print("hurdvm: file server: the kernel's pipe ", srv.view.Handles[0], ": ", e.Error(), "\n")
+			}
+			continue
 		}
+		fsys.Umask(srv.view.Umask)
 		a := srv.serve(int32(slot))
 		if _, e := fileRaw(sysFileDone, slot, uintptr(unsafe.Pointer(&a))); e != 0 {
 			// No descriptor for the new handles: they go, and the call
@@ -220,6 +227,8 @@ func (srv *fileService) serve(slot int32) fileAnswer {
 	a := v.Args
 	h0 := fs.Handle(v.Handles[0])
 	switch v.Nr {
+	case fileOpRelease: // close of the last descriptor
+		return result(0, fsys.Close(h0))
 	case sysOpen, sysOpenat:
 		d, pathAddr, flags, mode := fs.AtCWD, a[0], a[1], a[2]
 		if v.Nr == sysOpenat {
@@ -240,18 +249,6 @@ func (srv *fileService) serve(slot int32) fileAnswer {
 			return errAnswer(e)
 		}
 		return srv.newHandles(uint32(flags), h)
-	case sysPipe, sysPipe2:
-		flags := uint32(0)
-		if v.Nr == sysPipe2 {
-			flags = uint32(a[1])
-		}
-		r, w, e := fsys.Pipe(int(flags))
-		if e != 0 {
-			return errAnswer(e)
-		}
-		ans := srv.newHandles(flags, r, w)
-		ans.Flags |= answerPollable
-		return ans
 	case sysRead, sysPread64:
 		return srv.read(slot, h0, a[1], a[2], int64(a[3]), v.Nr == sysPread64)
 	case sysWrite, sysPwrite64:
@@ -339,8 +336,6 @@ func (srv *fileService) serve(slot int32) fileAnswer {
 			return errAnswer(fs.EFAULT)
 		}
 		return result(int64(got), 0)
-	case sysUmask:
-		return result(int64(fsys.Umask(uint32(a[0]))), 0)
 	}
 	return srv.servePaths(slot)
 }

@@ -44,13 +44,17 @@ const (
 
 // Set by fpuSetup before kmain.
 var (
-	fpuMode                               uint8  // fpuModeFXSAVE, fpuModeXSAVE or fpuModeXSAVEOPT
-	fpuSize                               uint32 // bytes of the image (512 with FXSAVE)
-	fpuXCR0                               uint64 // the state components XCR0 enables
-	fpuNest                               [fpuAreaSize*fpuNestDepth + 64]byte
-	fpuArea                               uint64 // the current thread's area: where a trap from it saves
-	fpuNestBase, fpuNestTop, fpuNestLimit uint64
+	fpuMode uint8  // fpuModeFXSAVE, fpuModeXSAVE or fpuModeXSAVEOPT
+	fpuSize uint32 // bytes of the image (512 with FXSAVE)
+	fpuXCR0 uint64 // the state components XCR0 enables
+	// fpuNest is the boot CPU's nest areas; the others' are mapped at
+	// AP start (smp.go).
+	fpuNest [fpuNestSize]byte
 )
+
+// fpuNestSize is the memory a CPU's nest areas take, with room to align
+// them to 64 bytes.
+const fpuNestSize = fpuAreaSize*fpuNestDepth + 64
 
 func fpuSetup()
 

@@ -3,6 +3,7 @@
 // The FPU's setup at entry, before any Go code runs (fpu.go). Boot context.
 
 #include "textflag.h"
+#include "percpu_amd64.h"
 
 #define CR4_OSXSAVE (1<<18)
 #define FPU_AREA 3072
@@ -13,7 +14,9 @@
 // state fits a thread's area; without, FXSAVE. CR4.OSXSAVE is cleared
 // first whatever the firmware left: the Go runtime uses AVX only when it
 // is on, and then only the state XCR0 names is saved. It also lays out
-// the areas that nested traps save into. Clobbers AX, BX, CX, DX, R8-R11.
+// the areas that nested traps save into, in the memory the CPU's record
+// names in fpuNestBase (fpuNestSize bytes). Each CPU runs it on itself.
+// Clobbers AX, BX, CX, DX, R8-R11.
 TEXT ·fpuSetup(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	CR4, AX
 	ANDQ	$~CR4_OSXSAVE, AX
@@ -69,10 +72,11 @@ fxsave:
 	MOVL	$512, ·fpuSize(SB)
 	MOVB	$0, ·fpuMode(SB)
 nest:
-	LEAQ	·fpuNest+63(SB), AX
+	MOVQ	CPU_FPU_NEST_BASE(GS), AX
+	ADDQ	$63, AX
 	ANDQ	$~63, AX
-	MOVQ	AX, ·fpuNestBase(SB)
-	MOVQ	AX, ·fpuNestTop(SB)
+	MOVQ	AX, CPU_FPU_NEST_BASE(GS)
+	MOVQ	AX, CPU_FPU_NEST_TOP(GS)
 	ADDQ	$(FPU_AREA*8), AX
-	MOVQ	AX, ·fpuNestLimit(SB)
+	MOVQ	AX, CPU_FPU_NEST_LIMIT(GS)
 	RET

@@ -1,8 +1,9 @@
 //go:build hurdvm
 
-// Descriptor tables: the GDT (code, data, TSS), the TSS with its interrupt
-// stacks, and the IDT. Set up once at boot; the kernel stacks they name are
-// the slots of kernelStacks, each with an unmapped guard page at its bottom.
+// Descriptor tables: each CPU's GDT (code, data, TSS) and TSS with its
+// interrupt stacks, and the IDT they share. The kernel stacks they name
+// are the CPU's stack slots, each with an unmapped guard page at its
+// bottom.
 
 package kernel
 
@@ -14,8 +15,10 @@ const (
 	selTSS        = 0x18
 )
 
-// The kernel stacks. Slot i is [kstackLo+i*kstackSlot, kstackLo+(i+1)*kstackSlot);
-// its lowest page is a guard page once the kernel's own page tables are up.
+// The kernel stacks of a CPU. Slot i is [kstackLo+i*kstackSlot,
+// kstackLo+(i+1)*kstackSlot); its lowest page is a guard page once the
+// kernel's own page tables are up. The boot CPU's are kernelStacks, in
+// the image; the others' are mapped at AP start (smp.go).
 const (
 	kstackSlot  = 65536
 	kstackCount = 5
@@ -27,44 +30,19 @@ const (
 	stackNMI       = 4 // NMI and #MC
 )
 
-var (
-	kernelStacks [kstackSlot*kstackCount + 4096]byte
-	kstackLo     uint64
-	kstackHi     uint64
-	trapStackTop uint64
+// kernelStacks are the boot CPU's kernel stacks (entry_amd64.s aligns them).
+var kernelStacks [kstackSlot*kstackCount + 4096]byte
 
-	// kernelG stands in for a runtime g in handler context: only the
-	// stack bounds (lo, hi, stackguard0, stackguard1) are ever read, by
-	// function prologues. kernelTLS[0] holds its address; FS points just
-	// past it, where Go's TLS convention looks (g at -8(FS)).
-	kernelG      [16]uint64
-	kernelTLS    [2]uint64
-	kernelFSBase uint64
-
-	syscallUserRSP uint64
-)
-
-func kstackTop(i int) uint64 { return kstackLo + uint64(i+1)*kstackSlot }
-
-// stackSlot is the kernel stack slot holding sp.
-func stackSlot(sp uint64) uint64 { return (sp - kstackLo - 1) / kstackSlot }
-
-// inKernelStack reports whether sp lies on a kernel stack: the interrupted
-// code was the kernel itself.
-func inKernelStack(sp uint64) bool { return sp >= kstackLo && sp <= kstackHi }
-
-var gdt [5]uint64
-
-// tss is the 64-bit task-state segment: only the IST pointers matter, since
-// everything runs in ring 0 and there is no I/O bitmap. The hardware layout
-// is packed (the 64-bit fields sit at 4 mod 8), hence words.
-var tss [26]uint32
+// bootStacks is the boot CPU's [kstackLo, kstackHi): the part of the image
+// no program may touch (user.go) and whose slots have guard pages
+// (memory.go).
+func bootStacks() (lo, hi uint64) { return cpus[0].kstackLo, cpus[0].kstackHi }
 
 const tssSize = 104
 
-func setTSSIST(n int, sp uint64) {
-	tss[9+2*(n-1)] = uint32(sp)
-	tss[10+2*(n-1)] = uint32(sp >> 32)
+func (c *cpu) setTSSIST(n int, sp uint64) {
+	c.tss[9+2*(n-1)] = uint32(sp)
+	c.tss[10+2*(n-1)] = uint32(sp >> 32)
 }
 
 type idtEntry struct {
@@ -77,11 +55,13 @@ type idtEntry struct {
 	_          uint32
 }
 
+// idt is every CPU's: the vectors are the same everywhere, and each
+// CPU's TSS says where its own stacks are.
 var idt [256]idtEntry
 
 // The vectors with an entry stub, in the order of vectorTable.
 var vectorStubs = [...]uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 255}
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 255}
 
 const (
 	vecDivide            = 0
@@ -100,7 +80,8 @@ const (
 	vecMachineCheck      = 18
 	vecSIMD              = 19
 	vecTimer             = 32
-	vecWakeup            = 33
+	vecWakeup            = 33 // another CPU: something to run, a signal to take
+	vecShootdown         = 34 // another CPU: translations to invalidate (shootdown.go)
 	vecSpurious          = 255
 	vecSyscall           = 256
 )
@@ -111,30 +92,8 @@ type descriptorPointer struct {
 	base  uint64
 }
 
-func setupDescriptors() {
-	trapStackTop = kstackTop(stackTrap)
-	setTSSIST(stackTrap+1, kstackTop(stackTrap))
-	setTSSIST(stackPageFault+1, kstackTop(stackPageFault))
-	setTSSIST(stackException+1, kstackTop(stackException))
-	setTSSIST(stackDouble+1, kstackTop(stackDouble))
-	setTSSIST(stackNMI+1, kstackTop(stackNMI))
-	tss[25] = tssSize << 16 // I/O map base past the end: no bitmap
-
-	gdt[0] = 0
-	gdt[1] = 0x00af9a000000ffff // 64-bit code, ring 0
-	gdt[2] = 0x00cf92000000ffff // data
-	base := uint64(uintptr(unsafe.Pointer(&tss)))
-	limit := uint64(tssSize - 1)
-	gdt[3] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
-	gdt[4] = base >> 32
-
-	var p descriptorPointer
-	p.limit = uint16(unsafe.Sizeof(gdt) - 1)
-	p.base = uint64(uintptr(unsafe.Pointer(&gdt)))
-	lgdt(uintptr(unsafe.Pointer(&p.limit)))
-	reloadSegments(selKernelCode, selKernelData)
-	ltr(selTSS)
-
+// setupIDT fills the IDT, once, on the boot CPU.
+func setupIDT() {
 	table := vectorTable()
 	for i, v := range vectorStubs {
 		stub := *(*uint64)(at(uint64(table) + uint64(i)*8))
@@ -146,7 +105,7 @@ func setupDescriptors() {
 			ist = stackDouble + 1
 		case vecNMI, vecMachineCheck:
 			ist = stackNMI + 1
-		case vecTimer, vecWakeup, vecSpurious:
+		case vecTimer, vecWakeup, vecShootdown, vecSpurious:
 			ist = stackTrap + 1
 		}
 		idt[v] = idtEntry{
@@ -158,6 +117,34 @@ func setupDescriptors() {
 			offsetHigh: uint32(stub >> 32),
 		}
 	}
+}
+
+// setupDescriptors loads CPU c's GDT and TSS (its stacks), the IDT, and
+// the SYSCALL MSRs. Run by each CPU on itself.
+func setupDescriptors(c *cpu) {
+	c.trapStackTop = c.kstackTop(stackTrap)
+	c.setTSSIST(stackTrap+1, c.kstackTop(stackTrap))
+	c.setTSSIST(stackPageFault+1, c.kstackTop(stackPageFault))
+	c.setTSSIST(stackException+1, c.kstackTop(stackException))
+	c.setTSSIST(stackDouble+1, c.kstackTop(stackDouble))
+	c.setTSSIST(stackNMI+1, c.kstackTop(stackNMI))
+	c.tss[25] = tssSize << 16 // I/O map base past the end: no bitmap
+
+	c.gdt[0] = 0
+	c.gdt[1] = 0x00af9a000000ffff // 64-bit code, ring 0
+	c.gdt[2] = 0x00cf92000000ffff // data
+	base := uint64(uintptr(unsafe.Pointer(&c.tss)))
+	limit := uint64(tssSize - 1)
+	c.gdt[3] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
+	c.gdt[4] = base >> 32
+
+	var p descriptorPointer
+	p.limit = uint16(unsafe.Sizeof(c.gdt) - 1)
+	p.base = uint64(uintptr(unsafe.Pointer(&c.gdt)))
+	lgdt(uintptr(unsafe.Pointer(&p.limit)))
+	reloadSegments(selKernelCode, selKernelData)
+	ltr(selTSS)
+
 	p.limit = uint16(unsafe.Sizeof(idt) - 1)
 	p.base = uint64(uintptr(unsafe.Pointer(&idt)))
 	lidt(uintptr(unsafe.Pointer(&p.limit)))

@@ -78,19 +78,19 @@ func (tableFrames) FreeTable(pa uint64) {
 	}
 }
 
-// machineTLB is the TLB of this CPU.
-type machineTLB struct{}
+const cr4PGE = 1 << 7
 
-func (machineTLB) Invalidate(va uintptr) { invlpg(va) }
-
-// FlushAll toggles CR4.PGE, which drops global translations too.
-func (machineTLB) FlushAll() {
+// flushLocal drops this CPU's translations: with global, the global ones
+// too (a CR4.PGE toggle), else a CR3 reload.
+func flushLocal(global bool) {
+	if !global {
+		writeCR3(readCR3())
+		return
+	}
 	cr4 := readCR4()
 	writeCR4(cr4 &^ cr4PGE)
 	writeCR4(cr4)
 }
-
-const cr4PGE = 1 << 7
 
 func phys(pa uint64) unsafe.Pointer { return at(physmapBase + pa) }
 
@@ -147,10 +147,7 @@ func memoryInit() {
 	check("pin", kernelPT.Pin(0, 1))
 	check("pin physmap", kernelPT.Pin(physmapSlot, physmapSlot+physmapSlots-1))
 
-	nx := paging.Flags(0)
-	if cpuFeatures.nx {
-		nx = paging.NoExecute
-	}
+	nx := noExecute()
 	g := paging.Global
 	// The physmap holds RAM only: the usable ranges and the RAM the
 	// firmware keeps (ACPI tables, ACPI NVS), write-back, with the
@@ -187,7 +184,7 @@ func memoryInit() {
 	check("text", kernelPT.Map(kernelImageBase, kernelImageBase, uintptr(textEnd-kernelImageBase), g))
 	check("rodata", kernelPT.Map(uintptr(textEnd), textEnd, uintptr(dataStart-textEnd), g|nx))
 	for va := dataStart; va < imageTop; va += pageSize {
-		if va >= kstackLo && va < kstackHi && (va-kstackLo)%kstackSlot == 0 || inLazyBSS(va) {
+		if lo, hi := bootStacks(); va >= lo && va < hi && (va-lo)%kstackSlot == 0 || inLazyBSS(va) {
 			continue // guard page, or demand-zero
 		}
 		check("data", kernelPT.MapPages(uintptr(va), va, pageSize, paging.Writable|g|nx))
@@ -198,7 +195,7 @@ func memoryInit() {
 	screenMap() // the framebuffer, write-combining (framebuffer.go)
 
 	writeCR4(readCR4() | cr4PGE)
-	writeCR3(kernelPT.Root)
+	setCR3(thisCPU(), kernelPT.Root)
 	screenMapped()
 
 	// Now every RAM byte is in the physmap: start the frame allocator.
@@ -236,6 +233,14 @@ func memoryInit() {
 	vmInit()
 	mapLazyBSS()
 	checkRuntimeFloor()
+}
+
+// noExecute is the NX flag where the CPU has it.
+func noExecute() paging.Flags {
+	if cpuFeatures.nx {
+		return paging.NoExecute
+	}
+	return 0
 }
 
 // vgaWindow is where the first MiB stops being conventional memory: the

@@ -26,15 +26,13 @@ var (
 	panicAddr   uint64
 	panicBytes  [15]byte
 	panicNBytes int
-	// userFrame is the frame of the latest entry from Go code: where the
-	// panicking thread's own state is.
-	userFrame uintptr
 )
 
 func resumeFrame(tf uintptr, fsBase uint64)
 func reportPanicAddr() uintptr
 
 func kernelPanicMsg(msg string) {
+	stopOtherCPUs()
 	consoleStopBuffering()
 	kprint("\nhurdvm: kernel panic: ")
 	kprint(msg)
@@ -53,6 +51,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 		exitMachine(panicExitStatus)
 	}
 	panicking = true
+	stopOtherCPUs()
 	kprint("\nhurdvm: kernel panic: ")
 	kprint(what)
 	kprint("\n")
@@ -75,12 +74,13 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 	kprint("\n")
 
 	// Freeze every other thread and finish the report on the current one.
-	if current != idleThread && userFrame != 0 && thr(current).state != threadFree {
-		uf := (*TrapFrame)(at(uint64(userFrame)))
-		sameStack := (userFrame-uintptr(kstackLo))/kstackSlot == (uintptr(unsafe.Pointer(tf))-uintptr(kstackLo))/kstackSlot
+	c := thisCPU()
+	if !isIdle(c.current) && c.userFrame != 0 && thr(c.current).state != threadFree {
+		uf := (*TrapFrame)(at(uint64(c.userFrame)))
+		sameStack := c.stackSlot(uint64(c.userFrame)) == c.stackSlot(uint64(uintptr(unsafe.Pointer(tf))))
 		if uf == tf || !sameStack {
 			for i := int32(1); i < threadHigh; i++ {
-				if i != current && thr(i).state != threadFree {
+				if i != current() && thr(i).state != threadFree {
 					thr(i).state = threadDead
 				}
 			}
@@ -90,7 +90,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 				uf.RSP = sp
 				uf.RIP = uint64(reportPanicAddr())
 				uf.RFLAGS = 2 // interrupts off: nothing else runs
-				resumeFrame(userFrame, thr(current).fsBase)
+				resumeFrame(c.userFrame, thr(c.current).fsBase)
 			}
 		}
 	}
@@ -113,7 +113,7 @@ const (
 // goroutine itself may be in a system call, where stack growth is
 // forbidden) and returns where reportPanic's frame goes.
 func reporterStack(uf *TrapFrame) (uint64, bool) {
-	fs := thr(current).fsBase
+	fs := thr(current()).fsBase
 	if fs == 0 {
 		return 0, false
 	}
@@ -171,7 +171,7 @@ func dumpFrame(tf *TrapFrame, addr uint64) {
 	reg("r15", tf.R15)
 	kprint("\n")
 	reg("cr3", readCR3())
-	reg("thread", uint64(thr(current).tid))
+	reg("thread", uint64(thr(current()).tid))
 	kprint("\n")
 }
 

@@ -29,8 +29,15 @@ import (
 const (
 	maxThreads = 16384      // a power of two: thr masks the index
 	timeSlice  = 10_000_000 // ns
-	idleThread = 0
+	// The idle threads, one a CPU, take the top slots: idleSlot(i) is
+	// CPU i's. The program's threads are 1..firstIdleSlot-1.
+	firstIdleSlot = maxThreads - maxCPUs
 )
+
+func idleSlot(cpu int32) int32 { return maxThreads - 1 - cpu }
+
+// isIdle reports whether thread i is a CPU's idle thread.
+func isIdle(i int32) bool { return i >= firstIdleSlot }
 
 type threadState uint8
 
@@ -123,6 +130,7 @@ type thread struct {
 
 	runNext int32 // run-queue link, -1 at the end
 	cpuNS   int64
+	oncpu   int32 // the CPU running it, -1 when none
 }
 
 // The thread table: a thread's record fills a frame of its own (its
@@ -139,11 +147,9 @@ func thr(i int32) *thread { return (*thread)(at(physmapBase + threadFrames[i&(ma
 
 var (
 	threadHigh int32 = 1 // slots from threadHigh up are all free
-	current    int32
 	nextTID    int32 = 1
 	runHead    int32 = -1
 	runTail    int32 = -1
-	sliceStart int64
 	switches   uint64
 
 	// nextDeadline is the earliest deadline of a blocked thread (0: none),
@@ -155,11 +161,6 @@ var (
 	// exitedCPUNS is the CPU time of the threads that have ended, for
 	// CLOCK_PROCESS_CPUTIME_ID.
 	exitedCPUNS int64
-
-	// yielding: the current thread called sched_yield; it goes behind
-	// the others at the trap's exit (its slice is not charged more than
-	// it ran).
-	yielding bool
 )
 
 // The idle CPU clears free memory idleZeroPiece bytes at a time and looks
@@ -170,32 +171,43 @@ var (
 // armed before it starts.
 const idleZeroPiece = 64 << 10
 
-// threadsInit makes the idle thread and the initial thread (the runtime's
-// M0, which kmain is about to enter) and makes the latter current.
-func threadsInit(idleStackTop uint64) {
-	if !threadSlot(idleThread) {
-		kernelPanicMsg("no frame for the idle thread")
+// idleInit makes CPU c's idle thread, on the stack ending at stackTop,
+// and makes it what c runs.
+func idleInit(c *cpu, stackTop uint64) {
+	i := idleSlot(c.index)
+	if !threadSlot(i) {
+		kernelPanicMsg("no frame for an idle thread")
 	}
-	idle := thr(idleThread)
-	*idle = thread{runNext: -1}
+	idle := thr(i)
+	*idle = thread{runNext: -1, oncpu: c.index}
 	idle.state = threadRunnable
 	idle.frame.RIP = uint64(idleLoopAddr())
 	idle.frame.CS = selKernelCode
 	idle.frame.SS = selKernelData
-	idle.frame.RSP = idleStackTop
+	idle.frame.RSP = stackTop
 	idle.frame.RFLAGS = rflagsIF | 2
 	// The kernel's own tables: idling must never keep a task's tables
 	// loaded, which could be destroyed (and their frames reused) meanwhile.
-	idle.cr3 = readCR3()
+	idle.cr3 = kernelPT.Root
 	fpuReset(&idle.fpu)
 	idle.frame.FPU = fpuAreaOf(idle)
+	c.idle, c.current = i, i
+	c.fpuArea = idle.frame.FPU
+}
 
+// threadsInit makes the boot CPU's idle thread and the initial thread
+// (the runtime's M0, which kmain is about to enter), and makes the latter
+// current.
+func threadsInit(idleStackTop uint64) {
+	c := thisCPU()
+	idleInit(c, idleStackTop)
 	t, _ := newThread()
 	thr(t).state = threadRunnable
-	thr(t).cr3 = readCR3()
+	thr(t).cr3 = kernelPT.Root
+	thr(t).oncpu = c.index
 	fpuReset(&thr(t).fpu)
-	current = t
-	fpuArea = fpuAreaOf(thr(t))
+	c.current = t
+	c.fpuArea = fpuAreaOf(thr(t))
 }
 
 // threadSlot makes sure slot i has a frame for its record.
@@ -215,13 +227,13 @@ func threadSlot(i int32) bool {
 // newThread takes a free slot for a new thread: false when every slot is
 // taken, or a new slot's frame cannot be had.
 func newThread() (int32, bool) {
-	for i := int32(1); i < maxThreads; i++ {
+	for i := int32(1); i < firstIdleSlot; i++ {
 		if i >= threadHigh && !threadSlot(i) {
 			return 0, false
 		}
 		if thr(i).state == threadFree {
 			t := thr(i)
-			*t = thread{runNext: -1}
+			*t = thread{runNext: -1, oncpu: -1}
 			t.tid = nextTID
 			nextTID++
 			if i >= threadHigh {
@@ -274,8 +286,8 @@ func dequeue() int32 {
 // none) or a signal; the trap's exit path then switches to another thread.
 // The caller has filled the thread's wait* arguments.
 func block(kind waitKind, deadline int64) {
-	t := thr(current)
-	t.callNr = blockedCallNr
+	t := thr(current())
+	t.callNr = thisCPU().callNr
 	t.state = threadBlocked
 	t.wait = kind
 	t.deadline = deadline
@@ -298,13 +310,18 @@ func wake(i int32, why wakeReason) {
 		deadlinesStale = true
 	}
 	enqueue(i)
+	kickIdleCPU()
 }
 
 // interrupt wakes thread i with EINTR if it is blocked: a signal it does
 // not block is pending for it.
 func interrupt(i int32) {
-	if t := thr(i); t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot {
+	t := thr(i)
+	switch {
+	case t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot:
 		wake(i, wokenBySignal)
+	case t.oncpu >= 0:
+		kickCPU(t.oncpu) // running on another CPU: it takes the signal now, not at its next tick
 	}
 }
 
@@ -364,7 +381,7 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 // back into RAX (the result).
 func restartCall(tf *TrapFrame) uint64 {
 	tf.RIP -= 2
-	return thr(current).callNr
+	return thr(current()).callNr
 }
 
 // timerTick wakes the threads whose deadline has passed.
@@ -380,9 +397,10 @@ func timerTick() {
 
 // threadCPU is the CPU time thread t has used, the current slice included.
 func threadCPU(i int32) int64 {
-	ns := thr(i).cpuNS
-	if i == current {
-		ns += nanotime() - sliceStart
+	t := thr(i)
+	ns := t.cpuNS
+	if t.oncpu >= 0 {
+		ns += nanotime() - cpus[t.oncpu].sliceStart
 	}
 	return ns
 }
@@ -400,32 +418,41 @@ func processCPU() int64 {
 	return ns
 }
 
-// leaveKernel picks the thread to return to, loads its frame into tf,
-// finishes its blocked system call, delivers its pending signals, arms the
-// timer for the next event, and returns its FS base.
+// leaveKernel picks the thread this CPU returns to, loads its frame into
+// tf, finishes its blocked system call, delivers its pending signals, arms
+// the timer for the next event, and returns its FS base.
 func leaveKernel(tf *TrapFrame) uint64 {
 	consoleDrain()
+	c := thisCPU()
+	c.kicked = false
 	now := nanotime()
-	cur := current
+	cur := c.current
 	t := thr(cur)
-	switchOut := t.state != threadRunnable || cur == idleThread || yielding ||
-		(runHead >= 0 && now-sliceStart >= timeSlice)
-	yielding = false
+	sliceOver := now-c.sliceStart >= timeSlice
+	switchOut := t.state != threadRunnable || isIdle(cur) || c.yielding ||
+		(runHead >= 0 && sliceOver)
+	c.yielding = false
+	if !switchOut && sliceOver {
+		// Nobody waits: a new slice, and the time so far charged.
+		t.cpuNS += now - c.sliceStart
+		c.sliceStart = now
+	}
 	if switchOut {
 		next := dequeue()
 		if next < 0 {
 			if t.state == threadRunnable {
 				next = cur // nothing else to run: keep going
 			} else {
-				next = idleThread
+				next = c.idle
 			}
-		} else if t.state == threadRunnable && cur != idleThread {
+		} else if t.state == threadRunnable && !isIdle(cur) {
 			enqueue(cur)
 		}
 		if next != cur {
 			t.frame = *tf
 			*tf = thr(next).frame
-			t.cpuNS += now - sliceStart
+			t.cpuNS += now - c.sliceStart
+			t.oncpu = -1
 			if t.state == threadDead {
 				exitedCPUNS += t.cpuNS
 				t.state = threadFree
@@ -433,18 +460,23 @@ func leaveKernel(tf *TrapFrame) uint64 {
 					threadHigh-- // keep the table scans short
 				}
 			}
-			current = next
-			fpuArea = fpuAreaOf(thr(next))
-			tf.FPU = fpuArea
+			c.current = next
+			thr(next).oncpu = c.index
+			if c.tlbStale {
+				c.tlbStale = false
+				flushLocal(true)
+			}
+			c.fpuArea = fpuAreaOf(thr(next))
+			tf.FPU = c.fpuArea
 			switches++
-			if thr(next).cr3 != 0 && thr(next).cr3 != readCR3() {
-				writeCR3(thr(next).cr3)
+			if thr(next).cr3 != 0 {
+				setCR3(c, thr(next).cr3)
 			}
 		}
-		sliceStart = now
+		c.sliceStart = now
 	}
-	nt := thr(current)
-	if current != idleThread {
+	nt := thr(c.current)
+	if !isIdle(c.current) {
 		if nt.resume {
 			resumeBlocked(nt, tf)
 		}
@@ -462,18 +494,20 @@ func leaveKernel(tf *TrapFrame) uint64 {
 		}
 		deadlinesStale = false
 	}
+	// A CPU running a thread takes a tick at the end of its slice even
+	// if nobody waits now: another CPU may queue a thread meanwhile.
 	next := nextDeadline
-	if runHead >= 0 && (next == 0 || sliceStart+timeSlice < next) {
-		next = sliceStart + timeSlice
+	if !isIdle(c.current) && (next == 0 || c.sliceStart+timeSlice < next) {
+		next = c.sliceStart + timeSlice
 	}
 	next = consoleTimer(now, next)
 	armTimer(next)
 
-	if current == idleThread && framesReady {
+	if isIdle(c.current) && framesReady {
 		// Nothing to run: clear free memory, a piece at a time, until an
 		// interrupt is waiting (the timer just armed, a device's), so
 		// that a later fault or map_now finds it zero.
-		for frames.ZeroSome(mm.MaxOrder, idleZeroPiece) && !lapicInterruptWaiting() {
+		for frames.ZeroSome(mm.MaxOrder, idleZeroPiece) && !lapicInterruptWaiting() && !kernelLockWanted() {
 		}
 	}
 	return nt.fsBase

@@ -184,7 +184,7 @@ func sendToProcess(sig uint32) {
 // handler, or no handler, or no room for the frame) ends the program as Linux
 // would.
 func forceSignal(tf *TrapFrame, sig uint32, code int32, addr uint64) {
-	t := thr(current)
+	t := thr(current())
 	a := &sigactions[sig]
 	if t.sigMask&sigbit(sig) != 0 || a.handler == sigDFL || a.handler == sigIGN {
 		fatalSignal(tf, sig, addr)
@@ -336,7 +336,7 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 // frame that cannot be read, or a context that cannot be returned to, is
 // SIGSEGV to the thread, as in Linux.
 func sigreturn(tf *TrapFrame) {
-	t := thr(current)
+	t := thr(current())
 	fa := tf.RSP - 8 // the handler's ret popped retAddr
 	var f sigframe
 	if !copyIn(bytesOf(&f), fa) {
@@ -381,7 +381,7 @@ func fatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
 	kprint("\nhurdvm: fatal signal ")
 	kprintDec(uint64(sig))
 	kprint(" in thread ")
-	kprintDec(uint64(thr(current).tid))
+	kprintDec(uint64(thr(current()).tid))
 	if tf != nil {
 		kprint(" at rip ")
 		kprintHex(tf.RIP)

@@ -26,6 +26,7 @@ const (
 	eEXIST       = 17
 	eNODEV       = 19
 	eINVAL       = 22
+	eNFILE       = 23
 	eMFILE       = 24
 	eNOTDIR      = 20
 	eNOSPC       = 28
@@ -81,16 +82,8 @@ const (
 	sysGetrandom        = 318
 )
 
-// cpusReported is what sched_getaffinity tells the runtime: GOMAXPROCS.
-// Two even on one CPU, so that the runtime runs goroutines on several
-// threads and the scheduler's preemption is exercised.
-var cpusReported = 2
-
 var syscallCounts [512]uint64
 
-// blockedCallNr is the number of the system call being served, for a
-// thread that blocks in it (restartCall).
-var blockedCallNr uint64
 var unknownSyscallSeen [512]bool
 
 func errno(e int) uint64 { return uint64(-int64(e)) }
@@ -101,12 +94,12 @@ func errno(e int) uint64 { return uint64(-int64(e)) }
 func systemCall(tf *TrapFrame) {
 	// Linux takes the number as an int: the upper half of RAX is ignored.
 	nr := uint64(uint32(tf.RAX))
-	blockedCallNr = nr
+	thisCPU().callNr = nr
 	a0, a1, a2, a3, a4, a5 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8, tf.R9
 	if nr < uint64(len(syscallCounts)) {
 		syscallCounts[nr]++
 	}
-	t := thr(current)
+	t := thr(current())
 	r, ok := fileSyscall(tf, nr, [6]uint64{a0, a1, a2, a3, a4, a5})
 	if ok {
 		goto done
@@ -171,7 +164,7 @@ func systemCall(tf *TrapFrame) {
 	case sysFutex:
 		r = sysFutexOp(a0, a1, uint32(a2), a3, a4, uint32(a5))
 	case sysSchedYield:
-		yielding = true // leaveKernel queues this thread behind the others
+		thisCPU().yielding = true // leaveKernel queues this thread behind the others
 	case sysSchedGetaffinity:
 		r = sysGetaffinity(int32(a0), a1, a2)
 	case sysArchPrctl:
@@ -221,7 +214,7 @@ func systemCall(tf *TrapFrame) {
 	}
 done:
 	// A thread that blocked gets its result when it is woken.
-	if t.state == threadRunnable || current == idleThread {
+	if t.state == threadRunnable || isIdle(current()) {
 		tf.RAX = r
 	}
 }

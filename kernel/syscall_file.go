@@ -62,8 +62,14 @@ func fileSyscall(tf *TrapFrame, nr uint64, a [6]uint64) (r uint64, ok bool) {
 	switch nr {
 	// Calls on paths: the server's, when it serves.
 	case sysOpen, sysStat, sysLstat, sysAccess, sysTruncate, sysChdir, sysMkdir, sysRmdir,
-		sysUnlink, sysReadlink, sysChmod, sysRename, sysLink, sysSymlink, sysGetcwd, sysUmask, sysPipe, sysPipe2:
+		sysUnlink, sysReadlink, sysChmod, sysRename, sysLink, sysSymlink, sysGetcwd:
 		return pathCall(nr, a, handleCWD, handleNone), true
+	case sysPipe, sysPipe2:
+		return pipeCall(nr, a[0], a[1]), true
+	case sysUmask:
+		old := fileUmask
+		fileUmask = uint32(a[0]) & 0o777
+		return uint64(old), true
 	case sysOpenat, sysNewfstatat, sysStatx, sysMkdirat, sysUnlinkat, sysReadlinkat,
 		sysFchmodat, sysFaccessat, sysFaccessat2, sysUtimensat:
 		return pathCall(nr, a, serverHandle(int32(a[0])), handleNone), true
@@ -91,7 +97,7 @@ func fileSyscall(tf *TrapFrame, nr uint64, a [6]uint64) (r uint64, ok bool) {
 
 	// Descriptors as such.
 	case sysClose:
-		return closeFD(int32(a[0])), true
+		return closeCall(a), true
 	case sysDup:
 		return dupFD(int32(a[0]), 0, false), true
 	case sysDup2, sysDup3:
@@ -102,6 +108,26 @@ func fileSyscall(tf *TrapFrame, nr uint64, a [6]uint64) (r uint64, ok bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// closeCall is close(2). The last descriptor of a server file takes the
+// server's handle with it, and close waits for the server to have closed
+// it: a file the program leaves in the export directory is then on its
+// way to the host when close returns (the runtime's coverage files are
+// the last thing a test writes; exit_group, made without giving up the
+// P, could not wait for the server goroutine). Every other close, and
+// the closes the kernel makes itself, only post a notice.
+func closeCall(a [6]uint64) uint64 {
+	fd := int32(a[0])
+	f := fdFile(fd)
+	if f == nil || f.kind != fileServer || f.refs > 1 || !fileServerUp || !fileSlotFree() {
+		return closeFD(fd)
+	}
+	h := f.handle
+	epollForget(fd)
+	fdDrop(fd) // the descriptor is gone now, whatever the server says
+	a[0] = uint64(h)
+	return fileCall(fileOpRelease, a, h, handleNone)
 }
 
 // pathCall sends a call on paths to the file server. Before it serves
@@ -118,8 +144,6 @@ func pathCall(nr uint64, a [6]uint64, h0, h1 int32) uint64 {
 		return pathAt(int32(a[0]), a[1])
 	case sysReadlinkat:
 		return readlinkAt(int32(a[0]), a[1], int32(a[3]))
-	case sysUmask:
-		return 0o022
 	}
 	return errno(eNOENT)
 }

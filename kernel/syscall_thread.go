@@ -54,7 +54,7 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 		}
 		return errno(eAGAIN)
 	}
-	p := thr(current)
+	p := thr(current())
 	c := thr(i)
 	if flags&cloneParentSettid != 0 && !writeUser32(ptid, uint32(c.tid)) {
 		c.state = threadFree
@@ -158,7 +158,7 @@ func sysFutexOp(uaddr, op uint64, val uint32, timeout, uaddr2 uint64, val3 uint3
 		if deadline != 0 && deadline <= nanotime() {
 			return errno(eTIMEDOUT)
 		}
-		t := thr(current)
+		t := thr(current())
 		t.waitAddr, t.waitBits = uaddr, bits
 		block(waitFutex, deadline)
 		return 0
@@ -307,14 +307,24 @@ func sysGetaffinity(pid int32, size, mask uint64) uint64 {
 	if pid != 0 && findTID(pid) < 0 {
 		return errno(eSRCH)
 	}
-	if size*8 < uint64(cpusReported) || size%8 != 0 {
+	n := cpusReported()
+	if size*8 < uint64(n) || size%8 != 0 {
 		return errno(eINVAL)
 	}
-	if !writeUser64(mask, 1<<cpusReported-1) {
+	if !writeUser64(mask, 1<<n-1) {
 		return errno(eFAULT)
 	}
 	return 8
 }
+
+// cpusReported is how many CPUs sched_getaffinity reports, which the Go
+// runtime takes for GOMAXPROCS: every CPU, and two on a machine with one.
+// The file server is a goroutine of the program, and a thread blocked in
+// a file system call made with RawSyscall keeps its P: with a single P,
+// the server could never run to answer it (Go's own tests make such
+// calls; so does any program using syscall.RawSyscall). With two, one
+// runs the server.
+func cpusReported() int32 { return max(ncpu, 2) }
 
 // arch_prctl codes.
 const (

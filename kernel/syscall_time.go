@@ -34,7 +34,7 @@ func clockNow(id int64) (int64, bool) {
 	case clockProcessCPU:
 		return processCPU(), true
 	case clockThreadCPU:
-		return threadCPU(current), true
+		return threadCPU(current()), true
 	}
 	return 0, false
 }
@@ -82,7 +82,7 @@ func sysSleep(clock int64, flags, req, rem uint64) uint64 {
 	if deadline <= now {
 		return 0
 	}
-	t := thr(current)
+	t := thr(current())
 	t.waitAddr, t.sleepUntil = rem, deadline
 	block(waitSleep, deadline)
 	return 0

@@ -30,7 +30,7 @@ func taskSyscall(nr, a0, a1, a2 uint64) uint64 {
 		}
 		return 0
 	case mm.SysTaskFault:
-		t := thr(current)
+		t := thr(current())
 		f := t.lastFault
 		if a1 != uint64(unsafe.Sizeof(f)) || !copyOut(a0, bytesOf(&f)) {
 			return taskErr(mm.EINVAL)
@@ -94,10 +94,10 @@ func taskEnter(slot int64) uint64 {
 	if slot != kernelSpace && !liveTask(slot) {
 		return taskErr(mm.EINVAL)
 	}
-	t := thr(current)
+	t := thr(current())
 	t.space = int32(slot)
 	t.cr3 = spaces[slot].PT.Root
-	writeCR3(t.cr3)
+	setCR3(thisCPU(), t.cr3)
 	return 0
 }
 

@@ -177,7 +177,7 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 // physical-address bits (QEMU's CPUs have 40), so the next access to va
 // is a page fault with the RSVD error bit.
 func breakPageTableEntry(va uint64) uint64 {
-	pt := &spaces[thr(current).space].PT
+	pt := &spaces[thr(current()).space].PT
 	pa, flags, _, ok := pt.Translate(uintptr(va))
 	if !ok {
 		return errno(eFAULT)
@@ -192,7 +192,7 @@ func breakPageTableEntry(va uint64) uint64 {
 func inspectSyscall(nr, a0, a1 uint64) uint64 {
 	switch nr {
 	case sysInspectTranslate:
-		pt := &spaces[thr(current).space].PT
+		pt := &spaces[thr(current()).space].PT
 		pa, flags, size, ok := pt.Translate(uintptr(a0))
 		t := Translation{Phys: pa, Flags: uint64(flags), PageSize: size, Mapped: ok}
 		if !copyOut(a1, bytesOf(&t)) {

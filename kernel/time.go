@@ -41,7 +41,6 @@ var (
 	nsPerTSC32 uint64 // ns per TSC tick, fixed point with 32 fraction bits
 	lapicHz    uint64 // LAPIC timer ticks per second (divide by 16)
 	wallAtBoot int64  // Unix ns at tscAtBoot, from the RTC
-	timerArmed int64  // monotonic ns the LAPIC timer fires at, 0 if stopped
 )
 
 func lapicReg(off uint32) *uint32 {
@@ -64,10 +63,7 @@ func timeInit() {
 	outb(0x21, 0xff)
 	outb(0xa1, 0xff)
 
-	wrmsr(msrAPICBase, rdmsr(msrAPICBase)|1<<11) // global enable
-	lapicDev.Enable()
-	*lapicReg(0xf0) |= vecSpurious
-	*lapicReg(lapicTimerDivide) = 0x3 // divide by 16
+	lapicInit()
 
 	source := "TSC and LAPIC timer calibrated against the PIT"
 	if tscHz = tscFromCPUID(); tscHz != 0 {
@@ -93,6 +89,16 @@ func timeInit() {
 	nsPerTSC32, _ = bits.Div64(hi, lo, tscHz)
 	tscAtBoot = rdtsc()
 	wallAtBoot = readRTC()
+}
+
+// lapicInit turns on this CPU's local APIC, with the spurious vector and
+// its timer one-shot, counting at the bus clock divided by 16 (as
+// calibrated on the boot CPU).
+func lapicInit() {
+	wrmsr(msrAPICBase, rdmsr(msrAPICBase)|1<<11) // global enable
+	lapicDev.Enable()
+	*lapicReg(0xf0) |= vecSpurious
+	*lapicReg(lapicTimerDivide) = 0x3 // divide by 16
 	lapicDev.SetTimer(vecTimer, lapic.TIMER_MODE_ONE_SHOT)
 }
 
@@ -155,10 +161,11 @@ func walltime() int64 { return wallAtBoot + nanotime() }
 
 // armTimer makes the LAPIC timer fire at monotonic time at (0: never).
 func armTimer(at int64) {
-	if at == timerArmed {
+	c := thisCPU()
+	if at == c.timerArmed {
 		return
 	}
-	timerArmed = at
+	c.timerArmed = at
 	if at == 0 {
 		*lapicReg(lapicTimerInit) = 0
 		return

@@ -47,11 +47,32 @@ var trapCounts [257]uint64
 // trap handles one entry into the kernel and returns the FS base of the
 // code it returns to (the kernel's, when returning into a handler).
 func trap(tf *TrapFrame) uint64 {
+	c := thisCPU()
+	kernelMode := c.inKernelStack(tf.RSP)
+	// What another CPU asks of this one is answered without the kernel
+	// lock: the asker may hold it.
+	switch tf.Vector {
+	case vecShootdown:
+		lapicEOI()
+		shootdownAnswer(c)
+		return interruptedFSBase(c, kernelMode)
+	case vecNMI:
+		if stopping.Load() {
+			stopCPU()
+		}
+	}
+	kernelEnter(c)
+	fs := trapLocked(c, tf, kernelMode)
+	kernelLeave(c)
+	return fs
+}
+
+// trapLocked is trap under the kernel lock.
+func trapLocked(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
 	trapCounts[tf.Vector]++
-	kernelMode := inKernelStack(tf.RSP)
 	if !kernelMode {
-		userFrame = uintptr(unsafe.Pointer(tf))
-	} else if stackSlot(tf.RSP) == stackSlot(uint64(uintptr(unsafe.Pointer(tf)))) {
+		c.userFrame = uintptr(unsafe.Pointer(tf))
+	} else if c.stackSlot(tf.RSP) == c.stackSlot(uint64(uintptr(unsafe.Pointer(tf)))) {
 		// The CPU started this trap at the top of the very stack the
 		// interrupted handler was running on: that handler's frames are
 		// overwritten, so there is nothing to return to. (A fault inside
@@ -63,7 +84,7 @@ func trap(tf *TrapFrame) uint64 {
 		systemCall(tf)
 	case v == vecTimer:
 		lapicEOI()
-		timerArmed = 0
+		c.timerArmed = 0
 		timerTick()
 	case v == vecWakeup:
 		lapicEOI()
@@ -74,9 +95,18 @@ func trap(tf *TrapFrame) uint64 {
 		exception(tf, kernelMode)
 	}
 	if kernelMode {
-		return kernelFSBase
+		return c.kernelFSBase
 	}
 	return leaveKernel(tf)
+}
+
+// interruptedFSBase is the FS base of the code a trap interrupted: the
+// kernel's, or the current thread's.
+func interruptedFSBase(c *cpu, kernelMode bool) uint64 {
+	if kernelMode {
+		return c.kernelFSBase
+	}
+	return thr(c.current).fsBase
 }
 
 func pageFault(tf *TrapFrame, kernelMode bool) {
@@ -99,7 +129,7 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	if kernelMode || panicking {
 		kernelPanic(tf, "page fault in the kernel", addr)
 	}
-	t := thr(current)
+	t := thr(current())
 	t.lastFault = mm.FaultRecord{Addr: uintptr(addr), Access: accessOf(tf.ErrorCode), Cause: res}
 	t.lastFaultValid = true
 	switch res {

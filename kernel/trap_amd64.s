@@ -11,9 +11,12 @@
 // points FS at the kernel's TLS block, so the Go code it calls runs with
 // the kernel g (whose stack bounds are the kernel stacks), and calls
 // trap(tf). trap may rewrite the frame, its FPU area included, to return
-// into another thread; it returns the FS base that thread needs.
+// into another thread; it returns the FS base that thread needs. What is
+// the CPU's own (its stacks, the current thread's FPU area, the nest
+// areas, the kernel's FS base) it finds in its record at GS (percpu.go).
 
 #include "textflag.h"
+#include "percpu_amd64.h"
 
 #define MSR_FS_BASE 0xC0000100
 #define KCODE 0x08
@@ -28,10 +31,10 @@
 // return RIP in CX, RFLAGS in R11 and did not switch stacks; FMASK cleared
 // IF, so nothing can interrupt us before we are on the trap stack.
 TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
-	MOVQ	SP, ·syscallUserRSP(SB)
-	MOVQ	·trapStackTop(SB), SP
+	MOVQ	SP, CPU_USER_RSP(GS)
+	MOVQ	CPU_TRAP_STACK_TOP(GS), SP
 	PUSHQ	$KDATA
-	PUSHQ	·syscallUserRSP(SB)
+	PUSHQ	CPU_USER_RSP(GS)
 	PUSHQ	R11
 	PUSHQ	$KCODE
 	PUSHQ	CX
@@ -59,15 +62,15 @@ TEXT trapCommon<>(SB),NOSPLIT|NOFRAME,$0
 	// The FPU state's area: a nest area when the interrupted code ran on
 	// a kernel stack (the kernel itself), else the current thread's.
 	MOVQ	FRAME_RSP(SP), AX
-	CMPQ	AX, ·kstackLo(SB)
+	CMPQ	AX, CPU_KSTACK_LO(GS)
 	JCS	fromThread
-	CMPQ	AX, ·kstackHi(SB)
+	CMPQ	AX, CPU_KSTACK_HI(GS)
 	JHI	fromThread
-	MOVQ	·fpuNestTop(SB), BX
-	ADDQ	$FPU_AREA, ·fpuNestTop(SB)
+	MOVQ	CPU_FPU_NEST_TOP(GS), BX
+	ADDQ	$FPU_AREA, CPU_FPU_NEST_TOP(GS)
 	JMP	save
 fromThread:
-	MOVQ	·fpuArea(SB), BX
+	MOVQ	CPU_FPU_AREA(GS), BX
 save:
 	MOVQ	BX, 0(SP)
 	CMPB	·fpuMode(SB), $0
@@ -86,7 +89,7 @@ fxsave:
 saved:
 	CLD
 	MOVL	$MSR_FS_BASE, CX
-	MOVQ	·kernelFSBase(SB), AX
+	MOVQ	CPU_KERNEL_FS_BASE(GS), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
 	WRMSR
@@ -117,11 +120,11 @@ fxrstor:
 	FXRSTOR64	(BX)
 restored:
 	// A nest area goes back to the nest stack.
-	CMPQ	BX, ·fpuNestBase(SB)
+	CMPQ	BX, CPU_FPU_NEST_BASE(GS)
 	JCS	leave
-	CMPQ	BX, ·fpuNestLimit(SB)
+	CMPQ	BX, CPU_FPU_NEST_LIMIT(GS)
 	JCC	leave
-	SUBQ	$FPU_AREA, ·fpuNestTop(SB)
+	SUBQ	$FPU_AREA, CPU_FPU_NEST_TOP(GS)
 leave:
 	ADDQ	$16, SP
 	POPQ	R15
@@ -302,13 +305,18 @@ TEXT vector33<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	$33
 	JMP	trapCommon<>(SB)
 
+TEXT vector34<>(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	$0
+	PUSHQ	$34
+	JMP	trapCommon<>(SB)
+
 TEXT vector255<>(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	$0
 	PUSHQ	$255
 	JMP	trapCommon<>(SB)
 
 // vectors<> holds the entry stub of each vector the IDT installs, indexed
-// as vectorStubs lists them (0..31, 32, 33, 255).
+// as vectorStubs lists them (0..31, 32, 33, 34, 255).
 DATA vectors<>+0(SB)/8, $vector0<>(SB)
 DATA vectors<>+8(SB)/8, $vector1<>(SB)
 DATA vectors<>+16(SB)/8, $vector2<>(SB)
@@ -343,8 +351,9 @@ DATA vectors<>+240(SB)/8, $vector30<>(SB)
 DATA vectors<>+248(SB)/8, $vector31<>(SB)
 DATA vectors<>+256(SB)/8, $vector32<>(SB)
 DATA vectors<>+264(SB)/8, $vector33<>(SB)
-DATA vectors<>+272(SB)/8, $vector255<>(SB)
-GLOBL vectors<>(SB), RODATA, $280
+DATA vectors<>+272(SB)/8, $vector34<>(SB)
+DATA vectors<>+280(SB)/8, $vector255<>(SB)
+GLOBL vectors<>(SB), RODATA, $288
 
 // func vectorTable() uintptr
 TEXT ·vectorTable(SB),NOSPLIT,$0-8

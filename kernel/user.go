@@ -75,8 +75,8 @@ func userRange(addr, n uint64, write bool) bool {
 	text, _, data, imageEnd := imageBounds()
 	switch {
 	case addr >= uint64(text) && end <= uint64(imageEnd):
-		if end > kstackLo-pageSize && addr < kstackHi {
-			return false // the kernel stacks (and their guard pages)
+		if lo, hi := bootStacks(); end > lo-pageSize && addr < hi {
+			return false // the boot CPU's kernel stacks (and their guard pages)
 		}
 		return !write || addr >= uint64(data)
 	case addr >= heapWindowStart && end <= heapWindowEnd,
@@ -126,7 +126,7 @@ func userPrepare(addr, n uint64, write bool) bool {
 // mapped reports whether va is mapped in the current thread's address
 // space, and whether writably, by paging's one walker.
 func mapped(va uint64) (present, writable bool) {
-	_, flags, _, ok := spaces[thr(current).space].PT.Translate(uintptr(va))
+	_, flags, _, ok := spaces[thr(current()).space].PT.Translate(uintptr(va))
 	return ok, flags&paging.Writable != 0
 }
 
@@ -137,7 +137,7 @@ func userAccess(addr, n uint64, write bool) bool {
 		return false
 	}
 	var here byte
-	if stackSlot(uint64(uintptr(unsafe.Pointer(&here)))) == stackPageFault {
+	if thisCPU().stackSlot(uint64(uintptr(unsafe.Pointer(&here)))) == stackPageFault {
 		return userPrepare(addr, n, write)
 	}
 	return true

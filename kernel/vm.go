@@ -60,7 +60,7 @@ func spaceFor(va uint64) *mm.AddressSpace {
 	case va >= heapWindowStart && va < heapWindowEnd, va >= lazyBSSLo && va < lazyBSSHi:
 		return &spaces[kernelSpace]
 	case va >= taskWindowStart && va < taskWindowEnd:
-		return &spaces[thr(current).space]
+		return &spaces[thr(current()).space]
 	}
 	return nil
 }
@@ -100,7 +100,7 @@ func linuxErrno(err error) uint64 {
 // vmSyscall serves mm.VMAllocate, mm.VMDeallocate and mm.ReadStats for the
 // current thread's address space; the result is the mm.Errno (0 for nil).
 func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
-	as := &spaces[thr(current).space]
+	as := &spaces[thr(current()).space]
 	switch nr {
 	case mm.SysVMAllocate:
 		// *address is read and written: made present and writable once,

@@ -64,7 +64,7 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 	}
 	// Mapped and allowed: another thread resolved it first, or a stale
 	// TLB entry. The retry will succeed.
-	as.vm.Env.TLB.Invalidate(page)
+	as.vm.Env.TLB.InvalidateLocal(page)
 	return FaultResolved
 }
 

@@ -69,4 +69,3 @@ func (as *AddressSpace) Destroy() {
 	as.PT.Destroy(as.vm.releaseLeaf)
 	as.Regions.Destroy()
 }
-

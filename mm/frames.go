@@ -501,7 +501,6 @@ func (a *FrameAllocator) merge(i uint32, r *frameRec, k int) {
 	a.push(i, k)
 }
 
-
 // Split turns the live block of 2^order frames at pa into 2^order live
 // order-0 allocations, each with the block's reference count, so that its
 // frames can be freed one at a time.

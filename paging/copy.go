@@ -38,6 +38,11 @@ func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool
 	if n > pt.env.invalidateLimit() {
 		pt.env.TLB.FlushAll()
 	}
+	if n > 0 {
+		// Every CPU sees the parent's pages read-only before fork
+		// returns: a write that lands later faults and copies.
+		pt.env.TLB.Sync(pt.Root)
+	}
 	return err
 }
 
@@ -196,6 +201,7 @@ func (pt *PageTable) Replace(va uintptr, pa uint64, flags Flags) error {
 	}
 	*e = Entry(pa)&addrMask | flags | Present
 	pt.env.TLB.Invalidate(va)
+	pt.env.TLB.Sync(pt.Root) // the caller may free the old frame next
 	return nil
 }
 

@@ -17,8 +17,17 @@ type Frames interface {
 	FreeTable(pa uint64)
 }
 
-// TLB invalidates cached translations after the tables change. The kernel
-// implements it with invlpg and a CR3 reload; the host tests with a recorder.
+// TLB invalidates cached translations after the tables change, on every
+// CPU that may hold them. The kernel implements it with INVLPG, a CR4.PGE
+// toggle and shootdown IPIs; the host tests with a recorder.
+//
+// Invalidate and FlushAll take effect on the calling CPU at once and on the
+// others at the next Sync, which is a shootdown: paging batches an
+// operation's invalidations and calls Sync once, before it releases a
+// frame or frees a table whose translations it dropped, and before an
+// operation that removed, downgraded or replaced translations returns. So
+// no frame is reused, and no permission relied on, while any CPU can
+// still reach it through a stale entry.
 type TLB interface {
 	// Invalidate drops every translation of the page containing va, of
 	// whatever size, and every paging-structure-cache entry (INVLPG does
@@ -29,6 +38,19 @@ type TLB interface {
 	// CR4.PGE, or INVPCID all-contexts): a range of changed pages may hold
 	// global pages of the kernel half, which a plain CR3 reload keeps.
 	FlushAll()
+	// Sync makes the Invalidates and FlushAlls since the last Sync hold
+	// on every CPU that may cache translations of the tables rooted at
+	// root (the physical address of their PML4), before it returns.
+	Sync(root uint64)
+	// InvalidateLocal drops this CPU's translation of va alone: the fault
+	// handler's stale entry, when another CPU has already changed the
+	// tables (and shot the old entry down).
+	InvalidateLocal(va uintptr)
+	// InvalidateTables is Invalidate for tables about to be freed under
+	// va: the next Sync must reach every CPU whose page walks could go
+	// through them, idle ones too (a walk sets Accessed bits in what it
+	// takes for a table, and the frame will be something else).
+	InvalidateTables(va uintptr)
 }
 
 // DefaultInvalidateLimit is how many leaves one operation invalidates one by

@@ -278,6 +278,9 @@ func runPaging(t *testing.T, data []byte) {
 			err = pt.MapPages(o.va, o.pa, o.size, o.flags)
 		case 2:
 			err = pt.Unmap(o.va, o.size, func(pa uint64, size uintptr) {
+				if s.tlb.unsynced != 0 {
+					s.frames.unsyncedFrees++
+				}
 				freed = append(freed, extent{pa: pa, last: size})
 			})
 		case 3:
@@ -327,7 +330,11 @@ func runPaging(t *testing.T, data []byte) {
 			}
 		}
 
-		// Every page that changed was dropped from the TLB.
+		// Every page that changed was dropped from the TLB, on every
+		// CPU (Sync) before the operation returned.
+		if s.tlb.unsynced != 0 || s.frames.unsyncedFrees != 0 {
+			t.Fatalf("%v: %d invalidations not shot down at the end, %d frames freed before their shootdown", o, s.tlb.unsynced, s.frames.unsyncedFrees)
+		}
 		if err == nil && o.kind >= 2 {
 			for _, l := range before {
 				changed := o.kind == 2 || l.flags != o.flags

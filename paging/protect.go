@@ -25,7 +25,8 @@ func (pt *PageTable) Protect(va, size uintptr, flags Flags) error {
 // Every changed leaf is invalidated (also when rights grow: a stale
 // read-only entry would only cost a spurious fault, but the kernel's fault
 // handler should not have to tell those apart); past the invalidation limit
-// one FlushAll replaces the per-page invalidations.
+// one FlushAll replaces the per-page invalidations; one Sync shoots them
+// down before Change returns.
 //
 //go:nosplit
 func (pt *PageTable) Change(va, size uintptr, clear, set Flags) error {
@@ -73,5 +74,8 @@ func (pt *PageTable) changeLeaves(va, last uintptr, c change) {
 	}
 	if n > limit {
 		pt.env.TLB.FlushAll()
+	}
+	if n > 0 {
+		pt.env.TLB.Sync(pt.Root)
 	}
 }

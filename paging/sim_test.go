@@ -52,9 +52,13 @@ type simFrames struct {
 	dirtyFrees  int // frames given back that were not all zero
 	doubleFrees int // frames given back that were not live
 	foreign     int // addresses that were never frames
-	allocs      int // AllocTable calls that succeeded
-	frees       int
-	onFree      func(pa uint64) // test hook, nil normally
+	// unsyncedFrees: tables freed, or leaves released, while an
+	// invalidation was not yet shot down (Sync): another CPU could
+	// still reach them.
+	unsyncedFrees int
+	allocs        int // AllocTable calls that succeeded
+	frees         int
+	onFree        func(pa uint64) // test hook, nil normally
 }
 
 func (f *simFrames) init(s *sim) {
@@ -117,6 +121,9 @@ func (f *simFrames) FreeTable(pa uint64) {
 	if f.onFree != nil {
 		f.onFree(pa)
 	}
+	if f.s.tlb.unsynced != 0 {
+		f.unsyncedFrees++
+	}
 	t := f.s.frame(pa)
 	if !empty(t) {
 		f.dirtyFrees++
@@ -128,21 +135,31 @@ func (f *simFrames) FreeTable(pa uint64) {
 	f.free = append(f.free, pa)
 }
 
-// simTLB records what paging asks of the TLB.
+// simTLB records what paging asks of the TLB. unsynced counts the
+// invalidations no Sync has made global yet: a frame freed or released
+// while it is not zero could still be reached by another CPU.
 type simTLB struct {
-	inval   []uintptr
-	flushes int
+	inval    []uintptr
+	flushes  int
+	unsynced int
+	syncs    int
+	local    int
 }
 
+func (r *simTLB) Sync(root uint64)           { r.unsynced = 0; r.syncs++ }
+func (r *simTLB) InvalidateLocal(va uintptr) { r.local++ }
+func (r *simTLB) InvalidateTables(va uintptr) { r.Invalidate(va) }
+
 func (r *simTLB) Invalidate(va uintptr) {
+	r.unsynced++
 	if len(r.inval) < cap(r.inval) {
 		r.inval = append(r.inval, va)
 	} else {
 		r.inval[len(r.inval)-1] = va // never grow: keep the recorder allocation-free
 	}
 }
-func (r *simTLB) FlushAll()  { r.flushes++ }
-func (r *simTLB) reset()     { r.inval, r.flushes = r.inval[:0], 0 }
+func (r *simTLB) FlushAll()  { r.flushes++; r.unsynced++ }
+func (r *simTLB) reset()     { r.inval, r.flushes, r.unsynced, r.syncs = r.inval[:0], 0, 0, 0 }
 func (r *simTLB) total() int { return len(r.inval) + r.flushes }
 
 // covers reports whether the recorder dropped the page [base, base+size):

@@ -141,7 +141,10 @@ func (pt *PageTable) splitAt(a uintptr, r *reserve, c change) {
 // The translation is unchanged, but the TLB may hold the huge page while
 // the CPU starts caching the small ones; the SDM (vol. 3 section 4.10.2.3)
 // leaves the choice between them to the CPU and some parts (AMD erratum 383)
-// misbehave, so the huge page is invalidated here, as Linux does.
+// misbehave, so the huge page is invalidated here, on every CPU, as Linux
+// does. The entry is replaced in place, not made non-present first: the
+// physmap is split this way too, and a CPU reading through it meanwhile
+// must not fault.
 //
 //go:nosplit
 func (pt *PageTable) split(e *Entry, l Level, table uint64, va uintptr) {
@@ -159,4 +162,5 @@ func (pt *PageTable) split(e *Entry, l Level, table uint64, va uintptr) {
 	}
 	*e = Entry(table)&addrMask | tableLink
 	pt.env.TLB.Invalidate(va)
+	pt.env.TLB.Sync(pt.Root)
 }

@@ -87,15 +87,19 @@ const noFrame = ^uint64(0)
 // loaded anywhere) it invalidates nothing.
 //
 // The order matters because the caller frees frames in release and paging
-// frees tables: nothing may be reused while the TLB can still reach it.
+// frees tables: nothing may be reused while any CPU's TLB can still reach
+// it.
 //  1. Every leaf in the range is made non-present but keeps its address,
 //     marked dying, and counted.
-//  2. Past the invalidation limit, one FlushAll.
-//  3. A second walk takes each dying leaf: Invalidate it (under the limit),
-//     zero it, release it. Tables left empty are unlinked from their
-//     parent and chained through their first word; they are not freed yet.
+//  2. The translations go: under the invalidation limit a second walk
+//     invalidates each dying leaf, past it one FlushAll; then one Sync
+//     (the shootdown of them all).
+//  3. A walk takes each dying leaf: zero it, release it. Tables left empty
+//     are unlinked from their parent and chained through their first
+//     word; they are not freed yet.
 //  4. If any table was unlinked: one Invalidate, which also flushes the
-//     paging-structure caches that may still point at them, then FreeTable.
+//     paging-structure caches that may still point at them, and a Sync,
+//     then FreeTable.
 //
 // Dying entries exist only inside clear: everywhere else a non-present entry
 // is zero.
@@ -125,10 +129,9 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		}
 	}
 
-	// 2. Flush.
-	precise := tlb && n <= pt.env.invalidateLimit()
-	if tlb && !precise {
-		pt.env.TLB.FlushAll()
+	// 2. Invalidate, everywhere.
+	if tlb && n > 0 {
+		pt.invalidateDying(va, last, n)
 	}
 
 	// 3. Release and prune.
@@ -142,9 +145,6 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		}
 		if old := *e; old&(Present|dying) == dying {
 			*e = 0
-			if precise {
-				pt.env.TLB.Invalidate(w.leafVA())
-			}
 			if release != nil {
 				release(leafPA(old, w.lvl), w.lvl.Size())
 			}
@@ -171,7 +171,8 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		return
 	}
 	if tlb {
-		pt.env.TLB.Invalidate(va)
+		pt.env.TLB.InvalidateTables(va)
+		pt.env.TLB.Sync(pt.Root)
 	}
 	for freed != noFrame {
 		t := pt.table(freed)
@@ -180,6 +181,38 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		pt.env.Frames.FreeTable(freed)
 		freed = next
 	}
+}
+
+// invalidateDying drops the translations of the n dying leaves in [va,
+// last] on every CPU: one by one under the invalidation limit, one
+// FlushAll past it, then the shootdown. Under the limit it walks the range
+// again to find them: the mark walk cannot keep their addresses, for an
+// array of them on the stack would break the nosplit chains' bound
+// through Map's roll-back (the linker checks it).
+//
+//go:nosplit
+func (pt *PageTable) invalidateDying(va, last uintptr, n int) {
+	if n > pt.env.invalidateLimit() {
+		pt.env.TLB.FlushAll()
+		pt.env.TLB.Sync(pt.Root)
+		return
+	}
+	w := walker{pt: pt}
+	w.seek(va, PT, false)
+	for {
+		e := w.slot()
+		if *e&Present != 0 && isTable(*e, w.lvl) {
+			w.down()
+			continue
+		}
+		if *e&(Present|dying) == dying {
+			pt.env.TLB.Invalidate(w.leafVA())
+		}
+		if w.next() || w.va > last {
+			break
+		}
+	}
+	pt.env.TLB.Sync(pt.Root)
 }
 
 // prune unlinks the level-l table on the walker's path if it is empty, and

@@ -8,8 +8,14 @@ package fs
 // the file (and, for a file without names, its data).
 
 // Handle names an open file description. Handles are positive and not
-// reused until the numbers wrap.
+// reused until the numbers wrap. The numbers from ChosenHandles up are the
+// caller's to choose (PipeAt); FS never hands them out itself.
 type Handle int32
+
+// ChosenHandles is the first handle number the caller chooses: a kernel
+// that makes a pipe at once, without waiting for the file server, names
+// its ends from here up (PipeAt).
+const ChosenHandles Handle = 1 << 30
 
 type openFile struct {
 	refs     int
@@ -34,21 +40,26 @@ const setflMask = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | fAsync
 
 // newHandle enters f into the table with one reference.
 func (fsys *FS) newHandle(f *openFile) Handle {
-	for fsys.handles[fsys.nextHandle] != nil || fsys.nextHandle <= 0 {
+	for fsys.handles[fsys.nextHandle] != nil || fsys.nextHandle <= 0 || fsys.nextHandle >= ChosenHandles {
 		fsys.nextHandle++
-		if fsys.nextHandle <= 0 {
+		if fsys.nextHandle <= 0 || fsys.nextHandle >= ChosenHandles {
 			fsys.nextHandle = 1
 		}
 	}
 	h := fsys.nextHandle
 	fsys.nextHandle++
+	fsys.enter(h, f)
+	return h
+}
+
+// enter puts f into the table as h, with one reference.
+func (fsys *FS) enter(h Handle, f *openFile) {
 	f.refs = 1
 	fsys.handles[h] = f
 	f.node.opens++
 	if f.writable {
 		f.node.writers++
 	}
-	return h
 }
 
 // tableFull: opening another file is ENFILE.

@@ -46,15 +46,57 @@ func TestHandles(t *testing.T) {
 	}
 }
 
-// Handle numbers wrap around and skip the ones in use.
+// Handle numbers wrap around below ChosenHandles and skip the ones in
+// use.
 func TestHandleWrap(t *testing.T) {
 	fsys := newFS(t, Config{})
 	a := open(t, fsys, "/work", O_PATH, 0)
-	fsys.nextHandle = 1<<31 - 1
+	fsys.nextHandle = ChosenHandles - 1
 	b := open(t, fsys, "/work", O_PATH, 0)
 	c := open(t, fsys, "/work", O_PATH, 0)
-	if b != 1<<31-1 || c <= 0 || c == a {
+	if b != ChosenHandles-1 || c <= 0 || c >= ChosenHandles || c == a {
 		t.Errorf("handles %d %d %d", a, b, c)
+	}
+}
+
+// PipeAt makes a pipe whose ends have the numbers the caller chose, from
+// ChosenHandles up; it works as Pipe's, and FS never hands those numbers
+// out itself.
+func TestPipeAt(t *testing.T) {
+	fsys := newFS(t, Config{})
+	r, w := ChosenHandles+10, ChosenHandles+11
+	for _, c := range []struct {
+		r, w  Handle
+		flags int
+		want  Errno
+	}{
+		{1, w, 0, EBADF},         // not a chosen number
+		{r, r, 0, EBADF},         // the same twice
+		{r, w, O_DIRECT, EINVAL}, // packet mode
+		{r, w, O_NONBLOCK, 0},    // made
+		{r, w + 1, 0, EBADF},     // r in use
+	} {
+		if e := fsys.PipeAt(c.r, c.w, c.flags); e != c.want {
+			t.Errorf("PipeAt(%d, %d, %#x): %v, want %v", c.r, c.w, c.flags, e, c.want)
+		}
+	}
+	if n, e := fsys.Write(w, []byte("abc")); n != 3 || e != 0 {
+		t.Fatalf("write: %d %v", n, e)
+	}
+	buf := make([]byte, 8)
+	if n, e := fsys.Read(r, buf); string(buf[:n]) != "abc" || e != 0 {
+		t.Fatalf("read: %q %v", buf[:n], e)
+	}
+	if _, e := fsys.Read(r, buf); e != EAGAIN {
+		t.Errorf("read of the empty O_NONBLOCK pipe: %v, want EAGAIN", e)
+	}
+	fsys.Close(w)
+	if n, e := fsys.Read(r, buf); n != 0 || e != 0 {
+		t.Errorf("read after the writer closed: %d %v, want end of file", n, e)
+	}
+	fsys.Close(r)
+	if len(fsys.handles) != 0 {
+		t.Errorf("%d handles left", len(fsys.handles))
 	}
 }
 

@@ -31,6 +31,7 @@ type pipe struct {
 	writer     Handle
 	readerOpen bool
 	writerOpen bool
+	node       *inode
 }
 
 func (pp *pipe) used() int   { return pp.head - pp.tail }
@@ -47,13 +48,40 @@ func (fsys *FS) Pipe(flags int) (r, w Handle, e Errno) {
 	if len(fsys.handles)+2 > fsys.maxHandles {
 		return 0, 0, ENFILE
 	}
-	n := fsys.newInode(fsys.pipeSB, S_IFIFO|0o600)
-	pp := &pipe{readerOpen: true, writerOpen: true}
-	n.pipe = pp
+	pp := fsys.newPipe()
 	nonblock := flags & O_NONBLOCK
-	pp.reader = fsys.newHandle(&openFile{node: n, flags: O_RDONLY | nonblock, readable: true})
-	pp.writer = fsys.newHandle(&openFile{node: n, flags: O_WRONLY | nonblock, writable: true})
+	pp.reader = fsys.newHandle(&openFile{node: pp.node, flags: O_RDONLY | nonblock, readable: true})
+	pp.writer = fsys.newHandle(&openFile{node: pp.node, flags: O_WRONLY | nonblock, writable: true})
 	return pp.reader, pp.writer, 0
+}
+
+// newPipe makes a pipe's inode, both ends open.
+func (fsys *FS) newPipe() *pipe {
+	n := fsys.newInode(fsys.pipeSB, S_IFIFO|0o600)
+	pp := &pipe{readerOpen: true, writerOpen: true, node: n}
+	n.pipe = pp
+	return pp
+}
+
+// PipeAt is Pipe with the handles' numbers chosen by the caller, r and w,
+// both from ChosenHandles up and free: a kernel that gives the program
+// its descriptors at once, before the file server has run, tells it the
+// numbers it chose. EBADF for numbers outside that range or in use.
+func (fsys *FS) PipeAt(r, w Handle, flags int) Errno {
+	switch {
+	case flags&^(O_CLOEXEC|O_NONBLOCK) != 0:
+		return EINVAL
+	case r < ChosenHandles || w < ChosenHandles || r == w || fsys.handles[r] != nil || fsys.handles[w] != nil:
+		return EBADF
+	case len(fsys.handles)+2 > fsys.maxHandles:
+		return ENFILE
+	}
+	pp := fsys.newPipe()
+	nonblock := flags & O_NONBLOCK
+	pp.reader, pp.writer = r, w
+	fsys.enter(r, &openFile{node: pp.node, flags: O_RDONLY | nonblock, readable: true})
+	fsys.enter(w, &openFile{node: pp.node, flags: O_WRONLY | nonblock, writable: true})
+	return 0
 }
 
 // pipeRead reads from the pipe of read handle f.

@@ -217,7 +217,7 @@ func TestKernelItabs(t *testing.T) {
 	}
 	want := map[string][]string{
 		"hurdvm/kernel.tableFrames,hurdvm/paging.Frames": {"AllocTable", "FreeTable"},
-		"hurdvm/kernel.machineTLB,hurdvm/paging.TLB":     {"FlushAll", "Invalidate"},
+		"hurdvm/kernel.machineTLB,hurdvm/paging.TLB":     {"FlushAll", "Invalidate", "InvalidateLocal", "InvalidateTables", "Sync"},
 	}
 	for _, it := range p.Itabs {
 		methods, ok := want[it.Concrete+","+it.Iface]

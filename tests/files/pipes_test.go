@@ -216,3 +216,39 @@ func TestEpollRefusesRegularFiles(t *testing.T) {
 		t.Errorf("read of an empty O_NONBLOCK pipe: %v, want EAGAIN", err)
 	}
 }
+
+// Go makes pipe2 and umask as raw calls, which keep the caller's P: with
+// one P, a call that waited for the file server (a goroutine too) would
+// wait for ever. The kernel answers both at once. This hung before.
+func TestRawFileCallsWithOneP(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	done := make(chan bool)
+	go func() {
+		for i := 0; i < 300; i++ {
+			var p [2]int
+			if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+				t.Error(err)
+				break
+			}
+			if _, err := syscall.Write(p[1], []byte{byte(i)}); err != nil {
+				t.Error(err)
+			}
+			b := make([]byte, 1)
+			if n, err := syscall.Read(p[0], b); n != 1 || b[0] != byte(i) || err != nil {
+				t.Errorf("read %d %v %v", n, b, err)
+			}
+			syscall.Close(p[0])
+			syscall.Close(p[1])
+			old := syscall.Umask(0o027)
+			if back := syscall.Umask(old); back != 0o027 {
+				t.Errorf("umask gave back %#o, want 0o027", back)
+			}
+		}
+		done <- true
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("raw pipe2 and umask calls with one P did not finish")
+	}
+}

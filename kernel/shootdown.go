@@ -1,0 +1,152 @@
+//go:build hurdvm
+
+// The TLB of every CPU (paging's Env.TLB): invalidations batched per
+// operation and shot down to the other CPUs that may cache them. Handler
+// context.
+//
+// Invalidate and FlushAll act on this CPU at once and record what they
+// dropped; Sync, which paging calls once per operation before anything
+// is freed (paging/env.go), sends the batch to the CPUs that need it, one
+// IPI each, and waits until each has answered. Who needs it: every other
+// CPU when the batch touches what every address space shares (the image,
+// the heap window, the physmap: the kernel task's tables), otherwise the
+// CPUs whose loaded tables are the operation's (cpu.cr3). A CPU that
+// switched away from a task's tables kept none of its translations (they
+// are not global, and loading CR3 drops the rest).
+//
+// An idle CPU is left out of a shootdown that frees no tables: it flushes
+// everything before it runs a thread again (tlbStale).
+//
+// Only the holder of the kernel lock changes tables, so one request is out
+// at a time (shootReq). A CPU answers it in its interrupt handler
+// (vecShootdown, before it would take the kernel lock), or while it spins
+// for the lock, or while an AP waits to be released.
+
+package kernel
+
+import (
+	"math/bits"
+	"sync/atomic"
+
+	"hurdvm/paging"
+)
+
+// tlbBatchMax is how many pages one Sync invalidates one by one; past it
+// the other CPUs flush (paging itself switches to FlushAll there).
+const tlbBatchMax = paging.DefaultInvalidateLimit
+
+var shootReq struct {
+	va      [tlbBatchMax]uintptr
+	n       int32
+	all     bool
+	global  bool
+	pending atomic.Uint64 // the CPUs that have not answered, a bit each
+}
+
+// shootdownOff turns shootdowns off, for the test that shows it fails
+// without them (testhooks.go). Never set otherwise.
+var shootdownOff bool
+
+// machineTLB is paging's view of the CPUs' TLBs.
+type machineTLB struct{}
+
+func (machineTLB) Invalidate(va uintptr) {
+	invlpg(va)
+	c := thisCPU()
+	if c.tlbN < tlbBatchMax {
+		c.tlbVA[c.tlbN] = va
+		c.tlbN++
+	} else {
+		c.tlbAll = true
+	}
+	if !inTaskWindow(uint64(va)) {
+		c.tlbShared = true
+	}
+}
+
+// FlushAll drops this CPU's translations, global ones too.
+func (machineTLB) FlushAll() {
+	flushLocal(true)
+	c := thisCPU()
+	c.tlbAll, c.tlbShared = true, true
+}
+
+func (machineTLB) InvalidateLocal(va uintptr) { invlpg(va) }
+
+func (t machineTLB) InvalidateTables(va uintptr) {
+	t.Invalidate(va)
+	thisCPU().tlbTables = true
+}
+
+func (machineTLB) Sync(root uint64) {
+	c := thisCPU()
+	if c.tlbN == 0 && !c.tlbAll {
+		return
+	}
+	if ncpu > 1 && !shootdownOff && !stopping.Load() {
+		shootdown(c, root) // (stopped CPUs run nothing that could use a stale entry)
+	}
+	c.tlbN, c.tlbAll, c.tlbShared, c.tlbTables = 0, false, false, false
+}
+
+func inTaskWindow(va uint64) bool { return va >= taskWindowStart && va < taskWindowEnd }
+
+// shootdown sends c's batch to the CPUs that may cache it and waits for
+// every one of them.
+func shootdown(c *cpu, root uint64) {
+	shared := c.tlbShared || root == kernelPT.Root
+	var targets uint64
+	for j := int32(0); j < ncpu; j++ {
+		o := &cpus[j]
+		switch {
+		case j == c.index || !shared && o.cr3 != root:
+		case isIdle(o.current) && !c.tlbTables:
+			// Idle: it flushes before it runs a thread again (Linux's
+			// lazy TLB), which costs less than waking it now. Not when
+			// tables go: its page walks could still reach them.
+			o.tlbStale = true
+		default:
+			targets |= 1 << j
+		}
+	}
+	if targets == 0 {
+		return
+	}
+	shootReq.n = c.tlbN
+	shootReq.va = c.tlbVA
+	shootReq.all = c.tlbAll
+	shootReq.global = shared
+	shootReq.pending.Store(targets)
+	for t := targets; t != 0; t &= t - 1 {
+		lapicSend(cpus[bits.TrailingZeros64(t)].apicID, icrFixed|vecShootdown)
+	}
+	c.shootdownsSent += uint64(bits.OnesCount64(targets))
+	for shootReq.pending.Load() != 0 {
+		pause()
+	}
+}
+
+// shootdownAnswer carries out the request for CPU c, if there is one for
+// it.
+func shootdownAnswer(c *cpu) {
+	bit := uint64(1) << c.index
+	if shootReq.pending.Load()&bit == 0 {
+		return
+	}
+	if shootReq.all {
+		flushLocal(shootReq.global)
+	} else {
+		for _, va := range shootReq.va[:shootReq.n] {
+			invlpg(va)
+		}
+	}
+	shootReq.pending.And(^bit)
+}
+
+// setCR3 loads page tables on CPU c and records whose they are.
+func setCR3(c *cpu, root uint64) {
+	c.cr3 = root
+	if readCR3() != root {
+		writeCR3(root)
+	}
+}
