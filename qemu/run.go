@@ -17,7 +17,8 @@ import (
 // Config says how to boot an image.
 type Config struct {
 	Image   string        // multiboot image (qemu -kernel); "" boots from the disks in Extra (an ISO)
-	Initrd  string        // initial ramdisk (qemu -initrd), for a Linux kernel as Image
+	Initrd  string        // initial ramdisk (qemu -initrd): a Linux kernel's, or hurdvm's archive (a multiboot module)
+	Results string        // host file receiving the second serial port (COM2): the files the kernel exports (results.go)
 	Cmdline string        // kernel command line: argv[0], flags and NAME=value environment
 	Memory  string        // -m, e.g. "512M"
 	CPUs    int           // -smp; 0 means 1
@@ -38,6 +39,11 @@ type Result struct {
 
 // ErrTimeout is returned when the kernel did not finish within Config.Timeout.
 var ErrTimeout = errors.New("timed out")
+
+// cmdlineMax is the longest command line the kernel reads (the buffer
+// in kernel/multiboot.go, less its NUL); the rest would be cut off
+// silently.
+const cmdlineMax = 2047
 
 var exitLine = regexp.MustCompile(`(?m)^hurdvm: exit status (-?\d+)\r?$`)
 
@@ -61,6 +67,10 @@ func (c Config) Args() []string {
 		"-no-reboot", "-net", "none",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
 	}
+	if c.Results != "" {
+		// Each -serial is the next port: this second one is COM2 (0x2f8).
+		args = append(args, "-serial", "file:"+c.Results)
+	}
 	if c.Image != "" {
 		args = append(args, "-kernel", c.Image)
 	}
@@ -78,6 +88,14 @@ func (c Config) Args() []string {
 // (QEMU exits without the kernel having said goodbye), or the timeout. It
 // quotes the last console lines.
 func Run(ctx context.Context, c Config) (Result, error) {
+	// QEMU's multiboot loader reads -initrd as modules separated by
+	// commas, each a file name and, after a space, its command line.
+	if strings.ContainsAny(c.Initrd, ", ") {
+		return Result{}, fmt.Errorf("initrd %q: QEMU's multiboot loader cannot take a path with a comma or a space", c.Initrd)
+	}
+	if n := len(c.Image) + 1 + len(c.Cmdline); c.Image != "" && n > cmdlineMax {
+		return Result{}, fmt.Errorf("the kernel command line (the image's path, then the arguments and environment) is %d bytes; the kernel reads %d", n, cmdlineMax)
+	}
 	s, err := launch(ctx, c)
 	if err != nil {
 		return s.Result, err
