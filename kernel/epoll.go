@@ -91,6 +91,9 @@ func epollCtl(epfd int32, op uint64, fd int32, ev uint64) uint64 {
 	if op == epollCtlMod && events&epollExclusive != 0 {
 		return errno(eINVAL)
 	}
+	if f.kind == fileServer && !f.pollable {
+		return errno(ePERM) // a regular file or a directory: always ready, as Linux says
+	}
 	if op != epollCtlDel {
 		events |= epollErr | epollHup // always reported, as in Linux
 	}

@@ -24,6 +24,7 @@ const (
 	fileConsole
 	fileEpoll
 	fileEventFD
+	fileServer // a file of the file server (filecall.go): handle names it there
 )
 
 // Flags of open files and descriptors, Linux's values.
@@ -42,6 +43,10 @@ type openFile struct {
 	flags uint32 // oNonblock
 	sema  bool   // eventfd with EFD_SEMAPHORE
 	count uint64 // eventfd counter
+
+	handle   int32  // fileServer: the server's handle
+	ready    uint32 // fileServer: its events, as the server last said
+	pollable bool   // fileServer: epoll may watch it (a pipe)
 }
 
 // fdEntry is a descriptor: the open file it names (index+1; 0: free).
@@ -113,8 +118,11 @@ func closeFD(fd int32) uint64 {
 	epollForget(fd)
 	fds[fd] = fdEntry{}
 	if f.refs--; f.refs == 0 {
-		if f.kind == fileEpoll {
+		switch f.kind {
+		case fileEpoll:
 			epollForgetInstance(fd)
+		case fileServer:
+			fileRelease(f.handle)
 		}
 		*f = openFile{}
 	}
@@ -169,6 +177,8 @@ func fileReady(fd int32, f *openFile) uint32 {
 		if epollAnyReady(fd) {
 			return epollIn
 		}
+	case fileServer:
+		return f.ready
 	}
 	return 0
 }

@@ -49,8 +49,13 @@ const (
 	waitFutex
 	waitSleep
 	waitEpoll
-	waitConsole // write(2) on the console: for its turn or for room (consolebuf.go)
-	waitEventFD // read(2) of an empty blocking eventfd
+	waitConsole    // write(2) on the console: for its turn or for room (consolebuf.go)
+	waitEventFD    // read(2) of an empty blocking eventfd
+	waitFile       // a file call, for the file server's answer (filecall.go)
+	waitFileReady  // a file call that would block, for its handle to be ready
+	waitFileSlot   // a file call, for a free request slot
+	waitFileServer // the file server, for a request
+	waitFileDrain  // exit_group, for the file server to finish its work
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -84,12 +89,17 @@ type thread struct {
 	waitAddr   uint64 // futex word; epoll: the event buffer; nanosleep: the rem pointer
 	waitBits   uint32 // futex: the waiter's bitset
 	waitN      int64  // epoll: room for events
-	waitFD     int32  // epoll: the epoll descriptor
-	waitMask   uint64 // epoll_pwait with a sigmask: the mask to restore
-	waitMasked bool
-	deadline   int64  // monotonic ns; 0: none
-	sleepUntil int64  // nanosleep: its deadline, for the time left after a signal
-	clearTID   uint64 // CLONE_CHILD_CLEARTID: cleared and woken at exit
+	waitReq    int32  // file call: its request slot
+	waitHandle int32  // file call that would block: the server's handle
+	// fileProgress is what a write that had to wait has written so far.
+	fileProgress uint64
+	waitFD       int32  // epoll: the epoll descriptor
+	waitMask     uint64 // epoll_pwait with a sigmask: the mask to restore
+	waitMasked   bool
+	deadline     int64  // monotonic ns; 0: none
+	timed        bool   // the wait had a deadline (wake clears deadline)
+	sleepUntil   int64  // nanosleep: its deadline, for the time left after a signal
+	clearTID     uint64 // CLONE_CHILD_CLEARTID: cleared and woken at exit
 
 	// signals
 	sigMask  uint64
@@ -269,6 +279,7 @@ func block(kind waitKind, deadline int64) {
 	t.state = threadBlocked
 	t.wait = kind
 	t.deadline = deadline
+	t.timed = deadline != 0
 	t.resume = false
 	if deadline != 0 && (nextDeadline == 0 || deadline < nextDeadline) {
 		nextDeadline = deadline
@@ -292,7 +303,7 @@ func wake(i int32, why wakeReason) {
 // interrupt wakes thread i with EINTR if it is blocked: a signal it does
 // not block is pending for it.
 func interrupt(i int32) {
-	if thr(i).state == threadBlocked {
+	if t := thr(i); t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot {
 		wake(i, wokenBySignal)
 	}
 }
@@ -312,7 +323,12 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		case wokenByDeadline:
 			r = errno(eTIMEDOUT)
 		case wokenBySignal:
+			// Linux's futex_wait: -ERESTARTSYS without a timeout (made
+			// again after an SA_RESTART handler), EINTR with one.
 			r = errno(eINTR)
+			if !t.timed && restartsAfterSignal(t) {
+				r = restartCall(tf)
+			}
 		}
 	case waitSleep:
 		if t.woken == wokenBySignal {
@@ -322,10 +338,18 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 	case waitEpoll:
 		r = epollResume(t)
 	case waitEventFD:
+		// Called again when the counter changed, and after an SA_RESTART
+		// handler (Linux's -ERESTARTSYS).
 		r = errno(eINTR)
-		if t.woken != wokenBySignal {
+		if t.woken != wokenBySignal || restartsAfterSignal(t) {
 			r = restartCall(tf)
 		}
+	case waitFile:
+		r = fileResume(t)
+	case waitFileReady:
+		r = fileReadyResume(t, tf)
+	case waitFileSlot, waitFileServer, waitFileDrain:
+		r = restartCall(tf)
 	case waitConsole:
 		// The write call restarts: its SYSCALL is re-executed with the
 		// call's number in RAX (consoleRestart), signal or not.

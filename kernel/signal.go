@@ -194,17 +194,36 @@ func forceSignal(tf *TrapFrame, sig uint32, code int32, addr uint64) {
 	}
 }
 
-// deliverPending delivers the lowest pending signal the thread does not
-// block, its own or the process's.
-func deliverPending(t *thread, tf *TrapFrame) {
+// nextSignal is the signal deliverPending will deliver to thread t next:
+// the lowest pending one it does not block, its own or the process's (0:
+// none).
+func nextSignal(t *thread) uint32 {
 	ready := (t.pending | processPending) &^ t.sigMask
 	if ready == 0 {
-		return
+		return 0
 	}
 	sig := uint32(1)
 	for ready&1 == 0 {
 		ready >>= 1
 		sig++
+	}
+	return sig
+}
+
+// restartsAfterSignal reports whether a system call of thread t that a
+// signal ended is to be made again after the handler (SA_RESTART), as
+// Linux's -ERESTARTSYS calls are.
+func restartsAfterSignal(t *thread) bool {
+	sig := nextSignal(t)
+	return sig != 0 && sigactions[sig].flags&saRestart != 0
+}
+
+// deliverPending delivers the lowest pending signal the thread does not
+// block, its own or the process's.
+func deliverPending(t *thread, tf *TrapFrame) {
+	sig := nextSignal(t)
+	if sig == 0 {
+		return
 	}
 	if t.pending&sigbit(sig) != 0 {
 		t.pending &^= sigbit(sig)

@@ -74,6 +74,7 @@ const (
 	sysOpenat           = 257
 	sysReadlinkat       = 267
 	sysEpollPwait       = 281
+	sysEpollWait        = 232
 	sysEventfd2         = 290
 	sysEpollCreate1     = 291
 	sysPrlimit64        = 302
@@ -106,25 +107,13 @@ func systemCall(tf *TrapFrame) {
 		syscallCounts[nr]++
 	}
 	t := thr(current)
-	r := uint64(0)
+	r, ok := fileSyscall(tf, nr, [6]uint64{a0, a1, a2, a3, a4, a5})
+	if ok {
+		goto done
+	}
 	switch nr {
-	// Descriptors (fd.go).
-	case sysWrite:
-		r = sysWriteFD(tf, int32(a0), a1, a2)
-	case sysRead:
-		r = sysReadFD(int32(a0), a1, a2)
-	case sysPread64:
-		r = sysPreadFD(int32(a0), int64(a3))
-	case sysOpen:
-		r = pathAt(atFDCWD, a0)
-	case sysOpenat:
-		r = pathAt(int32(a0), a1)
-	case sysReadlinkat:
-		r = readlinkAt(int32(a0), a1, int32(a3))
-	case sysClose:
-		r = closeFD(int32(a0))
-	case sysFcntl:
-		r = sysFcntlFD(int32(a0), a1, a2)
+	// Descriptors of the kernel's own (fd.go, epoll.go); files are
+	// syscall_file.go's.
 	case sysEpollCreate1:
 		r = epollCreate(a0)
 	case sysEventfd2:
@@ -133,6 +122,8 @@ func systemCall(tf *TrapFrame) {
 		r = epollCtl(int32(a0), a1, int32(a2), a3)
 	case sysEpollPwait:
 		r = epollWait(int32(a0), a1, int64(int32(a2)), int64(int32(a3)), a4, a5)
+	case sysEpollWait: // epoll_pwait without a signal mask
+		r = epollWait(int32(a0), a1, int64(int32(a2)), int64(int32(a3)), 0, 0)
 
 	// Memory (syscall_memory.go, vm.go).
 	case sysMmap:
@@ -173,6 +164,9 @@ func systemCall(tf *TrapFrame) {
 	case sysExit:
 		threadExit(t)
 	case sysExitGroup:
+		if exitWaitsForFiles() {
+			break // made again when the server is idle
+		}
 		exitMachine(int(int32(a0)))
 	case sysFutex:
 		r = sysFutexOp(a0, a1, uint32(a2), a3, a4, uint32(a5))
@@ -210,6 +204,8 @@ func systemCall(tf *TrapFrame) {
 	case sysUname:
 		r = sysUnameInfo(a0)
 
+	case sysFileNext, sysFileCopy, sysFileString, sysFileDone, sysFileNotify, sysFileExport, sysFileUp:
+		r = fileServerCall(nr, a0, a1, a2, a3, a4)
 	default:
 		if testSyscall(tf, nr, a0, a1, &r) {
 			break
@@ -223,6 +219,7 @@ func systemCall(tf *TrapFrame) {
 		}
 		r = errno(eNOSYS)
 	}
+done:
 	// A thread that blocked gets its result when it is woken.
 	if t.state == threadRunnable || current == idleThread {
 		tf.RAX = r

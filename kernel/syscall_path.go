@@ -1,10 +1,10 @@
 //go:build hurdvm
 
-// The file-system system calls, as far as the paths they take: read from
-// the program (Linux's getname: EFAULT, ENAMETOOLONG) and resolved
-// against a directory descriptor (EBADF, ENOTDIR). There is no file
-// system yet beyond the console: every path is ENOENT once checked.
-// Handler context.
+// The file-system system calls before the file server serves (early in
+// the program's start, or in a program without it), as far as the paths
+// they take: read from the program (Linux's getname: EFAULT,
+// ENAMETOOLONG) and resolved against a directory descriptor (EBADF,
+// ENOTDIR); every path is then ENOENT. Handler context.
 
 package kernel
 

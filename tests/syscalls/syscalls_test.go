@@ -26,7 +26,7 @@ func table() []row {
 	var rows []row
 	for _, part := range [][]row{
 		fdRows(), epollRows(), memoryRows(), signalRows(), sigreturnRows(),
-		threadRows(), futexRows(), timeRows(), processRows(),
+		threadRows(), futexRows(), timeRows(), processRows(), restartRows(),
 	} {
 		rows = append(rows, part...)
 	}

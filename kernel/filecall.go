@@ -1,0 +1,555 @@
+//go:build hurdvm
+
+// File system calls, passed to the file server. Handler context.
+//
+// hurdvm's files (the test's directory, the tmpfs at /tmp, pipes) are
+// served outside the VM core, the Hurd's way: by a server, here a goroutine
+// of the kernel's own program (fileserver.go) that runs kernel/fs. A
+// program's file system call becomes a request: the kernel fills a slot of
+// fileRequests with the call and the descriptors translated to the
+// server's handles, wakes the server, and blocks the caller. The server
+// takes the request (SysFileNext), reads and writes the caller's memory
+// through the kernel (SysFileCopy, SysFileString: the caller may be in
+// another address space), and answers (SysFileDone). The kernel then
+// installs the descriptors the answer makes, and finishes the call when
+// the caller runs again, in its own address space (resumeBlocked).
+//
+// Nothing in kernel/fs blocks: a call that would wait (a read of an empty
+// pipe, say) is answered "would block" with the handle and events to wait
+// for; the caller waits in the kernel, interruptible, until the server
+// says the handle is ready (SysFileNotify), and then makes its call again
+// (restartCall), with the progress of a partial write kept. The wait for
+// the server's answer itself is not interruptible, as Linux's calls on
+// tmpfs are not: the server never blocks, and the answer comes.
+
+package kernel
+
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+	"hurdvm/paging"
+)
+
+// The file server's system calls (hurdvm's own numbers).
+const (
+	sysFileNext   = 0x48560040 // a0 *fileRequestView: wait for a request; returns its slot
+	sysFileCopy   = 0x48560041 // a0 slot, a1 copyFromCaller..., a2 caller's address, a3 server's buffer, a4 n: bytes copied
+	sysFileString = 0x48560042 // a0 slot, a1 caller's address, a2 buffer, a3 its size: length, or -errno
+	sysFileDone   = 0x48560043 // a0 slot, a1 *fileAnswer: 0, or -EMFILE (the server closes the handles)
+	sysFileNotify = 0x48560044 // a0 handle, a1 events
+	sysFileExport = 0x48560045 // a0 buffer, a1 n: onto COM2
+	sysFileUp     = 0x48560046 // the server is serving
+)
+
+// SysFileCopy's directions; copyProbeCaller copies nothing and counts the
+// bytes that could be copied to the caller.
+const (
+	copyFromCaller = iota
+	copyToCaller
+	copyProbeCaller
+)
+
+// Handles the kernel puts in a request for a descriptor argument that is
+// not a server file.
+const (
+	handleNone      = -1   // no descriptor argument
+	handleCWD       = -100 // AT_FDCWD (fs.AtCWD)
+	handleNotServer = -2   // a descriptor of the kernel's own (console, eventfd, epoll)
+	handleBad       = -3   // no such descriptor
+)
+
+type requestState uint8
+
+const (
+	reqFree requestState = iota
+	reqPosted
+	reqTaken
+	reqDone
+)
+
+const maxFileRequests = 64
+
+// fileRequestView is what the server learns of a request.
+type fileRequestView struct {
+	Nr      uint64
+	Args    [6]uint64
+	Handles [2]int32 // the descriptor arguments translated (first: args[0] or dirfd)
+	Slot    int32
+	_       int32
+}
+
+// fileAnswer is the server's answer.
+type fileAnswer struct {
+	Result     int64    // the call's result: a count, 0, or -errno
+	Handles    [2]int32 // handles to give descriptors (open: one, pipe: two)
+	NHandles   int32
+	Flags      uint32 // the new descriptors' O_CLOEXEC, O_NONBLOCK; answerPollable
+	Block      int32  // 1: would block: wait for WaitEvents on WaitHandle, then call again
+	WaitHandle int32
+	WaitEvents uint32
+	Signal     uint32    // a signal for the caller (SIGPIPE)
+	Progress   uint64    // bytes a write did before it would block
+	Ready      [2]uint32 // the new handles' events now (pipes: epoll's starting state)
+}
+
+// answerPollable in fileAnswer.Flags: the new handles' files can be
+// watched by epoll (pipes); others are EPERM to epoll_ctl.
+const answerPollable = 1 << 31
+
+type fileRequest struct {
+	state  requestState
+	view   fileRequestView
+	thread int32 // the caller's slot
+	tid    int32
+	space  int32
+	answer fileAnswer
+	fds    [2]int32 // the descriptors the answer installed
+}
+
+var (
+	fileRequests [maxFileRequests]fileRequest
+	// fileServer is the server's thread while it waits for a request
+	// (-1: not waiting); fileServerUp says it serves at all.
+	fileServerThread int32 = -1
+	fileServerUp     bool
+	// fileServerWorking: the server took something (a request, a
+	// release) and has not come back for more yet.
+	fileServerWorking bool
+)
+
+// fileCall posts the current thread's system call to the file server and
+// blocks the thread until the answer. h0 and h1 are its descriptor
+// arguments translated (serverHandle).
+func fileCall(nr uint64, args [6]uint64, h0, h1 int32) uint64 {
+	slot := int32(-1)
+	for i := range fileRequests {
+		if fileRequests[i].state == reqFree {
+			slot = int32(i)
+			break
+		}
+	}
+	t := thr(current)
+	if slot < 0 {
+		// Every slot taken (64 calls at once): wait for one and call
+		// again.
+		block(waitFileSlot, 0)
+		return 0
+	}
+	r := &fileRequests[slot]
+	*r = fileRequest{state: reqPosted, thread: current, tid: t.tid, space: t.space}
+	r.view = fileRequestView{Nr: nr, Args: args, Handles: [2]int32{h0, h1}, Slot: slot}
+	t.waitReq = slot
+	block(waitFile, 0)
+	wakeFileServer()
+	return 0
+}
+
+// wakeFileServer wakes the server if it waits for a request.
+func wakeFileServer() {
+	if s := fileServerThread; s >= 0 && thr(s).state == threadBlocked && thr(s).wait == waitFileServer {
+		wake(s, wokenByEvent)
+	}
+}
+
+// serverHandle translates descriptor fd for a request.
+func serverHandle(fd int32) int32 {
+	if fd == atFDCWD {
+		return handleCWD
+	}
+	f := fdFile(fd)
+	switch {
+	case f == nil:
+		return handleBad
+	case f.kind != fileServer:
+		return handleNotServer
+	}
+	return f.handle
+}
+
+// fileResume finishes a file call when its thread runs again.
+func fileResume(t *thread) uint64 {
+	r := &fileRequests[t.waitReq&(maxFileRequests-1)]
+	a := r.answer
+	r.state = reqFree
+	wakeFileSlotWaiters()
+	if a.Signal != 0 {
+		sendToThread(current, a.Signal)
+	}
+	res := uint64(a.Result)
+	if (r.view.Nr == sysPipe || r.view.Nr == sysPipe2) && a.Result == 0 {
+		fds := [2]int32{r.fds[0], r.fds[1]}
+		if !copyOut(r.view.Args[0], bytesOf(&fds)) {
+			closeFD(fds[0])
+			closeFD(fds[1])
+			res = errno(eFAULT)
+		}
+	}
+	if t.fileProgress > 0 && int64(res) >= 0 {
+		res += t.fileProgress
+	}
+	t.fileProgress = 0
+	return res
+}
+
+// fileProgressOr is the progress of a partial write, if any, else r.
+func (t *thread) fileProgressOr(r uint64) uint64 {
+	if p := t.fileProgress; p > 0 {
+		t.fileProgress = 0
+		return p
+	}
+	return r
+}
+
+// fileReadyResume is the end of a wait for a ready handle: the call again.
+// For a signal, as Linux's pipes: the bytes written so far if any, else
+// the call again after the handler if its action says SA_RESTART, else
+// EINTR.
+func fileReadyResume(t *thread, tf *TrapFrame) uint64 {
+	if t.woken == wokenBySignal && (t.fileProgress > 0 || !restartsAfterSignal(t)) {
+		return t.fileProgressOr(errno(eINTR))
+	}
+	return restartCall(tf)
+}
+
+// wakeFileSlotWaiters wakes the threads waiting for a free request slot.
+func wakeFileSlotWaiters() {
+	for i := int32(1); i < threadHigh; i++ {
+		if t := thr(i); t.state == threadBlocked && t.wait == waitFileSlot {
+			wake(i, wokenByEvent)
+		}
+	}
+}
+
+// fileServerCall serves the server's own system calls.
+func fileServerCall(nr, a0, a1, a2, a3, a4 uint64) uint64 {
+	switch nr {
+	case sysFileUp:
+		fileServerUp = true
+		return 0
+	case sysFileNext:
+		return fileNext(a0)
+	case sysFileCopy:
+		r := requestOf(a0)
+		if r == nil {
+			return errno(eINVAL)
+		}
+		if a1 > copyProbeCaller {
+			return errno(eINVAL)
+		}
+		return spaceCopy(&spaces[r.space], a2, a3, a4, a1)
+	case sysFileString:
+		r := requestOf(a0)
+		if r == nil {
+			return errno(eINVAL)
+		}
+		return spaceString(&spaces[r.space], a1, a2, a3)
+	case sysFileDone:
+		return fileDone(a0, a1)
+	case sysFileNotify:
+		fileHandleReady(int32(a0), uint32(a1))
+		return 0
+	case sysFileExport:
+		return com2Write(a0, a1)
+	}
+	return errno(eINVAL)
+}
+
+// requestOf is the taken request in slot, or nil.
+func requestOf(slot uint64) *fileRequest {
+	if slot >= maxFileRequests || fileRequests[slot].state != reqTaken {
+		return nil
+	}
+	return &fileRequests[slot]
+}
+
+// fileNext gives the server the oldest posted request, or blocks it until
+// one comes (the call is then made again).
+func fileNext(view uint64) uint64 {
+	if fileReleaseHead != fileReleaseTail {
+		v := fileRequestView{Nr: fileOpRelease, Slot: -1}
+		v.Handles[0] = fileReleases[fileReleaseHead%uint32(len(fileReleases))]
+		if !copyOut(view, bytesOf(&v)) {
+			return errno(eFAULT)
+		}
+		fileReleaseHead++
+		fileServerWorking = true
+		return 0
+	}
+	for i := range fileRequests {
+		r := &fileRequests[i]
+		if r.state != reqPosted {
+			continue
+		}
+		if !copyOut(view, bytesOf(&r.view)) {
+			return errno(eFAULT)
+		}
+		r.state = reqTaken
+		fileServerWorking = true
+		return uint64(i)
+	}
+	fileServerWorking = false
+	// Nothing to do: the server is idle, which an exiting program waits
+	// for (its last files must reach the host).
+	for i := int32(1); i < threadHigh; i++ {
+		if t := thr(i); t.state == threadBlocked && t.wait == waitFileDrain {
+			wake(i, wokenByEvent)
+		}
+	}
+	fileServerThread = current
+	block(waitFileServer, 0)
+	return 0
+}
+
+// fileOpRelease is the pseudo call of a released handle: Handles[0] has
+// no descriptor left; no one waits for an answer.
+const fileOpRelease = 1 << 32
+
+// fileServerBusy reports whether the server has work: requests, releases.
+func fileServerBusy() bool {
+	if !fileServerUp {
+		return false
+	}
+	if fileReleaseHead != fileReleaseTail {
+		return true
+	}
+	for i := range fileRequests {
+		if s := fileRequests[i].state; s == reqPosted || s == reqTaken {
+			return true
+		}
+	}
+	return fileServerWorking
+}
+
+// fileDrainLimit bounds how long exit_group waits for the file server: a
+// program that crashed stops the runtime's other goroutines, the server's
+// too, and must still end.
+const fileDrainLimit = 5e9 // ns
+
+// fileDrainDeadline is when an exiting program stops waiting (0: not
+// exiting yet).
+var fileDrainDeadline int64
+
+// exitWaitsForFiles reports whether exit_group is to wait (blocked with
+// waitFileDrain) for the server to finish what it has: the program's last
+// files must reach the host. Past fileDrainLimit it says so on the console
+// and lets the program end.
+func exitWaitsForFiles() bool {
+	if !fileServerBusy() {
+		return false
+	}
+	now := nanotime()
+	if fileDrainDeadline == 0 {
+		fileDrainDeadline = now + fileDrainLimit
+	}
+	if now >= fileDrainDeadline {
+		kprint("hurdvm: the file server did not finish within 5 s of exit; files it was sending to the host may be missing\n")
+		return false
+	}
+	block(waitFileDrain, fileDrainDeadline)
+	return true
+}
+
+// fileDone takes the server's answer to a request, installs the
+// descriptors it makes, and wakes the caller.
+func fileDone(slot, answer uint64) uint64 {
+	r := requestOf(slot)
+	if r == nil {
+		return errno(eINVAL)
+	}
+	if !copyIn(bytesOf(&r.answer), answer) {
+		return errno(eFAULT)
+	}
+	a := &r.answer
+	if a.Block == 0 && a.Result >= 0 && a.NHandles > 0 {
+		n := min(a.NHandles, 2)
+		for i := int32(0); i < n; i++ {
+			fd := newServerFile(a.Handles[i], a.Flags, a.Ready[i])
+			if int64(fd) < 0 {
+				for j := int32(0); j < i; j++ {
+					fdDrop(r.fds[j]) // the server closes every handle
+				}
+				return fd // -EMFILE: the server closes the handles, then answers again
+			}
+			r.fds[i] = int32(fd)
+		}
+		if r.view.Nr != sysPipe && r.view.Nr != sysPipe2 {
+			a.Result = int64(r.fds[0])
+		}
+	}
+	i := r.thread
+	t := thr(i)
+	if t.tid != r.tid || t.state != threadBlocked || t.wait != waitFile {
+		r.state = reqFree // the caller is gone
+		return 0
+	}
+	if a.Block != 0 {
+		// The caller waits, interruptibly, until the handle is ready, and
+		// then makes its call again past what it did already.
+		r.state = reqFree
+		wakeFileSlotWaiters()
+		t.fileProgress += a.Progress
+		if a.Progress > 0 {
+			t.frame.RSI += a.Progress // write(fd, buf, count): the rest of buf
+			t.frame.RDX -= a.Progress
+		}
+		t.waitHandle, t.waitBits = a.WaitHandle, a.WaitEvents
+		t.wait = waitFileReady
+		return 0
+	}
+	r.state = reqDone
+	wake(i, wokenByEvent)
+	return 0
+}
+
+// newServerFile makes an open file and a descriptor for a server handle.
+func newServerFile(h int32, flags, ready uint32) uint64 {
+	fd := newFile(fileServer, uint64(flags))
+	if int64(fd) >= 0 {
+		f := fdFile(int32(fd))
+		f.handle, f.ready = h, ready
+		f.pollable = flags&answerPollable != 0
+	}
+	return fd
+}
+
+// fdDrop takes descriptor fd back without asking the server anything.
+func fdDrop(fd int32) {
+	f := fdFile(fd)
+	if f == nil {
+		return
+	}
+	fds[fd] = fdEntry{}
+	if f.refs--; f.refs == 0 {
+		*f = openFile{}
+	}
+}
+
+// fileHandleReady records that the server's handle h may be ready now
+// (events ev): epoll learns it, and the threads waiting for h to do
+// something of ev are woken to call again.
+func fileHandleReady(h int32, ev uint32) {
+	for i := range files {
+		if f := &files[i]; f.kind == fileServer && f.handle == h {
+			f.ready = ev
+			fileNotify(f, ev)
+		}
+	}
+	for i := int32(1); i < threadHigh; i++ {
+		if t := thr(i); t.state == threadBlocked && t.wait == waitFileReady && t.waitHandle == h && t.waitBits&ev != 0 {
+			wake(i, wokenByEvent)
+		}
+	}
+}
+
+// The file server's request slots, as an epoll readiness: a handle the
+// server released (its last descriptor closed) goes through
+// fileReleases, which the server drains first.
+var (
+	fileReleases    [256]int32
+	fileReleaseHead uint32
+	fileReleaseTail uint32
+)
+
+// fileRelease tells the server that handle h has no descriptor left.
+func fileRelease(h int32) {
+	if fileReleaseTail-fileReleaseHead < uint32(len(fileReleases)) {
+		fileReleases[fileReleaseTail%uint32(len(fileReleases))] = h
+		fileReleaseTail++
+	}
+	wakeFileServer()
+}
+
+// spaceCopy copies n bytes between the server's buffer buf (in the
+// current address space) and address va of address space as, which may be
+// another (the caller of a file call, in a task): page by page through the
+// physmap, the VM faulting a page in where the caller's access would. It
+// returns the bytes copied (dir copyProbeCaller: that could be copied to
+// the caller), up to the first that cannot be.
+func spaceCopy(as *mm.AddressSpace, va, buf, n, dir uint64) uint64 {
+	out := dir != copyFromCaller
+	done := uint64(0)
+	for done < n {
+		a := va + done
+		k := min(n-done, pageSize-a%pageSize)
+		if !userRange(a, k, out) {
+			break
+		}
+		pa, ok := spaceFrame(as, a, out)
+		if !ok {
+			break
+		}
+		if dir == copyProbeCaller {
+			done += k
+			continue
+		}
+		user := unsafe.Slice((*byte)(at(physmapBase+pa)), k)
+		server := unsafe.Slice((*byte)(at(buf+done)), k)
+		if out {
+			copy(user, server)
+		} else {
+			copy(server, user)
+		}
+		done += k
+	}
+	return done
+}
+
+// spaceFrame is the physical address behind va in address space as (or,
+// for the shared windows and the image, the kernel's), made present (and
+// writable, for a write) as a fault would.
+func spaceFrame(as *mm.AddressSpace, va uint64, write bool) (uint64, bool) {
+	if va < taskWindowStart || va >= taskWindowEnd {
+		as = &spaces[kernelSpace] // the image and the heap window: the same in every space
+	}
+	acc := mm.AccessRead
+	if write {
+		acc = mm.AccessWrite
+	}
+	for try := 0; try < 2; try++ {
+		pa, flags, _, ok := as.PT.Translate(uintptr(va))
+		if ok && (!write || flags&paging.Writable != 0) {
+			return pa, true
+		}
+		if try == 0 && as.Fault(uintptr(va&^(pageSize-1)), acc) != mm.FaultResolved {
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// spaceString copies the NUL-terminated string at va in address space as
+// into the server's buffer (size bytes) and returns its length; EFAULT if
+// it cannot be read, ENAMETOOLONG if no NUL comes within size.
+func spaceString(as *mm.AddressSpace, va, buf, size uint64) uint64 {
+	for done := uint64(0); done < size; {
+		k := min(size-done, pageSize-(va+done)%pageSize)
+		got := spaceCopy(as, va+done, buf+done, k, copyFromCaller)
+		b := unsafe.Slice((*byte)(at(buf+done)), got)
+		for i, c := range b {
+			if c == 0 {
+				return done + uint64(i)
+			}
+		}
+		if got < k {
+			return errno(eFAULT)
+		}
+		done += k
+	}
+	return errno(eNAMETOOLONG)
+}
+
+// com2 is the second serial port: files the program leaves in
+// /tmp/hurdvm-export go back to the host on it (qemuexec reads them).
+const com2 = 0x2f8
+
+// com2Write writes n bytes of the server's buffer to COM2, waiting for the
+// UART where it must (QEMU's takes every byte at once).
+func com2Write(buf, n uint64) uint64 {
+	for _, c := range unsafe.Slice((*byte)(at(buf)), n) {
+		for i := 0; i < 100000 && inb(com2+5)&0x20 == 0; i++ {
+		}
+		outb(com2, c)
+	}
+	return n
+}
