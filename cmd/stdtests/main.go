@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -58,6 +59,15 @@ func main() {
 	case *all:
 		if pkgs, err = withExternalTests(); err != nil {
 			fatal(err)
+		}
+		var unlisted []string
+		for _, p := range pkgs {
+			if _, out := l.leftOut[p]; !out && !slices.Contains(l.packages, p) {
+				unlisted = append(unlisted, p)
+			}
+		}
+		if len(unlisted) > 0 {
+			fmt.Printf("stdtests: neither listed nor left out in %s: %s\n", *list, strings.Join(unlisted, " "))
 		}
 	}
 	r := &runner{root: root, timeout: *timeout, jobs: max(*jobs, 1), progress: 10 * time.Second,

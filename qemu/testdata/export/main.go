@@ -1,13 +1,9 @@
-// export stands in for the kernel's side of the results channel until
-// the kernel exports files itself: it writes files to the second serial
-// port (COM2) in the kernel's framing, as the kernel will for the files a
-// program leaves in /tmp/hurdvm-export. The program runs in ring 0, so it
-// can drive the port with OUT itself.
-//
-// Its files: a counter file of -test.gocoverdir; a coverprofile sent
-// twice, the second copy being the file; a file with every byte value.
-// With the argument "cut" the last file stops short, as when the kernel
-// dies while sending.
+// export leaves files in /tmp/hurdvm-export, which the kernel sends to the
+// host on the second serial port (COM2) as each is settled: a counter file
+// in gocoverdir (made at boot, as go test needs it), a coverprofile
+// written twice (the second copy is the file), a file of every byte value
+// written under a temporary name and renamed in, as the coverage writer
+// does.
 package main
 
 import (
@@ -17,31 +13,25 @@ import (
 	_ "hurdvm/kernel"
 )
 
-const com2 = 0x2f8
-
-func outb(port uint16, v byte)
-func inb(port uint16) byte
-
-func send(path string, data []byte, cut bool) {
-	header := fmt.Sprintf("hurdvm-file %d %s\n", len(data), path)
-	if cut {
-		data = data[:len(data)/2]
-	}
-	for _, b := range append([]byte(header), data...) {
-		for inb(com2+5)&0x20 == 0 { // the transmitter holding register is busy
-		}
-		outb(com2, b)
-	}
-}
+const dir = "/tmp/hurdvm-export"
 
 func main() {
 	every := make([]byte, 256)
 	for i := range every {
 		every[i] = byte(i)
 	}
-	send("/tmp/hurdvm-export/gocoverdir/covcounters.abc.1.42", []byte("counters\n"), false)
-	send("/tmp/hurdvm-export/coverprofile", []byte("mode: set\nfirst copy\n"), false)
-	send("/tmp/hurdvm-export/coverprofile", []byte("mode: set\nsecond copy\n"), false)
-	send("/tmp/hurdvm-export/every byte", every, len(os.Args) > 1 && os.Args[1] == "cut")
-	fmt.Println("sent")
+	steps := []func() error{
+		func() error { return os.WriteFile(dir+"/gocoverdir/covcounters.abc.1.42", []byte("counters\n"), 0o644) },
+		func() error { return os.WriteFile(dir+"/coverprofile", []byte("mode: set\nfirst copy\n"), 0o644) },
+		func() error { return os.WriteFile(dir+"/coverprofile", []byte("mode: set\nsecond copy\n"), 0o644) },
+		func() error { return os.WriteFile("/tmp/every.tmp", every, 0o644) },
+		func() error { return os.Rename("/tmp/every.tmp", dir+"/every byte") },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			fmt.Println("export:", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Println("export: done")
 }
