@@ -252,7 +252,12 @@ func isELF(path string) (bool, error) {
 // largest lists the n largest entries, for the message saying the
 // archive is too large.
 func largest(entries []packEntry, root string, n int) string {
-	sorted := append([]packEntry(nil), entries...)
+	var sorted []packEntry
+	for _, e := range entries {
+		if e.rec.Mode&cpio.S_IFMT == cpio.S_IFREG {
+			sorted = append(sorted, e)
+		}
+	}
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].size > sorted[j].size })
 	var b strings.Builder
 	for i := 0; i < n && i < len(sorted); i++ {

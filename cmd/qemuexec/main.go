@@ -23,6 +23,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -143,6 +144,9 @@ func packDir(archive, dir string, opt qemu.PackOptions) error {
 	sum, err := qemu.PackDir(f, dir, opt)
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, qemu.ErrPackTooLarge) {
+		return fmt.Errorf("%w\n(-dir-limit raises the limit, -file-limit leaves large files out)", err)
 	}
 	if err != nil {
 		return fmt.Errorf("packing the program's directory (-dir): %w", err)
