@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 need = @command -v $(1) >/dev/null 2>&1 || { echo "installing $(2)"; \
 	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
 
-.PHONY: all image qemu test test-host test-handlers test-qemu soak tools deps clean debug iso iso-deps test-iso linux-image test-linux-parity
+.PHONY: all image qemu test test-host test-handlers test-qemu test-std cover soak tools deps clean debug iso iso-deps test-iso linux-image test-linux-parity
 
 DURATION ?= 10m
 
@@ -48,8 +48,9 @@ image: tools
 	$(BUILD)/mkimage -o $(BUILD)/hurdvm.elf $(BUILD)/kernel.elf
 	@echo "built $(BUILD)/hurdvm.elf (symbols for gdb in $(BUILD)/kernel.elf)"
 
+# The demo reads no files: no directory is packed for it (-dir=).
 qemu: image
-	$(QEMUEXEC) $(BUILD)/kernel.elf
+	$(QEMUEXEC) -dir= $(BUILD)/kernel.elf
 
 # gdb: `make debug` boots the demo, `make debug PKG=./tests/vm
 # TESTFLAGS=-test.run=TestOnDemand` one test package, in QEMU waiting for
@@ -60,15 +61,15 @@ debug: tools image
 ifeq ($(PKG),$(QEMU_PKGS))
 	@echo "QEMU waits for gdb on :1234. In another terminal:"
 	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/kernel.elf' -ex 'target remote :1234'"
-	$(QEMUEXEC) -timeout 0 -qemu "-s -S" $(BUILD)/kernel.elf
+	$(QEMUEXEC) -timeout 0 -qemu "-s -S" -dir= $(BUILD)/kernel.elf
 else
 	$(KGO) test -c $(KTFLAGS) -o $(BUILD)/debug.test $(PKG)
 	@echo "QEMU waits for gdb on :1234. In another terminal:"
 	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/debug.test' -ex 'target remote :1234'"
-	$(QEMUEXEC) -timeout 0 -qemu "-s -S" $(BUILD)/debug.test $(TESTFLAGS)
+	$(QEMUEXEC) -timeout 0 -qemu "-s -S" -dir $(PKG) $(BUILD)/debug.test $(TESTFLAGS)
 endif
 
-test: test-host test-handlers test-qemu test-iso
+test: test-host test-handlers test-qemu test-std test-iso
 
 test-host:
 	$(GO) vet $(HOST_PKGS)
@@ -87,8 +88,12 @@ test-handlers: image
 
 # Each package under tests/ is an ordinary Go test package, built for the
 # kernel and booted in QEMU by qemuexec; go test prints its usual summary.
+# COVER=1 adds go test -cover over the kernel's packages (COVERPKG): each
+# package's line ends with the share of their statements it ran.
+COVERPKG := hurdvm/mm/...,hurdvm/paging/...,hurdvm/kernel/...
+COVERFLAGS := $(if $(COVER),-cover -coverpkg=$(COVERPKG))
 test-qemu: tools
-	$(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v $(PKG) $(TESTFLAGS)
+	$(KGO) test $(KTFLAGS) $(COVERFLAGS) -exec $(QEMUEXEC) -count=1 -v $(PKG) $(TESTFLAGS)
 ifeq ($(PKG),$(QEMU_PKGS))
 	@# The frame allocator over other memory maps: small, large, past 4 GiB.
 	for m in 128M 1G 5G; do echo "== tests/frames with -m $$m"; \
@@ -109,6 +114,30 @@ ifeq ($(PKG),$(QEMU_PKGS))
 	echo "== tests/boot with -cpu max, GOAMD64=v3"
 	HURDVM_QEMU_ARGS="-cpu max" GOAMD64=v3 $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/boot -args -boot.avx2
 endif
+
+# Go's standard library as a client (cmd/stdtests): the external tests and
+# Examples of the packages in cmd/stdtests/packages.txt, each copied into a
+# throwaway package under build/_std and booted with -short, two at a time;
+# about a minute and a half (README "Go's own tests"). STD='strings bytes'
+# runs those instead of the list.
+test-std: tools
+	$(GO) build -o $(BUILD)/stdtests ./cmd/stdtests
+	$(BUILD)/stdtests -exec $(QEMUEXEC) $(STD)
+
+# Which lines of mm/, paging/ and kernel/ the in-kernel tests run: every
+# tests/* package with go test -cover over COVERPKG, the counters merged
+# (go tool covdata) into build/cover/percent.txt (a line a package),
+# build/cover/profile.txt and build/cover.html. The report is written
+# even when a package fails, and then the target fails.
+cover: tools
+	rm -rf $(BUILD)/cover && mkdir -p $(BUILD)/cover/counters
+	status=0; $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -cover -coverpkg=$(COVERPKG) $(QEMU_PKGS) \
+		-args -test.gocoverdir=$(abspath $(BUILD))/cover/counters || status=$$?; \
+	$(GO) tool covdata percent -i=$(BUILD)/cover/counters | sort > $(BUILD)/cover/percent.txt && \
+	$(GO) tool covdata textfmt -i=$(BUILD)/cover/counters -o $(BUILD)/cover/profile.txt && \
+	$(GO) tool cover -html=$(BUILD)/cover/profile.txt -o $(BUILD)/cover.html && \
+	cat $(BUILD)/cover/percent.txt && $(GO) tool cover -func=$(BUILD)/cover/profile.txt | tail -1 && \
+	echo "the lines run: $(BUILD)/cover.html" && exit $$status
 
 # The USB/CD image for real PCs (README: "Real hardware: USB stick"): GRUB
 # for BIOS and UEFI (grub-mkrescue) around the demo and every in-kernel

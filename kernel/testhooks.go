@@ -99,6 +99,7 @@ func MemoryMap() []MemoryRange {
 type KernelImage struct {
 	Start, End uint64      // the image, page aligned
 	Lazy       [][2]uint64 // the demand-zero ranges, [start, end)
+	Modules    [][2]uint64 // the boot modules (qemuexec's archive), [start, end): reserved too
 }
 
 // Image returns the image's layout (read-only kernel data, set at boot).
@@ -107,6 +108,9 @@ func Image() KernelImage {
 	im := KernelImage{Start: kernelImageBase, End: roundUp(uint64(end), pageSize)}
 	for _, r := range lazyBSS[:lazyBSSLen] {
 		im.Lazy = append(im.Lazy, [2]uint64{r.start, r.end})
+	}
+	for _, m := range modules[:moduleLen] {
+		im.Modules = append(im.Modules, m)
 	}
 	return im
 }

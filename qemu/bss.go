@@ -75,6 +75,10 @@ func LazyBSS(f *elf.File) ([]PageRange, error) {
 			in = append(in, s)
 		}
 	}
+	if c, ok := coverageCounters(syms); ok {
+		all = append(all, c)
+		in = append(in, c)
+	}
 	sort.Slice(in, func(i, j int) bool { return in[i].Value < in[j].Value })
 	// Runs of large variables with no other symbol between them, in one
 	// section.
@@ -130,6 +134,30 @@ func LazyBSS(f *elf.File) ([]PageRange, error) {
 }
 
 const pageSize = 4096
+
+// coverageCounters is the block of go build -cover's counters as one
+// symbol: the linker gathers them, nameless, between runtime.covctrs and
+// runtime.ecovctrs at the end of .noptrbss, after the large arrays. The
+// instrumented kernel writes them from its first instruction on, in
+// handler context too: the page they share with the end of a large array
+// must stay backed.
+func coverageCounters(syms []elf.Symbol) (elf.Symbol, bool) {
+	var start, end *elf.Symbol
+	for i := range syms {
+		switch syms[i].Name {
+		case "runtime.covctrs":
+			start = &syms[i]
+		case "runtime.ecovctrs":
+			end = &syms[i]
+		}
+	}
+	if start == nil || end == nil || end.Value <= start.Value {
+		return elf.Symbol{}, false
+	}
+	c := *start
+	c.Name, c.Size, c.Info = "runtime.covctrs", end.Value-start.Value, elf.ST_INFO(elf.STB_LOCAL, elf.STT_OBJECT)
+	return c, true
+}
 
 // symbolPackage is the import path of the package a Go symbol belongs to:
 // "golang.org/x/arch/x86/x86asm.decoder" is in golang.org/x/arch/x86/x86asm.

@@ -10,11 +10,12 @@ import (
 )
 
 // buildELF builds the program in testdata/name for the kernel, with the
-// kernel's flags, and returns the ELF.
-func buildELF(t *testing.T, name string) string {
+// kernel's flags and the go build flags in extra, and returns the ELF.
+func buildELF(t *testing.T, name string, extra ...string) string {
 	t.Helper()
 	elfPath := filepath.Join(t.TempDir(), name+".elf")
-	cmd := exec.Command("go", "build", "-tags", GoTestTags, "-ldflags", GoLDFlags, "-o", elfPath, "./testdata/"+name)
+	args := append([]string{"build", "-tags", GoTestTags, "-ldflags", GoLDFlags, "-o", elfPath}, extra...)
+	cmd := exec.Command("go", append(args, "./testdata/"+name)...)
 	cmd.Env = append(os.Environ(), GoBuildEnv...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -80,6 +81,52 @@ func TestLazyBSSOfAKernel(t *testing.T) {
 	// The image's backed part ends where the lazy tail starts.
 	if end := eagerEnd(f, lazy); end > lazy[len(lazy)-1].Start {
 		t.Errorf("the backed image ends at %#x, past the lazy tail at %#x", end, lazy[len(lazy)-1].Start)
+	}
+}
+
+// TestCoverageCountersAreBacked: go build -cover puts its counters,
+// with no symbols of their own, right after the large arrays at the end
+// of .noptrbss. The kernel's instrumented code writes them before it can
+// serve a fault (and in handler context), so no lazy range may take their
+// page: once it did, and the kernel panicked or hung at boot.
+func TestCoverageCountersAreBacked(t *testing.T) {
+	elfPath := buildELF(t, "exit3", "-cover", "-coverpkg=hurdvm/mm/...,hurdvm/paging/...,hurdvm/kernel/...")
+	f, err := elf.Open(elfPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counters, ok := coverageCounters(syms)
+	if !ok {
+		t.Fatal("no runtime.covctrs..runtime.ecovctrs in a kernel built with -cover")
+	}
+	lazy, err := LazyBSS(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range lazy {
+		if counters.Value < r.End && r.Start < counters.Value+counters.Size {
+			t.Errorf("the counters [%#x, %#x) are in the lazy range %x", counters.Value, counters.Value+counters.Size, r)
+		}
+	}
+	if testing.Short() {
+		return
+	}
+	root, err := RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := filepath.Join(t.TempDir(), "exit3")
+	if err := BuildImage(root, elfPath, image); err != nil {
+		t.Fatal(err)
+	}
+	res, err := boot(t, image)
+	if err != nil || res.Status != 3 {
+		t.Errorf("the instrumented kernel: status %d, %v\n%s", res.Status, err, Tail(res.Output, 20))
 	}
 }
 

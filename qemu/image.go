@@ -56,6 +56,9 @@ func BuildImage(repoRoot, goELF, out string) error {
 		return fmt.Errorf("%s: %w", goELF, err)
 	}
 	defines := bootDefines(f, lazy)
+	// The boot modules go above what the kernel needs (linker.ld's
+	// .modules_gap): the end of its backed image and first page tables.
+	modulesStart := fmt.Sprintf("--defsym=_modules_start=%#x", kernelNeedHi(f, lazy))
 	tmp, err := os.MkdirTemp(filepath.Dir(out), ".image-")
 	if err != nil {
 		return err
@@ -69,7 +72,7 @@ func BuildImage(repoRoot, goELF, out string) error {
 		{"objcopy", "--strip-all", goELF, stripped},
 		append(append([]string{"gcc", "-c", "-x", "assembler-with-cpp", fmt.Sprintf("-DKERNEL_ELF=\"%s\"", stripped)}, defines...),
 			filepath.Join(repoRoot, "boot", "boot.S"), "-o", obj),
-		{"ld", "-m", "elf_x86_64", "-z", "max-page-size=0x1000", "--no-warn-rwx-segments",
+		{"ld", "-m", "elf_x86_64", "-z", "max-page-size=0x1000", "--no-warn-rwx-segments", modulesStart,
 			"-T", filepath.Join(repoRoot, "linker.ld"), "-o", boot64, obj},
 		{"objcopy", "-O", "elf32-i386", boot64, out},
 	}
@@ -92,7 +95,7 @@ func bootDefines(f *elf.File, lazy []PageRange) []string {
 	end := (eagerEnd(f, lazy) + pageSize - 1) &^ (pageSize - 1)
 	d := []string{
 		fmt.Sprintf("-DKERNEL_NEED_LO=%#x", imageLimit),
-		fmt.Sprintf("-DKERNEL_NEED_HI=%#x", end+memmap.EarlyTables),
+		fmt.Sprintf("-DKERNEL_NEED_HI=%#x", kernelNeedHi(f, lazy)),
 		fmt.Sprintf("-DKERNEL_MIN_MIB=%d", memmap.MinimumRAM(end)>>20),
 	}
 	if len(lazy) > 0 {
@@ -103,6 +106,13 @@ func bootDefines(f *elf.File, lazy []PageRange) []string {
 		d = append(d, "-DLAZY_BSS="+strings.Join(r, ","))
 	}
 	return d
+}
+
+// kernelNeedHi is the end of the RAM the kernel needs from 16 MiB on:
+// its image up to its last backed page, then its first page tables.
+func kernelNeedHi(f *elf.File, lazy []PageRange) uint64 {
+	end := (eagerEnd(f, lazy) + pageSize - 1) &^ (pageSize - 1)
+	return end + memmap.EarlyTables
 }
 
 // checkImage makes sure the boot stage ends below the Go kernel's load

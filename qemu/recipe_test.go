@@ -66,7 +66,17 @@ func TestREADMERecipes(t *testing.T) {
 	if len(r.files) < 2 || len(r.commands) < 3 {
 		t.Fatalf("README has %d recipe files and %d commands; the section lost its markers?", len(r.files), len(r.commands))
 	}
-	copyDir := t.TempDir()
+	// The copy is made in the repository's build/, not in the host's
+	// /tmp: the guest has its tmpfs there, which would hide the recipe's
+	// testdata from its test.
+	if err := os.MkdirAll(filepath.Join(root, "build"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyDir, err := os.MkdirTemp(filepath.Join(root, "build"), "recipe-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(copyDir) })
 	ls, err := exec.Command("git", "-C", root, "ls-files", "--cached", "--others", "--exclude-standard").Output()
 	if err != nil {
 		t.Fatalf("git ls-files: %v", err)

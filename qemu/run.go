@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -17,7 +19,8 @@ import (
 // Config says how to boot an image.
 type Config struct {
 	Image   string        // multiboot image (qemu -kernel); "" boots from the disks in Extra (an ISO)
-	Initrd  string        // initial ramdisk (qemu -initrd), for a Linux kernel as Image
+	Initrd  string        // initial ramdisk (qemu -initrd): a Linux kernel's, or hurdvm's archive (a multiboot module)
+	Results string        // host file receiving the second serial port (COM2): the files the kernel exports (results.go)
 	Cmdline string        // kernel command line: argv[0], flags and NAME=value environment
 	Memory  string        // -m, e.g. "512M"
 	CPUs    int           // -smp; 0 means 1
@@ -38,6 +41,11 @@ type Result struct {
 
 // ErrTimeout is returned when the kernel did not finish within Config.Timeout.
 var ErrTimeout = errors.New("timed out")
+
+// cmdlineMax is the longest command line the kernel reads (the buffer
+// in kernel/multiboot.go, less its NUL); the rest would be cut off
+// silently.
+const cmdlineMax = 2047
 
 var exitLine = regexp.MustCompile(`(?m)^hurdvm: exit status (-?\d+)\r?$`)
 
@@ -61,6 +69,10 @@ func (c Config) Args() []string {
 		"-no-reboot", "-net", "none",
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=4",
 	}
+	if c.Results != "" {
+		// Each -serial is the next port: this second one is COM2 (0x2f8).
+		args = append(args, "-serial", "file:"+c.Results)
+	}
 	if c.Image != "" {
 		args = append(args, "-kernel", c.Image)
 	}
@@ -78,6 +90,19 @@ func (c Config) Args() []string {
 // (QEMU exits without the kernel having said goodbye), or the timeout. It
 // quotes the last console lines.
 func Run(ctx context.Context, c Config) (Result, error) {
+	// QEMU's multiboot loader reads -initrd as modules separated by
+	// commas, each a file name and, after a space, its command line.
+	if strings.ContainsAny(c.Initrd, ", ") {
+		return Result{}, fmt.Errorf("initrd %q: QEMU's multiboot loader cannot take a path with a comma or a space", c.Initrd)
+	}
+	if c.Image != "" && c.Initrd != "" {
+		if err := checkModuleFits(c); err != nil {
+			return Result{}, err
+		}
+	}
+	if n := len(c.Image) + 1 + len(c.Cmdline); c.Image != "" && n > cmdlineMax {
+		return Result{}, fmt.Errorf("the kernel command line (the image's path, then the arguments and environment) is %d bytes; the kernel reads %d", n, cmdlineMax)
+	}
 	s, err := launch(ctx, c)
 	if err != nil {
 		return s.Result, err
@@ -94,6 +119,74 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return s.Result, fmt.Errorf("kernel said exit status %d but QEMU exited with %d, not %d\n%s", status, s.code, want, s.stderr)
 	}
 	return s.Result, nil
+}
+
+// checkModuleFits makes sure c.Initrd fits in the machine's memory where
+// QEMU's multiboot loader puts it: after the image's last segment
+// (linker.ld's .modules_gap: above the RAM the kernel needs) and a page
+// of boot information. QEMU drops what lies past the RAM without a word,
+// and the kernel would find no archive.
+func checkModuleFits(c Config) error {
+	mem, ok := memoryBytes(c.Memory)
+	if !ok {
+		return nil // a form of -m not worth parsing: QEMU's to judge
+	}
+	fi, err := os.Stat(c.Initrd)
+	if err != nil {
+		return err
+	}
+	end, err := imageEnd(c.Image)
+	if err != nil {
+		return err
+	}
+	// Below 4 GiB, QEMU's PC has at most 3.5 GiB of RAM (the rest is for
+	// devices): 3 GiB is safe to count on.
+	low := min(mem, 3<<30)
+	need := end + pageSize + (uint64(fi.Size())+pageSize-1)&^(pageSize-1)
+	if need > low {
+		return fmt.Errorf("the boot module %s (%s) does not fit: QEMU puts it at %d MiB, after what the kernel needs, "+
+			"and the machine has %d MiB: give it at least %d MiB (-m)", c.Initrd, sizeString(fi.Size()), end>>20, mem>>20, (need+1<<20-1)>>20)
+	}
+	return nil
+}
+
+// memoryBytes reads QEMU's -m size: a number of MiB, or one with a K, M,
+// G or T suffix; "" is Config's default.
+func memoryBytes(m string) (uint64, bool) {
+	if m == "" {
+		m = "512M"
+	}
+	shift := 20
+	switch m[len(m)-1] {
+	case 'K', 'k':
+		shift = 10
+	case 'M', 'm':
+	case 'G', 'g':
+		shift = 30
+	case 'T', 't':
+		shift = 40
+	default:
+		m += "M"
+	}
+	n, err := strconv.ParseUint(m[:len(m)-1], 10, 64)
+	return n << shift, err == nil
+}
+
+// imageEnd is where a multiboot image's last segment ends in memory,
+// rounded up to a page: where QEMU's loader starts putting modules.
+func imageEnd(image string) (uint64, error) {
+	f, err := elf.Open(image)
+	if err != nil {
+		return 0, fmt.Errorf("multiboot image: %w", err)
+	}
+	defer f.Close()
+	var end uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			end = max(end, p.Paddr+p.Memsz)
+		}
+	}
+	return (end + pageSize - 1) &^ (pageSize - 1), nil
 }
 
 // session is one QEMU run as launch saw it end.

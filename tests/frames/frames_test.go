@@ -54,10 +54,14 @@ func TestCountsMatchMemoryMap(t *testing.T) {
 	for _, r := range im.Lazy {
 		backed -= (r[1] - r[0]) / mm.FrameSize
 	}
+	var modules uint64
+	for _, m := range im.Modules {
+		modules += ((m[1]+mm.FrameSize-1)&^(mm.FrameSize-1) - m[0]&^(mm.FrameSize-1)) / mm.FrameSize
+	}
 	const earlyTables = memmap.EarlyTables / mm.FrameSize
-	if want := lowFrames + backed + earlyTables + st.RecordFrames; st.ReservedFrames != want {
-		t.Errorf("%d frames reserved, want %d: %d below 1 MiB, %d of the image's %d (%d are demand-zero), %d early tables, %d records",
-			st.ReservedFrames, want, lowFrames, backed, (im.End-im.Start)/mm.FrameSize, (im.End-im.Start)/mm.FrameSize-backed, earlyTables, st.RecordFrames)
+	if want := lowFrames + backed + earlyTables + st.RecordFrames + modules; st.ReservedFrames != want {
+		t.Errorf("%d frames reserved, want %d: %d below 1 MiB, %d of the image's %d (%d are demand-zero), %d early tables, %d records, %d of boot modules",
+			st.ReservedFrames, want, lowFrames, backed, (im.End-im.Start)/mm.FrameSize, (im.End-im.Start)/mm.FrameSize-backed, earlyTables, st.RecordFrames, modules)
 	}
 }
 
