@@ -3,8 +3,11 @@ package multiboot2
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"hurdvm/kernel/acpi"
 	"hurdvm/kernel/memmap"
 )
 
@@ -273,6 +276,11 @@ func TestNoAllocation(t *testing.T) {
 func FuzzInfo(f *testing.F) {
 	f.Add(fullBlock())
 	f.Add(newBlock().bytes())
+	for _, name := range []string{"grub-seabios.bin", "grub-ovmf.bin"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, ok := New(b)
 		if !ok {
@@ -295,4 +303,89 @@ func FuzzInfo(f *testing.F) {
 		}
 		info.RSDP()
 	})
+}
+
+// TestGRUB reads the blocks GRUB really gave (testdata/README.md) under
+// SeaBIOS and OVMF: every tag up to the end tag at total_size, and what
+// the kernel takes from them.
+func TestGRUB(t *testing.T) {
+	for _, c := range []struct {
+		file        string
+		mapEntries  int
+		upperKB     uint32
+		fb          Framebuffer
+		rsdpRev     uint8
+		rsdt        uint32
+		xsdt        uint64
+		hasNewRSDP  bool
+		firstUsable memmap.Entry
+	}{
+		{"grub-seabios.bin", 7, 523136,
+			Framebuffer{Addr: 0xb8000, Pitch: 160, Width: 80, Height: 25, BPP: 16, Type: FramebufferEGAText},
+			0, 0x1ffe1bef, 0, false, memmap.Entry{Base: 0, Length: 0x9fc00, Kind: memmap.Usable}},
+		// Under UEFI mem_upper stops at the first hole (8 MiB): the map
+		// has the rest.
+		{"grub-ovmf.bin", 18, 7168,
+			Framebuffer{Addr: 0x80000000, Pitch: 2400, Width: 800, Height: 600, BPP: 24, Type: FramebufferRGB,
+				Colours: [2][6]uint8{{16, 8, 8, 8, 0, 8}, {0, 16, 8, 8, 8, 0}}},
+			2, 0x1f77d074, 0x1f77d0e8, true, memmap.Entry{Base: 0, Length: 0xa0000, Kind: memmap.Usable}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, ok := New(b)
+			if !ok || len(info) != len(b) {
+				t.Fatalf("New: %v, %d of %d bytes", ok, len(info), len(b))
+			}
+			last := 0
+			for _, off, ok := info.Next(0); ok; _, off, ok = info.Next(off) {
+				last = off
+			}
+			if last != len(info)-8 || binary.LittleEndian.Uint32(info[last:]) != TagEnd {
+				t.Errorf("the walk ended at %d, not at the end tag at %d", last, len(info)-8)
+			}
+			if tg, _ := info.Find(TagCmdline); string(tg.Text()) != "/boot/hurdvm.elf" {
+				t.Errorf("command line %q", tg.Text())
+			}
+			if tg, _ := info.Find(TagBootLoaderName); !bytes.HasPrefix(tg.Text(), []byte("GRUB 2.06")) {
+				t.Errorf("boot loader %q", tg.Text())
+			}
+			tg, _ := info.Find(TagBasicMemInfo)
+			if _, hi, ok := tg.BasicMemInfo(); !ok || hi != c.upperKB {
+				t.Errorf("mem_upper %d KiB, want %d", hi, c.upperKB)
+			}
+			tg, _ = info.Find(TagMemoryMap)
+			m, ok := tg.MemoryMap()
+			if !ok || m.Len() != c.mapEntries || m.Entry(0) != c.firstUsable {
+				t.Errorf("memory map: %v, %d entries, the first %+v", ok, m.Len(), m.Entry(0))
+			}
+			// The whole map, sanitized as the kernel does, holds the
+			// 512 MiB machine's RAM.
+			raw := make([]memmap.Entry, m.Len())
+			for i := range raw {
+				raw[i] = m.Entry(i)
+			}
+			ranges := make([]memmap.Range, 2*len(raw))
+			var ram uint64
+			for _, r := range ranges[:memmap.Sanitize(ranges, raw)] {
+				if r.Kind.IsRAM() {
+					ram += r.Len()
+				}
+			}
+			if ram < 500<<20 || ram > 512<<20 {
+				t.Errorf("%d MiB of RAM in the map", ram>>20)
+			}
+			tg, _ = info.Find(TagFramebuffer)
+			if fb, ok := tg.Framebuffer(); !ok || fb != c.fb {
+				t.Errorf("framebuffer %+v, want %+v", fb, c.fb)
+			}
+			_, hasNew := info.Find(TagACPINew)
+			r, err := acpi.ParseRSDP(info.RSDP())
+			if err != nil || hasNew != c.hasNewRSDP || r.Revision != c.rsdpRev || r.RSDT != c.rsdt || r.XSDT != c.xsdt {
+				t.Errorf("RSDP %+v, %v (new tag: %v)", r, err, hasNew)
+			}
+		})
+	}
 }
