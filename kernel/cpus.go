@@ -59,15 +59,16 @@ func init() { discoverCPUs() }
 func discoverCPUs() {
 	machineCPUs[0], machineCPUCount = bootAPICID, 1
 	var rsdp []byte
-	from := "RSDP by the BIOS-area scan"
+	from, tried := "RSDP by the BIOS-area scan", "the boot loader gave no RSDP; the BIOS area was scanned"
 	if bootRSDPLen > 0 {
-		rsdp, from = bootRSDP[:bootRSDPLen], "RSDP from the boot loader"
+		rsdp = bootRSDP[:bootRSDPLen]
+		from, tried = "RSDP from the boot loader", "with the RSDP the boot loader gave"
 	}
 	madt, err := acpi.Discover(acpiMemory, rsdp)
 	syscall.RawSyscall(sysACPIClose, 0, 0, 0) // the MADT's values are copies: the tables can go
 	if err != nil {
-		print("hurdvm: ACPI: no MADT (", err.Error(), "; ", from, "): hurdvm uses the boot CPU alone, APIC ID ",
-			bootAPICID, "\n")
+		print("hurdvm: ACPI: no MADT, so hurdvm uses the boot CPU alone (APIC ID ", bootAPICID, "): ",
+			err.Error(), " (", tried, ")\n")
 		return
 	}
 	machineACPI, machineLAPIC = true, madt.LocalAPICAddress

@@ -72,7 +72,9 @@ func bootISO(t *testing.T, entry string, args ...[]string) Result {
 	}
 	extra = append(extra, bootEntry(entry)...)
 	start := time.Now()
-	res, err := Run(context.Background(), Config{Extra: extra, Timeout: 3 * time.Minute})
+	// Four CPUs: the kernel must find them in the MADT by the RSDP GRUB's
+	// multiboot2 information carries (checkTestRun).
+	res, err := Run(context.Background(), Config{Extra: extra, CPUs: 4, Timeout: 3 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +99,7 @@ func checkTestRun(t *testing.T, res Result, screen string) {
 	if strings.Contains(out, "--- FAIL") || strings.Contains(out, "hurdvm: warning") {
 		t.Errorf("failures or warnings on the console")
 	}
+	checkACPILine(t, res.Output, "4 CPUs (APIC IDs 0-3)", "from the boot loader")
 	t.Logf("the firmware's memory map as the kernel read it:\n%s", memoryMapLines(out))
 	if t.Failed() {
 		t.Logf("console:\n%s", Tail(res.Output, 60))
@@ -133,6 +136,29 @@ func TestISOUEFIUSBStick(t *testing.T) {
 	if free < 400 {
 		t.Errorf("only %d MiB free of 512 MiB: the UEFI memory map was not used", free)
 	}
+}
+
+// TestISOModuleMultiboot2: GRUB's module2 is a multiboot2 module tag; the
+// file server finds the initramfs among the modules by its cpio magic, as
+// it does QEMU's -initrd (TestModuleMultiboot1). The image is built here,
+// with one entry, and booted under UEFI.
+func TestISOModuleMultiboot2(t *testing.T) {
+	isoImage(t) // make test-iso's: GRUB and xorriso are there
+	image := buildKernel(t, "catfile")
+	t.Parallel()
+	root, err := RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso := filepath.Join(t.TempDir(), "module.iso")
+	err = BuildISO(root, ISOConfig{Out: iso, Entries: []ISOEntry{{ID: "catfile", Title: "catfile", File: "catfile",
+		Image: image, Args: "/init", Modules: []string{initramfsWith(t, moduleText)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := bootISO(t, "catfile", uefi(t), cdrom(iso))
+	checkModule(t, res)
+	checkACPILine(t, res.Output, "4 CPUs (APIC IDs 0-3)", "from the boot loader")
 }
 
 // memoryMapLines is the memory map the kernel printed at boot, from its
