@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"hurdvm/kernel/acpi"
@@ -100,21 +101,9 @@ func TestWalk(t *testing.T) {
 		}
 	}
 	want := []uint32{TagCmdline, TagBootLoaderName, TagModule, TagModule, TagBasicMemInfo, TagMemoryMap, TagFramebuffer, TagACPIOld, TagACPINew}
-	if !equal(types, want) {
+	if !slices.Equal(types, want) {
 		t.Errorf("tags %v, want %v", types, want)
 	}
-}
-
-func equal[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestTags(t *testing.T) {
@@ -133,7 +122,7 @@ func TestTags(t *testing.T) {
 			names = append(names, string(name))
 		}
 	}
-	if !equal(mods, [][2]uint32{{0x2000000, 0x2003000}, {0x2003000, 0x2003801}}) || !equal(names, []string{"initramfs", ""}) {
+	if !slices.Equal(mods, [][2]uint32{{0x2000000, 0x2003000}, {0x2003000, 0x2003801}}) || !slices.Equal(names, []string{"initramfs", ""}) {
 		t.Errorf("modules %#x %q", mods, names)
 	}
 	tg, _ := info.Find(TagBasicMemInfo)
