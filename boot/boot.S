@@ -127,10 +127,13 @@ mb2_header:
         .short MB2_HTAG_ENTRY, 0        /* the entry: _start, as the ELF says too */
         .long 12
         .long _start
+        /* A linear framebuffer of any size, as MB_MODE_LINEAR asks: GRUB
+         * sets one up under UEFI and, with gfxpayload=text, describes a
+         * BIOS's text mode instead (an EGA text framebuffer tag). */
         .align 8
-        .short MB2_HTAG_FB, MB2_HTAG_OPTIONAL /* a linear framebuffer of any size (MB_MODE_LINEAR): */
-        .long 20                        /* GRUB sets one up under UEFI and, with */
-        .long 0, 0, 0                   /* gfxpayload=text, leaves a BIOS's text mode */
+        .short MB2_HTAG_FB, MB2_HTAG_OPTIONAL
+        .long 20
+        .long 0, 0, 0                   /* width, height, depth: no preference */
         .align 8
         .short MB2_HTAG_MODALIGN, 0     /* modules page-aligned (MB_FLAGS bit 0) */
         .long 8
@@ -403,6 +406,7 @@ memory_info:
         jb 3f                           /* too small to be an entry: no map */
         movl 4(%rax), %edi              /* the tag's size */
         addq %rax, %rdi
+        subq $(MB2_MMAP_ENTRY - 1), %rdi /* an entry starts below: it ends inside */
         leaq 16(%rax), %rsi
         ret
 3:      xorl %esi, %esi
