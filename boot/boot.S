@@ -1,7 +1,13 @@
 /* boot.S: the 32-bit multiboot stage of hurdvm.
  *
  * GRUB and QEMU's -kernel enter here in 32-bit protected mode with paging
- * off (multiboot 1). QEMU refuses 64-bit multiboot images, so this stage is
+ * off. The image carries two headers: multiboot 1's, for QEMU's -kernel
+ * (which knows no other), and multiboot2's, for GRUB's multiboot2 command
+ * (the USB image's grub.cfg): under UEFI only multiboot2's information
+ * carries the ACPI RSDP (there is no BIOS area to scan for it). The entry
+ * takes either loader's magic; the information it reads here (the memory
+ * map, the screen) is found by the version the magic says. QEMU refuses
+ * 64-bit multiboot images, so this stage is
  * linked as x86-64 code with a .code32 prologue and converted to elf32-i386.
  *
  * It does the least the Go kernel cannot do for itself:
@@ -16,7 +22,7 @@
  *      except the lazy BSS ranges: large arrays the kernel backs on first
  *      touch, which therefore need no RAM here;
  *   5. jumps to the kernel entry with
- *        rdi = multiboot magic, rsi = multiboot info (physical),
+ *        rdi = multiboot magic (either version's), rsi = multiboot info (physical),
  *        rdx = physical end of this stage (everything below is in use),
  *        rcx = the lazy BSS table ([start, end) pairs), r8 = its length.
  *
@@ -35,6 +41,20 @@
 
 #define MB_MAGIC        0x1BADB002
 #define MB_FLAGS        0x00000007      /* page-align modules, memory info, video mode */
+
+/* Multiboot2 (The Multiboot2 Specification 2.0, section 3.1): the header
+ * magic, the architecture (0: 32-bit protected mode i386), header tags. */
+#define MB2_MAGIC       0xE85250D6
+#define MB2_ARCH_I386   0
+#define MB2_HTAG_END    0
+#define MB2_HTAG_ENTRY  3               /* entry address */
+#define MB2_HTAG_FB     5               /* framebuffer: the video mode wanted */
+#define MB2_HTAG_MODALIGN 6             /* page-align modules */
+#define MB2_HTAG_OPTIONAL 1             /* tag flag: the loader may ignore it */
+
+/* What each loader leaves in EAX. */
+#define MB1_BOOT_MAGIC  0x2BADB002
+#define MB2_BOOT_MAGIC  0x36D76289
 
 /* The video mode wanted (multiboot header fields mode_type, width, height,
  * depth): a linear framebuffer of any size ("auto"), which GRUB sets up
@@ -74,6 +94,12 @@
 #define MB_FB_EGA_TEXT  2
 #define MMAP_USABLE     1
 
+/* Multiboot2 information: tags after an 8-byte head, 8-byte aligned. */
+#define MB2_TAG_MEMINFO 4               /* mem_lower, mem_upper at 8, 12 */
+#define MB2_TAG_MMAP    6               /* entry_size at 8, entries from 16 */
+#define MB2_TAG_FB      8               /* framebuffer_addr at 8, type at 29 */
+#define MB2_MMAP_ENTRY  24              /* base, length, type, reserved */
+
 #define VGA_TEXT        0xb8000         /* the BIOS's text screen, 80x25 */
 #define VGA_CELLS       (80 * 25)
 #define VGA_ATTR        0x0f00          /* white on black */
@@ -87,6 +113,35 @@
         .long MB_MODE_LINEAR
         .long 0, 0, 0                   /* width, height, depth: no preference */
 
+/* The multiboot2 header, 8-byte aligned within the first 32 KiB, asking for
+ * what the multiboot 1 header does. The image is an ELF, which GRUB loads
+ * by its program headers either way: no address tag. Each tag starts
+ * 8-byte aligned. */
+        .align 8
+mb2_header:
+        .long MB2_MAGIC
+        .long MB2_ARCH_I386
+        .long mb2_header_end - mb2_header
+        .long 0x100000000 - (MB2_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+        .align 8
+        .short MB2_HTAG_ENTRY, 0        /* the entry: _start, as the ELF says too */
+        .long 12
+        .long _start
+        /* A linear framebuffer of any size, as MB_MODE_LINEAR asks: GRUB
+         * sets one up under UEFI and, with gfxpayload=text, describes a
+         * BIOS's text mode instead (an EGA text framebuffer tag). */
+        .align 8
+        .short MB2_HTAG_FB, MB2_HTAG_OPTIONAL
+        .long 20
+        .long 0, 0, 0                   /* width, height, depth: no preference */
+        .align 8
+        .short MB2_HTAG_MODALIGN, 0     /* modules page-aligned (MB_FLAGS bit 0) */
+        .long 8
+        .align 8
+        .short MB2_HTAG_END, 0
+        .long 8
+mb2_header_end:
+
         .section .text
         .code32
         .globl _start
@@ -94,8 +149,8 @@ _start:
         cli
         cld
         movl $boot_stack_top, %esp
-        movl %eax, mb_magic
-        movl %ebx, mb_info
+        movl %eax, mb_magic             /* 0x2BADB002 or 0x36D76289: the kernel */
+        movl %ebx, mb_info              /* tells them apart, and refuses others */
 
         /* Long mode needs CPUID leaf 0x80000001 and its LM bit. */
         movl $0x80000000, %eax
@@ -240,19 +295,17 @@ zero_bss:
 4:      ret
 
 /* check_memory returns if [KERNEL_NEED_LO, KERNEL_NEED_HI) is usable RAM
- * by the multiboot memory map (or, without one, by mem_upper; without
+ * by the loader's memory map (or, without one, by mem_upper; without
  * either there is nothing to check). A byte is usable only if a usable
  * entry covers it and no other entry does, as the kernel reads the map
  * (kernel/memmap). Otherwise it reports what is missing and stops. */
 check_memory:
-        movl mb_info, %ebx              /* rbx = multiboot info (below 4 GiB: mapped) */
-        movl (%rbx), %eax               /* its flags */
-        testl $MBI_FLAG_MMAP, %eax
+        call memory_info
+        testq %rsi, %rsi
         jnz 1f
-        testl $MBI_FLAG_MEM, %eax
-        jz 9f                           /* no memory information at all */
-        movl MBI_MEM_UPPER(%rbx), %eax  /* usable RAM is [1 MiB, 1 MiB + mem_upper KiB) */
-        shlq $10, %rax
+        cmpq $-1, %rax
+        je 9f                           /* no memory information at all */
+        shlq $10, %rax                  /* usable RAM is [1 MiB, 1 MiB + mem_upper KiB) */
         addq $0x100000, %rax
         movq %rax, ram_top
         movq %rax, first_missing
@@ -261,10 +314,7 @@ check_memory:
         jb memory_missing
         ret
 
-1:      movl MBI_MMAP_ADDR(%rbx), %esi  /* rsi = the first entry */
-        movl MBI_MMAP_LENGTH(%rbx), %edi
-        addq %rsi, %rdi                 /* rdi = the end of the entries */
-        movq $KERNEL_NEED_LO, %r8       /* r8 = the first byte not yet seen usable */
+1:      movq $KERNEL_NEED_LO, %r8       /* r8 = the first byte not yet seen usable */
         xorl %r9d, %r9d                 /* r9 = the end of the highest usable entry */
         movq $KERNEL_NEED_HI, %r10      /* r10 = the first needed byte another kind covers */
         movq $KERNEL_NEED_LO, %r13
@@ -273,15 +323,15 @@ check_memory:
          * entries that cover it, until r8 reaches the end of what is
          * needed or a pass finds none (entries need not be sorted). */
 2:      xorl %r11d, %r11d               /* r11 = this pass moved r8 */
-        movq %rsi, %rcx                 /* rcx = the entry */
+        movq %rsi, %rcx                 /* rcx = the entry (its base field) */
 3:      cmpq %rdi, %rcx
         jae 6f
-        movq 4(%rcx), %rax              /* rax = base */
-        movq 12(%rcx), %rdx             /* rdx = end = base + length ... */
+        movq (%rcx), %rax               /* rax = base */
+        movq 8(%rcx), %rdx              /* rdx = end = base + length ... */
         addq %rax, %rdx
         jnc 4f
         movq $-1, %rdx                  /* ... or the top, when that wraps */
-4:      cmpl $MMAP_USABLE, 20(%rcx)     /* the type */
+4:      cmpl $MMAP_USABLE, 16(%rcx)     /* the type */
         jne 5f
         cmpq %rdx, %r9                  /* usable: the highest end so far? */
         cmovbq %rdx, %r9
@@ -300,8 +350,12 @@ check_memory:
         cmovbq %r13, %rax               /* max(base, KERNEL_NEED_LO) on */
         cmpq %r10, %rax
         cmovbq %rax, %r10
-55:     movl (%rcx), %eax               /* the next entry: size does not count itself */
-        leaq 4(%rcx,%rax), %rcx
+55:     testq %r15, %r15                /* the next entry: multiboot2's are r15 apart, */
+        jz 56f
+        addq %r15, %rcx
+        jmp 3b
+56:     movl -4(%rcx), %eax             /* multiboot 1's size precedes each, not */
+        leaq 4(%rcx,%rax), %rcx         /* counting itself */
         jmp 3b
 6:      cmpq %r14, %r8
         jae 7f                          /* all of it seen usable */
@@ -314,6 +368,83 @@ check_memory:
         cmpq %r14, %r8
         jb memory_missing
 9:      ret
+
+/* memory_info finds the loader's memory information, by the version the
+ * magic says. With a memory map: rsi = its first entry's base field (base,
+ * length and type follow at 0, 8, 16), rdi = the end of the entries, counted
+ * the same way, r15 = the distance between entries (multiboot2's
+ * entry_size), or 0 for multiboot 1's, where each entry's size precedes
+ * it. Without a map: rsi = 0 and rax = mem_upper (KiB), or -1 when there is
+ * no memory information either. */
+memory_info:
+        xorl %esi, %esi
+        movl mb_info, %ebx
+        cmpl $MB1_BOOT_MAGIC, mb_magic
+        jne 2f
+        movl (%rbx), %eax               /* multiboot 1: the flags */
+        testl $MBI_FLAG_MMAP, %eax
+        jz 1f
+        movl MBI_MMAP_ADDR(%rbx), %esi
+        movl MBI_MMAP_LENGTH(%rbx), %edi
+        addq %rsi, %rdi
+        addq $4, %rsi                   /* the base field, after the size */
+        addq $4, %rdi
+        xorl %r15d, %r15d
+        ret
+1:      testl $MBI_FLAG_MEM, %eax
+        jz 4f
+        movl MBI_MEM_UPPER(%rbx), %eax
+        ret
+2:      cmpl $MB2_BOOT_MAGIC, mb_magic
+        jne 4f
+        movl $MB2_TAG_MMAP, %edi
+        call mb2_find_tag
+        testq %rax, %rax
+        jz 3f
+        movl 8(%rax), %r15d             /* entry_size */
+        cmpl $MB2_MMAP_ENTRY, %r15d
+        jb 3f                           /* too small to be an entry: no map */
+        movl 4(%rax), %edi              /* the tag's size */
+        addq %rax, %rdi
+        subq $(MB2_MMAP_ENTRY - 1), %rdi /* an entry starts below: it ends inside */
+        leaq 16(%rax), %rsi
+        ret
+3:      xorl %esi, %esi
+        movl $MB2_TAG_MEMINFO, %edi
+        call mb2_find_tag
+        testq %rax, %rax
+        jz 4f
+        movl 12(%rax), %eax             /* mem_upper */
+        ret
+4:      movq $-1, %rax
+        ret
+
+/* mb2_find_tag returns in rax the first tag of type edi in the multiboot2
+ * information, or 0. It stops at the end tag, at total_size, and at a tag
+ * whose size is below its header. Clobbers rcx, rdx. */
+mb2_find_tag:
+        movl mb_info, %eax
+        movl (%rax), %edx               /* total_size */
+        addq %rax, %rdx                 /* rdx = the end */
+        addq $8, %rax                   /* the first tag */
+1:      leaq 8(%rax), %rcx
+        cmpq %rdx, %rcx
+        ja 3f                           /* no room for a tag's header */
+        movl (%rax), %ecx               /* type */
+        testl %ecx, %ecx
+        jz 3f                           /* the end tag */
+        cmpl %edi, %ecx
+        je 2f
+        movl 4(%rax), %ecx              /* size */
+        cmpl $8, %ecx
+        jb 3f
+        addq $7, %rcx                   /* tags start 8-byte aligned */
+        andq $~7, %rcx
+        addq %rcx, %rax
+        jmp 1b
+2:      ret
+3:      xorl %eax, %eax
+        ret
 
 /* memory_missing tells what the kernel needs and what the machine has,
  * then stops: exit status 1 for QEMU's runner, a halt on a PC. */
@@ -372,22 +503,32 @@ memory_missing:
  * loader's EGA text buffer, the BIOS's when the loader describes no screen
  * (QEMU's -kernel), none under a graphics framebuffer (UEFI); and clears it. */
 screen_init:
-        movl mb_info, %ebx
-        movq $VGA_TEXT, %rax
+        movq $VGA_TEXT, %r8             /* r8 = the screen */
+        cmpl $MB2_BOOT_MAGIC, mb_magic
+        je 2f
+        movl mb_info, %ebx              /* multiboot 1 */
         testl $MBI_FLAG_FB, (%rbx)
-        jz 1f
-        movq MBI_FB_ADDR(%rbx), %rax
+        jz 4f
+        movq MBI_FB_ADDR(%rbx), %r8
         cmpb $MB_FB_EGA_TEXT, MBI_FB_TYPE(%rbx)
-        je 1f
-        xorl %eax, %eax                 /* graphics: serial only */
-1:      movq %rax, screen
+        je 4f
+        jmp 3f
+2:      movl $MB2_TAG_FB, %edi          /* multiboot2 */
+        call mb2_find_tag
         testq %rax, %rax
-        jz 3f
-        movq %rax, %rdi
+        jz 4f
+        movq 8(%rax), %r8
+        cmpb $MB_FB_EGA_TEXT, 29(%rax)
+        je 4f
+3:      xorl %r8d, %r8d                 /* graphics: serial only */
+4:      movq %r8, screen
+        testq %r8, %r8
+        jz 5f
+        movq %r8, %rdi
         movl $VGA_CELLS, %ecx
         movw $(VGA_ATTR | 0x20), %ax  /* blank cells */
         rep stosw
-3:      ret
+5:      ret
 
 /* puts writes the NUL-terminated string at rsi. */
 puts:

@@ -23,6 +23,7 @@ const m0StackSize = 256 << 10 // the runtime uses 64 KiB of it for g0
 func kmain() {
 	consoleInit()
 	detectCPU()
+	noteBootCPU()
 	kprint("\nhurdvm: a GNU Hurd VM on bare-metal Go (stock Go, Linux personality)\n")
 	readLazyBSS()
 	if !readMultiboot() {
@@ -38,7 +39,7 @@ func kmain() {
 	memoryInit()
 	timeInit()
 	printCPU()
-	discoverCPUs()
+	countCPUsInterim()
 	startCPUs()
 	printMemory()
 	randomInit()

@@ -19,7 +19,6 @@ const (
 	icrPending    = 1 << 12 // delivery status: not yet accepted
 	icrAssert     = 1 << 14
 	icrLevel      = 1 << 15
-	icrAllButSelf = 3 << 18
 )
 
 // lapicID is this CPU's local APIC ID.

@@ -44,7 +44,7 @@ const (
 	cpuNestOff    = kstackSlot * kstackCount
 	cpuIdleOff    = cpuNestOff + (fpuNestSize+pageSize-1)&^(pageSize-1) + pageSize
 
-	apStartWait = 1_000_000_000 // ns an AP has to say it is up
+	apStartWait = 5_000_000_000 // ns an AP has to say it is up (Linux waits 10 s)
 )
 
 var (
@@ -110,6 +110,11 @@ func startCPUs() {
 		c.fpuNestBase = window + cpuNestOff
 		params[3], params[4] = uint64(uintptr(unsafe.Pointer(c))), window
 		if !wakeAP(id) {
+			// INIT again, so that an AP merely slow to answer cannot
+			// run the trampoline later with the parameters of the
+			// next one (its record, its stacks).
+			lapicSend(id, icrInit|icrAssert|icrLevel)
+			spinFor(10_000_000)
 			kprint("hurdvm: smp: the CPU with APIC ID ")
 			kprintDec(uint64(id))
 			kprint(" did not start; going on without it\n")
@@ -221,11 +226,20 @@ func apMain() {
 // CPU that gets an NMI then stops.
 var stopping atomic.Bool
 
-// stopOtherCPUs stops every CPU but this one, with an NMI (which no
-// "interrupts off" holds back), before the machine's last words.
+// stopOtherCPUs stops every CPU hurdvm started but this one, with an NMI
+// (which no "interrupts off" holds back), before the machine's last words.
+// One NMI per started CPU, not the all-but-self shorthand: the CPUs left
+// out (past maxCPUs, or that did not answer) still sit in the firmware's
+// halt loop without an IDT, where an NMI is a triple fault that resets
+// the machine (qemu/cpus_test.go's -smp 70 caught it).
 func stopOtherCPUs() {
 	if ncpu > 1 && !stopping.Swap(true) {
-		lapicSend(0, icrAllButSelf|icrNMI)
+		me := thisCPU()
+		for i := int32(0); i < ncpu; i++ {
+			if c := &cpus[i]; c != me {
+				lapicSend(c.apicID, icrNMI)
+			}
+		}
 	}
 }
 

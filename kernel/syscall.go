@@ -199,6 +199,8 @@ func systemCall(tf *TrapFrame) {
 
 	case sysFileNext, sysFileCopy, sysFileString, sysFileDone, sysFileNotify, sysFileExport, sysFileUp:
 		r = fileServerCall(nr, a0, a1, a2, a3, a4)
+	case sysACPIMap, sysACPIClose: // CPU discovery at boot (acpiwindow.go)
+		r = acpiWindowCall(nr, a0, a1)
 	default:
 		if testSyscall(tf, nr, a0, a1, &r) {
 			break

@@ -115,6 +115,26 @@ func Image() KernelImage {
 	return im
 }
 
+// Machine is what CPU discovery found at boot (cpus.go; read-only kernel
+// data, set by an init before the program's).
+type Machine struct {
+	CPUs  []uint32 // the APIC IDs of the CPUs hurdvm may start, the boot CPU's first
+	LAPIC uint64   // the local APIC's physical address by the MADT (0 without one)
+	ACPI  bool     // the MADT was found
+}
+
+// MachineCPUs returns what CPU discovery found.
+func MachineCPUs() Machine {
+	return Machine{CPUs: append([]uint32(nil), machineCPUs[:machineCPUCount]...), LAPIC: machineLAPIC, ACPI: machineACPI}
+}
+
+// MapACPIWindow makes the system call through which CPU discovery mapped
+// the ACPI tables' pages (acpiwindow.go); once boot is done it is EPERM.
+func MapACPIWindow(pa, n uint64) syscall.Errno {
+	_, _, e := syscall.RawSyscall(sysACPIMap, uintptr(pa), uintptr(n), 0)
+	return e
+}
+
 // frameError carries the allocator's error across the system call: the
 // kernel returns an index into frameErrors.
 type frameError uintptr

@@ -18,10 +18,22 @@ type ISOEntry struct {
 	File  string // the image's name under /boot on the ISO, which becomes argv[0]: "hurdvm.elf", "tests/vm.test"
 	Image string // the multiboot image on the host (BuildImage's output)
 	Args  string // the kernel command line after argv[0]
+	// Modules are files on the host GRUB loads with the image as
+	// multiboot2 modules (module2), in this order: an initramfs, say.
+	Modules []string
 }
 
 // Path is where the entry's image lies inside the ISO.
 func (e ISOEntry) Path() string { return "/boot/" + e.File }
+
+// ModulePaths are where the entry's modules lie inside the ISO.
+func (e ISOEntry) ModulePaths() []string {
+	var p []string
+	for i := range e.Modules {
+		p = append(p, fmt.Sprintf("%s.module%d", e.Path(), i))
+	}
+	return p
+}
 
 // ISOConfig says what goes on the image.
 type ISOConfig struct {
@@ -85,6 +97,11 @@ func BuildISO(repoRoot string, c ISOConfig) error {
 		}
 		if err := copyFile(e.Image, dst); err != nil {
 			return err
+		}
+		for i, m := range e.ModulePaths() {
+			if err := copyFile(e.Modules[i], filepath.Join(stage, filepath.FromSlash(m))); err != nil {
+				return err
+			}
 		}
 	}
 	var cfg bytes.Buffer

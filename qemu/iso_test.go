@@ -72,7 +72,9 @@ func bootISO(t *testing.T, entry string, args ...[]string) Result {
 	}
 	extra = append(extra, bootEntry(entry)...)
 	start := time.Now()
-	res, err := Run(context.Background(), Config{Extra: extra, Timeout: 3 * time.Minute})
+	// Four CPUs: the kernel must find them in the MADT by the RSDP GRUB's
+	// multiboot2 information carries (checkTestRun).
+	res, err := Run(context.Background(), Config{Extra: extra, CPUs: 4, Timeout: 3 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +99,7 @@ func checkTestRun(t *testing.T, res Result, screen string) {
 	if strings.Contains(out, "--- FAIL") || strings.Contains(out, "hurdvm: warning") {
 		t.Errorf("failures or warnings on the console")
 	}
+	checkACPILine(t, res.Output, "4 CPUs (APIC IDs 0-3)", "from the boot loader")
 	t.Logf("the firmware's memory map as the kernel read it:\n%s", memoryMapLines(out))
 	if t.Failed() {
 		t.Logf("console:\n%s", Tail(res.Output, 60))
@@ -132,6 +135,47 @@ func TestISOUEFIUSBStick(t *testing.T) {
 	fmt.Sscan(m[1], &free)
 	if free < 400 {
 		t.Errorf("only %d MiB free of 512 MiB: the UEFI memory map was not used", free)
+	}
+}
+
+// TestISOModuleMultiboot2: GRUB's module2 is a multiboot2 module tag; the
+// file server finds the initramfs among the modules by its cpio magic, as
+// it does QEMU's -initrd (TestModuleMultiboot1). The image is built here,
+// with one entry, and booted under UEFI.
+func TestISOModuleMultiboot2(t *testing.T) {
+	isoImage(t) // make test-iso's: GRUB and xorriso are there
+	image := buildKernel(t, "catfile")
+	t.Parallel()
+	root, err := RepoRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso := filepath.Join(t.TempDir(), "module.iso")
+	err = BuildISO(root, ISOConfig{Out: iso, Entries: []ISOEntry{{ID: "catfile", Title: "catfile", File: "catfile",
+		Image: image, Args: "/init", Modules: []string{initramfsWith(t, moduleText)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := bootISO(t, "catfile", uefi(t), cdrom(iso))
+	checkModule(t, res)
+	checkACPILine(t, res.Output, "4 CPUs (APIC IDs 0-3)", "from the boot loader")
+}
+
+// TestISOMachineWithoutRAMAtTheKernel: the boot stage reads multiboot2's
+// memory map as it reads multiboot 1's (TestMachineWithoutRAMAtTheKernel):
+// at -m 16M GRUB still runs, and the stage says the RAM the kernel needs
+// is missing instead of copying the kernel into nothing.
+func TestISOMachineWithoutRAMAtTheKernel(t *testing.T) {
+	iso := isoImage(t)
+	t.Parallel()
+	res, err := Run(context.Background(), Config{Memory: "16M", Extra: append(cdrom(iso), bootEntry("demo")...), Timeout: 3 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`hurdvm: the kernel needs RAM from 16 MiB to \d+ MiB \(its image and first page tables\); ` +
+		`this machine's memory map has usable RAM only up to 15 MiB: give it at least \d+ MiB\n`)
+	if res.Status != 1 || !re.Match(res.Output) {
+		t.Errorf("status %d; console:\n%s", res.Status, Tail(res.Output, 10))
 	}
 }
 
