@@ -91,8 +91,7 @@ func BenchmarkPut(b *testing.B) {
 func BenchmarkGet(b *testing.B) {
 	for _, set := range benchPages(b) {
 		b.Run(set.name, func(b *testing.B) {
-			m := newSimFrames(4096)
-			s := New(m, 1<<30)
+			_, s := newTestStore(4096, 1<<30)
 			slots := make([]Slot, len(set.pages))
 			for j := range set.pages {
 				slots[j], _ = s.Put(&set.pages[j])

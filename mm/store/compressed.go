@@ -33,17 +33,21 @@ import (
 type Compressed struct {
 	frames   Frames
 	capPages uint64 // capacity in pages
+	st       Stats
 
 	// The slot table (table.go).
 	top      [topEntries]uint64 // directory frames
 	nEntries uint32             // entries made, a multiple of entriesPerFrame
 	freeHead uint32             // first free entry's index plus one, 0 if none
 	nextGen  uint64             // generation of a new table frame's entries: above every one freed
-	partial  [numSizes]uint64   // by class: the head of its partial list
-	st       Stats
-	comp     lz4.Compressor
-	compBuf  [maxCompressed]byte // Put compresses here
-	gather   [maxCompressed]byte // Get gathers an object that straddles two frames here
+
+	// The zspages with free objects, by class: the head of each list
+	// (zspage.go).
+	partial [numSizes]uint64
+
+	comp    lz4.Compressor
+	compBuf [maxCompressed]byte // Put compresses here
+	gather  [maxCompressed]byte // Get gathers an object that straddles two frames here
 }
 
 var _ Backend = (*Compressed)(nil)

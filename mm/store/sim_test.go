@@ -85,3 +85,10 @@ func (m *simFrames) check(pa uint64) {
 		panic(fmt.Sprintf("simFrames: frame %#x is not allocated", pa))
 	}
 }
+
+// newTestStore returns a store of the given capacity over a new simFrames
+// of the given number of frames.
+func newTestStore(frames int, capacity uint64) (*simFrames, *Compressed) {
+	m := newSimFrames(frames)
+	return m, New(m, capacity)
+}

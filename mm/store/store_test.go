@@ -59,8 +59,7 @@ func TestClasses(t *testing.T) {
 }
 
 func TestZeroPage(t *testing.T) {
-	m := newSimFrames(16)
-	s := New(m, 1<<20)
+	m, s := newTestStore(16, 1<<20)
 	var p, q [PageSize]byte
 	sl, err := s.Put(&p)
 	if sl != ZeroSlot || err != nil {
@@ -89,8 +88,7 @@ func TestZeroPage(t *testing.T) {
 // every frame goes back.
 func TestRoundTrip(t *testing.T) {
 	const n = 6000
-	m := newSimFrames(8192)
-	s := New(m, 1<<30)
+	m, s := newTestStore(8192, 1<<30)
 	slots := make([]Slot, n)
 	kinds := make([]int, n)
 	var p, q [PageSize]byte
@@ -147,8 +145,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestDupFreeStale(t *testing.T) {
-	m := newSimFrames(64)
-	s := New(m, 1<<20)
+	m, s := newTestStore(64, 1<<20)
 	var p, q [PageSize]byte
 	fillCompressible(&p, 0x1000)
 	a, _ := s.Put(&p)
@@ -204,8 +201,7 @@ func TestDupFreeStale(t *testing.T) {
 }
 
 func TestRefsLimit(t *testing.T) {
-	m := newSimFrames(16)
-	s := New(m, 1<<20)
+	m, s := newTestStore(16, 1<<20)
 	var p [PageSize]byte
 	fillRandom(&p, 1)
 	a, _ := s.Put(&p)
@@ -289,8 +285,7 @@ func TestFramesRunOut(t *testing.T) {
 				continue
 			}
 			for failAt := 1; ; failAt++ {
-				m := newSimFrames(4096)
-				s := New(m, 1<<30)
+				m, s := newTestStore(4096, 1<<30)
 				var p [PageSize]byte
 				var slots []Slot
 				for i := range st.pre {
@@ -347,8 +342,7 @@ func TestFramesRunOut(t *testing.T) {
 // TestNoAllocations: Put, Get, Dup and Free allocate nothing, in the steady
 // state and when they make or release zspages and table frames.
 func TestNoAllocations(t *testing.T) {
-	m := newSimFrames(1024)
-	s := New(m, 1<<30)
+	m, s := newTestStore(1024, 1<<30)
 	var pages [numKinds][PageSize]byte
 	for k := range pages {
 		fillKind(&pages[k], k, 42)
@@ -432,5 +426,37 @@ func TestSlotPTE(t *testing.T) {
 	// What the compressed store issues stays far below MaxSlot.
 	if uint64(slotOf(maxEntries-1, genMask)) > uint64(MaxSlot) {
 		t.Fatal("store slots exceed MaxSlot")
+	}
+}
+
+// TestCorrupt damages a stored block: Get fails with ErrCorrupt rather
+// than fault or return a wrong page without saying so.
+func TestCorrupt(t *testing.T) {
+	m, s := newTestStore(64, 1<<20)
+	var p, q [PageSize]byte
+	fillCompressible(&p, 0x5000)
+	sl, _ := s.Put(&p)
+	e, _, _ := s.lookup(sl)
+	h := s.header(e.loc &^ objMask)
+	k, off := objectAt(h, e.loc&objMask)
+	f := s.frames.Page(h.frames[k])
+	f[off] = 0xff // the first token: 15+ literals, then lengths running past the end
+	f[off+1] = 0xff
+	if err := s.Get(sl, &q); err != ErrCorrupt {
+		t.Fatalf("Get of a damaged block = %v", err)
+	}
+	if err := s.Free(sl); err != nil || m.held != 0 {
+		t.Fatalf("Free of a damaged block: %v, %d frames held", err, m.held)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	seen := map[string]bool{}
+	for e := ErrFull; e <= ErrOption+1; e++ {
+		msg := e.Error()
+		if msg == "" || seen[msg] {
+			t.Errorf("Error(%d): %q", e, msg)
+		}
+		seen[msg] = true
 	}
 }
