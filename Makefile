@@ -182,7 +182,7 @@ clean:
 # one table in build/bench.md, the ratios drawn in build/bench.svg. Fails
 # if a kernel's runs spread more than 1 %. Linux is Debian's
 # linux-image-amd64, installed when /boot has no vmlinuz.
-.PHONY: bench
+.PHONY: bench profile-fault
 bench: tools linux-image
 	$(GO) build -o $(BUILD)/benchreport ./cmd/benchreport
 	$(BUILD)/benchreport -runs 3 -spread 1 -o $(BUILD)/bench.md -svg $(BUILD)/bench.svg
@@ -205,3 +205,12 @@ test-linux-parity: deps linux-image
 	@mkdir -p $(BUILD)
 	$(GO) build -o $(BUILD)/parity ./cmd/parity
 	$(BUILD)/parity $(if $(KILLERS),-killers)
+
+# The instruction profile of one first-touch page fault (cmd/faultprof):
+# gdb single-steps the guest under -icount and counts by function.
+PROFILE_PORT ?= 1311
+profile-fault: tools
+	$(KGO) build -tags hurdvm $(KLDFLAGS) -o $(BUILD)/faultprof.elf ./cmd/faultprof
+	$(QEMUEXEC) -dir "" -qemu "-icount shift=0,sleep=off -gdb tcp::$(PROFILE_PORT) -S" $(BUILD)/faultprof.elf > $(BUILD)/faultprof.console 2>&1 & \
+	sleep 3; gdb -batch -ex "python PORT='$(PROFILE_PORT)'; WARM=100; OUT='$(BUILD)/faultprof.txt'" -x cmd/faultprof/profile.py $(BUILD)/faultprof.elf > $(BUILD)/faultprof.gdb 2>&1; wait
+	cat $(BUILD)/faultprof.txt
