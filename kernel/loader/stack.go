@@ -137,8 +137,11 @@ type StackImage struct {
 // strings past ArgLimit (Linux's E2BIG), ErrStack for a misaligned Top,
 // one outside the lower half, or a stack over a segment.
 func Stack(plan *Plan, a *StackArgs) (*StackImage, error) {
-	if a.Top%16 != 0 || a.Top > DefaultMaxAddr || a.Top < DefaultMinAddr {
-		return nil, newError(ErrStack, "stack top ", hex(a.Top), " is not a multiple of 16 in ", hex(DefaultMinAddr), "-", hex(DefaultMaxAddr))
+	if a.Top%16 != 0 {
+		return nil, newError(ErrStack, "stack top ", hex(a.Top), " is not a multiple of 16")
+	}
+	if a.Top > DefaultMaxAddr || a.Top < DefaultMinAddr {
+		return nil, newError(ErrStack, "stack top ", hex(a.Top), " is outside ", hex(DefaultMinAddr), "-", hex(DefaultMaxAddr))
 	}
 	argv := a.Argv
 	if len(argv) == 0 {
@@ -189,7 +192,7 @@ func Stack(plan *Plan, a *StackArgs) (*StackImage, error) {
 			return nil, err
 		}
 	}
-	if platform != "" && strings.IndexByte(platform, 0) >= 0 || len(platform) > 64 {
+	if strings.IndexByte(platform, 0) >= 0 || len(platform) > 64 {
 		return nil, newError(ErrArgs, "the platform string is not a short string without NULs")
 	}
 	if a.Gap > 1<<20 {
