@@ -28,29 +28,28 @@ func (p *Plan) Apply(r io.ReaderAt, mem Memory) error {
 	buf := make([]byte, chunk)
 	for _, s := range p.Segments {
 		if err := mem.Allocate(s.Start, s.End-s.Start, s.Prot); err != nil {
-			e := newError(ErrMemory, "allocating ", hex(s.Start), "-", hex(s.End), " (", s.Prot.String(), ")")
-			e.err = err
-			return e
+			return wrapError(ErrMemory, err, "allocating ", hex(s.Start), "-", hex(s.End), " (", s.Prot.String(), ")")
 		}
-		// The bytes up to p_offset+p_filesz must be in the file; what
-		// follows in the last page may not (a mapping reads zero there).
-		need := s.Offset + s.Filesz - s.FileStart
+		// The bytes up to p_offset+p_filesz must be in the file (Load
+		// checked); what follows in the last page may not be, nor the
+		// first page's head before an empty file part: a mapping reads
+		// zero there.
+		need := uint64(0)
+		if s.Filesz > 0 {
+			need = s.Offset + s.Filesz - s.FileStart
+		}
 		for done := uint64(0); done < s.CopySize; {
 			b := buf[:min(uint64(len(buf)), s.CopySize-done)]
 			n, err := r.ReadAt(b, int64(s.FileStart+done))
 			if n > 0 {
 				if werr := mem.Write(s.Start+done, b[:n]); werr != nil {
-					e := newError(ErrMemory, "writing ", hex(s.Start+done), "-", hex(s.Start+done+uint64(n)))
-					e.err = werr
-					return e
+					return wrapError(ErrMemory, werr, "writing ", hex(s.Start+done), "-", hex(s.Start+done+uint64(n)))
 				}
 			}
 			done += uint64(n)
 			if n < len(b) {
 				if done < need {
-					e := newError(ErrTruncated, "segment ", dec(uint64(s.Index)), ": the file ends at ", hex(s.FileStart+done), " before p_offset ", hex(s.Offset), " + p_filesz ", hex(s.Filesz))
-					e.err = err
-					return e
+					return wrapError(ErrTruncated, err, "segment ", dec(uint64(s.Index)), ": the file ends at ", hex(s.FileStart+done), " before p_offset ", hex(s.Offset), " + p_filesz ", hex(s.Filesz))
 				}
 				break
 			}

@@ -3,6 +3,7 @@ package loader
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // The kinds of error Load, Apply and Stack return. Every error is an
@@ -55,15 +56,15 @@ func (e *Error) Unwrap() []error {
 }
 
 func newError(kind error, parts ...string) *Error {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	b := make([]byte, 0, n)
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return &Error{Kind: kind, msg: string(b)}
+	return &Error{Kind: kind, msg: strings.Join(parts, "")}
+}
+
+// wrapError is newError with the error underneath (the Memory's, the
+// reader's).
+func wrapError(kind, err error, parts ...string) *Error {
+	e := newError(kind, parts...)
+	e.err = err
+	return e
 }
 
 // hex formats v as 0x..., as readelf and Linux's messages write addresses.

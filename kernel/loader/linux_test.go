@@ -4,6 +4,7 @@ import (
 	"bytes"
 	enchex "encoding/hex"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,9 @@ func runAuxdump(t *testing.T, path string, argv, envp []string) *linuxRun {
 // and passed as Gap. Linux's mappings of the program and its program
 // break are compared with the plan too.
 func TestStackMatchesLinux(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("runs an x86-64 Linux program")
+	}
 	path := auxdump(t)
 	plan, _ := loadFile(t, path, nil)
 	long := strings.Repeat("x", 3000)

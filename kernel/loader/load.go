@@ -317,9 +317,7 @@ func readHeader(r io.ReaderAt) (*header, error) {
 		return nil, newError(ErrNotELF, "no ELF magic (\\x7fELF) at the start of the file")
 	}
 	if n < len(b) {
-		e := newError(ErrTruncated, "the ELF header is cut short (", dec(uint64(n)), " bytes of 64)")
-		e.err = err
-		return nil, e
+		return nil, wrapError(ErrTruncated, err, "the ELF header is cut short (", dec(uint64(n)), " bytes of 64)")
 	}
 	if c := elf.Class(b[elf.EI_CLASS]); c != elf.ELFCLASS64 {
 		return nil, newError(ErrClass, c.String(), " file: only 64-bit (ELFCLASS64) programs are supported")
@@ -365,9 +363,7 @@ func readHeader(r io.ReaderAt) (*header, error) {
 func readProgs(r io.ReaderAt, h *header) ([]elf.Prog64, error) {
 	b := make([]byte, int(h.Phnum)*PhentSize)
 	if n, err := r.ReadAt(b, int64(h.Phoff)); n < len(b) {
-		e := newError(ErrTruncated, "the program headers at ", hex(h.Phoff), " are cut short (", dec(uint64(n)), " bytes of ", dec(uint64(len(b))), ")")
-		e.err = err
-		return nil, e
+		return nil, wrapError(ErrTruncated, err, "the program headers at ", hex(h.Phoff), " are cut short (", dec(uint64(n)), " bytes of ", dec(uint64(len(b))), ")")
 	}
 	le := binary.LittleEndian
 	progs := make([]elf.Prog64, h.Phnum)
@@ -447,9 +443,7 @@ func segment(r io.ReaderAt, i int, p *elf.Prog64, bias uint64, o *Options) (Segm
 	if p.Filesz > 0 {
 		var b [1]byte
 		if n, err := r.ReadAt(b[:], int64(p.Off+p.Filesz-1)); n != 1 {
-			e := newError(ErrTruncated, name, ": the file ends before p_offset ", hex(p.Off), " + p_filesz ", hex(p.Filesz))
-			e.err = err
-			return Segment{}, e
+			return Segment{}, wrapError(ErrTruncated, err, name, ": the file ends before p_offset ", hex(p.Off), " + p_filesz ", hex(p.Filesz))
 		}
 	}
 	return s, nil

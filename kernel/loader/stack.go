@@ -114,6 +114,22 @@ type StackImage struct {
 	AuxvEntries              []Aux  // AT_NULL included
 }
 
+// resolved gives the arguments, the path and the platform string with
+// their defaults.
+func (a *StackArgs) resolved() (argv []string, execfn, platform string) {
+	argv, execfn, platform = a.Argv, a.ExecFn, a.Platform
+	if len(argv) == 0 {
+		argv = []string{""}
+	}
+	if execfn == "" {
+		execfn = argv[0]
+	}
+	if platform == "" {
+		platform = "x86_64"
+	}
+	return argv, execfn, platform
+}
+
 // Stack builds the initial stack of the program plan describes, as Linux
 // 6.1's exec does for a static program (do_execveat_common's strings,
 // then create_elf_tables). From the top down:
@@ -143,18 +159,7 @@ func Stack(plan *Plan, a *StackArgs) (*StackImage, error) {
 	if a.Top > DefaultMaxAddr || a.Top < DefaultMinAddr {
 		return nil, newError(ErrStack, "stack top ", hex(a.Top), " is outside ", hex(DefaultMinAddr), "-", hex(DefaultMaxAddr))
 	}
-	argv := a.Argv
-	if len(argv) == 0 {
-		argv = []string{""}
-	}
-	execfn := a.ExecFn
-	if execfn == "" {
-		execfn = argv[0]
-	}
-	platform := a.Platform
-	if platform == "" {
-		platform = "x86_64"
-	}
+	argv, execfn, platform := a.resolved()
 	limit := a.ArgLimit
 	if limit == 0 {
 		limit = DefaultArgLimit
@@ -318,14 +323,10 @@ func (s *StackImage) Apply(mem Memory, size uint64, prot Prot) error {
 		return newError(ErrStack, "stack region of ", hex(size), " bytes below ", hex(s.Top), " does not fit the image (", dec(s.Top-s.SP), " bytes) in whole pages")
 	}
 	if err := mem.Allocate(s.Top-size, size, prot); err != nil {
-		e := newError(ErrMemory, "allocating the stack ", hex(s.Top-size), "-", hex(s.Top))
-		e.err = err
-		return e
+		return wrapError(ErrMemory, err, "allocating the stack ", hex(s.Top-size), "-", hex(s.Top))
 	}
 	if err := mem.Write(s.SP, s.Data); err != nil {
-		e := newError(ErrMemory, "writing the stack at ", hex(s.SP))
-		e.err = err
-		return e
+		return wrapError(ErrMemory, err, "writing the stack at ", hex(s.SP))
 	}
 	return nil
 }

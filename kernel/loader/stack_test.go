@@ -52,18 +52,7 @@ func checkStack(t testing.TB, plan *Plan, a *StackArgs, img *StackImage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	argv := a.Argv
-	if len(argv) == 0 {
-		argv = []string{""}
-	}
-	execfn := a.ExecFn
-	if execfn == "" {
-		execfn = argv[0]
-	}
-	platform := a.Platform
-	if platform == "" {
-		platform = "x86_64"
-	}
+	argv, execfn, platform := a.resolved()
 	if ps.Argc != uint64(len(argv)) || !slices.Equal(ps.Argv, argv) || !slices.Equal(ps.Envp, a.Envp) && len(a.Envp)+len(ps.Envp) > 0 {
 		t.Errorf("argv %q envp %q, want %q %q", ps.Argv, ps.Envp, argv, a.Envp)
 	}
