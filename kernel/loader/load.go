@@ -286,7 +286,7 @@ func Load(r io.ReaderAt, opts *Options) (*Plan, error) {
 	plan.Brk = pageAlign(maxEnd) // no overflow: maxEnd <= MaxAddr, page-aligned
 
 	plan.Entry = hdr.Entry + plan.Bias
-	if s := plan.find(plan.Entry); s == nil || s.Prot&ProtExec == 0 || plan.Entry >= s.Vaddr+s.Memsz {
+	if s := plan.find(plan.Entry); s == nil || s.Prot&ProtExec == 0 || plan.Entry < s.Vaddr || plan.Entry >= s.Vaddr+s.Memsz {
 		return nil, newError(ErrEntry, "entry point ", hex(plan.Entry), " is not in an executable segment")
 	}
 

@@ -361,6 +361,7 @@ func TestLoadRefusals(t *testing.T) {
 		{name: "entry outside", file: func(b []byte) []byte { b[24+2] = 0x50; return b }, kind: ErrEntry},
 		{name: "entry in data", file: func(b []byte) []byte { b[24+1] = 0x29; b[24+2] = 0x40; return b }, kind: ErrEntry},
 		{name: "entry in a text page past p_memsz", file: func(b []byte) []byte { b[24+1] = 0x19; return b }, kind: ErrEntry},
+		{name: "entry in a data page before p_vaddr", progs: set(2, func(p *elf.Prog64) { p.Flags |= uint32(elf.PF_X) }), file: func(b []byte) []byte { b[24+1] = 0x20; b[24+2] = 0x40; return b }, kind: ErrEntry},
 		{name: "truncated segment", file: func(b []byte) []byte { return b[:0x1a00] }, kind: ErrTruncated},
 		{name: "W+X denied", progs: set(2, func(p *elf.Prog64) { p.Flags |= uint32(elf.PF_X) }), opts: &Options{DenyWX: true}, kind: ErrWX},
 		{name: "outside custom range", opts: &Options{MinAddr: 0x401000}, kind: ErrRange},
