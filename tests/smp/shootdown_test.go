@@ -5,12 +5,12 @@ package smp
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"sync/atomic"
 	"testing"
 
 	"hurdvm/kernel"
 	"hurdvm/mm"
+	"hurdvm/tests/internal/probe"
 )
 
 // The shootdown test (issue 15): thread B reads a page in a loop on its
@@ -58,22 +58,6 @@ type reader struct {
 	done chan struct{}
 }
 
-// load reads *p, catching the fault (the goroutine has SetPanicOnFault).
-//
-//go:noinline
-func load(p *byte) (v byte, addr uintptr, faulted bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			e, ok := r.(interface{ Addr() uintptr })
-			if !ok {
-				panic(r)
-			}
-			addr, faulted = e.Addr(), true
-		}
-	}()
-	return *p, 0, false
-}
-
 // loop is B: it reads until the first access begun after VMDeallocate
 // returned.
 func (r *reader) loop() {
@@ -82,7 +66,8 @@ func (r *reader) loop() {
 	for n := 1; ; n++ {
 		ph := r.phase.Load()
 		c0 := getcpu()
-		v, addr, faulted := load(p)
+		var v byte
+		addr, faulted := probe.Fault(func() { v = *p })
 		c1 := getcpu()
 		e := &r.end
 		e.readsInTotal = n
@@ -239,7 +224,6 @@ func TestDeallocateShootsDownKernelTask(t *testing.T) {
 		go func() {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 			r.loop()
 		}()
 		res := deallocator(r)
