@@ -75,7 +75,7 @@ else
 	$(KGO) test -c $(KTFLAGS) -o $(BUILD)/debug.test $(PKG)
 	@echo "QEMU waits for gdb on :1234. In another terminal:"
 	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/debug.test' -ex 'target remote :1234'"
-	$(QEMUEXEC) -timeout 0 -qemu "-s -S" -dir $(PKG) $(BUILD)/debug.test $(TESTFLAGS)
+	$(SMPENV)$(QEMUEXEC) -timeout 0 -qemu "-s -S" -dir $(PKG) $(BUILD)/debug.test $(TESTFLAGS)
 endif
 
 test: test-host test-handlers test-qemu test-std test-iso
@@ -114,8 +114,8 @@ else
 	@# allocate/deallocate cycles, each a shootdown to every CPU (about
 	@# 100 s at -smp 4 under TCG on 2 busy cores, under 1 s at -smp 1);
 	@# and at -smp 8 TestSpinningGoroutineIsPreempted, whose 2 s limit for
-	@# a 20 ms sleep and a GC beside a spinner 8 vCPUs on 2 busy host cores
-	@# do not meet (2.2 to 4.6 s; 1 s at -smp 4, 0.2 s at -smp 1).
+	@# a 20 ms sleep and a GC beside a spinner is not met with 8 vCPUs on 2
+	@# busy host cores (2.2 to 4.6 s; 1 s at -smp 4, 0.2 s at -smp 1).
 	echo "== tests/smp, tests/vm, tests/tasks, tests/stress with -smp $(SMP_CPUS)"
 	HURDVM_SMP=$(SMP_CPUS) $(KGO) test $(KTFLAGS) $(COVERFLAGS) -exec $(QEMUEXEC) -count=1 -v \
 		$(SMP_PKGS) ./tests/vm ./tests/tasks ./tests/stress -skip '^TestTenThousandCycles$$' $(TESTFLAGS)
