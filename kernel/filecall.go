@@ -411,6 +411,13 @@ func fileDone(slot, answer uint64) uint64 {
 		}
 		t.waitHandle, t.waitBits = a.WaitHandle, a.WaitEvents
 		t.wait = waitFileReady
+		if nextSignal(t) != 0 {
+			// A signal came while it waited for this answer, which
+			// interrupt lets pass (waitFile is not interruptible): the
+			// interruptible wait ends at once, or nothing would end it
+			// until the handle is ready.
+			wake(i, wokenBySignal)
+		}
 		return 0
 	}
 	r.state = reqDone

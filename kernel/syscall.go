@@ -79,6 +79,7 @@ const (
 	sysEventfd2         = 290
 	sysEpollCreate1     = 291
 	sysPrlimit64        = 302
+	sysGetcpu           = 309
 	sysGetrandom        = 318
 )
 
@@ -196,6 +197,8 @@ func systemCall(tf *TrapFrame) {
 		r = sysPrctlOp(t, a0, a1)
 	case sysUname:
 		r = sysUnameInfo(a0)
+	case sysGetcpu:
+		r = sysGetcpuOp(a0, a1)
 
 	case sysFileNext, sysFileCopy, sysFileString, sysFileDone, sysFileNotify, sysFileExport, sysFileUp:
 		r = fileServerCall(nr, a0, a1, a2, a3, a4)

@@ -1,7 +1,8 @@
 //go:build hurdvm
 
 // System calls about the system and the process: prlimit64 and
-// getrlimit, prctl, uname (getrandom is in random.go). Handler context.
+// getrlimit, prctl, uname, getcpu (getrandom is in random.go). Handler
+// context.
 
 package kernel
 
@@ -140,6 +141,25 @@ func sysUnameInfo(buf uint64) uint64 {
 		copy(u[i][:], s)
 	}
 	if !copyOut(buf, bytesOf(&u)) {
+		return errno(eFAULT)
+	}
+	return 0
+}
+
+// sysGetcpuOp is getcpu(cpu, node, cache): the CPU the caller runs on
+// (its index, 0 the boot CPU) and its NUMA node (hurdvm has one, 0).
+// Either pointer may be NULL; the cache argument is ignored, as Linux
+// 6.1 does (kernel/sys.c). As there, the CPU is written even when the
+// node pointer is bad, and the answer is then EFAULT.
+func sysGetcpuOp(cpup, nodep uint64) uint64 {
+	ok := true
+	if cpup != 0 {
+		ok = writeUser32(cpup, uint32(thisCPU().index))
+	}
+	if nodep != 0 {
+		ok = writeUser32(nodep, 0) && ok
+	}
+	if !ok {
 		return errno(eFAULT)
 	}
 	return 0

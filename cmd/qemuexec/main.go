@@ -42,7 +42,7 @@ func main() { os.Exit(run()) }
 // is reported and is 1.
 func run() int {
 	mem := flag.String("m", envOr("HURDVM_MEM", "512M"), "guest memory (QEMU -m); default from $HURDVM_MEM")
-	smp := flag.Int("smp", 1, "guest CPUs (QEMU -smp)")
+	smp := flag.Int("smp", 1, "guest CPUs (QEMU -smp); default from $HURDVM_SMP")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long, 0 for never (a -test.timeout argument raises it)")
 	accel := flag.String("accel", envOr("HURDVM_ACCEL", "tcg"), "QEMU accelerator: tcg, or kvm where available")
 	extra := flag.String("qemu", os.Getenv("HURDVM_QEMU_ARGS"), "more QEMU arguments, space-separated (e.g. \"-icount shift=0\"); default from $HURDVM_QEMU_ARGS")
@@ -52,6 +52,12 @@ func run() int {
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: qemuexec [flags] PROGRAM [ARG...]\n")
 		flag.PrintDefaults()
+	}
+	if v := os.Getenv("HURDVM_SMP"); v != "" {
+		// The environment sets the default; a -smp flag still wins.
+		if err := flag.Set("smp", v); err != nil {
+			return fail(fmt.Errorf("HURDVM_SMP=%q: want a number of CPUs", v))
+		}
 	}
 	flag.Parse()
 	if flag.NArg() < 1 {

@@ -1,10 +1,11 @@
 package syscalls
 
-// getrandom, prlimit64, getrlimit, prctl, uname, and system call numbers
-// no kernel serves. Linux's side is drivers/char/random.c, kernel/sys.c
+// getrandom, prlimit64, getrlimit, prctl, uname, getcpu, and system call
+// numbers no kernel serves. Linux's side is drivers/char/random.c, kernel/sys.c
 // and arch/x86/entry/common.c.
 
 import (
+	"runtime"
 	"syscall"
 	"unsafe"
 )
@@ -51,6 +52,13 @@ func cString(a uintptr, n int) string {
 	}
 	return string(b)
 }
+
+// getcpu answers getcpu(cpu, node, cache).
+func getcpu(cpu, node, cache uintptr) string { return answer(sys(sysGetcpu, cpu, node, cache)) }
+
+// cpuInRange says whether the CPU number at a names a CPU of the machine
+// (sched_getaffinity's count, which hurdvm makes at least 2).
+func cpuInRange(a uintptr) string { return check("cpu-in-range", int(peek32(a)) < runtime.NumCPU()) }
 
 func processRows() []row {
 	rows := []row{
@@ -124,6 +132,36 @@ func processRows() []row {
 			})
 		}},
 
+		{name: "getcpu/cpu-and-node", want: "0,cpu-in-range,node=0", call: func() string {
+			a := scratch() + scratchOther
+			poke32(a, ^uint32(0))
+			poke32(a+4, 99)
+			return join(getcpu(a, a+4, 0), cpuInRange(a), fact("node", uint64(peek32(a+4))))
+		}},
+		{name: "getcpu/cpu-only", want: "0,cpu-in-range", call: func() string {
+			a := scratch() + scratchOther
+			poke32(a, ^uint32(0))
+			return join(getcpu(a, 0, 0), cpuInRange(a))
+		}},
+		{name: "getcpu/none", want: "0", call: func() string { return getcpu(0, 0, 0) }},
+		// The third argument (the old getcpu_cache) is not looked at.
+		{name: "getcpu/cache-ignored", want: "0", call: func() string {
+			a := scratch() + scratchOther
+			return getcpu(a, a+4, kernelHalf)
+		}},
+		// The CPU is written before the node pointer fails (kernel/sys.c:
+		// err |= put_user for each, then -EFAULT).
+		{name: "getcpu/bad-node-cpu-written", want: "EFAULT,cpu-in-range", call: func() string {
+			a := scratch() + scratchOther
+			poke32(a, ^uint32(0))
+			return join(getcpu(a, unmappedPage(), 0), cpuInRange(a))
+		}},
+		{name: "getcpu/cpu-into-hole", want: "EFAULT", call: func() string {
+			a := pageBeforeHole()
+			defer unmapPages(a, 1)
+			return getcpu(a+pageSize-2, 0, 0)
+		}},
+
 		{name: "syscall/500", want: "ENOSYS", call: func() string { return answer(sys(500)) }},
 		{name: "syscall/1000", want: "ENOSYS", call: func() string { return answer(sys(1000)) }},
 		{name: "syscall/minus-1", want: "ENOSYS", call: func() string { return answer(sys(^uintptr(0))) }},
@@ -147,6 +185,8 @@ func processRows() []row {
 	})...)
 	rows = append(rows, pointerRows("prctl/get-name", writes, efault, func(p uintptr) string { return answer(sys(syscall.SYS_PRCTL, prGetName, p)) })...)
 	rows = append(rows, pointerRows("prctl/set-name", reads, efault, func(p uintptr) string { return answer(sys(syscall.SYS_PRCTL, prSetName, p)) })...)
+	rows = append(rows, pointerRows("getcpu/cpu", writes, absentIf(efault, "0"), func(p uintptr) string { return getcpu(p, 0, 0) })...)
+	rows = append(rows, pointerRows("getcpu/node", writes, absentIf(efault, "0"), func(p uintptr) string { return getcpu(0, p, 0) })...)
 	rows = append(rows, pointerRows("uname/buffer", writes, efault, func(p uintptr) string { return answer(sys(syscall.SYS_UNAME, p)) })...)
 	return rows
 }

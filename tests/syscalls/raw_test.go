@@ -11,6 +11,7 @@ import (
 
 // Linux x86-64 numbers the syscall package lacks.
 const (
+	sysGetcpu    = 309
 	sysGetrandom = 318
 )
 
