@@ -1,10 +1,11 @@
 //go:build hurdvm
 
 // The ACPI window: the pages of firmware memory the ACPI tables lie in,
-// mapped read-only for the time CPU discovery (cpus.go) reads them, then
-// unmapped. Handler context: two system calls of hurdvm's own, so the
-// kernel's page tables change only where every other change to them is
-// made, serialized with the fault handler.
+// mapped read-only for the time CPU discovery (cpus.go, in kmain) reads
+// them, then unmapped. Handler context: kmain calls acpiWindowMap and
+// acpiWindowClose directly, before the runtime and the other CPUs run. Two
+// system calls of hurdvm's own answer EPERM after that (a test checks the
+// window is closed).
 //
 // The physmap maps RAM only (memoryInit): the usable ranges, the RAM the
 // firmware keeps for ACPI (reclaimable and NVS) and the first MiB. That is
@@ -45,23 +46,41 @@ var (
 	acpiClosed  bool
 )
 
+// acpiWindowCall answers the window's system calls. Discovery runs in
+// kmain and closes the window there (acpiWindowMap, acpiWindowClose), so
+// once a program runs they are EPERM: nothing maps firmware memory after
+// boot.
 func acpiWindowCall(nr, a0, a1 uint64) uint64 {
+	if nr == sysACPIClose {
+		return acpiWindowClose()
+	}
+	return acpiWindowMap(a0, a1)
+}
+
+// acpiWindowClose unmaps the window's pages for good and returns how many
+// there were (EPERM when it was closed already).
+func acpiWindowClose() uint64 {
 	if acpiClosed {
 		return errno(ePERM)
 	}
-	if nr == sysACPIClose {
-		for _, pa := range acpiPages[:acpiPageLen] {
-			// 4 KiB pages mapped as such: Unmap splits nothing, so
-			// it needs no frame and cannot fail.
-			kernelPT.Unmap(uintptr(physmapBase+pa), pageSize, nil)
-		}
-		n := acpiPageLen
-		acpiPageLen, acpiClosed = 0, true
-		return uint64(n)
+	for _, pa := range acpiPages[:acpiPageLen] {
+		// 4 KiB pages mapped as such: Unmap splits nothing, so it
+		// needs no frame and cannot fail.
+		kernelPT.Unmap(uintptr(physmapBase+pa), pageSize, nil)
 	}
-	pa, end := a0, a0+a1
+	n := acpiPageLen
+	acpiPageLen, acpiClosed = 0, true
+	return uint64(n)
+}
+
+// acpiWindowMap makes [pa, pa+n) readable at physmapBase+pa: 0, or -errno.
+func acpiWindowMap(pa, n uint64) uint64 {
+	if acpiClosed {
+		return errno(ePERM)
+	}
+	end := pa + n
 	// Only inside the physmap's slots, which every address space shares.
-	if a1 == 0 || end < pa || end > uint64(physmapSlots)<<39 {
+	if n == 0 || end < pa || end > uint64(physmapSlots)<<39 {
 		return errno(eINVAL)
 	}
 	nx := paging.Flags(0)

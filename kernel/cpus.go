@@ -1,9 +1,11 @@
 //go:build hurdvm
 
 // The machine's CPUs, from ACPI's MADT (hurdvm/kernel/acpi): what the
-// multiprocessor start-up reads. Ordinary Go code, run by an init before
-// the program's packages start: the ACPI parser allocates, so it cannot
-// run in kmain.
+// multiprocessor start-up reads. discoverCPUs runs in kmain, before the Go
+// runtime (which reads the CPU count once, at its start) and before
+// startCPUs: handler context, so it uses the ACPI package's zero-allocation
+// path (FindMADT, MADTCPU, MADTSummary; failures as an acpi.Fault value,
+// formatted into a static buffer).
 //
 // The RSDP comes from the boot loader when it gave one (multiboot2's ACPI
 // tags, copied at boot into bootRSDP: under UEFI there is nothing to scan
@@ -16,8 +18,6 @@
 package kernel
 
 import (
-	"strconv"
-	"syscall"
 	"unsafe"
 
 	"hurdvm/kernel/acpi"
@@ -31,13 +31,16 @@ var (
 
 	// bootAPICID is the boot CPU's APIC ID (noteBootCPU, in kmain).
 	bootAPICID uint32
+
+	// acpiText holds the ACPI line's summary or failure message while
+	// kmain prints it.
+	acpiText [512]byte
 )
 
 // noteBootCPU records the APIC ID of the CPU running kmain, the boot CPU,
 // from CPUID: leaf 0xB's x2APIC ID (32 bits, as the MADT's x2APIC entries
 // give them) where the CPU has the leaf, else leaf 1's initial APIC ID.
-// discoverCPUs may run on another CPU once they are started. Handler
-// context (kmain).
+// Handler context (kmain).
 func noteBootCPU() {
 	if maxLeaf, _, _, _ := cpuid(0, 0); maxLeaf >= 0xb {
 		if _, b, _, d := cpuid(0xb, 0); b&0xffff != 0 { // logical processors at this level: the leaf is real
@@ -49,25 +52,10 @@ func noteBootCPU() {
 	bootAPICID = b >> 24
 }
 
-func init() { discoverCPUs() }
-
-// countCPUsInterim is what kmain starts the CPUs by until the MADT is read
-// there (INTERIM: the parser allocates, and kmain runs before the Go heap
-// exists): QEMU's fw_cfg count (FW_CFG_NB_CPUS), with APIC IDs 0..n-1.
-// discoverCPUs replaces the list with the MADT's once the runtime runs.
-func countCPUsInterim() {
-	outw(0x510, 0x05)
-	n := int(inb(0x511)) | int(inb(0x511))<<8
-	n = min(max(n, 1), maxCPUs)
-	for i := 0; i < n; i++ {
-		machineCPUs[i] = uint32(i)
-	}
-	machineCPUCount = n
-}
-
 // discoverCPUs fills machineCPUs, machineCPUCount, machineLAPIC and
 // machineACPI and prints one line: the MADT's summary, or why there is
-// none.
+// none. Handler context (kmain, once the kernel's page tables and the
+// frame allocator are up: the window maps pages).
 func discoverCPUs() {
 	machineCPUs[0], machineCPUCount = bootAPICID, 1
 	var rsdp []byte
@@ -76,16 +64,22 @@ func discoverCPUs() {
 		rsdp = bootRSDP[:bootRSDPLen]
 		from, tried = "RSDP from the boot loader", "with the RSDP the boot loader gave"
 	}
-	madt, err := acpi.Discover(acpiMemory, rsdp)
-	syscall.RawSyscall(sysACPIClose, 0, 0, 0) // the MADT's values are copies: the tables can go
-	if err != nil {
-		print("hurdvm: ACPI: no MADT, so hurdvm uses the boot CPU alone (APIC ID ", bootAPICID, "): ",
-			err.Error(), " (", tried, ")\n")
+	madt, f := acpi.FindMADT(acpiMemory, rsdp)
+	if f.Failed() {
+		acpiWindowClose()
+		kprint("hurdvm: ACPI: no MADT, so hurdvm uses the boot CPU alone (APIC ID ")
+		kprintDec(uint64(bootAPICID))
+		kprint("): ")
+		kprintBytes(acpiText[:f.Format(acpiText[:])])
+		kprint(" (")
+		kprint(tried)
+		kprint(")\n")
 		return
 	}
-	machineACPI, machineLAPIC = true, madt.LocalAPICAddress
+	machineACPI, machineLAPIC = true, acpi.MADTLocalAPIC(madt)
 	bootListed, left := false, 0
-	for _, c := range madt.CPUs { // the table's order: the boot CPU's entry first (ACPI 6.5, 5.2.12.1)
+	// The table's order: the boot CPU's entry first (ACPI 6.5, 5.2.12.1).
+	for c, pos, ok := acpi.MADTCPU(madt, 0); ok; c, pos, ok = acpi.MADTCPU(madt, pos) {
 		switch {
 		case !c.Enabled():
 		case c.APICID == bootAPICID:
@@ -97,29 +91,31 @@ func discoverCPUs() {
 			machineCPUCount++
 		}
 	}
-	print("hurdvm: ACPI: ", madt.String(), " (", from, ")\n")
+	kprint("hurdvm: ACPI: ")
+	kprintBytes(acpiText[:acpi.MADTSummary(madt, acpiText[:])])
+	kprint(" (")
+	kprint(from)
+	kprint(")\n")
+	acpiWindowClose() // the values are copies: the tables can go
 	if !bootListed {
-		print("hurdvm: warning: the boot CPU's APIC ID ", bootAPICID, " is not among the MADT's enabled processors; counted all the same\n")
+		kprint("hurdvm: warning: the boot CPU's APIC ID ")
+		kprintDec(uint64(bootAPICID))
+		kprint(" is not among the MADT's enabled processors; counted all the same\n")
 	}
 	if left > 0 {
-		print("hurdvm: ACPI: ", left, " more CPUs than hurdvm takes (", maxCPUs, "): they are left out\n")
-	}
-	if machineLAPIC != lapicPhys {
-		print("hurdvm: warning: the MADT puts the local APIC at ", hexString(machineLAPIC),
-			", but the kernel uses it at ", hexString(lapicPhys), " (kernel/time.go lapicPhys)\n")
+		kprint("hurdvm: ACPI: ")
+		kprintDec(uint64(left))
+		kprint(" more CPUs than hurdvm takes (")
+		kprintDec(maxCPUs)
+		kprint("): they are left out\n")
 	}
 }
 
 // acpiMemory is the parser's view of physical memory (acpi.Memory): the
 // physmap, with the pages it lacks mapped into it read-only first.
 func acpiMemory(pa uint64, n int) []byte {
-	if n <= 0 {
-		return nil
-	}
-	if _, _, e := syscall.RawSyscall(sysACPIMap, uintptr(pa), uintptr(n), 0); e != 0 {
+	if n <= 0 || acpiWindowMap(pa, uint64(n)) != 0 {
 		return nil
 	}
 	return unsafe.Slice((*byte)(phys(pa)), n)
 }
-
-func hexString(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }

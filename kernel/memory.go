@@ -168,12 +168,8 @@ func memoryInit() {
 	// ROM readable (the ACPI RSDP is found by scanning 0xe0000-0xfffff).
 	check("low memory", kernelPT.Map(physmapBase, 0, vgaWindow, paging.Writable|g|nx))
 	check("VGA and ROM", kernelPT.Map(physmapBase+vgaWindow, vgaWindow, 1<<20-vgaWindow, paging.Writable|paging.CacheDisable|g|nx))
-	// The LAPIC registers: at their physical address (tamago's driver
-	// uses it as the address) and in the physmap, uncached.
-	check("LAPIC", kernelPT.Map(lapicPhys, lapicPhys, pageSize, paging.Writable|paging.CacheDisable|g|nx))
-	if _, _, _, ok := kernelPT.Translate(physmapBase + lapicPhys); !ok {
-		check("LAPIC physmap", kernelPT.Map(physmapBase+lapicPhys, lapicPhys, pageSize, paging.Writable|paging.CacheDisable|g|nx))
-	}
+	// The LAPIC registers are mapped once the MADT has said where they
+	// are (mapLAPIC).
 
 	// The image, W^X: text read-only and executable, read-only data not
 	// executable, data and bss writable and not executable, with a guard
@@ -236,6 +232,44 @@ func memoryInit() {
 }
 
 // noExecute is the NX flag where the CPU has it.
+// mapLAPIC maps the local APIC's registers, uncached, at their physical
+// address (tamago's driver uses it as the address) and in the physmap:
+// where the MADT puts them (machineLAPIC, discoverCPUs), or at 0xfee00000,
+// where every PC has them, without a MADT or when the MADT's address
+// cannot be right (not page-aligned, zero, at or above 4 GiB, where the
+// driver's 32-bit base cannot reach, or RAM by the memory map). kmain, after
+// discoverCPUs and before anything uses the LAPIC.
+func mapLAPIC() {
+	if a := machineLAPIC; machineACPI && a != lapicBase {
+		if a == 0 || a%pageSize != 0 || a >= 4<<30 || isRAM(a) {
+			kprint("hurdvm: warning: the MADT puts the local APIC at ")
+			kprintHex(a)
+			kprint(", which cannot be: the kernel uses it at 0xfee00000\n")
+		} else {
+			lapicBase, lapicDev.Base = a, uint32(a)
+		}
+	}
+	fl := paging.Writable | paging.CacheDisable | paging.Global | noExecute()
+	if kernelPT.Map(uintptr(lapicBase), lapicBase, pageSize, fl) != nil {
+		kernelPanicMsg("kernel page tables: cannot map the local APIC's registers")
+	}
+	if _, _, _, ok := kernelPT.Translate(uintptr(physmapBase + lapicBase)); !ok {
+		if kernelPT.Map(uintptr(physmapBase+lapicBase), lapicBase, pageSize, fl) != nil {
+			kernelPanicMsg("kernel page tables: cannot map the local APIC's registers in the physmap")
+		}
+	}
+}
+
+// isRAM says the memory map calls the page at pa RAM.
+func isRAM(pa uint64) bool {
+	for _, r := range memMap[:memMapLen] {
+		if r.Kind.IsRAM() && pa < r.End && pa+pageSize > r.Start {
+			return true
+		}
+	}
+	return false
+}
+
 func noExecute() paging.Flags {
 	if cpuFeatures.nx {
 		return paging.NoExecute

@@ -116,7 +116,7 @@ func Image() KernelImage {
 }
 
 // Machine is what CPU discovery found at boot (cpus.go; read-only kernel
-// data, set by an init before the program's).
+// data, set in kmain before the runtime starts).
 type Machine struct {
 	CPUs  []uint32 // the APIC IDs of the CPUs hurdvm may start, the boot CPU's first
 	LAPIC uint64   // the local APIC's physical address by the MADT (0 without one)

@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	lapicPhys        = 0xfee00000
+	lapicPhys        = 0xfee00000 // where every PC has it; the MADT says (mapLAPIC)
 	lapicTimerInit   = 0x380
 	lapicTimerCount  = 0x390
 	lapicTimerDivide = 0x3e0
@@ -33,7 +33,12 @@ const (
 
 // lapicDev is tamago's driver; it addresses the registers by their physical
 // address, so the kernel keeps the LAPIC page identity-mapped (uncached).
-var lapicDev = lapic.LAPIC{Base: lapicPhys}
+// lapicBase is that address: the MADT's, set by mapLAPIC in kmain before
+// anything uses the LAPIC.
+var (
+	lapicDev  = lapic.LAPIC{Base: lapicPhys}
+	lapicBase = uint64(lapicPhys)
+)
 
 var (
 	tscHz      uint64
@@ -44,7 +49,7 @@ var (
 )
 
 func lapicReg(off uint32) *uint32 {
-	return (*uint32)(at(physmapBase + lapicPhys + uint64(off)))
+	return (*uint32)(at(physmapBase + lapicBase + uint64(off)))
 }
 
 // timeInit masks the PIC, enables the local APIC and calibrates the TSC

@@ -100,6 +100,7 @@ func checkTestRun(t *testing.T, res Result, screen string) {
 		t.Errorf("failures or warnings on the console")
 	}
 	checkACPILine(t, res.Output, "4 CPUs (APIC IDs 0-3)", "from the boot loader")
+	checkSMPLine(t, res.Output)
 	t.Logf("the firmware's memory map as the kernel read it:\n%s", memoryMapLines(out))
 	if t.Failed() {
 		t.Logf("console:\n%s", Tail(res.Output, 60))
@@ -159,6 +160,16 @@ func TestISOModuleMultiboot2(t *testing.T) {
 	res := bootISO(t, "catfile", uefi(t), cdrom(iso))
 	checkModule(t, res)
 	checkACPILine(t, res.Output, "4 CPUs (APIC IDs 0-3)", "from the boot loader")
+	checkSMPLine(t, res.Output)
+}
+
+// checkSMPLine checks every CPU the MADT gave was started: kmain reads the
+// MADT and starts the CPUs by it (kernel/cpus.go, kernel/smp.go).
+func checkSMPLine(t *testing.T, out []byte) {
+	t.Helper()
+	if want := "\nhurdvm: smp: 4 CPUs running (APIC IDs 0 1 2 3)\n"; !strings.Contains(string(out), want) {
+		t.Errorf("the console lacks %q", want[1:len(want)-1])
+	}
 }
 
 // TestISOMachineWithoutRAMAtTheKernel: the boot stage reads multiboot2's

@@ -7,26 +7,61 @@
 // It is plain Go with no kernel dependency, so the same code runs in the
 // kernel at boot and in host tests over tables captured from QEMU. The
 // kernel reaches physical memory through a Memory function it provides
-// (its physmap); the package reads through it and never writes. Parsing
-// uses no fmt and starts no goroutine; it allocates a little (the
-// results are slices sized from the table, errors are strings built with
-// strconv), which is fine once at boot.
+// (its physmap); the package reads through it and never writes.
+//
+// # Two faces, one walk
+//
+// The kernel reads the MADT in kmain, before the Go runtime starts (the
+// runtime reads the CPU count once, at its start, and kmain starts the
+// other CPUs): handler context (docs/DESIGN.md), where nothing may
+// allocate, take a Go lock, store a pointer through a write barrier or
+// panic, and where no package initialisation has run yet. So the walk
+// itself (the RSDP, the root table, Find, the MADT's entries, the APIC ID
+// check, the summary line) allocates nothing: it keeps its state on the
+// stack, returns slices of what Memory gave, and reports a failure as a
+// Fault, a value without pointers (a code, the signatures, an address, a
+// few numbers) whose message is written only when asked, into a caller's
+// buffer (Fault.Format) or as a string (Fault.Error). The kernel's entry
+// points are FindMADT, MADTCPU, MADTLocalAPIC, MADTSummary and ReadCPUs;
+// cmd/handlercheck proves from the kernel's machine code that they reach
+// nothing forbidden. Their quadratic loops (duplicate APIC IDs, the
+// summary's sorted runs) stand for the slices and the sort: a MADT lists
+// a few dozen processors.
+//
+// The Go API (ParseRSDP, FindRSDP, RSDP.Tables, Tables.Find, ParseMADT,
+// Discover, MADT.String) is the same walk with results a Go program wants:
+// slices, a *Tables, and errors that are *Error (the Fault's message, and
+// the Err* kind it unwraps to). Host tests check the two faces agree on
+// every captured machine and in the fuzzer, and that the kernel's face
+// allocates nothing (testing.AllocsPerRun).
 //
 // # Use
 //
+// In the kernel (kmain):
+//
 //	// rsdp: multiboot2's ACPI new (or old) RSDP tag's bytes, nil without one.
-//	madt, err := acpi.Discover(mem, rsdp)
-//	// madt.CPUs: APIC ID, ACPI processor UID, flags; start those Enabled().
-//	// madt.LocalAPICAddress: where the local APIC is, never assumed.
-//	println("hurdvm: ACPI:", madt.String())
+//	madt, f := acpi.FindMADT(mem, rsdp)
+//	if f.Failed() {
+//		n := f.Format(buf[:]) // "acpi: no RSDP in the EBDA or at 0xe0000-0xfffff"
+//	}
+//	for c, pos, ok := acpi.MADTCPU(madt, 0); ok; c, pos, ok = acpi.MADTCPU(madt, pos) {
+//		// c.APICID, c.Enabled(): start those enabled, in the table's order.
+//	}
+//	lapic := acpi.MADTLocalAPIC(madt) // where the local APIC is, never assumed
+//	n := acpi.MADTSummary(madt, buf[:])
 //	// "4 CPUs (APIC IDs 0-3), local APIC at 0xfee00000, 1 I/O APIC at 0xfec00000"
+//
+// ReadCPUs does the first three at once into a caller's array. Elsewhere:
+//
+//	madt, err := acpi.Discover(mem, rsdp)
+//	// madt.CPUs, madt.LocalAPICAddress, madt.IOAPICs...; madt.String()
 //
 // Step by step: ParseRSDP (bytes a loader handed over) or FindRSDP (the
 // BIOS-area scan), RSDP.Tables (the XSDT when valid, else the RSDT),
 // Tables.Find (any table by signature) or Tables.ReadMADT, ParseMADT.
 // Every error is an *Error that says what and where ("acpi: RSDP checksum
 // mismatch at 0xf5a20", "acpi: no MADT in the XSDT") and unwraps to one of
-// the Err* kinds.
+// the Err* kinds; the kernel's Fault says the same words.
 //
 // # Decisions
 //

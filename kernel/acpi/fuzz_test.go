@@ -11,7 +11,9 @@ import (
 // FuzzMADT feeds ParseMADT arbitrary bytes, as they are and repaired (the
 // signature, Length and checksum made right, so that the entries are
 // reached): it must never panic or loop, and what it accepts must hold
-// together. Seeds: testdata/fuzz/FuzzMADT and every captured MADT.
+// together. The kernel's path (ReadCPUs, MADTSummary) must agree with
+// Discover on the same machine: the same CPUs, or the same failure (kind
+// and message). Seeds: testdata/fuzz/FuzzMADT and every captured MADT.
 func FuzzMADT(f *testing.F) {
 	caps, _ := filepath.Glob("testdata/qemu/*/APIC.bin")
 	for _, p := range caps {
@@ -21,12 +23,14 @@ func FuzzMADT(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkParsed(t, b)
+		checkAgree(t, newMachine(b).memory(), nil)
 		if len(b) >= madtEntries {
 			fixed := slices.Clone(b)
 			copy(fixed, madtSignature)
 			binary.LittleEndian.PutUint32(fixed[4:], uint32(len(fixed)))
 			fixChecksum(fixed, 9)
 			checkParsed(t, fixed)
+			checkAgree(t, newMachine(fixed).memory(), nil)
 		}
 	})
 }

@@ -6,8 +6,6 @@ package acpi
 // the spec and the decisions of Linux's arch/x86/kernel/acpi/boot.c, noted
 // where they matter.
 
-import "slices"
-
 const (
 	madtSignature = "APIC"
 	madtEntries   = headerLength + 8 // Local Interrupt Controller Address, Flags
@@ -151,12 +149,9 @@ type MADT struct {
 // from anywhere). It never reads past the table's Length and never loops:
 // each entry must be at least 2 bytes long and end inside the table.
 func ParseMADT(b []byte) (*MADT, error) {
-	b, err := checkTable(b, madtSignature, "")
-	if err != nil {
-		return nil, err
-	}
-	if len(b) < madtEntries {
-		return nil, newError(ErrTruncated, "MADT length ", dec(uint64(len(b))), " leaves no room for its local APIC address and flags")
+	b, f := checkMADT(b)
+	if f.Failed() {
+		return nil, f.err()
 	}
 	m := &MADT{
 		Header:           parseHeader(b),
@@ -166,42 +161,118 @@ func ParseMADT(b []byte) (*MADT, error) {
 	// Processor entries are the smallest common ones (8 bytes): this
 	// bounds the CPUs without counting them first.
 	m.CPUs = make([]CPU, 0, min((len(b)-madtEntries)/8, 1024))
-	for off, i := madtEntries, 0; off < len(b); i++ {
-		if off+2 > len(b) {
-			return nil, entryError(i, off, "has no room for its type and length")
-		}
-		typ, n := b[off], int(b[off+1])
-		if n < 2 {
-			return nil, entryError(i, off, "has length ", dec(uint64(n)))
-		}
-		if off+n > len(b) {
-			return nil, entryError(i, off, "of length ", dec(uint64(n)), " runs past the table's end at ", hex(uint64(len(b))))
-		}
-		e := b[off : off+n]
-		if int(typ) < len(minLength) && minLength[typ] != 0 && n < int(minLength[typ]) {
-			return nil, entryError(i, off, "(type ", dec(uint64(typ)), ") has length ", dec(uint64(n)),
-				", shorter than its ", dec(uint64(minLength[typ])), " bytes")
+	for w := newEntries(b); ; {
+		typ, e, ok := w.next()
+		if !ok {
+			break
 		}
 		m.add(typ, e)
-		off += n
-	}
-	if err := m.checkAPICIDs(); err != nil {
-		return nil, err
 	}
 	return m, nil
 }
 
-// add records one entry, already checked to be long enough for its type.
-func (m *MADT) add(typ byte, e []byte) {
+// checkMADT validates a MADT held in b whole (checkTable), walks its
+// entries (an entry that cannot be read is the failure) and checks the
+// usable processors' APIC IDs. It returns the table cut to its Length:
+// what the entries walk (newEntries) then reads without failing.
+func checkMADT(b []byte) ([]byte, Fault) {
+	b, f := checkTable(b, madtSignature, 0, false)
+	if f.Failed() {
+		return nil, f
+	}
+	if len(b) < madtEntries {
+		return nil, Fault{code: fMADTShort, a: uint64(len(b))}
+	}
+	w := newEntries(b)
+	for {
+		if _, _, ok := w.next(); !ok {
+			break
+		}
+	}
+	if w.fault.Failed() {
+		return nil, w.fault
+	}
+	if id, dup := duplicateID(b); dup {
+		return nil, Fault{code: fDuplicateID, a: uint64(id)}
+	}
+	return b, Fault{}
+}
+
+// entries walks a MADT's Interrupt Controller Structures: the one walk
+// every reader of the table goes through.
+type entries struct {
+	b     []byte
+	off   int
+	i     int
+	fault Fault // why the walk stopped early
+}
+
+func newEntries(b []byte) entries { return entries{b: b, off: madtEntries} }
+
+// next returns the next entry, already checked to be long enough for its
+// type; ok is false at the table's end, or when the entry is bad (fault).
+func (w *entries) next() (typ byte, e []byte, ok bool) {
+	b, off := w.b, w.off
+	if off >= len(b) || w.fault.Failed() {
+		return 0, nil, false
+	}
+	bad := func(code faultCode, a, b, c uint64) (byte, []byte, bool) {
+		w.fault = Fault{code: code, i: uint64(w.i), at: uint64(off), a: a, b: b, c: c}
+		return 0, nil, false
+	}
+	if off+2 > len(b) {
+		return bad(fEntryNoRoom, 0, 0, 0)
+	}
+	typ, n := b[off], int(b[off+1])
+	if n < 2 {
+		return bad(fEntryLength, uint64(n), 0, 0)
+	}
+	if off+n > len(b) {
+		return bad(fEntryPastEnd, uint64(n), uint64(len(b)), 0)
+	}
+	if int(typ) < len(minLength) && minLength[typ] != 0 && n < int(minLength[typ]) {
+		return bad(fEntryShort, uint64(n), uint64(minLength[typ]), uint64(typ))
+	}
+	w.off += n
+	w.i++
+	return typ, b[off : off+n], true
+}
+
+// nextCPU returns the next processor entry's CPU (the invalid IDs 0xFF
+// and 0xFFFFFFFF are no processors).
+func (w *entries) nextCPU() (CPU, bool) {
+	for {
+		typ, e, ok := w.next()
+		if !ok {
+			return CPU{}, false
+		}
+		if c, ok := entryCPU(typ, e); ok {
+			return c, true
+		}
+	}
+}
+
+// entryCPU is the CPU a processor entry gives.
+func entryCPU(typ byte, e []byte) (CPU, bool) {
 	switch typ {
 	case typeLocalAPIC:
 		if e[3] != invalidAPICID {
-			m.CPUs = append(m.CPUs, CPU{ProcessorUID: uint32(e[2]), APICID: uint32(e[3]), Flags: le32(e, 4)})
+			return CPU{ProcessorUID: uint32(e[2]), APICID: uint32(e[3]), Flags: le32(e, 4)}, true
 		}
 	case typeLocalX2APIC:
 		if id := le32(e, 4); id != invalidX2APICID {
-			m.CPUs = append(m.CPUs, CPU{ProcessorUID: le32(e, 12), APICID: id, Flags: le32(e, 8), X2APIC: true})
+			return CPU{ProcessorUID: le32(e, 12), APICID: id, Flags: le32(e, 8), X2APIC: true}, true
 		}
+	}
+	return CPU{}, false
+}
+
+// add records one entry, already checked to be long enough for its type.
+func (m *MADT) add(typ byte, e []byte) {
+	if c, ok := entryCPU(typ, e); ok {
+		m.CPUs = append(m.CPUs, c)
+	}
+	switch typ {
 	case typeIOAPIC:
 		m.IOAPICs = append(m.IOAPICs, IOAPIC{ID: e[2], Address: le32(e, 4), GSIBase: le32(e, 8)})
 	case typeSourceOverride:
@@ -222,28 +293,50 @@ func (m *MADT) add(typ byte, e []byte) {
 	}
 }
 
-// checkAPICIDs refuses a table that gives two usable processors the same
-// APIC ID: the kernel addresses a CPU by its APIC ID (the INIT-SIPI
+// duplicateID finds the smallest APIC ID a table gives two usable
+// processors: the kernel addresses a CPU by its APIC ID (the INIT-SIPI
 // sequence, IPIs), so two of them would be started, or interrupted, as
-// one. Unusable entries are ignored, as the spec says of them.
-func (m *MADT) checkAPICIDs() error {
-	ids := make([]uint32, 0, len(m.CPUs))
-	for _, c := range m.CPUs {
-		if c.Usable() {
-			ids = append(ids, c.APICID)
+// one. Unusable entries are ignored, as the spec says of them. It compares
+// each usable processor with those after it in the table, allocating
+// nothing: quadratic, over tables of a few dozen processors.
+func duplicateID(b []byte) (id uint32, dup bool) {
+	for w := newEntries(b); ; {
+		c, ok := w.nextCPU()
+		if !ok {
+			return id, dup
+		}
+		if !c.Usable() || (dup && c.APICID >= id) {
+			continue
+		}
+		for rest := w; ; {
+			d, ok := rest.nextCPU()
+			if !ok {
+				break
+			}
+			if d.Usable() && d.APICID == c.APICID {
+				id, dup = c.APICID, true
+				break
+			}
 		}
 	}
-	slices.Sort(ids)
-	for i := 1; i < len(ids); i++ {
-		if ids[i] == ids[i-1] {
-			return newError(ErrDuplicateID, "MADT lists APIC ID ", dec(uint64(ids[i])), " for two usable processors")
-		}
-	}
-	return nil
 }
 
-func entryError(i, off int, what ...string) error {
-	return newError(ErrBadEntry, append([]string{"MADT entry ", dec(uint64(i)), " at offset ", hex(uint64(off)), " "}, what...)...)
+// localAPICAddress is the MADT's local APIC address: its 32-bit field, or
+// the Local APIC Address Override's (the last one, as Linux takes it).
+func localAPICAddress(b []byte) uint64 {
+	if len(b) < madtEntries {
+		return 0 // no MADT
+	}
+	a := uint64(le32(b, headerLength))
+	for w := newEntries(b); ; {
+		typ, e, ok := w.next()
+		if !ok {
+			return a
+		}
+		if typ == typeLocalAPICOverride {
+			a = le64(e, 4)
+		}
+	}
 }
 
 // ReadMADT finds and parses the MADT the tables list.
@@ -260,19 +353,75 @@ func (t *Tables) ReadMADT() (*MADT, error) {
 // multiboot2's ACPI new or old RSDP tag), by the BIOS-area scan otherwise
 // (rsdp nil).
 func Discover(mem Memory, rsdp []byte) (*MADT, error) {
+	b, f := FindMADT(mem, rsdp)
+	if f.Failed() {
+		return nil, f.err()
+	}
+	return ParseMADT(b)
+}
+
+// The functions below are the kernel's: they allocate nothing, take no
+// lock, store no pointer outside their stack and panic on no table, so
+// they run in handler context (kmain, before the Go runtime).
+
+// FindMADT finds the MADT as Discover does (the RSDP from rsdp, the boot
+// loader's copy, when not nil, else by the BIOS-area scan; the XSDT or the
+// RSDT; the table signed "APIC") and validates it as ParseMADT does. It
+// returns the table's bytes, as mem gave them, for MADTCPU,
+// MADTLocalAPIC and MADTSummary.
+func FindMADT(mem Memory, rsdp []byte) ([]byte, Fault) {
 	var r RSDP
-	var err error
+	var f Fault
 	if rsdp != nil {
-		r, err = ParseRSDP(rsdp)
+		r, f = parseRSDP(rsdp, 0, false)
 	} else {
-		r, err = FindRSDP(mem)
+		r, f = findRSDP(mem)
 	}
-	if err != nil {
-		return nil, err
+	if f.Failed() {
+		return nil, f
 	}
-	t, err := r.Tables(mem)
-	if err != nil {
-		return nil, err
+	root, _, f := readRoot(mem, r)
+	if f.Failed() {
+		return nil, f
 	}
-	return t.ReadMADT()
+	b, _, f := root.find(mem, madtSignature)
+	if f.Failed() {
+		return nil, f
+	}
+	return checkMADT(b)
+}
+
+// MADTCPU returns the processor after position pos in a MADT FindMADT
+// gave (pos 0 is the table's start) and the position to pass next; ok is
+// false after the last. Processors come in the table's order, the boot
+// processor's first, local APIC and x2APIC entries alike; entries with the
+// invalid IDs 0xFF and 0xFFFFFFFF are left out, as in MADT.CPUs.
+func MADTCPU(madt []byte, pos int) (c CPU, next int, ok bool) {
+	w := newEntries(madt)
+	if pos > w.off {
+		w.off = pos
+	}
+	c, ok = w.nextCPU()
+	return c, w.off, ok
+}
+
+// MADTLocalAPIC is a MADT's local APIC address (MADT.LocalAPICAddress).
+func MADTLocalAPIC(madt []byte) uint64 { return localAPICAddress(madt) }
+
+// ReadCPUs finds and validates the MADT (FindMADT) and copies its
+// processors into cpus, in the table's order, as many as fit. n is how
+// many the table lists (more than len(cpus) when they did not fit); lapic
+// is the local APIC's address.
+func ReadCPUs(mem Memory, rsdp []byte, cpus []CPU) (n int, lapic uint64, f Fault) {
+	madt, f := FindMADT(mem, rsdp)
+	if f.Failed() {
+		return 0, 0, f
+	}
+	for c, pos, ok := MADTCPU(madt, 0); ok; c, pos, ok = MADTCPU(madt, pos) {
+		if n < len(cpus) {
+			cpus[n] = c
+		}
+		n++
+	}
+	return n, MADTLocalAPIC(madt), Fault{}
 }

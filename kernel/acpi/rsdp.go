@@ -6,8 +6,6 @@ package acpi
 // from the EFI system table under UEFI); without one, a PC BIOS leaves it
 // somewhere the OS scans for (5.2.5.1).
 
-import "bytes"
-
 const (
 	rsdpSignature = "RSD PTR "
 	// rsdpV1Length is the ACPI 1.0 structure, which the first checksum
@@ -43,23 +41,25 @@ type RSDP struct {
 // bytes and, from revision 2 on, the extended checksum over its Length.
 // Given only the first 20 bytes of a revision 2 RSDP, it returns their
 // ACPI 1.0 view: the RSDT, no XSDT.
-func ParseRSDP(b []byte) (RSDP, error) { return parseRSDP(b, 0, false) }
+func ParseRSDP(b []byte) (RSDP, error) {
+	r, f := parseRSDP(b, 0, false)
+	return r, f.err()
+}
 
 // parseRSDP validates the RSDP in b, found at address at (for messages and
 // RSDP.Address; found says whether there is an address to give).
-func parseRSDP(b []byte, at uint64, found bool) (RSDP, error) {
-	where := ""
-	if found {
-		where = " at " + hex(at)
+func parseRSDP(b []byte, at uint64, found bool) (RSDP, Fault) {
+	fault := func(code faultCode, a, b uint64) (RSDP, Fault) {
+		return RSDP{}, Fault{code: code, at: at, hasAt: found, a: a, b: b}
 	}
 	if len(b) < rsdpV1Length {
-		return RSDP{}, newError(ErrTruncated, "RSDP", where, " has ", dec(uint64(len(b))), " bytes, fewer than 20")
+		return fault(fRSDPShort, uint64(len(b)), 0)
 	}
 	if string(b[:8]) != rsdpSignature {
-		return RSDP{}, newError(ErrSignature, "RSDP", where, ` does not start with "RSD PTR "`)
+		return fault(fRSDPSignature, 0, 0)
 	}
 	if sum(b[:rsdpV1Length]) != 0 {
-		return RSDP{}, newError(ErrChecksum, "RSDP checksum mismatch", where)
+		return fault(fRSDPChecksum, 0, 0)
 	}
 	r := RSDP{Address: at, Revision: b[15], RSDT: le32(b, 16)}
 	copy(r.OEMID[:], b[9:15])
@@ -72,22 +72,20 @@ func parseRSDP(b []byte, at uint64, found bool) (RSDP, error) {
 				// A loader's copy of the ACPI 1.0 part alone
 				// (multiboot2's old tag is 20 bytes): what it
 				// holds is valid, and gives the RSDT only.
-				return r, nil
+				return r, Fault{}
 			}
-			return RSDP{}, newError(ErrTruncated, "RSDP", where, " is revision ", dec(uint64(r.Revision)),
-				" but has ", dec(uint64(len(b))), " bytes, fewer than 36")
+			return fault(fRSDPShortV2, uint64(r.Revision), uint64(len(b)))
 		}
 		n := le32(b, 20)
 		if n < rsdpV2Length || uint64(n) > uint64(len(b)) {
-			return RSDP{}, newError(ErrTruncated, "RSDP", where, " gives length ", dec(uint64(n)),
-				" with ", dec(uint64(len(b))), " bytes at hand")
+			return fault(fRSDPLength, uint64(n), uint64(len(b)))
 		}
 		if sum(b[:n]) != 0 {
-			return RSDP{}, newError(ErrChecksum, "RSDP extended checksum mismatch", where)
+			return fault(fRSDPExtChecksum, 0, 0)
 		}
 		r.XSDT = le64(b, 24)
 	}
-	return r, nil
+	return r, Fault{}
 }
 
 // FindRSDP scans for the RSDP as a PC BIOS leaves it and as Linux finds it
@@ -97,35 +95,39 @@ func parseRSDP(b []byte, at uint64, found bool) (RSDP, error) {
 // not is passed over, as the spec's "signature and checksum match" asks;
 // when nothing valid is found the error names the first such candidate.
 func FindRSDP(mem Memory) (RSDP, error) {
-	var firstBad error
+	r, f := findRSDP(mem)
+	return r, f.err()
+}
+
+func findRSDP(mem Memory) (RSDP, Fault) {
+	var firstBad Fault
 	if w := mem.read(ebdaPointer, 2); w != nil {
 		// A segment below 0x40 or at the VGA hole and above is no EBDA
 		// (0 on machines without one).
 		if ebda := uint64(le16(w, 0)) << 4; ebda > 0x400 && ebda < 0xa0000 {
-			if r, err := scanRSDP(mem, ebda, ebdaScanSize, &firstBad); err == nil {
-				return r, nil
+			if r, ok := scanRSDP(mem, ebda, ebdaScanSize, &firstBad); ok {
+				return r, Fault{}
 			}
 		}
 	}
-	if r, err := scanRSDP(mem, biosAreaBase, biosAreaSize, &firstBad); err == nil {
-		return r, nil
+	if r, ok := scanRSDP(mem, biosAreaBase, biosAreaSize, &firstBad); ok {
+		return r, Fault{}
 	}
-	if firstBad != nil {
+	if firstBad.Failed() {
 		return RSDP{}, firstBad
 	}
-	return RSDP{}, newError(ErrNotFound, "no RSDP in the EBDA or at 0xe0000-0xfffff")
+	return RSDP{}, Fault{code: fNoRSDP}
 }
 
 // scanRSDP looks for a valid RSDP in [base, base+size); it reads the area
 // as one piece, or as much of it as Memory gives.
-func scanRSDP(mem Memory, base uint64, size int, firstBad *error) (RSDP, error) {
+func scanRSDP(mem Memory, base uint64, size int, firstBad *Fault) (RSDP, bool) {
 	area := mem(base, size)
 	if len(area) > size {
 		area = area[:size]
 	}
-	sig := []byte(rsdpSignature)
 	for off := 0; off+rsdpV1Length <= len(area); off += rsdpAlign {
-		if !bytes.Equal(area[off:off+8], sig) {
+		if string(area[off:off+8]) != rsdpSignature {
 			continue
 		}
 		at := base + uint64(off)
@@ -143,13 +145,13 @@ func scanRSDP(mem Memory, base uint64, size int, firstBad *error) (RSDP, error) 
 				}
 			}
 		}
-		r, err := parseRSDP(b, at, true)
-		if err == nil {
-			return r, nil
+		r, f := parseRSDP(b, at, true)
+		if !f.Failed() {
+			return r, true
 		}
-		if *firstBad == nil {
-			*firstBad = err
+		if !firstBad.Failed() {
+			*firstBad = f
 		}
 	}
-	return RSDP{}, newError(ErrNotFound, "no RSDP at ", hex(base))
+	return RSDP{}, false
 }

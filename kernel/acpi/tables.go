@@ -36,50 +36,129 @@ func parseHeader(b []byte) Header {
 
 // checkTable validates a table held in b: its signature is sig, its
 // Length is at least the header and at most len(b), and its bytes sum to
-// zero. It returns the table cut to its Length. where (" at 0x...", or
-// empty) is for the messages.
-func checkTable(b []byte, sig, where string) ([]byte, error) {
+// zero. It returns the table cut to its Length. at (when hasAt) is where
+// it is, for the messages.
+func checkTable(b []byte, sig string, at uint64, hasAt bool) ([]byte, Fault) {
 	if len(b) < headerLength {
-		return nil, newError(ErrTruncated, sig, where, " has ", dec(uint64(len(b))), " bytes, fewer than its 36-byte header")
+		return nil, tableFault(fTableShort, sig, at, hasAt, uint64(len(b)), 0)
 	}
 	if string(b[:4]) != sig {
-		return nil, newError(ErrSignature, "table", where, " has signature ", quote(b[:4]), ", not ", quote([]byte(sig)))
+		f := tableFault(fTableSignature, sig, at, hasAt, 0, 0)
+		copy(f.got[:], b[:4])
+		return nil, f
 	}
 	n := le32(b, 4)
 	if n < headerLength {
-		return nil, newError(ErrTruncated, sig, where, " gives length ", dec(uint64(n)), ", shorter than its header")
+		return nil, tableFault(fTableLengthShort, sig, at, hasAt, uint64(n), 0)
 	}
 	if uint64(n) > uint64(len(b)) {
-		return nil, newError(ErrTruncated, sig, where, " gives length ", dec(uint64(n)), " with ", dec(uint64(len(b))), " bytes at hand")
+		return nil, tableFault(fTableLength, sig, at, hasAt, uint64(n), uint64(len(b)))
 	}
 	b = b[:n]
 	if sum(b) != 0 {
-		return nil, newError(ErrChecksum, sig, " checksum mismatch", where)
+		return nil, tableFault(fTableChecksum, sig, at, hasAt, 0, 0)
 	}
-	return b, nil
+	return b, Fault{}
 }
 
 // readTable reads and validates the table with signature sig at physical
 // address pa: first its header, for the Length, then the whole table,
 // which must lie in memory the Memory function gives.
-func readTable(mem Memory, pa uint64, sig string) ([]byte, error) {
-	where := " at " + hex(pa)
+func readTable(mem Memory, pa uint64, sig string) ([]byte, Fault) {
 	h := mem.read(pa, headerLength)
 	if h == nil {
-		return nil, newError(ErrOutsideMemory, sig, where, " is outside memory")
+		return nil, tableFault(fTableOutside, sig, pa, true, 0, 0)
 	}
 	if string(h[:4]) != sig {
-		return nil, newError(ErrSignature, "table", where, " has signature ", quote(h[:4]), ", not ", quote([]byte(sig)))
+		f := tableFault(fTableSignature, sig, pa, true, 0, 0)
+		copy(f.got[:], h[:4])
+		return nil, f
 	}
 	n := le32(h, 4)
 	if n < headerLength {
-		return nil, newError(ErrTruncated, sig, where, " gives length ", dec(uint64(n)), ", shorter than its header")
+		return nil, tableFault(fTableLengthShort, sig, pa, true, uint64(n), 0)
 	}
 	b := mem.read(pa, int(n))
 	if b == nil {
-		return nil, newError(ErrOutsideMemory, sig, where, " runs past memory (length ", dec(uint64(n)), ")")
+		return nil, tableFault(fTablePastMemory, sig, pa, true, uint64(n), 0)
 	}
-	return checkTable(b, sig, where)
+	return checkTable(b, sig, pa, true)
+}
+
+// rootTable is a root table (RSDT or XSDT) as the walk keeps it, on the
+// stack: Tables is its exported form.
+type rootTable struct {
+	header    Header
+	addr      uint64
+	entries   []byte // the root table's body: 4- or 8-byte addresses
+	entrySize int
+}
+
+// readRoot reads the root table the RSDP gives (RSDP.Tables); xsdt is why
+// the XSDT was not used, when the RSDP gives one.
+func readRoot(mem Memory, r RSDP) (t rootTable, xsdt, f Fault) {
+	if r.Revision >= 2 && r.XSDT != 0 {
+		b, f := readTable(mem, r.XSDT, "XSDT")
+		if !f.Failed() {
+			return newRoot(b, r.XSDT, 8), Fault{}, Fault{}
+		}
+		xsdt = f
+	}
+	if r.RSDT == 0 {
+		if xsdt.Failed() {
+			return rootTable{}, Fault{}, xsdt
+		}
+		return rootTable{}, Fault{}, Fault{code: fNoRoot}
+	}
+	b, f := readTable(mem, uint64(r.RSDT), "RSDT")
+	if f.Failed() {
+		if xsdt.Failed() {
+			return rootTable{}, Fault{}, xsdt // the XSDT's problem came first
+		}
+		return rootTable{}, Fault{}, f
+	}
+	return newRoot(b, uint64(r.RSDT), 4), xsdt, Fault{}
+}
+
+func newRoot(root []byte, at uint64, entrySize int) rootTable {
+	body := root[headerLength:]
+	// A body that is not a whole number of entries has its tail
+	// ignored, as ACPICA does.
+	body = body[:len(body)/entrySize*entrySize]
+	return rootTable{header: parseHeader(root), addr: at, entries: body, entrySize: entrySize}
+}
+
+func (t *rootTable) len() int { return len(t.entries) / t.entrySize }
+
+func (t *rootTable) address(i int) uint64 {
+	if t.entrySize == 8 {
+		return le64(t.entries, i*8)
+	}
+	return uint64(le32(t.entries, i*4))
+}
+
+// find is Tables.Find.
+func (t *rootTable) find(mem Memory, sig string) ([]byte, uint64, Fault) {
+	var skipped Fault
+	for i := 0; i < t.len(); i++ {
+		pa := t.address(i)
+		h := mem.read(pa, headerLength)
+		if h == nil {
+			if !skipped.hasAt {
+				skipped.hasAt, skipped.at, skipped.i = true, pa, uint64(i)
+			}
+			continue
+		}
+		if string(h[:4]) != sig {
+			continue
+		}
+		b, f := readTable(mem, pa, sig)
+		return b, pa, f
+	}
+	f := tableFault(fNoTable, sig, 0, false, 0, 0)
+	f.hasAt, f.at, f.i = skipped.hasAt, skipped.at, skipped.i
+	f.root = t.header.Signature
+	return nil, 0, f
 }
 
 // Tables is the list of tables a root table (RSDT or XSDT) gives.
@@ -93,8 +172,7 @@ type Tables struct {
 	// (nil when it is used, or when there is none): firmware that gets
 	// the XSDT wrong and the RSDT right is why the RSDT is the fallback.
 	XSDTError error
-	entries   []byte // the root table's body: 4- or 8-byte addresses
-	entrySize int
+	root      rootTable
 }
 
 // Tables reads the root table the RSDP gives: the XSDT when the RSDP has
@@ -102,95 +180,31 @@ type Tables struct {
 // must use the XSDT" when present; Linux's ACPICA falls back to the RSDT
 // when the XSDT is unusable, and so does this).
 func (r RSDP) Tables(mem Memory) (*Tables, error) {
-	var xsdtErr error
-	if r.Revision >= 2 && r.XSDT != 0 {
-		b, err := readTable(mem, r.XSDT, "XSDT")
-		if err == nil {
-			return newTables(mem, b, r.XSDT, 8), nil
-		}
-		xsdtErr = err
+	root, xsdt, f := readRoot(mem, r)
+	if f.Failed() {
+		return nil, f.err()
 	}
-	if r.RSDT == 0 {
-		if xsdtErr != nil {
-			return nil, xsdtErr
-		}
-		return nil, newError(ErrNotFound, "the RSDP gives no RSDT or XSDT")
-	}
-	b, err := readTable(mem, uint64(r.RSDT), "RSDT")
-	if err != nil {
-		if xsdtErr != nil {
-			return nil, xsdtErr // the XSDT's problem came first
-		}
-		return nil, err
-	}
-	t := newTables(mem, b, uint64(r.RSDT), 4)
-	t.XSDTError = xsdtErr
-	return t, nil
-}
-
-func newTables(mem Memory, root []byte, at uint64, entrySize int) *Tables {
-	body := root[headerLength:]
-	// A body that is not a whole number of entries has its tail
-	// ignored, as ACPICA does.
-	body = body[:len(body)/entrySize*entrySize]
-	return &Tables{mem: mem, Root: parseHeader(root), RootAddress: at, entries: body, entrySize: entrySize}
+	return &Tables{mem: mem, Root: root.header, RootAddress: root.addr, XSDTError: xsdt.err(), root: root}, nil
 }
 
 // Len is the number of tables the root table lists.
-func (t *Tables) Len() int { return len(t.entries) / t.entrySize }
+func (t *Tables) Len() int { return t.root.len() }
 
 // Address is the physical address of the i-th table listed.
-func (t *Tables) Address(i int) uint64 {
-	if t.entrySize == 8 {
-		return le64(t.entries, i*8)
-	}
-	return uint64(le32(t.entries, i*4))
-}
+func (t *Tables) Address(i int) uint64 { return t.root.address(i) }
 
 // Find returns the first table with signature sig (e.g. "APIC" for the
 // MADT), validated, and its physical address. Entries that cannot be read
 // are passed over (they may be tables no one needs); if sig is not found,
 // the error says the first of them.
 func (t *Tables) Find(sig string) ([]byte, uint64, error) {
-	var skipped error
-	for i := 0; i < t.Len(); i++ {
-		pa := t.Address(i)
-		h := t.mem.read(pa, headerLength)
-		if h == nil {
-			if skipped == nil {
-				skipped = newError(ErrOutsideMemory, "entry ", dec(uint64(i)), " at ", hex(pa), " is outside memory")
-			}
-			continue
+	b, pa, f := t.root.find(t.mem, sig)
+	if f.Failed() {
+		name := ""
+		if len(sig) > len(f.sig) {
+			name = sig
 		}
-		if string(h[:4]) != sig {
-			continue
-		}
-		b, err := readTable(t.mem, pa, sig)
-		return b, pa, err
+		return nil, pa, f.errNamed(name)
 	}
-	what := sig + " table"
-	if sig == "APIC" {
-		what = "MADT"
-	}
-	msg := []string{"no ", what, " in the ", printable(t.Root.Signature[:])}
-	if skipped != nil {
-		msg = append(msg, " (", skipped.(*Error).msg, ")")
-	}
-	return nil, 0, newError(ErrNotFound, msg...)
-}
-
-// quote writes a signature as Go would quote it: "APIC".
-func quote(b []byte) string { return `"` + printable(b) + `"` }
-
-// printable keeps a signature's printable ASCII and shows the rest as
-// '?', so corrupt bytes never reach the console as control characters.
-func printable(b []byte) string {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if c < ' ' || c > '~' {
-			c = '?'
-		}
-		out[i] = c
-	}
-	return string(out)
+	return b, pa, nil
 }
