@@ -172,24 +172,6 @@ func checkSMPLine(t *testing.T, out []byte) {
 	}
 }
 
-// TestISOMachineWithoutRAMAtTheKernel: the boot stage reads multiboot2's
-// memory map as it reads multiboot 1's (TestMachineWithoutRAMAtTheKernel):
-// at -m 16M GRUB still runs, and the stage says the RAM the kernel needs
-// is missing instead of copying the kernel into nothing.
-func TestISOMachineWithoutRAMAtTheKernel(t *testing.T) {
-	iso := isoImage(t)
-	t.Parallel()
-	res, err := Run(context.Background(), Config{Memory: "16M", Extra: append(cdrom(iso), bootEntry("demo")...), Timeout: 3 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`hurdvm: the kernel needs RAM from 16 MiB to \d+ MiB \(its image and first page tables\); ` +
-		`this machine's memory map has usable RAM only up to 15 MiB: give it at least \d+ MiB\n`)
-	if res.Status != 1 || !re.Match(res.Output) {
-		t.Errorf("status %d; console:\n%s", res.Status, Tail(res.Output, 10))
-	}
-}
-
 // memoryMapLines is the memory map the kernel printed at boot, from its
 // heading to its totals (kernel/memmap/testdata keeps such maps).
 func memoryMapLines(console string) string {
