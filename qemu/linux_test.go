@@ -50,11 +50,11 @@ func TestRunLinux(t *testing.T) {
 
 func TestLinuxCmdline(t *testing.T) {
 	p := LinuxProgram{Params: []string{"quiet"}, Env: []string{"GODEBUG=x=1"}, Args: []string{"-test.v"}}
-	if got, want := p.Cmdline(), "console=ttyS0 quiet panic=-1 GODEBUG=x=1 -- -test.v"; got != want {
+	if got, want := p.Cmdline(), "console=ttyS0 no_timer_check quiet panic=-1 GODEBUG=x=1 -- -test.v"; got != want {
 		t.Errorf("Cmdline() = %q, want %q", got, want)
 	}
 	p.Args = nil
-	if got, want := p.Cmdline(), "console=ttyS0 quiet panic=-1 GODEBUG=x=1"; got != want {
+	if got, want := p.Cmdline(), "console=ttyS0 no_timer_check quiet panic=-1 GODEBUG=x=1"; got != want {
 		t.Errorf("without arguments, Cmdline() = %q, want %q", got, want)
 	}
 }
