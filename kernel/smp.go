@@ -64,6 +64,9 @@ func apEntryAddr() uintptr
 func startCPUs() {
 	c0 := thisCPU()
 	c0.apicID = lapicID()
+	// The frame allocator's per-CPU caches, one a CPU that runs, turned
+	// on while this CPU is the only one.
+	defer func() { frames.EnableCaches(int(ncpu), cpuIndex) }()
 	if machineCPUCount <= 1 {
 		return
 	}
@@ -130,6 +133,9 @@ func startCPUs() {
 	}
 	kprint(")\n")
 }
+
+// cpuIndex is the index of the CPU running the caller (mm's caches).
+func cpuIndex() int { return int(thisCPU().index) }
 
 // installTrampoline copies the trampoline to its page and returns its
 // parameter block.

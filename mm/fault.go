@@ -48,7 +48,7 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 	if !present || e&paging.Present == 0 {
 		if r.Flags&regionShared != 0 {
 			as.shared()
-			before := as.vm.free()
+			before := as.vm.taken()
 			res := as.faultIn(r, page)
 			as.vm.charge(before)
 			as.unshared()
@@ -85,7 +85,7 @@ func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
 		as.vm.check(pa, as.vm.Frames.Free(pa, 0))
 		return FaultNoMemory
 	}
-	as.vm.pageFaults++
+	as.vm.pageFaults.Add(1)
 	if r.Flags&regionShared == 0 {
 		as.faults++
 	}
@@ -104,8 +104,8 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultR
 		if err := as.PT.Protect(page, PageSize, writable); err != nil {
 			return FaultNoMemory
 		}
-		as.vm.cowReuses++
-		as.vm.pageFaults++
+		as.vm.cowReuses.Add(1)
+		as.vm.pageFaults.Add(1)
 		as.cowReuses++
 		as.faults++
 		return FaultResolved
@@ -125,8 +125,8 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultR
 		return FaultNoMemory
 	}
 	as.vm.release(old)
-	as.vm.cowCopies++
-	as.vm.pageFaults++
+	as.vm.cowCopies.Add(1)
+	as.vm.pageFaults.Add(1)
 	as.cowCopies++
 	as.faults++
 	return FaultResolved

@@ -6,7 +6,11 @@
 
 package mm
 
-import "hurdvm/paging"
+import (
+	"sync/atomic"
+
+	"hurdvm/paging"
+)
 
 // The vm.h interface (seeds/vm.h in the steering repository), sentence by
 // sentence: see Allocate and Deallocate.
@@ -77,9 +81,15 @@ type VM struct {
 	FrameError func(pa PhysAddr, err error)
 	// FrameErrors counts the refusals FrameError was told of, or would
 	// have been.
-	FrameErrors uint64
+	FrameErrors atomic.Uint64
 
-	pageFaults, cowCopies, cowReuses, sharedFrames uint64
+	// The machine's counters: atomic, since address spaces change on
+	// several CPUs at once (each under its own lock).
+	pageFaults, cowCopies, cowReuses, sharedFrames atomic.Uint64
+	// claimed is what operations in flight that take many frames
+	// (populate) have claimed and not yet taken: canTake leaves it for
+	// them.
+	claimed atomic.Uint64
 }
 
 // FaultResult says what Fault did.
@@ -126,6 +136,9 @@ type AddressSpace struct {
 	// windows. sharedOp is set while it works on one of them: then its
 	// page tables and region map may take the reserve.
 	kernel, sharedOp bool
+	// claiming: the operation holds a claim (VM.claim) that covers its
+	// tables.
+	claiming bool
 
 	// The space's own counters (Stats): what happened in its own
 	// regions, the shared windows' not counted.
@@ -161,7 +174,7 @@ type tableSource struct{ as *AddressSpace }
 
 func (t tableSource) AllocTable() (uint64, bool) {
 	as := t.as
-	if !as.sharedOp && !as.vm.canTake(1) {
+	if !as.sharedOp && !as.claiming && !as.vm.canTake(1) {
 		return 0, false
 	}
 	return as.vm.Env.Frames.AllocTable()
@@ -246,7 +259,7 @@ func (vm *VM) check(pa PhysAddr, err error) {
 	if err == nil {
 		return
 	}
-	vm.FrameErrors++
+	vm.FrameErrors.Add(1)
 	if vm.FrameError != nil {
 		vm.FrameError(pa, err)
 	}
@@ -284,22 +297,49 @@ func (vm *VM) releaseLeaf(pa uint64, size uintptr) {
 func (vm *VM) free() uint64 { return vm.Frames.FreeFrames() }
 
 // canTake reports whether a task may take n more frames without dipping
-// into the reserve.
-func (vm *VM) canTake(n uint64) bool { return vm.free() >= n+vm.Reserve }
+// into the reserve, leaving what other operations claimed (claim). On
+// one CPU it is exact. With several, the check and the allocations after
+// it are not one step: the faults in flight on the other CPUs (at most
+// 1+tablesPerMap frames each) may take frames in between, so tasks can
+// dip into the reserve by that much, never by a map_now's pages (those
+// are claimed).
+func (vm *VM) canTake(n uint64) bool { return vm.free() >= n+vm.Reserve+vm.claimed.Load() }
+
+// claim reserves n frames for an operation that takes many (canTake
+// leaves them to it), or reports that there are not that many beyond the
+// reserve and the other claims. unclaim ends the claim.
+func (vm *VM) claim(n uint64) bool {
+	for {
+		c := vm.claimed.Load()
+		if vm.free() < n+vm.Reserve+c {
+			return false
+		}
+		if vm.claimed.CompareAndSwap(c, c+n) {
+			return true
+		}
+	}
+}
+
+func (vm *VM) unclaim(n uint64) { vm.claimed.Add(-n) }
+
+// taken is how many frames the code on this CPU has taken from the
+// allocator (less those it gave back) so far: charge's starting point.
+func (vm *VM) taken() uint64 { return vm.Frames.TakenHere() }
 
 // charge adds what an operation on a shared window took from the
-// allocator (or gave back) since it had before free frames.
-func (vm *VM) charge(before uint64) { vm.sharedFrames += before - vm.free() }
+// allocator (or gave back) since taken() was before: what this CPU took,
+// so operations on other CPUs meanwhile are not charged to it.
+func (vm *VM) charge(before uint64) { vm.sharedFrames.Add(vm.taken() - before) }
 
 // ReadStats returns the counters.
 func (vm *VM) ReadStats() Stats {
 	return Stats{
 		FreeFrames: vm.Frames.FreeFrames(),
-		PageFaults: vm.pageFaults,
-		COWCopies:  vm.cowCopies,
-		COWReuses:  vm.cowReuses,
+		PageFaults: vm.pageFaults.Load(),
+		COWCopies:  vm.cowCopies.Load(),
+		COWReuses:  vm.cowReuses.Load(),
 
-		SharedFrames: vm.sharedFrames,
+		SharedFrames: vm.sharedFrames.Load(),
 		ZeroFrames:   vm.zeroFrames(),
 	}
 }
@@ -325,6 +365,11 @@ func pageFlags(r Region, writable bool, vm *VM) paging.Flags {
 		f |= paging.Global
 	}
 	return f
+}
+
+func (as *AddressSpace) unclaim(n uint64) {
+	as.claiming = false
+	as.vm.unclaim(n)
 }
 
 // Allocate is hurd_vm_allocate on this address space.
@@ -431,8 +476,13 @@ func (as *AddressSpace) populate(r Region) error {
 	// Fail before doing any work when the frames cannot be there: the
 	// pages, and a page table per 2 MiB plus the upper levels.
 	pages := uint64(r.End-r.Start) / PageSize
-	if r.Flags&regionShared == 0 && !as.vm.canTake(pages+pages/512+tablesPerMap) {
-		return ENOMEM
+	if r.Flags&regionShared == 0 {
+		claim := pages + pages/512 + tablesPerMap
+		if !as.vm.claim(claim) {
+			return ENOMEM
+		}
+		as.claiming = true
+		defer as.unclaim(claim)
 	}
 	flags := pageFlags(r, true, as.vm)
 	for va := r.Start; va < r.End; {
@@ -562,7 +612,7 @@ func (as *AddressSpace) Protect(start, size uintptr, prot Prot) error {
 	if shared {
 		as.shared()
 		defer as.unshared()
-		defer as.vm.charge(as.vm.free())
+		defer as.vm.charge(as.vm.taken())
 	}
 	if as.PT.SplitEdges(start, size) != nil {
 		return ENOMEM
