@@ -19,6 +19,7 @@ TEST_NAMES := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tests/*/*_test.go
 QEMU_PKGS  := $(patsubst %,./tests/%,$(TEST_NAMES))
 PKG      ?= $(QEMU_PKGS)
 BOOT_MIN_MEM := 176M
+SMP_PKGS := smp tasks vm stress
 TESTFLAGS ?=
 HOST_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v '/tests/')
 
@@ -110,6 +111,10 @@ ifeq ($(PKG),$(QEMU_PKGS))
 	@# TestKill*, each of which killed it before its fix), in one boot.
 	echo "== tests/syscalls with -syscalls.killers"
 	$(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v -run Kill ./tests/syscalls -args -syscalls.killers
+	@# Every CPU: the VM's locks (tests/smp), tasks, the VM and the
+	@# randomized tester on four (docs/DESIGN.md, "Locking").
+	for p in $(SMP_PKGS); do echo "== tests/$$p with -smp 4"; \
+		HURDVM_QEMU_ARGS="-smp 4" $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/$$p || exit 1; done
 	@# XSAVE: the runtime on AVX2 (QEMU's -cpu max), built for x86-64-v3.
 	echo "== tests/boot with -cpu max, GOAMD64=v3"
 	HURDVM_QEMU_ARGS="-cpu max" GOAMD64=v3 $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/boot -args -boot.avx2

@@ -1,8 +1,14 @@
 // Context: handler. Every method of VM and AddressSpace below, except
 // Bind, BindKernel and Init, runs where the kernel's page-fault and
 // system-call handlers run (docs/DESIGN.md, "Handler context"): no heap
-// allocation, no Go locks, no Go pointers stored, no panics. The kernel
-// serializes all callers (one CPU, interrupts off); so do the host tests.
+// allocation, no Go locks, no Go pointers stored, no panics. The caller
+// serializes the calls on one AddressSpace (the kernel: the space's
+// spinlock; the host tests: one goroutine); calls on different spaces may
+// run at once on different CPUs, so what they share is safe for that: the
+// VM's counters are atomic, the frame allocator locks itself, reference
+// counts are atomic, and no page table is changed by two spaces (the
+// shared windows' tables belong to the kernel task's space alone; fork
+// copies leaf entries, never links a table into two spaces).
 
 package mm
 

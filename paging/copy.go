@@ -83,8 +83,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 						return n, ErrMapped
 					}
 					if readOnly && se&Writable != 0 {
-						se &^= Writable
-						src[i] = se
+						_, se = updateEntry(&src[i], Writable, 0)
 						n++
 						if n <= limit {
 							pt.env.TLB.Invalidate(win + uintptr(i)*PageSize)
@@ -110,7 +109,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 			hi := lo + l.Size() - 1
 			pa := leafPA(*e, l)
 			if readOnly && *e&Writable != 0 {
-				*e &^= Writable
+				updateEntry(e, Writable, 0)
 				n++
 				if n <= limit {
 					pt.env.TLB.Invalidate(lo)

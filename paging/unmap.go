@@ -121,7 +121,7 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 				w.down()
 				continue
 			}
-			*e = *e&^Present | dying
+			updateEntry(e, Present, dying)
 			n++
 		}
 		if w.next() || w.va > last {
