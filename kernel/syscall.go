@@ -162,20 +162,14 @@ func systemCall(tf *TrapFrame) {
 	case sysEpollWait: // epoll_pwait without a signal mask
 		r = epollWait(int32(a0), a1, int64(int32(a2)), int64(int32(a3)), 0, 0)
 
-	// Memory (syscall_memory.go, vm.go).
+	// Memory (syscall_memory.go, vm.go): what vmCall leaves to the
+	// kernel lock (mmap of a descriptor, mincore, the task calls that
+	// look at threads).
 	case sysMmap:
 		r = mmapAnon(a0, a1, a2, a3, a4, a5)
-	case sysMunmap:
-		r = munmapRange(a0, a1)
-	case sysMadvise:
-		r = madviseRange(a0, a1, a2)
-	case sysMprotect:
-		r = mprotectRange(a0, a1, a2)
 	case sysMincore:
 		r = mincoreRange(a0, a1, a2)
-	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
-		r = vmSyscall(nr, a0, a1, a2, a3)
-	case mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy, mm.SysTaskStats, mm.SysTaskFault:
+	case mm.SysTaskEnter, mm.SysTaskDestroy, mm.SysTaskFault:
 		r = taskSyscall(nr, a0, a1, a2)
 
 	// Signals (syscall_signal.go).

@@ -124,7 +124,8 @@ func pageFaultUnlocked(c *cpu, tf *TrapFrame, kernelMode bool) bool {
 
 // unlockedReturn is the way back from a trap served without the kernel
 // lock: to the same thread (the scheduler is not asked: the next timer
-// tick or kick does that), or to the interrupted handler.
+// tick or kick does that; asking the clock whether the slice is over
+// costs a first-touch fault 2 %), or to the interrupted handler.
 func unlockedReturn(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
 	if kernelMode {
 		return c.kernelFSBase

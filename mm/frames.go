@@ -16,8 +16,9 @@
 // time. Lock order: a cache's lock, then lock; never two caches' locks
 // but in Stats, in index order. Reference counts are atomic and need no
 // lock: a frame's count changes only while someone holds a reference.
-// Without EnableCaches (the host tests, the fuzzers' first mode) every
-// call goes to the buddy lists, as before.
+// Without EnableCaches (one CPU; the host tests, the fuzzers' first
+// mode) every call goes to the buddy lists and takes no lock, and
+// reference counts change with plain stores: there is no one to race.
 
 package mm
 
@@ -118,6 +119,63 @@ type FrameAllocator struct {
 	caches  [MaxCPUs]frameCache
 	ncaches int
 	cpu     func() int
+	// smp: several CPUs call (EnableCaches). Without it no lock is
+	// taken and reference counts change with plain stores: one CPU with
+	// interrupts off, or one goroutine, has no one to race with (and
+	// every locked instruction costs it: QEMU's -icount counts several
+	// for one, which made fork 5 % dearer).
+	smp bool
+}
+
+// lockLists takes the lists' lock when several CPUs may call.
+//
+//go:nosplit
+func (a *FrameAllocator) lockLists() {
+	if a.smp {
+		a.lock.Lock()
+	}
+}
+
+//go:nosplit
+func (a *FrameAllocator) unlockLists() {
+	if a.smp {
+		a.lock.Unlock()
+	}
+}
+
+// setRef stores a reference count.
+//
+//go:nosplit
+func (a *FrameAllocator) setRef(r *frameRec, v uint32) {
+	if a.smp {
+		atomic.StoreUint32(&r.ref, v)
+	} else {
+		r.ref = v
+	}
+}
+
+// decRef drops one from r's count, unless it is zero; it returns the count
+// before and whether it dropped one.
+//
+//go:nosplit
+func (a *FrameAllocator) decRef(r *frameRec) (uint32, bool) {
+	if !a.smp {
+		old := r.ref
+		if old == 0 {
+			return 0, false
+		}
+		r.ref = old - 1
+		return old, true
+	}
+	for {
+		old := atomic.LoadUint32(&r.ref)
+		if old == 0 {
+			return 0, false
+		}
+		if atomic.CompareAndSwapUint32(&r.ref, old, old-1) {
+			return old, true
+		}
+	}
 }
 
 // MaxCPUs is how many CPUs the allocator keeps caches for.
@@ -137,11 +195,12 @@ const (
 // state stCached. Its counters count every frame the CPU allocated and
 // freed, through the cache or not.
 type frameCache struct {
-	lock          SpinLock
-	n, zn         uint32
-	allocs, frees atomic.Uint64
+	lock  SpinLock
+	n, zn uint32
+	// Written by the cache's CPU alone, read by others (atomic loads).
+	allocs, frees uint64
 	u, z          [cacheSize]uint32
-	_             [64 - (4+8+16)%64]byte // a cache line or more of its own
+	_     [64 - (4+8+16)%64]byte // a cache line or more of its own
 }
 
 // freeList is the list of free blocks of one order.
@@ -341,21 +400,21 @@ func (a *FrameAllocator) get(order int, wantZero bool) (uint32, bool, error) {
 	c := a.thisCache()
 	if order == 0 && a.ncaches > 0 {
 		if i, zero, ok := a.cacheTake(c, wantZero); ok {
-			c.allocs.Add(1)
+			c.allocs++
 			return i, zero, nil
 		}
 	}
-	a.lock.Lock()
+	a.lockLists()
 	i, zero, err := a.take(order, wantZero)
-	a.lock.Unlock()
+	a.unlockLists()
 	if err == ENOMEM && a.ncaches > 0 {
 		a.Drain()
-		a.lock.Lock()
+		a.lockLists()
 		i, zero, err = a.take(order, wantZero)
-		a.lock.Unlock()
+		a.unlockLists()
 	}
 	if err == nil {
-		c.allocs.Add(1 << order)
+		c.allocs += 1 << order
 	}
 	return i, zero, err
 }
@@ -378,6 +437,7 @@ func (a *FrameAllocator) thisCache() *frameCache {
 func (a *FrameAllocator) EnableCaches(n int, cpu func() int) {
 	a.ncaches = min(max(n, 1), MaxCPUs)
 	a.cpu = cpu
+	a.smp = true
 }
 
 // cacheTake takes an order-0 frame from cache c, refilling it from the
@@ -405,7 +465,7 @@ func (a *FrameAllocator) cacheTake(c *frameCache, wantZero bool) (uint32, bool, 
 	}
 	r := a.rec(i)
 	r.state, r.order, r.zero = stAlloc, 0, 0
-	atomic.StoreUint32(&r.ref, 1)
+	a.setRef(r, 1)
 	c.lock.Unlock()
 	return i, zero, true
 }
@@ -415,7 +475,7 @@ func (a *FrameAllocator) cacheTake(c *frameCache, wantZero bool) (uint32, bool, 
 //
 //go:nosplit
 func (a *FrameAllocator) refill(c *frameCache, wantZero bool) {
-	a.lock.Lock()
+	a.lockLists()
 	for k := 0; k < cacheBatch && c.n+c.zn < cacheSize; k++ {
 		i, zero, err := a.take(0, wantZero)
 		if err != nil {
@@ -432,7 +492,7 @@ func (a *FrameAllocator) refill(c *frameCache, wantZero bool) {
 			c.n++
 		}
 	}
-	a.lock.Unlock()
+	a.unlockLists()
 }
 
 // cachePut frees the order-0 frame i (record r, checked) into this CPU's
@@ -441,8 +501,16 @@ func (a *FrameAllocator) refill(c *frameCache, wantZero bool) {
 //go:nosplit
 func (a *FrameAllocator) cachePut(c *frameCache, i uint32, r *frameRec) {
 	c.lock.Lock()
+	a.cachePutLocked(c, i, r)
+	c.lock.Unlock()
+}
+
+// cachePutLocked is cachePut with c's lock held.
+//
+//go:nosplit
+func (a *FrameAllocator) cachePutLocked(c *frameCache, i uint32, r *frameRec) {
 	if c.n+c.zn >= cacheSize {
-		a.lock.Lock()
+		a.lockLists()
 		for k := 0; k < cacheBatch && c.n+c.zn > 0; k++ {
 			var j uint32
 			if c.n > 0 {
@@ -454,13 +522,64 @@ func (a *FrameAllocator) cachePut(c *frameCache, i uint32, r *frameRec) {
 			}
 			a.release(j)
 		}
-		a.lock.Unlock()
+		a.unlockLists()
 	}
-	atomic.StoreUint32(&r.ref, 0)
+	a.setRef(r, 0)
 	r.state = stCached
 	c.u[c.n%cacheSize] = i
 	c.n++
-	c.lock.Unlock()
+}
+
+// ReleaseFrames drops one reference to each of the order-0 allocations
+// at pas and frees those it was the last of: DecRef and Free for many
+// frames (what unmapping a range gives back), under one hold of this CPU's
+// cache or of the lists. It goes on past a frame it must refuse and
+// returns the first refusal and its frame.
+//
+//go:nosplit
+func (a *FrameAllocator) ReleaseFrames(pas []PhysAddr) (PhysAddr, error) {
+	c := a.thisCache()
+	cached := a.ncaches > 0
+	if cached {
+		c.lock.Lock()
+	} else {
+		a.lockLists()
+	}
+	var bad PhysAddr
+	var first error
+	freed := uint64(0)
+	for _, pa := range pas {
+		r, err := a.refHead(pa)
+		if err == nil && r.order != 0 {
+			err = ErrWrongOrder
+		}
+		if err == nil {
+			old, ok := a.decRef(r)
+			switch {
+			case !ok:
+				err = ErrRefUnderflow
+			case old == 1:
+				freed++
+				i := uint32(uint64(pa)>>frameShift - a.basePFN)
+				if cached {
+					a.cachePutLocked(c, i, r)
+				} else {
+					a.freeFrames++
+					a.merge(i, r, 0)
+				}
+			}
+		}
+		if err != nil && first == nil {
+			bad, first = pa, err
+		}
+	}
+	if cached {
+		c.lock.Unlock()
+	} else {
+		a.unlockLists()
+	}
+	c.frees += freed
+	return bad, first
 }
 
 // release gives the cached frame j back to the lists (a.lock held); it
@@ -486,7 +605,7 @@ func (a *FrameAllocator) Drain() {
 			continue
 		}
 		c.lock.Lock()
-		a.lock.Lock()
+		a.lockLists()
 		for c.n > 0 {
 			c.n--
 			a.release(c.u[c.n%cacheSize])
@@ -495,7 +614,7 @@ func (a *FrameAllocator) Drain() {
 			c.zn--
 			a.release(c.z[c.zn%cacheSize])
 		}
-		a.lock.Unlock()
+		a.unlockLists()
 		c.lock.Unlock()
 	}
 }
@@ -595,9 +714,9 @@ func (a *FrameAllocator) AllocZeroed(order int) (PhysAddr, error) {
 //
 //go:nosplit
 func (a *FrameAllocator) ZeroSome(maxOrder int, chunk uintptr) bool {
-	a.lock.Lock()
+	a.lockLists()
 	more := a.zeroSome(maxOrder, chunk)
-	a.lock.Unlock()
+	a.unlockLists()
 	return more
 }
 
@@ -693,25 +812,25 @@ func (a *FrameAllocator) Free(pa PhysAddr, order int) error {
 			return ErrShared
 		}
 		a.cachePut(c, i, r)
-		c.frees.Add(1)
+		c.frees++
 		return nil
 	}
-	a.lock.Lock()
+	a.lockLists()
 	i, err := a.liveHead(pa, order)
 	if err != nil {
-		a.lock.Unlock()
+		a.unlockLists()
 		return err
 	}
 	r := a.rec(i)
 	if atomic.LoadUint32(&r.ref) > 1 {
-		a.lock.Unlock()
+		a.unlockLists()
 		return ErrShared
 	}
-	atomic.StoreUint32(&r.ref, 0)
+	a.setRef(r, 0)
 	a.freeFrames += uint64(1) << order
 	a.merge(i, r, order)
-	a.lock.Unlock()
-	c.frees.Add(1 << order)
+	a.unlockLists()
+	c.frees += 1 << order
 	return nil
 }
 
@@ -748,10 +867,10 @@ func (a *FrameAllocator) merge(i uint32, r *frameRec, k int) {
 //
 //go:nosplit
 func (a *FrameAllocator) Split(pa PhysAddr, order int) error {
-	a.lock.Lock()
+	a.lockLists()
 	i, err := a.liveHead(pa, order)
 	if err != nil {
-		a.lock.Unlock()
+		a.unlockLists()
 		return err
 	}
 	r := a.rec(i)
@@ -761,9 +880,9 @@ func (a *FrameAllocator) Split(pa PhysAddr, order int) error {
 		t := a.rec(i + j)
 		t.state = stAlloc
 		t.order = 0
-		atomic.StoreUint32(&t.ref, ref)
+		a.setRef(t, ref)
 	}
-	a.lock.Unlock()
+	a.unlockLists()
 	return nil
 }
 
@@ -877,10 +996,15 @@ func (a *FrameAllocator) IncRef(pa PhysAddr) error {
 	// live allocation with room in its count. Anything else takes the
 	// checked path below, which names the problem.
 	if i := uint64(pa)>>frameShift - a.basePFN; pa&(FrameSize-1) == 0 && i < uint64(a.nframes) {
-		if r := a.rec(uint32(i)); r.state == stAlloc {
-			if old := atomic.LoadUint32(&r.ref); old-1 < 1<<32-2 && atomic.CompareAndSwapUint32(&r.ref, old, old+1) {
-				return nil
+		// (The caller holds a reference, so the count cannot drop to
+		// zero meanwhile: one locked add.)
+		if r := a.rec(uint32(i)); r.state == stAlloc && atomic.LoadUint32(&r.ref)-1 < 1<<32-2 {
+			if a.smp {
+				atomic.AddUint32(&r.ref, 1)
+			} else {
+				r.ref++
 			}
+			return nil
 		}
 	}
 	return a.incRefChecked(pa)
@@ -917,15 +1041,11 @@ func (a *FrameAllocator) DecRef(pa PhysAddr) (remaining uint32, err error) {
 	if err != nil {
 		return 0, err
 	}
-	for {
-		old := atomic.LoadUint32(&r.ref)
-		if old == 0 {
-			return 0, ErrRefUnderflow
-		}
-		if atomic.CompareAndSwapUint32(&r.ref, old, old-1) {
-			return old - 1, nil
-		}
+	old, ok := a.decRef(r)
+	if !ok {
+		return 0, ErrRefUnderflow
 	}
+	return old - 1, nil
 }
 
 // RefCount returns the reference count of the allocation containing the
@@ -981,7 +1101,7 @@ func (a *FrameAllocator) Contention() (lists, caches uint64) {
 //go:nosplit
 func (a *FrameAllocator) TakenHere() uint64 {
 	c := a.thisCache()
-	return c.allocs.Load() - c.frees.Load()
+	return atomic.LoadUint64(&c.allocs) - atomic.LoadUint64(&c.frees)
 }
 
 // Stats returns the counters.
@@ -997,7 +1117,7 @@ func (a *FrameAllocator) Stats() (st FrameStats) {
 	for k := 0; k < a.ncaches; k++ {
 		a.caches[k%MaxCPUs].lock.Lock()
 	}
-	a.lock.Lock()
+	a.lockLists()
 	st = FrameStats{
 		TotalFrames:    a.totalFrames,
 		FreeFrames:     a.freeFrames,
@@ -1013,15 +1133,15 @@ func (a *FrameAllocator) Stats() (st FrameStats) {
 	}
 	for k := range a.caches {
 		c := &a.caches[k]
-		st.Allocs += c.allocs.Load()
-		st.Frees += c.frees.Load()
+		st.Allocs += atomic.LoadUint64(&c.allocs)
+		st.Frees += atomic.LoadUint64(&c.frees)
 		if k < a.ncaches {
 			st.FreeFrames += uint64(c.n + c.zn)
 			st.FreeByOrder[0] += uint64(c.n + c.zn)
 			st.ZeroByOrder[0] += uint64(c.zn)
 		}
 	}
-	a.lock.Unlock()
+	a.unlockLists()
 	for k := 0; k < a.ncaches; k++ {
 		a.caches[k%MaxCPUs].lock.Unlock()
 	}

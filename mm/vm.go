@@ -146,6 +146,11 @@ type AddressSpace struct {
 	// tables.
 	claiming bool
 
+	// dead are the frames an unmap removed, on their way back
+	// (releaseLeaf).
+	dead  [releaseBatch]PhysAddr
+	ndead int
+
 	// The space's own counters (Stats): what happened in its own
 	// regions, the shared windows' not counted.
 	faults, cowCopies, cowReuses uint64
@@ -292,12 +297,31 @@ func (vm *VM) zeroFrames() uint64 {
 }
 
 // releaseLeaf releases every frame of a leaf paging removed (a page of size
-// bytes at pa): the release callback of Unmap and Destroy.
-func (vm *VM) releaseLeaf(pa uint64, size uintptr) {
+// bytes at pa): the release callback of Unmap and Destroy. The frames
+// gather in as.dead and go back releaseBatch at a time
+// (FrameAllocator.ReleaseFrames); the operation calls flushDead before it
+// returns.
+func (as *AddressSpace) releaseLeaf(pa uint64, size uintptr) {
 	for off := uint64(0); off < uint64(size); off += FrameSize {
-		vm.release(PhysAddr(pa + off))
+		if as.ndead == releaseBatch {
+			as.flushDead()
+		}
+		as.dead[as.ndead%releaseBatch] = PhysAddr(pa + off)
+		as.ndead++
 	}
 }
+
+// flushDead releases the frames releaseLeaf gathered.
+func (as *AddressSpace) flushDead() {
+	if as.ndead > 0 {
+		pa, err := as.vm.Frames.ReleaseFrames(as.dead[:as.ndead%(releaseBatch+1)])
+		as.ndead = 0
+		as.vm.check(pa, err)
+	}
+}
+
+// releaseBatch is how many frames an unmap gives back at once.
+const releaseBatch = 64
 
 // free is the allocator's free-frame count.
 func (vm *VM) free() uint64 { return vm.Frames.FreeFrames() }
@@ -525,7 +549,9 @@ func (as *AddressSpace) populate(r Region) error {
 // callers split the edges first (PT.SplitEdges), or know that none can
 // (a whole region: huge pages never cross a region's edges).
 func (as *AddressSpace) unmap(start, end uintptr) error {
-	if as.PT.Unmap(start, end-start, as.vm.releaseLeaf) != nil {
+	err := as.PT.Unmap(start, end-start, as.releaseLeaf)
+	as.flushDead()
+	if err != nil {
 		return ENOMEM
 	}
 	return nil
@@ -581,7 +607,8 @@ func (as *AddressSpace) remove(start, end uintptr) error {
 	if err := as.Regions.RemoveRange(start, end, nil); err != nil {
 		return err
 	}
-	as.PT.UnmapSplit(start, end-start, as.vm.releaseLeaf)
+	as.PT.UnmapSplit(start, end-start, as.releaseLeaf)
+	as.flushDead()
 	return nil
 }
 

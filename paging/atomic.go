@@ -39,6 +39,17 @@ func updateEntry(e *Entry, clear, set Entry) (old, nw Entry) {
 	}
 }
 
+// clearBits clears the bits in *e with one locked AND (the result
+// unused, so the compiler emits LOCK ANDQ, not a loop).
+//
+//go:nosplit
+func clearBits(e *Entry, bits Entry) { atomic.AndUint64((*uint64)(unsafe.Pointer(e)), ^uint64(bits)) }
+
+// setBits sets bits in *e with one locked OR.
+//
+//go:nosplit
+func setBits(e *Entry, bits Entry) { atomic.OrUint64((*uint64)(unsafe.Pointer(e)), uint64(bits)) }
+
 // swapIfSame replaces *e by nw if it still holds old.
 //
 //go:nosplit

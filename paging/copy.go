@@ -83,7 +83,8 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 						return n, ErrMapped
 					}
 					if readOnly && se&Writable != 0 {
-						_, se = updateEntry(&src[i], Writable, 0)
+						clearBits(&src[i], Writable)
+						se &^= Writable
 						n++
 						if n <= limit {
 							pt.env.TLB.Invalidate(win + uintptr(i)*PageSize)
@@ -109,7 +110,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 			hi := lo + l.Size() - 1
 			pa := leafPA(*e, l)
 			if readOnly && *e&Writable != 0 {
-				updateEntry(e, Writable, 0)
+				clearBits(e, Writable)
 				n++
 				if n <= limit {
 					pt.env.TLB.Invalidate(lo)
