@@ -121,9 +121,9 @@ type FrameAllocator struct {
 	cpu     func() int
 	// smp: several CPUs call (EnableCaches). Without it no lock is
 	// taken and reference counts change with plain stores: one CPU with
-	// interrupts off, or one goroutine, has no one to race with (and
-	// every locked instruction costs it: QEMU's -icount counts several
-	// for one, which made fork 5 % dearer).
+	// interrupts off, or one goroutine, has no one to race with, and
+	// make bench's one-CPU rows showed what the locked instructions
+	// cost (README, Benchmarks).
 	smp bool
 }
 
