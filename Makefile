@@ -219,6 +219,15 @@ bench: tools linux-image
 	@# (Linux's fork there moved 1.9 % between boots once: a 3 % limit.)
 	$(BUILD)/benchreport -runs 3 -spread 3 -cpu max -o $(BUILD)/bench-cpumax.md -svg $(BUILD)/bench-cpumax.svg
 
+# The scaling table (cmd/benchreport/scale.go): page faults per second on
+# disjoint regions, one space with N threads and N spaces, at -smp 1, 2
+# and 4 under multi-threaded TCG, wall time, hurdvm and Linux; in
+# build/bench-scale.md. Depends on the host's cores and load.
+.PHONY: bench-scale
+bench-scale: tools linux-image
+	$(GO) build -o $(BUILD)/benchreport ./cmd/benchreport
+	$(BUILD)/benchreport -scale
+
 linux-image:
 	@ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "installing linux-image-amd64"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-image-amd64 >/dev/null; }

@@ -566,21 +566,29 @@ func spaceCopy(as *mm.AddressSpace, va, buf, n, dir uint64) uint64 {
 		if !userRange(a, k, out) {
 			break
 		}
+		// The frame is copied under the lock of the space it is in, so
+		// that no other CPU frees it meanwhile (a fault on the server's
+		// buffer nests: the lock is recursive).
+		owner := as
+		if a < taskWindowStart || a >= taskWindowEnd {
+			owner = &spaces[kernelSpace]
+		}
+		lockSpace(owner)
 		pa, ok := spaceFrame(as, a, out)
 		if !ok {
+			unlockSpace(owner)
 			break
 		}
-		if dir == copyProbeCaller {
-			done += k
-			continue
+		if dir != copyProbeCaller {
+			user := unsafe.Slice((*byte)(at(physmapBase+pa)), k)
+			server := unsafe.Slice((*byte)(at(buf+done)), k)
+			if out {
+				copy(user, server)
+			} else {
+				copy(server, user)
+			}
 		}
-		user := unsafe.Slice((*byte)(at(physmapBase+pa)), k)
-		server := unsafe.Slice((*byte)(at(buf+done)), k)
-		if out {
-			copy(user, server)
-		} else {
-			copy(server, user)
-		}
+		unlockSpace(owner)
 		done += k
 	}
 	return done
@@ -597,6 +605,10 @@ func spaceFrame(as *mm.AddressSpace, va uint64, write bool) (uint64, bool) {
 	if write {
 		acc = mm.AccessWrite
 	}
+	// Under as's lock (recursive: the caller may hold it), so that the
+	// page cannot go while the frame is looked up and faulted in.
+	lockSpace(as)
+	defer unlockSpace(as)
 	for try := 0; try < 2; try++ {
 		pa, flags, _, ok := as.PT.Translate(uintptr(va))
 		if ok && (!write || flags&paging.Writable != 0) {

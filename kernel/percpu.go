@@ -12,7 +12,10 @@
 
 package kernel
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // maxCPUs is how many CPUs the kernel runs on at most.
 const maxCPUs = 64
@@ -61,9 +64,13 @@ type cpu struct {
 	tlbAll    bool // a FlushAll, or more than tlbBatchMax pages
 	tlbShared bool // some of them are in what every space shares
 	tlbTables bool // tables are freed after the Sync
-	tlbStale  bool // idle, it was left out of shootdowns: flush before running a thread
+	tlbStale  uint32 // idle, it was left out of shootdowns: flush before running a thread (atomic)
 
 	shootdownsSent uint64 // IPIs this CPU sent for shootdowns
+	// shoot is this CPU's shootdown request to the others; shootSeq
+	// counts them (its atomic add is the barrier shootdown needs).
+	shoot    shootReq
+	shootSeq atomic.Uint64
 	kicked         bool   // idle, and sent a wake-up it has not yet taken
 
 	gdt [5]uint64

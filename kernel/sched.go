@@ -21,6 +21,7 @@
 package kernel
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"hurdvm/mm"
@@ -460,10 +461,12 @@ func leaveKernel(tf *TrapFrame) uint64 {
 					threadHigh-- // keep the table scans short
 				}
 			}
-			c.current = next
+			// The new thread first, then the flag, each atomic: a
+			// shootdown either sees this CPU busy or its flag taken
+			// here (shootdown.go).
+			atomic.StoreInt32(&c.current, next)
 			thr(next).oncpu = c.index
-			if c.tlbStale {
-				c.tlbStale = false
+			if atomic.SwapUint32(&c.tlbStale, 0) != 0 {
 				flushLocal(true)
 			}
 			c.fpuArea = fpuAreaOf(thr(next))

@@ -17,10 +17,13 @@
 // An idle CPU is left out of a shootdown that frees no tables: it flushes
 // everything before it runs a thread again (tlbStale).
 //
-// Only the holder of the kernel lock changes tables, so one request is out
-// at a time (shootReq). A CPU answers it in its interrupt handler
-// (vecShootdown, before it would take the kernel lock), or while it spins
-// for the lock, or while an AP waits to be released.
+// Several CPUs change tables at once (each under the lock of the address
+// space it changes: docs/DESIGN.md, "Locking"), so each CPU has a request
+// of its own (cpu.shoot), and a CPU answers every request that names it:
+// in its interrupt handler (vecShootdown, before it would take any lock),
+// while it spins for a lock, while it waits for its own request's
+// answers (two CPUs shooting at each other would wait for ever
+// otherwise), or while an AP waits to be released.
 
 package kernel
 
@@ -35,7 +38,8 @@ import (
 // the other CPUs flush (paging itself switches to FlushAll there).
 const tlbBatchMax = paging.DefaultInvalidateLimit
 
-var shootReq struct {
+// shootReq is one CPU's request to the others.
+type shootReq struct {
 	va      [tlbBatchMax]uintptr
 	n       int32
 	all     bool
@@ -95,16 +99,26 @@ func inTaskWindow(va uint64) bool { return va >= taskWindowStart && va < taskWin
 // every one of them.
 func shootdown(c *cpu, root uint64) {
 	shared := c.tlbShared || root == kernelPT.Root
+	// The tables changed before this load of the other CPUs' state: a
+	// CPU that loads root from now on walks the new tables (a full
+	// barrier, since x86 lets a load pass an earlier store).
+	c.shootSeq.Add(1)
 	var targets uint64
 	for j := int32(0); j < ncpu; j++ {
 		o := &cpus[j]
 		switch {
-		case j == c.index || !shared && o.cr3 != root:
-		case isIdle(o.current) && !c.tlbTables:
+		case j == c.index || !shared && atomic.LoadUint64(&o.cr3) != root:
+		case isIdle(atomic.LoadInt32(&o.current)) && !c.tlbTables:
 			// Idle: it flushes before it runs a thread again (Linux's
 			// lazy TLB), which costs less than waking it now. Not when
-			// tables go: its page walks could still reach them.
-			o.tlbStale = true
+			// tables go: its page walks could still reach them. It
+			// takes its flag with a swap after it stores its new
+			// thread (leaveKernel); looking again after setting the
+			// flag, this CPU sends the IPI if it missed the flag.
+			atomic.StoreUint32(&o.tlbStale, 1)
+			if !isIdle(atomic.LoadInt32(&o.current)) {
+				targets |= 1 << j
+			}
 		default:
 			targets |= 1 << j
 		}
@@ -112,16 +126,18 @@ func shootdown(c *cpu, root uint64) {
 	if targets == 0 {
 		return
 	}
-	shootReq.n = c.tlbN
-	shootReq.va = c.tlbVA
-	shootReq.all = c.tlbAll
-	shootReq.global = shared
-	shootReq.pending.Store(targets)
+	req := &c.shoot
+	req.n = c.tlbN
+	req.va = c.tlbVA
+	req.all = c.tlbAll
+	req.global = shared
+	req.pending.Store(targets)
 	for t := targets; t != 0; t &= t - 1 {
 		lapicSend(cpus[bits.TrailingZeros64(t)].apicID, icrFixed|vecShootdown)
 	}
 	c.shootdownsSent += uint64(bits.OnesCount64(targets))
-	for shootReq.pending.Load() != 0 {
+	for req.pending.Load() != 0 {
+		shootdownAnswer(c)
 		pause()
 	}
 }
@@ -130,22 +146,25 @@ func shootdown(c *cpu, root uint64) {
 // it.
 func shootdownAnswer(c *cpu) {
 	bit := uint64(1) << c.index
-	if shootReq.pending.Load()&bit == 0 {
-		return
-	}
-	if shootReq.all {
-		flushLocal(shootReq.global)
-	} else {
-		for _, va := range shootReq.va[:shootReq.n] {
-			invlpg(va)
+	for j := int32(0); j < ncpu; j++ {
+		req := &cpus[j].shoot
+		if req.pending.Load()&bit == 0 {
+			continue
 		}
+		if req.all {
+			flushLocal(req.global)
+		} else {
+			for _, va := range req.va[:req.n] {
+				invlpg(va)
+			}
+		}
+		req.pending.And(^bit)
 	}
-	shootReq.pending.And(^bit)
 }
 
 // setCR3 loads page tables on CPU c and records whose they are.
 func setCR3(c *cpu, root uint64) {
-	c.cr3 = root
+	atomic.StoreUint64(&c.cr3, root)
 	if readCR3() != root {
 		writeCR3(root)
 	}

@@ -11,7 +11,11 @@
 
 package kernel
 
-import "hurdvm/mm"
+import (
+	"sync/atomic"
+
+	"hurdvm/mm"
+)
 
 // Linux errno values, returned negated in RAX.
 const (
@@ -89,6 +93,46 @@ var unknownSyscallSeen [512]bool
 
 func errno(e int) uint64 { return uint64(-int64(e)) }
 
+// vmCall serves the memory calls without the kernel lock, each under the
+// lock of the address space it changes (docs/DESIGN.md, "Locking"):
+// mmap of anonymous memory, munmap, madvise, mprotect, and the VM's and
+// the tasks' calls but entering and destroying a task (which look at the
+// threads). False for any other call, which the locked path serves.
+func vmCall(c *cpu, tf *TrapFrame) bool {
+	nr := uint64(uint32(tf.RAX))
+	a0, a1, a2, a3, a4, a5 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8, tf.R9
+	switch nr {
+	case sysMmap:
+		if a3&mapAnonymous == 0 {
+			return false // a descriptor: the personality's
+		}
+	case sysMunmap, sysMadvise, sysMprotect, mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats,
+		mm.SysTaskNew, mm.SysTaskStats:
+	default:
+		return false
+	}
+	trapEnter(c, tf, c.inKernelStack(tf.RSP))
+	c.callNr = nr
+	atomic.AddUint64(&syscallCounts[nr&(uint64(len(syscallCounts))-1)], 1)
+	var r uint64
+	switch nr {
+	case sysMmap:
+		r = mmapAnon(a0, a1, a2, a3, a4, a5)
+	case sysMunmap:
+		r = munmapRange(a0, a1)
+	case sysMadvise:
+		r = madviseRange(a0, a1, a2)
+	case sysMprotect:
+		r = mprotectRange(a0, a1, a2)
+	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
+		r = vmSyscall(nr, a0, a1, a2, a3)
+	default:
+		r = taskSyscall(nr, a0, a1, a2)
+	}
+	tf.RAX = r
+	return true
+}
+
 // systemCall serves the system call in tf. A call that blocks the thread
 // gets its result when the thread is woken (wake, or its resume function):
 // the dispatcher then leaves RAX alone.
@@ -98,7 +142,7 @@ func systemCall(tf *TrapFrame) {
 	thisCPU().callNr = nr
 	a0, a1, a2, a3, a4, a5 := tf.RDI, tf.RSI, tf.RDX, tf.R10, tf.R8, tf.R9
 	if nr < uint64(len(syscallCounts)) {
-		syscallCounts[nr]++
+		atomic.AddUint64(&syscallCounts[nr], 1)
 	}
 	t := thr(current())
 	r, ok := fileSyscall(tf, nr, [6]uint64{a0, a1, a2, a3, a4, a5})
@@ -119,20 +163,14 @@ func systemCall(tf *TrapFrame) {
 	case sysEpollWait: // epoll_pwait without a signal mask
 		r = epollWait(int32(a0), a1, int64(int32(a2)), int64(int32(a3)), 0, 0)
 
-	// Memory (syscall_memory.go, vm.go).
+	// Memory (syscall_memory.go, vm.go): what vmCall leaves to the
+	// kernel lock (mmap of a descriptor, mincore, the task calls that
+	// look at threads).
 	case sysMmap:
 		r = mmapAnon(a0, a1, a2, a3, a4, a5)
-	case sysMunmap:
-		r = munmapRange(a0, a1)
-	case sysMadvise:
-		r = madviseRange(a0, a1, a2)
-	case sysMprotect:
-		r = mprotectRange(a0, a1, a2)
 	case sysMincore:
 		r = mincoreRange(a0, a1, a2)
-	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
-		r = vmSyscall(nr, a0, a1, a2, a3)
-	case mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy, mm.SysTaskStats, mm.SysTaskFault:
+	case mm.SysTaskEnter, mm.SysTaskDestroy, mm.SysTaskFault:
 		r = taskSyscall(nr, a0, a1, a2)
 
 	// Signals (syscall_signal.go).

@@ -101,13 +101,17 @@ func mmapAnon(addr, length, prot, flags, fd, off uint64) uint64 {
 		if addr < heapWindowStart || addr+length > heapWindowEnd || addr+length < addr {
 			return errno(eNOMEM)
 		}
-		if flags&mapFixed == 0 && spaces[kernelSpace].Regions.Overlaps(uintptr(addr), uintptr(addr+length)) {
-			return errno(eEXIST)
-		}
 	} else {
 		addr = 0 // a hint: the VM chooses
 	}
-	a, err := spaces[kernelSpace].MapAnon(uintptr(addr), uintptr(length), protOf(prot), fixed, true, heapWindowStart, heapWindowEnd)
+	as := &spaces[kernelSpace]
+	lockSpace(as)
+	if fixed && flags&mapFixed == 0 && as.Regions.Overlaps(uintptr(addr), uintptr(addr+length)) {
+		unlockSpace(as)
+		return errno(eEXIST)
+	}
+	a, err := as.MapAnon(uintptr(addr), uintptr(length), protOf(prot), fixed, true, heapWindowStart, heapWindowEnd)
+	unlockSpace(as)
 	if err != nil {
 		return linuxErrno(err)
 	}
@@ -135,7 +139,11 @@ func munmapRange(addr, length uint64) uint64 {
 	if end, ok := userSpan(addr, length); !ok || end > taskSize {
 		return errno(eINVAL)
 	}
-	return linuxErrno(spaces[kernelSpace].Unmap(uintptr(addr), uintptr(length), heapWindowStart, heapWindowEnd))
+	as := &spaces[kernelSpace]
+	lockSpace(as)
+	err := as.Unmap(uintptr(addr), uintptr(length), heapWindowStart, heapWindowEnd)
+	unlockSpace(as)
+	return linuxErrno(err)
 }
 
 // madviseRange is madvise: MADV_DONTNEED and MADV_FREE give the pages of the heap
@@ -160,6 +168,8 @@ func madviseRange(addr, length, advice uint64) uint64 {
 	}
 	as := &spaces[kernelSpace]
 	lo, hi := max(addr, heapWindowStart), min(end, heapWindowEnd)
+	lockSpace(as)
+	defer unlockSpace(as)
 	if (advice == madvDontneed || advice == madvFree) && lo < hi {
 		if err := as.Discard(uintptr(lo), uintptr(hi-lo)); err != nil {
 			return linuxErrno(err)
@@ -186,7 +196,11 @@ func mprotectRange(addr, length, prot uint64) uint64 {
 	if addr < heapWindowStart || end > heapWindowEnd {
 		return errno(eNOMEM) // no region there: nothing else a program maps
 	}
-	return linuxErrno(spaces[kernelSpace].Protect(uintptr(addr), uintptr(end-addr), protOf(prot)))
+	as := &spaces[kernelSpace]
+	lockSpace(as)
+	err := as.Protect(uintptr(addr), uintptr(end-addr), protOf(prot))
+	unlockSpace(as)
+	return linuxErrno(err)
 }
 
 // mincoreRange is mincore(addr, length, vec): one byte per page, bit 0 set
@@ -209,7 +223,13 @@ func mincoreRange(addr, length, vec uint64) uint64 {
 		return 0
 	}
 	as := spaceFor(addr)
-	if as == nil || spaceFor(end-1) != as || !regionsCover(as, addr, end, 0) {
+	if as == nil || spaceFor(end-1) != as {
+		return errno(eNOMEM)
+	}
+	lockSpace(as)
+	covered := regionsCover(as, addr, end, 0)
+	unlockSpace(as)
+	if !covered {
 		return errno(eNOMEM)
 	}
 	var piece [256]byte

@@ -24,7 +24,9 @@ func taskSyscall(nr, a0, a1, a2 uint64) uint64 {
 		if !liveTask(int64(a0)) {
 			return taskErr(mm.EINVAL)
 		}
+		lockSpace(&spaces[a0])
 		st := spaces[a0].Stats()
+		unlockSpace(&spaces[a0])
 		if a2 != uint64(unsafe.Sizeof(st)) || !copyOut(a1, bytesOf(&st)) {
 			return taskErr(mm.EINVAL)
 		}
@@ -59,30 +61,52 @@ func taskNew(parent int64) uint64 {
 	if parent != -1 && !liveTask(parent) {
 		return taskErr(mm.EINVAL)
 	}
+	// A free slot, taken under slotLock; the new space is made under its
+	// own lock, after the parent's (the lock order: a parent before its
+	// child, which no one else can name yet).
+	c := thisCPU()
 	slot := -1
+	slotLock.lock(c)
 	for i := 1; i < maxSpaces; i++ {
-		if !spaces[i].PT.Live() {
+		if !slotTaken[i] && !spaces[i].PT.Live() {
 			slot = i
+			slotTaken[i] = true
 			break
 		}
 	}
+	slotLock.unlock()
 	if slot < 0 {
 		return taskErr(mm.ENOMEM)
 	}
+	var pas *mm.AddressSpace
+	if parent >= 0 {
+		pas = &spaces[parent]
+		lockSpace(pas)
+	}
 	as := &spaces[slot]
-	if err := as.Create(taskWindowStart, taskWindowEnd); err != nil {
-		return taskErr(err)
-	}
-	// The shared kernel half: the same PDPTs as the kernel's tables.
-	err := as.PT.ShareKernelHalf(kernelPT, 0, 1)
+	lockSpace(as)
+	err := as.Create(taskWindowStart, taskWindowEnd)
 	if err == nil {
-		err = as.PT.ShareKernelHalf(kernelPT, physmapSlot, physmapSlot+physmapSlots-1)
+		// The shared kernel half: the same PDPTs as the kernel's tables.
+		err = as.PT.ShareKernelHalf(kernelPT, 0, 1)
+		if err == nil {
+			err = as.PT.ShareKernelHalf(kernelPT, physmapSlot, physmapSlot+physmapSlots-1)
+		}
+		if err == nil && pas != nil {
+			err = pas.ForkInto(as)
+		}
+		if err != nil {
+			as.Destroy()
+		}
 	}
-	if err == nil && parent >= 0 {
-		err = spaces[parent].ForkInto(as)
+	unlockSpace(as)
+	if pas != nil {
+		unlockSpace(pas)
 	}
+	slotLock.lock(c)
+	slotTaken[slot] = false // live now, or free again
+	slotLock.unlock()
 	if err != nil {
-		as.Destroy()
 		return taskErr(err)
 	}
 	return uint64(slot)
@@ -110,6 +134,8 @@ func taskDestroy(slot int64) uint64 {
 			return taskErr(mm.EINVAL) // still running in it
 		}
 	}
+	lockSpace(&spaces[slot])
 	spaces[slot].Destroy()
+	unlockSpace(&spaces[slot])
 	return 0
 }

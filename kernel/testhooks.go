@@ -30,7 +30,30 @@ const (
 	sysInspectFrameAlloc = 0x48560031 // a0 order; returns pa or 1<<63|errno
 	sysInspectFrameFree  = 0x48560032 // a0 pa, a1 order
 	sysInspectFrameStats = 0x48560033 // a0 *mm.FrameStats
+	sysInspectLocks      = 0x48560034 // a0 *LockStats
 )
+
+// LockStats are the counters of the VM's locks (docs/DESIGN.md,
+// "Locking"), for tests that check who waited for whom.
+type LockStats struct {
+	// SpaceWaits[i] counts the times a CPU found address space i's lock
+	// held by another CPU (0 is the kernel task's).
+	SpaceWaits [maxSpaces]uint64
+	// FramesContended counts the times a CPU found the frame
+	// allocator's lists' lock taken; CacheContended, a CPU's cache's.
+	FramesContended, CacheContended uint64
+	// FaultsLocked counts the page faults that took the kernel lock
+	// (those the VM did not resolve).
+	FaultsLocked uint64
+	CPUs         int
+}
+
+// Locks returns the lock counters.
+func Locks() LockStats {
+	var s LockStats
+	syscall.RawSyscall(sysInspectLocks, uintptr(unsafe.Pointer(&s)), 0, 0)
+	return s
+}
 
 // PhysmapBase is where physical address 0 is visible.
 const PhysmapBase = physmapBase
@@ -69,7 +92,9 @@ func FreeFrames(pa uint64, order int) error {
 	return nil
 }
 
-// FrameStats returns the frame allocator's counters.
+// FrameStats returns the frame allocator's counters, after giving the
+// frames of the CPUs' caches back to the lists (merged, as they would be
+// without the caches).
 func FrameStats() mm.FrameStats {
 	var s mm.FrameStats
 	syscall.RawSyscall(sysInspectFrameStats, uintptr(unsafe.Pointer(&s)), 0, 0)
@@ -188,7 +213,7 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 		default:
 			*(*uint64)(at(brokenKernelAddress)) = a0
 		}
-	case sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats:
+	case sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats, sysInspectLocks:
 		*r = inspectSyscall(nr, a0, a1)
 	default:
 		return smpTestSyscall(nr, a0, r) // smphooks.go
@@ -201,6 +226,10 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 // physical-address bits (QEMU's CPUs have 40), so the next access to va
 // is a page fault with the RSVD error bit.
 func breakPageTableEntry(va uint64) uint64 {
+	if as := spaceFor(va); as != nil {
+		lockSpace(as)
+		defer unlockSpace(as)
+	}
 	pt := &spaces[thr(current()).space].PT
 	pa, flags, _, ok := pt.Translate(uintptr(va))
 	if !ok {
@@ -236,7 +265,20 @@ func inspectSyscall(nr, a0, a1 uint64) uint64 {
 	case sysInspectFrameFree:
 		return frameErrorCode(frames.Free(mm.PhysAddr(a0), int(a1)))
 	case sysInspectFrameStats:
+		frames.Drain() // the CPUs' caches merged back: FreeByOrder as the lists would be without them
 		st := frames.Stats()
+		if !copyOut(a0, bytesOf(&st)) {
+			return errno(eFAULT)
+		}
+		return 0
+	case sysInspectLocks:
+		var st LockStats
+		for i := range spaceLocks {
+			st.SpaceWaits[i] = spaceLocks[i].waits.Load()
+		}
+		st.FramesContended, st.CacheContended = frames.Contention()
+		st.FaultsLocked = faultsLocked.Load()
+		st.CPUs = int(ncpu)
 		if !copyOut(a0, bytesOf(&st)) {
 			return errno(eFAULT)
 		}

@@ -8,6 +8,7 @@
 package kernel
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"hurdvm/mm"
@@ -61,15 +62,37 @@ func trap(tf *TrapFrame) uint64 {
 			stopCPU()
 		}
 	}
+	// The VM's work, without the kernel lock (docs/DESIGN.md,
+	// "Locking"): a page fault the VM resolves, and the memory calls
+	// (vmCall), each under its address space's lock. Anything else, and
+	// a fault that ends in a signal or a panic, takes the kernel lock.
+	switch tf.Vector {
+	case vecPageFault:
+		if pageFaultUnlocked(c, tf, kernelMode) {
+			return unlockedReturn(c, tf, kernelMode)
+		}
+	case vecSyscall:
+		if vmCall(c, tf) {
+			return unlockedReturn(c, tf, kernelMode)
+		}
+	}
 	kernelEnter(c)
+	if tf.Vector == vecPageFault {
+		faultsLocked.Add(1)
+	}
 	fs := trapLocked(c, tf, kernelMode)
 	kernelLeave(c)
 	return fs
 }
 
-// trapLocked is trap under the kernel lock.
-func trapLocked(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
-	trapCounts[tf.Vector]++
+// faultsLocked counts the page faults that took the kernel lock: those the
+// VM did not resolve (a signal, a fix-up, a panic). Tests read it.
+var faultsLocked atomic.Uint64
+
+// trapEnter is what every trap does first, with or without the kernel
+// lock: it counts the trap and records where a program's state is.
+func trapEnter(c *cpu, tf *TrapFrame, kernelMode bool) {
+	atomic.AddUint64(&trapCounts[tf.Vector&255], 1)
 	if !kernelMode {
 		c.userFrame = uintptr(unsafe.Pointer(tf))
 	} else if c.stackSlot(tf.RSP) == c.stackSlot(uint64(uintptr(unsafe.Pointer(tf)))) {
@@ -77,8 +100,42 @@ func trapLocked(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
 		// interrupted handler was running on: that handler's frames are
 		// overwritten, so there is nothing to return to. (A fault inside
 		// the page-fault handler; handlers avoid faulting, see user.go.)
+		kernelEnter(c)
 		kernelPanic(tf, "trap inside a handler on the same stack", readCR2())
 	}
+}
+
+// pageFaultUnlocked resolves a page fault by the VM alone, under the
+// address space's lock; false when the VM cannot (the locked path then
+// decides: a signal, a user-copy fix-up, a kernel panic).
+func pageFaultUnlocked(c *cpu, tf *TrapFrame, kernelMode bool) bool {
+	if tf.ErrorCode&pfBroken != 0 || panicking {
+		return false
+	}
+	trapEnter(c, tf, kernelMode)
+	addr := readCR2()
+	pageFaultHook(addr)
+	if vmFault(addr, accessOf(tf.ErrorCode), tf.ErrorCode&pfPresent == 0) != mm.FaultResolved {
+		atomic.AddUint64(&trapCounts[vecPageFault], ^uint64(0)) // counted again on the locked path
+		return false
+	}
+	return true
+}
+
+// unlockedReturn is the way back from a trap served without the kernel
+// lock: to the same thread (the scheduler is not asked: the next timer
+// tick or kick does that; asking the clock whether the slice is over
+// costs a first-touch fault 2 %), or to the interrupted handler.
+func unlockedReturn(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
+	if kernelMode {
+		return c.kernelFSBase
+	}
+	return thr(c.current).fsBase
+}
+
+// trapLocked is trap under the kernel lock.
+func trapLocked(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
+	trapEnter(c, tf, kernelMode)
 	switch v := tf.Vector; {
 	case v == vecSyscall:
 		systemCall(tf)
@@ -119,7 +176,7 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 		}
 		kernelPanic(tf, msg, addr)
 	}
-	res := vmFault(addr, accessOf(tf.ErrorCode))
+	res := vmFault(addr, accessOf(tf.ErrorCode), false)
 	if res == mm.FaultResolved {
 		return
 	}

@@ -116,7 +116,7 @@ func userPrepare(addr, n uint64, write bool) bool {
 		if present, writable := mapped(va); present && (writable || !write) {
 			continue
 		}
-		if vmFault(va, acc) != mm.FaultResolved {
+		if vmFault(va, acc, false) != mm.FaultResolved {
 			return false
 		}
 	}

@@ -29,7 +29,26 @@ const (
 var (
 	kernelVM mm.VM
 	spaces   [maxSpaces]mm.AddressSpace
+	// spaceLocks[i] guards spaces[i]: its region map, its page tables
+	// (the kernel task's: the shared windows' too, which every space
+	// links) and its counters (docs/DESIGN.md, "Locking").
+	spaceLocks [maxSpaces]spinLock
+	// slotLock guards slotTaken, the slots taskNew has chosen and not
+	// yet made live (or given up).
+	slotLock  spinLock
+	slotTaken [maxSpaces]bool
 )
+
+// lockOf is the lock of address space as.
+func lockOf(as *mm.AddressSpace) *spinLock {
+	i := (uintptr(unsafe.Pointer(as)) - uintptr(unsafe.Pointer(&spaces[0]))) / unsafe.Sizeof(spaces[0])
+	return &spaceLocks[i%maxSpaces]
+}
+
+// lockSpace takes the lock of as for this CPU; unlockSpace releases it.
+func lockSpace(as *mm.AddressSpace) { lockOf(as).lock(thisCPU()) }
+
+func unlockSpace(as *mm.AddressSpace) { lockOf(as).unlock() }
 
 func vmInit() {
 	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx, Reserve: runtimeReserve,
@@ -65,13 +84,30 @@ func spaceFor(va uint64) *mm.AddressSpace {
 	return nil
 }
 
-// vmFault resolves a fault at va by the VM.
-func vmFault(va uint64, acc mm.Access) mm.FaultResult {
+// vmFault resolves a fault at va by the VM, under the lock of the address
+// space that decides about va. notPresent says the page was not mapped at
+// all (the error code's P bit clear): in a task's space the fault then
+// most likely needs a fresh frame, which is taken and cleared before the
+// lock (mm.FaultWith), so that the faults of one space on several CPUs
+// hold its lock only for the tables.
+func vmFault(va uint64, acc mm.Access, notPresent bool) mm.FaultResult {
 	as := spaceFor(va)
 	if as == nil {
 		return mm.FaultNoRegion
 	}
-	return as.Fault(uintptr(va), acc)
+	var spare mm.PhysAddr
+	if notPresent && as != &spaces[kernelSpace] {
+		if pa, err := frames.AllocZeroed(0); err == nil {
+			spare = pa
+		}
+	}
+	lockSpace(as)
+	res := as.FaultWith(uintptr(va), acc, &spare)
+	unlockSpace(as)
+	if spare != 0 {
+		frames.Free(spare, 0) // another CPU mapped the page first
+	}
+	return res
 }
 
 func accessOf(errorCode uint64) mm.Access {
@@ -110,27 +146,45 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 		}
 		var va uintptr
 		userCopy(uintptr(unsafe.Pointer(&va)), uintptr(a0), 8)
-		if err := as.Allocate(&va, uintptr(a1), uintptr(a2), a3 != 0); err != nil {
+		// (No copy under the lock: a fault there could need it.)
+		lockSpace(as)
+		err := as.Allocate(&va, uintptr(a1), uintptr(a2), a3 != 0)
+		unlockSpace(as)
+		if err != nil {
 			return uint64(mm.ErrnoOf(err))
 		}
 		if userCopy(uintptr(a0), uintptr(unsafe.Pointer(&va)), 8) != 0 {
 			// The word was writable a moment ago (only another CPU or
 			// a pager could take it away): undo rather than leak.
+			lockSpace(as)
 			as.Deallocate(va, uintptr(a1))
+			unlockSpace(as)
 			return uint64(mm.EINVAL)
 		}
 		return 0
 	case mm.SysVMDeallocate:
-		if err := as.Deallocate(uintptr(a0), uintptr(a1)); err != nil {
+		lockSpace(as)
+		err := as.Deallocate(uintptr(a0), uintptr(a1))
+		unlockSpace(as)
+		if err != nil {
 			return uint64(mm.ErrnoOf(err))
 		}
 		return 0
 	case mm.SysVMStats:
-		st := kernelVM.ReadStats()
-		st.KernelFrames = threadFramesTaken
+		// Each space's regions under its lock; then the counters under
+		// the kernel task's, which every operation that charges
+		// SharedFrames holds: FreeFrames and SharedFrames agree.
+		var regions uint64
 		for i := range spaces {
-			st.Regions += uint64(spaces[i].Regions.Len())
+			lockSpace(&spaces[i])
+			regions += uint64(spaces[i].Regions.Len())
+			unlockSpace(&spaces[i])
 		}
+		lockSpace(&spaces[kernelSpace])
+		st := kernelVM.ReadStats()
+		unlockSpace(&spaces[kernelSpace])
+		st.KernelFrames = threadFramesTaken
+		st.Regions = regions
 		if a1 != uint64(unsafe.Sizeof(st)) || !copyOut(a0, bytesOf(&st)) {
 			return uint64(mm.EINVAL)
 		}

@@ -33,6 +33,17 @@ func (a Access) String() string {
 // faulting thread's problem: no region, an access the region forbids, or
 // no frame to give.
 func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
+	return as.FaultWith(va, access, nil)
+}
+
+// FaultWith is Fault with a zeroed frame the caller took beforehand
+// (*spare, from AllocZeroed(0)), which a demand fault maps rather than
+// take and clear one: the kernel clears it before it takes the space's
+// lock, so that faults of several CPUs in one space clear their frames
+// in parallel and hold the lock only for the tables. *spare becomes 0 when
+// the frame is used; the caller frees it otherwise. Not for the shared
+// windows (their faults charge SharedFrames with what they take).
+func (as *AddressSpace) FaultWith(va uintptr, access Access, spare *PhysAddr) FaultResult {
 	r, ok := as.Regions.Find(va)
 	if !ok {
 		return FaultNoRegion
@@ -48,13 +59,13 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 	if !present || e&paging.Present == 0 {
 		if r.Flags&regionShared != 0 {
 			as.shared()
-			before := as.vm.free()
-			res := as.faultIn(r, page)
+			before := as.vm.taken()
+			res := as.faultIn(r, page, nil)
 			as.vm.charge(before)
 			as.unshared()
 			return res
 		}
-		return as.faultIn(r, page)
+		return as.faultIn(r, page, spare)
 	}
 	if access == AccessWrite && e&paging.Writable == 0 {
 		// The frame under page: the leaf's, plus page's offset in a huge leaf.
@@ -72,20 +83,29 @@ func (as *AddressSpace) Fault(va uintptr, access Access) FaultResult {
 // PDPT, a PD and a PT below a present PML4 entry).
 const tablesPerMap = 3
 
-// faultIn backs an untouched page with a zeroed frame.
-func (as *AddressSpace) faultIn(r Region, page uintptr) FaultResult {
-	if r.Flags&regionShared == 0 && !as.vm.canTake(1+tablesPerMap) {
-		return FaultNoMemory
-	}
-	pa, err := as.vm.Frames.AllocZeroed(0)
-	if err != nil {
-		return FaultNoMemory
+// faultIn backs an untouched page with a zeroed frame: *spare if the
+// caller has one.
+func (as *AddressSpace) faultIn(r Region, page uintptr, spare *PhysAddr) FaultResult {
+	var pa PhysAddr
+	if spare != nil && *spare != 0 {
+		if !as.vm.canTake(tablesPerMap) {
+			return FaultNoMemory
+		}
+		pa, *spare = *spare, 0
+	} else {
+		if r.Flags&regionShared == 0 && !as.vm.canTake(1+tablesPerMap) {
+			return FaultNoMemory
+		}
+		var err error
+		if pa, err = as.vm.Frames.AllocZeroed(0); err != nil {
+			return FaultNoMemory
+		}
 	}
 	if err := as.PT.MapPage(page, uint64(pa), pageFlags(r, true, as.vm)); err != nil {
 		as.vm.check(pa, as.vm.Frames.Free(pa, 0))
 		return FaultNoMemory
 	}
-	as.vm.pageFaults++
+	as.vm.pageFaults.Add(1)
 	if r.Flags&regionShared == 0 {
 		as.faults++
 	}
@@ -104,8 +124,8 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultR
 		if err := as.PT.Protect(page, PageSize, writable); err != nil {
 			return FaultNoMemory
 		}
-		as.vm.cowReuses++
-		as.vm.pageFaults++
+		as.vm.cowReuses.Add(1)
+		as.vm.pageFaults.Add(1)
 		as.cowReuses++
 		as.faults++
 		return FaultResolved
@@ -125,8 +145,8 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultR
 		return FaultNoMemory
 	}
 	as.vm.release(old)
-	as.vm.cowCopies++
-	as.vm.pageFaults++
+	as.vm.cowCopies.Add(1)
+	as.vm.pageFaults.Add(1)
 	as.cowCopies++
 	as.faults++
 	return FaultResolved

@@ -66,6 +66,7 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 // unusable until Create. The tables it borrows (the shared windows) are
 // left alone, with whatever they map.
 func (as *AddressSpace) Destroy() {
-	as.PT.Destroy(as.vm.releaseLeaf)
+	as.PT.Destroy(as.releaseLeaf)
+	as.flushDead()
 	as.Regions.Destroy()
 }

@@ -5,14 +5,27 @@
 // constants, so returning one allocates nothing. Init runs once at boot,
 // before any handler, and allocates nothing.
 //
-// Single-threaded by contract: the allocator has no lock of its own. The
-// kernel serializes its callers (one CPU with interrupts off around each
-// call, or a spinlock taken with interrupts off once there are more CPUs);
-// the host tests call it from one goroutine.
+// Locking. Callers run with interrupts off (the kernel's handlers always
+// do; the host has no interrupts), so a lock held here is never wanted by
+// code interrupting its holder on the same CPU. The buddy lists, the zero
+// lists and ZeroSome's block are under one spinlock (lock). Order-0 frames
+// also live in per-CPU caches (EnableCaches; Linux's per-CPU page lists,
+// Bonwick's magazines): Alloc(0), AllocZeroed(0) and Free(pa, 0) take
+// only the cache of the CPU they run on (its own spinlock, which another
+// CPU takes only to drain it), and reach the buddy lists a batch at a
+// time. Lock order: a cache's lock, then lock; never two caches' locks
+// but in Stats, in index order. Reference counts are atomic and need no
+// lock: a frame's count changes only while someone holds a reference.
+// Without EnableCaches (one CPU; the host tests, the fuzzers' first
+// mode) every call goes to the buddy lists and takes no lock, and
+// reference counts change with plain stores: there is no one to race.
 
 package mm
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // FrameAllocator is a binary buddy allocator of physical memory. It hands
 // out blocks of 2^order contiguous 4 KiB frames (order 0 to MaxOrder), each
@@ -94,8 +107,100 @@ type FrameAllocator struct {
 	}
 
 	totalFrames, reservedFrames, recordFrames uint64
-	freeFrames                                uint64
-	allocs, frees                             uint64
+	// freeFrames counts the free frames on the lists (and ZeroSome's);
+	// the caches' frames are free too (FreeFrames adds them).
+	freeFrames uint64
+
+	// lock guards everything above but the counters of Init. (Handler
+	// context: a spinlock, see the file comment.)
+	lock SpinLock
+	// The per-CPU caches of order-0 frames (EnableCaches), and the
+	// function that names the CPU running the caller (nil: CPU 0).
+	caches  [MaxCPUs]frameCache
+	ncaches int
+	cpu     func() int
+	// smp: several CPUs call (EnableCaches). Without it no lock is
+	// taken and reference counts change with plain stores: one CPU with
+	// interrupts off, or one goroutine, has no one to race with, and
+	// make bench's one-CPU rows showed what the locked instructions
+	// cost (README, Benchmarks).
+	smp bool
+}
+
+// lockLists takes the lists' lock when several CPUs may call.
+//
+//go:nosplit
+func (a *FrameAllocator) lockLists() {
+	if a.smp {
+		a.lock.Lock()
+	}
+}
+
+//go:nosplit
+func (a *FrameAllocator) unlockLists() {
+	if a.smp {
+		a.lock.Unlock()
+	}
+}
+
+// setRef stores a reference count.
+//
+//go:nosplit
+func (a *FrameAllocator) setRef(r *frameRec, v uint32) {
+	if a.smp {
+		atomic.StoreUint32(&r.ref, v)
+	} else {
+		r.ref = v
+	}
+}
+
+// decRef drops one from r's count, unless it is zero; it returns the count
+// before and whether it dropped one.
+//
+//go:nosplit
+func (a *FrameAllocator) decRef(r *frameRec) (uint32, bool) {
+	if !a.smp {
+		old := r.ref
+		if old == 0 {
+			return 0, false
+		}
+		r.ref = old - 1
+		return old, true
+	}
+	for {
+		old := atomic.LoadUint32(&r.ref)
+		if old == 0 {
+			return 0, false
+		}
+		if atomic.CompareAndSwapUint32(&r.ref, old, old-1) {
+			return old, true
+		}
+	}
+}
+
+// MaxCPUs is how many CPUs the allocator keeps caches for.
+const MaxCPUs = 64
+
+const (
+	// cacheSize is how many frames a CPU's cache holds at most, and
+	// cacheBatch how many move between it and the buddy lists at once
+	// (Linux's pcp high and batch, scaled down: a cache is at most
+	// 256 KiB of memory the buddy lists cannot merge).
+	cacheSize  = 64
+	cacheBatch = 32
+)
+
+// frameCache is one CPU's cache: frames of unknown contents (u[:n]) and
+// frames known to be all zero (z[:zn]), each a stack of frame indices in
+// state stCached. Its counters count every frame the CPU allocated and
+// freed, through the cache or not.
+type frameCache struct {
+	lock  SpinLock
+	n, zn uint32
+	// Written by the cache's CPU alone, read by others (atomic loads).
+	allocs, frees uint64
+	u, z          [cacheSize]uint32
+	_     [64 - (4+8+16)%64]byte // a cache line or more of its own
 }
 
 // freeList is the list of free blocks of one order.
@@ -172,6 +277,7 @@ const (
 	stFree            // first frame of a free block, on free list .order
 	stAlloc           // first frame of a live allocation of .order
 	stZeroing         // first frame of the free block ZeroSome is clearing (on no list)
+	stCached          // a free order-0 frame in a CPU's cache (on no list)
 )
 
 // frameRec is the record of one frame. Links are frame index + 1 so that 0
@@ -280,8 +386,237 @@ func (a *FrameAllocator) addr(i uint32) PhysAddr {
 //
 //go:nosplit
 func (a *FrameAllocator) Alloc(order int) (PhysAddr, error) {
-	i, _, err := a.take(order, false)
+	i, _, err := a.get(order, false)
 	return a.addr(i), err
+}
+
+// get is Alloc and AllocZeroed: from this CPU's cache for order 0, else
+// from the lists; when they have nothing, the caches are drained into
+// them (merging what they held) and the lists tried again, so that ENOMEM
+// means no free block of the order exists anywhere.
+//
+//go:nosplit
+func (a *FrameAllocator) get(order int, wantZero bool) (uint32, bool, error) {
+	c := a.thisCache()
+	if order == 0 && a.ncaches > 0 {
+		if i, zero, ok := a.cacheTake(c, wantZero); ok {
+			c.allocs++
+			return i, zero, nil
+		}
+	}
+	a.lockLists()
+	i, zero, err := a.take(order, wantZero)
+	a.unlockLists()
+	if err == ENOMEM && a.ncaches > 0 {
+		a.Drain()
+		a.lockLists()
+		i, zero, err = a.take(order, wantZero)
+		a.unlockLists()
+	}
+	if err == nil {
+		c.allocs += 1 << order
+	}
+	return i, zero, err
+}
+
+// thisCache is the cache (and counters) of the CPU running the caller.
+//
+//go:nosplit
+func (a *FrameAllocator) thisCache() *frameCache {
+	if a.cpu == nil || a.ncaches == 0 {
+		return &a.caches[0]
+	}
+	// (A CPU past ncaches shares a cache: safe, each has its lock.)
+	return &a.caches[uint(a.cpu())%uint(a.ncaches)%MaxCPUs]
+}
+
+// EnableCaches turns on per-CPU caches for n CPUs (at most MaxCPUs);
+// cpu names the CPU running its caller, 0 to n-1. The kernel calls it at
+// boot, before any other CPU runs; host tests with a CPU of their
+// choosing. Boot context.
+func (a *FrameAllocator) EnableCaches(n int, cpu func() int) {
+	a.ncaches = min(max(n, 1), MaxCPUs)
+	a.cpu = cpu
+	a.smp = true
+}
+
+// cacheTake takes an order-0 frame from cache c, refilling it from the
+// lists when it lacks one (of the kind wanted, when the lists have that
+// kind); false when both are out.
+//
+//go:nosplit
+func (a *FrameAllocator) cacheTake(c *frameCache, wantZero bool) (uint32, bool, bool) {
+	c.lock.Lock()
+	if c.n+c.zn == 0 || wantZero && c.zn == 0 && atomic.LoadUint64(&a.zblocks) != 0 && c.n+c.zn < cacheSize {
+		a.refill(c, wantZero)
+	}
+	var i uint32
+	zero := false
+	switch {
+	case c.zn > 0 && (wantZero || c.n == 0):
+		c.zn--
+		i, zero = c.z[c.zn%cacheSize], true
+	case c.n > 0:
+		c.n--
+		i = c.u[c.n%cacheSize]
+	default:
+		c.lock.Unlock()
+		return 0, false, false
+	}
+	r := a.rec(i)
+	r.state, r.order, r.zero = stAlloc, 0, 0
+	a.setRef(r, 1)
+	c.lock.Unlock()
+	return i, zero, true
+}
+
+// refill moves up to cacheBatch order-0 frames from the lists into cache
+// c (whose lock the caller holds), of the kind wanted first.
+//
+//go:nosplit
+func (a *FrameAllocator) refill(c *frameCache, wantZero bool) {
+	a.lockLists()
+	for k := 0; k < cacheBatch && c.n+c.zn < cacheSize; k++ {
+		i, zero, err := a.take(0, wantZero)
+		if err != nil {
+			break
+		}
+		// (take counted it out of freeFrames: FreeFrames counts the
+		// caches' frames apart)
+		a.rec(i).state = stCached
+		if zero {
+			c.z[c.zn%cacheSize] = i
+			c.zn++
+		} else {
+			c.u[c.n%cacheSize] = i
+			c.n++
+		}
+	}
+	a.unlockLists()
+}
+
+// cachePut frees the order-0 frame i (record r, checked) into this CPU's
+// cache, first moving a batch back to the lists when it is full.
+//
+//go:nosplit
+func (a *FrameAllocator) cachePut(c *frameCache, i uint32, r *frameRec) {
+	c.lock.Lock()
+	a.cachePutLocked(c, i, r)
+	c.lock.Unlock()
+}
+
+// cachePutLocked is cachePut with c's lock held.
+//
+//go:nosplit
+func (a *FrameAllocator) cachePutLocked(c *frameCache, i uint32, r *frameRec) {
+	if c.n+c.zn >= cacheSize {
+		a.lockLists()
+		for k := 0; k < cacheBatch && c.n+c.zn > 0; k++ {
+			var j uint32
+			if c.n > 0 {
+				c.n--
+				j = c.u[c.n%cacheSize]
+			} else {
+				c.zn-- // zero frames go last: they are worth keeping
+				j = c.z[c.zn%cacheSize]
+			}
+			a.release(j)
+		}
+		a.unlockLists()
+	}
+	a.setRef(r, 0)
+	r.state = stCached
+	c.u[c.n%cacheSize] = i
+	c.n++
+}
+
+// ReleaseFrames drops one reference to each of the order-0 allocations
+// at pas and frees those it was the last of: DecRef and Free for many
+// frames (what unmapping a range gives back), under one hold of this CPU's
+// cache or of the lists. It goes on past a frame it must refuse and
+// returns the first refusal and its frame.
+//
+//go:nosplit
+func (a *FrameAllocator) ReleaseFrames(pas []PhysAddr) (PhysAddr, error) {
+	c := a.thisCache()
+	cached := a.ncaches > 0
+	if cached {
+		c.lock.Lock()
+	} else {
+		a.lockLists()
+	}
+	var bad PhysAddr
+	var first error
+	freed := uint64(0)
+	for _, pa := range pas {
+		r, err := a.refHead(pa)
+		if err == nil && r.order != 0 {
+			err = ErrWrongOrder
+		}
+		if err == nil {
+			old, ok := a.decRef(r)
+			switch {
+			case !ok:
+				err = ErrRefUnderflow
+			case old == 1:
+				freed++
+				i := uint32(uint64(pa)>>frameShift - a.basePFN)
+				if cached {
+					a.cachePutLocked(c, i, r)
+				} else {
+					a.freeFrames++
+					a.merge(i, r, 0)
+				}
+			}
+		}
+		if err != nil && first == nil {
+			bad, first = pa, err
+		}
+	}
+	if cached {
+		c.lock.Unlock()
+	} else {
+		a.unlockLists()
+	}
+	c.frees += freed
+	return bad, first
+}
+
+// release gives the cached frame j back to the lists (a.lock held); it
+// was counted free all along.
+//
+//go:nosplit
+func (a *FrameAllocator) release(j uint32) {
+	r := a.rec(j)
+	r.state = stAlloc // (merge rewrites it)
+	a.freeFrames++
+	a.merge(j, r, 0)
+}
+
+// Drain gives every frame of every CPU's cache back to the lists, merged
+// with its free buddies: what Alloc does before it says ENOMEM, and what a
+// caller does that wants FreeByOrder to show the merged blocks.
+//
+//go:nosplit
+func (a *FrameAllocator) Drain() {
+	for k := 0; k < a.ncaches; k++ {
+		c := &a.caches[k%MaxCPUs]
+		if atomic.LoadUint32(&c.n)+atomic.LoadUint32(&c.zn) == 0 {
+			continue
+		}
+		c.lock.Lock()
+		a.lockLists()
+		for c.n > 0 {
+			c.n--
+			a.release(c.u[c.n%cacheSize])
+		}
+		for c.zn > 0 {
+			c.zn--
+			a.release(c.z[c.zn%cacheSize])
+		}
+		a.unlockLists()
+		c.lock.Unlock()
+	}
 }
 
 // take removes a free block of the given order from the lists, splitting a
@@ -348,9 +683,7 @@ func (a *FrameAllocator) take(order int, wantZero bool) (uint32, bool, error) {
 	r.order = uint8(order)
 	r.ref = 1
 	r.zero = 0
-	n := uint64(1) << order
-	a.freeFrames -= n
-	a.allocs += n
+	a.freeFrames -= uint64(1) << order
 	return i, zero, nil
 }
 
@@ -359,7 +692,7 @@ func (a *FrameAllocator) take(order int, wantZero bool) (uint32, bool, error) {
 //
 //go:nosplit
 func (a *FrameAllocator) AllocZeroed(order int) (PhysAddr, error) {
-	i, zero, err := a.take(order, true)
+	i, zero, err := a.get(order, true)
 	if err != nil {
 		return 0, err
 	}
@@ -381,6 +714,16 @@ func (a *FrameAllocator) AllocZeroed(order int) (PhysAddr, error) {
 //
 //go:nosplit
 func (a *FrameAllocator) ZeroSome(maxOrder int, chunk uintptr) bool {
+	a.lockLists()
+	more := a.zeroSome(maxOrder, chunk)
+	a.unlockLists()
+	return more
+}
+
+// zeroSome is ZeroSome under the lock.
+//
+//go:nosplit
+func (a *FrameAllocator) zeroSome(maxOrder int, chunk uintptr) bool {
 	z := &a.zeroing
 	if !z.held {
 		k := min(maxOrder, MaxOrder)
@@ -458,19 +801,36 @@ func (a *FrameAllocator) buddyFree(i uint32, k int) bool {
 //
 //go:nosplit
 func (a *FrameAllocator) Free(pa PhysAddr, order int) error {
+	c := a.thisCache()
+	if order == 0 && a.ncaches > 0 {
+		i, err := a.liveHead(pa, 0)
+		if err != nil {
+			return err
+		}
+		r := a.rec(i)
+		if atomic.LoadUint32(&r.ref) > 1 {
+			return ErrShared
+		}
+		a.cachePut(c, i, r)
+		c.frees++
+		return nil
+	}
+	a.lockLists()
 	i, err := a.liveHead(pa, order)
 	if err != nil {
+		a.unlockLists()
 		return err
 	}
 	r := a.rec(i)
-	if r.ref > 1 {
+	if atomic.LoadUint32(&r.ref) > 1 {
+		a.unlockLists()
 		return ErrShared
 	}
-	r.ref = 0
-	n := uint64(1) << order
-	a.freeFrames += n
-	a.frees += n
+	a.setRef(r, 0)
+	a.freeFrames += uint64(1) << order
 	a.merge(i, r, order)
+	a.unlockLists()
+	c.frees += 1 << order
 	return nil
 }
 
@@ -507,18 +867,22 @@ func (a *FrameAllocator) merge(i uint32, r *frameRec, k int) {
 //
 //go:nosplit
 func (a *FrameAllocator) Split(pa PhysAddr, order int) error {
+	a.lockLists()
 	i, err := a.liveHead(pa, order)
 	if err != nil {
+		a.unlockLists()
 		return err
 	}
 	r := a.rec(i)
 	r.order = 0
+	ref := atomic.LoadUint32(&r.ref)
 	for j := uint32(1); j < 1<<order; j++ {
 		t := a.rec(i + j)
 		t.state = stAlloc
 		t.order = 0
-		t.ref = r.ref
+		a.setRef(t, ref)
 	}
+	a.unlockLists()
 	return nil
 }
 
@@ -565,14 +929,14 @@ func (a *FrameAllocator) whyNotLive(i uint32) error {
 	switch a.rec(i).state {
 	case stReserved:
 		return ErrNotAllocated
-	case stFree, stZeroing:
+	case stFree, stZeroing, stCached:
 		return ErrDoubleFree
 	}
 	h, ok := a.blockOf(i)
 	if !ok {
 		return ErrNotAllocated
 	}
-	if st := a.rec(h).state; st == stFree || st == stZeroing {
+	if st := a.rec(h).state; st == stFree || st == stZeroing || st == stCached {
 		return ErrDoubleFree
 	}
 	return ErrInsideBlock
@@ -590,7 +954,7 @@ func (a *FrameAllocator) blockOf(i uint32) (uint32, bool) {
 		switch r.state {
 		case stReserved:
 			return 0, false
-		case stFree, stAlloc, stZeroing:
+		case stFree, stAlloc, stZeroing, stCached:
 			if int(r.order) >= k {
 				return h, true
 			}
@@ -632,8 +996,14 @@ func (a *FrameAllocator) IncRef(pa PhysAddr) error {
 	// live allocation with room in its count. Anything else takes the
 	// checked path below, which names the problem.
 	if i := uint64(pa)>>frameShift - a.basePFN; pa&(FrameSize-1) == 0 && i < uint64(a.nframes) {
-		if r := a.rec(uint32(i)); r.state == stAlloc && r.ref-1 < 1<<32-2 {
-			r.ref++
+		// (The caller holds a reference, so the count cannot drop to
+		// zero meanwhile: one locked add.)
+		if r := a.rec(uint32(i)); r.state == stAlloc && atomic.LoadUint32(&r.ref)-1 < 1<<32-2 {
+			if a.smp {
+				atomic.AddUint32(&r.ref, 1)
+			} else {
+				r.ref++
+			}
 			return nil
 		}
 	}
@@ -648,14 +1018,18 @@ func (a *FrameAllocator) incRefChecked(pa PhysAddr) error {
 	if err != nil {
 		return err
 	}
-	switch r.ref {
-	case 0:
-		return ErrRefDead
-	case 1<<32 - 1:
-		return ErrRefOverflow
+	for {
+		old := atomic.LoadUint32(&r.ref)
+		switch old {
+		case 0:
+			return ErrRefDead
+		case 1<<32 - 1:
+			return ErrRefOverflow
+		}
+		if atomic.CompareAndSwapUint32(&r.ref, old, old+1) {
+			return nil
+		}
 	}
-	r.ref++
-	return nil
 }
 
 // DecRef drops a reference to the allocation starting at pa and returns the
@@ -667,11 +1041,11 @@ func (a *FrameAllocator) DecRef(pa PhysAddr) (remaining uint32, err error) {
 	if err != nil {
 		return 0, err
 	}
-	if r.ref == 0 {
+	old, ok := a.decRef(r)
+	if !ok {
 		return 0, ErrRefUnderflow
 	}
-	r.ref--
-	return r.ref, nil
+	return old - 1, nil
 }
 
 // RefCount returns the reference count of the allocation containing the
@@ -691,26 +1065,64 @@ func (a *FrameAllocator) RefCount(pa PhysAddr) uint32 {
 	if r.state != stAlloc {
 		return 0
 	}
-	return r.ref
+	return atomic.LoadUint32(&r.ref)
 }
 
 // FreeFrames is Stats().FreeFrames without the rest: the VM asks it on
-// every fault.
+// every fault. It takes no lock: while other CPUs allocate and free, it
+// is a count of some moment during the call, exact when they do not.
 //
 //go:nosplit
-func (a *FrameAllocator) FreeFrames() uint64 { return a.freeFrames }
+func (a *FrameAllocator) FreeFrames() uint64 {
+	n := atomic.LoadUint64(&a.freeFrames)
+	for k := 0; k < a.ncaches; k++ {
+		c := &a.caches[k%MaxCPUs]
+		n += uint64(atomic.LoadUint32(&c.n) + atomic.LoadUint32(&c.zn))
+	}
+	return n
+}
+
+// Contention reports how often a CPU found the lists' lock taken, and a
+// cache's lock (another CPU draining it).
+//
+//go:nosplit
+func (a *FrameAllocator) Contention() (lists, caches uint64) {
+	for k := range a.caches {
+		caches += a.caches[k].lock.Contended.Load()
+	}
+	return a.lock.Contended.Load(), caches
+}
+
+// TakenHere is how many frames the code running on this CPU has
+// allocated, less those it freed, since Init: the VM charges an operation
+// with the change in it across the operation, which frees and allocations
+// on other CPUs meanwhile do not touch.
+//
+//go:nosplit
+func (a *FrameAllocator) TakenHere() uint64 {
+	c := a.thisCache()
+	return atomic.LoadUint64(&c.allocs) - atomic.LoadUint64(&c.frees)
+}
 
 // Stats returns the counters.
 //
 //go:nosplit
+//
+// Exact: it holds every cache's lock and the lists' at once, so no frame
+// is on its way between them. The caches' frames count as free blocks of
+// order 0 (Drain first to see them merged).
+//
+//go:nosplit
 func (a *FrameAllocator) Stats() (st FrameStats) {
+	for k := 0; k < a.ncaches; k++ {
+		a.caches[k%MaxCPUs].lock.Lock()
+	}
+	a.lockLists()
 	st = FrameStats{
 		TotalFrames:    a.totalFrames,
 		FreeFrames:     a.freeFrames,
 		ReservedFrames: a.reservedFrames,
 		RecordFrames:   a.recordFrames,
-		Allocs:         a.allocs,
-		Frees:          a.frees,
 	}
 	for k := range st.FreeByOrder {
 		st.FreeByOrder[k] = uint64(a.lists[k].count + a.zlists[k].count)
@@ -718,6 +1130,20 @@ func (a *FrameAllocator) Stats() (st FrameStats) {
 	}
 	if z := &a.zeroing; z.held {
 		st.FreeByOrder[z.order]++ // free, on no list while it is cleared
+	}
+	for k := range a.caches {
+		c := &a.caches[k]
+		st.Allocs += atomic.LoadUint64(&c.allocs)
+		st.Frees += atomic.LoadUint64(&c.frees)
+		if k < a.ncaches {
+			st.FreeFrames += uint64(c.n + c.zn)
+			st.FreeByOrder[0] += uint64(c.n + c.zn)
+			st.ZeroByOrder[0] += uint64(c.zn)
+		}
+	}
+	a.unlockLists()
+	for k := 0; k < a.ncaches; k++ {
+		a.caches[k%MaxCPUs].lock.Unlock()
 	}
 	return st
 }

@@ -12,7 +12,9 @@ import (
 // back to their initial state once everything is freed.
 //
 // Input layout: byte 0 picks the physical window (at 0, straddling 4 GiB,
-// or at 1 TiB); then a memory map of 1-4 usable and 0-4 reserved ranges
+// or at 1 TiB) in its low 7 bits, and with its top bit turns on the per-CPU
+// caches of four simulated CPUs, each operation then running on CPU
+// (opcode/10)%4; then a memory map of 1-4 usable and 0-4 reserved ranges
 // (bytes for count, then 2+2 bytes per range, in 128-byte and 4 KiB units
 // so that edges land unaligned and ranges overlap); the rest is operations,
 // 3 bytes each: opcode, and two argument bytes.
@@ -171,7 +173,8 @@ func (m *frameModel) hasFreeRun(order int) bool {
 
 func runFrames(t *testing.T, data []byte) {
 	in := &fuzzReader{data}
-	lo := fuzzWindows[in.u8()%len(fuzzWindows)]
+	b0 := in.u8()
+	lo := fuzzWindows[(b0&0x7f)%len(fuzzWindows)]
 	hi := lo + fuzzWindow
 	ar := shared(t, lo, hi)
 
@@ -201,6 +204,10 @@ func runFrames(t *testing.T, data []byte) {
 	}
 	if err != nil {
 		t.Fatalf("Init: %v", err)
+	}
+	cpu := 0
+	if b0&0x80 != 0 {
+		a.EnableCaches(4, func() int { return cpu })
 	}
 	if am.nUsable > 0 && (a.recPA != recPA || a.recordFrames != uint64(recFrames)) {
 		t.Fatalf("records at %#x (%d frames), model %#x (%d)", a.recPA, a.recordFrames, recPA, recFrames)
@@ -246,6 +253,7 @@ func runFrames(t *testing.T, data []byte) {
 
 	for step := 0; len(in.data) > 0; step++ {
 		op, x, y := in.u8(), in.u8(), in.u8()
+		cpu = op / 10 % 4
 		switch op % 10 {
 		case 0, 1: // Alloc / AllocZeroed
 			order := x % 12 // 11 is a bad order
@@ -432,6 +440,7 @@ func runFrames(t *testing.T, data []byte) {
 		m.drop(l)
 	}
 	a.unhold() // a block the idle CPU was clearing goes back, as an allocation would take it
+	a.Drain()  // and the caches' frames, merged
 	sameSnapshot(t, check(t, &a), initial)
 	if st := a.Stats(); st.FreeFrames != st0.FreeFrames || st.FreeByOrder != st0.FreeByOrder {
 		t.Fatalf("final stats %+v, initial %+v", st, st0)
@@ -472,7 +481,20 @@ func fuzzSeeds() [][]byte {
 		0x03, 0x00, 0x01, 0x00, 0x00,
 	}
 	bigOps := append(slices.Clone(ops), 0, 0x8a, 0, 1, 0x89, 0, 4, 0, 0, 8, 3, 0)
+	cached := func(seed []byte) []byte {
+		c := slices.Clone(seed)
+		c[0] |= 0x80
+		// Every operation again on each of the other CPUs.
+		for cpu := byte(1); cpu < 4; cpu++ {
+			for i := len(seed) - len(ops); i+3 <= len(seed); i += 3 {
+				c = append(c, seed[i]%10+10*cpu, seed[i+1], seed[i+2])
+			}
+		}
+		return c
+	}
 	return [][]byte{
+		cached(append(slices.Clone(pc), ops...)),
+		cached(append(slices.Clone(tera), ops...)),
 		append(pc, ops...),
 		append(high, bigOps...),
 		append(tera, ops...),

@@ -208,6 +208,19 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 	}
 	slices.SortFunc(snap.blocks, func(x, y freeBlock) int { return int(x.idx) - int(y.idx) })
 
+	cached := make(map[uint32]bool)
+	for k := range a.caches {
+		c := &a.caches[k]
+		if k >= a.ncaches && c.n+c.zn != 0 {
+			t.Fatalf("cache %d of %d holds frames", k, a.ncaches)
+		}
+		for _, i := range append(append([]uint32(nil), c.u[:c.n]...), c.z[:c.zn]...) {
+			if cached[i] {
+				t.Fatalf("frame %d in a cache twice", i)
+			}
+			cached[i] = true
+		}
+	}
 	var free, alloc uint64
 	for i := uint32(0); i < a.nframes; {
 		r := a.rec(i)
@@ -232,6 +245,12 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 			}
 		case stAlloc:
 			alloc += 1 << r.order
+		case stCached:
+			if !cached[i] || r.order != 0 {
+				t.Fatalf("frame %d: cached (order %d), but in no cache", i, r.order)
+			}
+			delete(cached, i)
+			free++
 		case stZeroing:
 			if z := &a.zeroing; !z.held || z.i != i || z.order != int(r.order) {
 				t.Fatalf("frame %d: being cleared, but ZeroSome holds %+v", i, a.zeroing)
@@ -250,8 +269,11 @@ func check(t testing.TB, a *FrameAllocator) snapshot {
 		}
 		i += 1 << r.order
 	}
-	if free != a.freeFrames {
-		t.Fatalf("free frames: records say %d, counter %d", free, a.freeFrames)
+	if len(cached) != 0 {
+		t.Fatalf("%d frames in caches are not in state cached", len(cached))
+	}
+	if free != a.FreeFrames() {
+		t.Fatalf("free frames: records say %d, counter %d", free, a.FreeFrames())
 	}
 	if a.totalFrames != a.reservedFrames+free+alloc {
 		t.Fatalf("total %d != reserved %d + free %d + allocated %d", a.totalFrames, a.reservedFrames, free, alloc)

@@ -14,7 +14,7 @@ func (as *AddressSpace) MapAnon(addr, size uintptr, prot Prot, fixed, shared boo
 	if shared {
 		as.shared()
 		defer as.unshared()
-		defer as.vm.charge(as.vm.free())
+		defer as.vm.charge(as.vm.taken())
 	}
 	if size == 0 || size%PageSize != 0 || addr%PageSize != 0 {
 		return 0, EINVAL
@@ -50,7 +50,7 @@ func (as *AddressSpace) MapAnon(addr, size uintptr, prot Prot, fixed, shared boo
 func (as *AddressSpace) Unmap(addr, size, lo, hi uintptr) error {
 	as.shared()
 	defer as.unshared()
-	defer as.vm.charge(as.vm.free())
+	defer as.vm.charge(as.vm.taken())
 	if addr%PageSize != 0 || size == 0 {
 		return EINVAL
 	}
@@ -71,7 +71,7 @@ func (as *AddressSpace) Unmap(addr, size, lo, hi uintptr) error {
 func (as *AddressSpace) Discard(addr, size uintptr) error {
 	as.shared()
 	defer as.unshared()
-	defer as.vm.charge(as.vm.free())
+	defer as.vm.charge(as.vm.taken())
 	if addr%PageSize != 0 {
 		return EINVAL
 	}

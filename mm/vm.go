@@ -1,12 +1,22 @@
 // Context: handler. Every method of VM and AddressSpace below, except
 // Bind, BindKernel and Init, runs where the kernel's page-fault and
 // system-call handlers run (docs/DESIGN.md, "Handler context"): no heap
-// allocation, no Go locks, no Go pointers stored, no panics. The kernel
-// serializes all callers (one CPU, interrupts off); so do the host tests.
+// allocation, no Go locks, no Go pointers stored, no panics. The caller
+// serializes the calls on one AddressSpace (the kernel: the space's
+// spinlock; the host tests: one goroutine); calls on different spaces may
+// run at once on different CPUs, so what they share is safe for that: the
+// VM's counters are atomic, the frame allocator locks itself, reference
+// counts are atomic, and no page table is changed by two spaces (the
+// shared windows' tables belong to the kernel task's space alone; fork
+// copies leaf entries, never links a table into two spaces).
 
 package mm
 
-import "hurdvm/paging"
+import (
+	"sync/atomic"
+
+	"hurdvm/paging"
+)
 
 // The vm.h interface (seeds/vm.h in the steering repository), sentence by
 // sentence: see Allocate and Deallocate.
@@ -77,9 +87,15 @@ type VM struct {
 	FrameError func(pa PhysAddr, err error)
 	// FrameErrors counts the refusals FrameError was told of, or would
 	// have been.
-	FrameErrors uint64
+	FrameErrors atomic.Uint64
 
-	pageFaults, cowCopies, cowReuses, sharedFrames uint64
+	// The machine's counters: atomic, since address spaces change on
+	// several CPUs at once (each under its own lock).
+	pageFaults, cowCopies, cowReuses, sharedFrames atomic.Uint64
+	// claimed is what operations in flight that take many frames
+	// (populate) have claimed and not yet taken: canTake leaves it for
+	// them.
+	claimed atomic.Uint64
 }
 
 // FaultResult says what Fault did.
@@ -126,6 +142,14 @@ type AddressSpace struct {
 	// windows. sharedOp is set while it works on one of them: then its
 	// page tables and region map may take the reserve.
 	kernel, sharedOp bool
+	// claiming: the operation holds a claim (VM.claim) that covers its
+	// tables.
+	claiming bool
+
+	// dead are the frames an unmap removed, on their way back
+	// (releaseLeaf).
+	dead  [releaseBatch]PhysAddr
+	ndead int
 
 	// The space's own counters (Stats): what happened in its own
 	// regions, the shared windows' not counted.
@@ -161,7 +185,7 @@ type tableSource struct{ as *AddressSpace }
 
 func (t tableSource) AllocTable() (uint64, bool) {
 	as := t.as
-	if !as.sharedOp && !as.vm.canTake(1) {
+	if !as.sharedOp && !as.claiming && !as.vm.canTake(1) {
 		return 0, false
 	}
 	return as.vm.Env.Frames.AllocTable()
@@ -246,7 +270,7 @@ func (vm *VM) check(pa PhysAddr, err error) {
 	if err == nil {
 		return
 	}
-	vm.FrameErrors++
+	vm.FrameErrors.Add(1)
 	if vm.FrameError != nil {
 		vm.FrameError(pa, err)
 	}
@@ -273,33 +297,79 @@ func (vm *VM) zeroFrames() uint64 {
 }
 
 // releaseLeaf releases every frame of a leaf paging removed (a page of size
-// bytes at pa): the release callback of Unmap and Destroy.
-func (vm *VM) releaseLeaf(pa uint64, size uintptr) {
+// bytes at pa): the release callback of Unmap and Destroy. The frames
+// gather in as.dead and go back releaseBatch at a time
+// (FrameAllocator.ReleaseFrames); the operation calls flushDead before it
+// returns.
+func (as *AddressSpace) releaseLeaf(pa uint64, size uintptr) {
 	for off := uint64(0); off < uint64(size); off += FrameSize {
-		vm.release(PhysAddr(pa + off))
+		if as.ndead == releaseBatch {
+			as.flushDead()
+		}
+		as.dead[as.ndead%releaseBatch] = PhysAddr(pa + off)
+		as.ndead++
 	}
 }
+
+// flushDead releases the frames releaseLeaf gathered.
+func (as *AddressSpace) flushDead() {
+	if as.ndead > 0 {
+		pa, err := as.vm.Frames.ReleaseFrames(as.dead[:as.ndead%(releaseBatch+1)])
+		as.ndead = 0
+		as.vm.check(pa, err)
+	}
+}
+
+// releaseBatch is how many frames an unmap gives back at once.
+const releaseBatch = 64
 
 // free is the allocator's free-frame count.
 func (vm *VM) free() uint64 { return vm.Frames.FreeFrames() }
 
 // canTake reports whether a task may take n more frames without dipping
-// into the reserve.
-func (vm *VM) canTake(n uint64) bool { return vm.free() >= n+vm.Reserve }
+// into the reserve, leaving what other operations claimed (claim). On
+// one CPU it is exact. With several, the check and the allocations after
+// it are not one step: the faults in flight on the other CPUs (at most
+// 1+tablesPerMap frames each) may take frames in between, so tasks can
+// dip into the reserve by that much, never by a map_now's pages (those
+// are claimed).
+func (vm *VM) canTake(n uint64) bool { return vm.free() >= n+vm.Reserve+vm.claimed.Load() }
+
+// claim reserves n frames for an operation that takes many (canTake
+// leaves them to it), or reports that there are not that many beyond the
+// reserve and the other claims. unclaim ends the claim.
+func (vm *VM) claim(n uint64) bool {
+	for {
+		c := vm.claimed.Load()
+		if vm.free() < n+vm.Reserve+c {
+			return false
+		}
+		if vm.claimed.CompareAndSwap(c, c+n) {
+			return true
+		}
+	}
+}
+
+func (vm *VM) unclaim(n uint64) { vm.claimed.Add(-n) }
+
+// taken is how many frames the code on this CPU has taken from the
+// allocator (less those it gave back) so far: charge's starting point.
+func (vm *VM) taken() uint64 { return vm.Frames.TakenHere() }
 
 // charge adds what an operation on a shared window took from the
-// allocator (or gave back) since it had before free frames.
-func (vm *VM) charge(before uint64) { vm.sharedFrames += before - vm.free() }
+// allocator (or gave back) since taken() was before: what this CPU took,
+// so operations on other CPUs meanwhile are not charged to it.
+func (vm *VM) charge(before uint64) { vm.sharedFrames.Add(vm.taken() - before) }
 
 // ReadStats returns the counters.
 func (vm *VM) ReadStats() Stats {
 	return Stats{
 		FreeFrames: vm.Frames.FreeFrames(),
-		PageFaults: vm.pageFaults,
-		COWCopies:  vm.cowCopies,
-		COWReuses:  vm.cowReuses,
+		PageFaults: vm.pageFaults.Load(),
+		COWCopies:  vm.cowCopies.Load(),
+		COWReuses:  vm.cowReuses.Load(),
 
-		SharedFrames: vm.sharedFrames,
+		SharedFrames: vm.sharedFrames.Load(),
 		ZeroFrames:   vm.zeroFrames(),
 	}
 }
@@ -325,6 +395,11 @@ func pageFlags(r Region, writable bool, vm *VM) paging.Flags {
 		f |= paging.Global
 	}
 	return f
+}
+
+func (as *AddressSpace) unclaim(n uint64) {
+	as.claiming = false
+	as.vm.unclaim(n)
 }
 
 // Allocate is hurd_vm_allocate on this address space.
@@ -431,8 +506,13 @@ func (as *AddressSpace) populate(r Region) error {
 	// Fail before doing any work when the frames cannot be there: the
 	// pages, and a page table per 2 MiB plus the upper levels.
 	pages := uint64(r.End-r.Start) / PageSize
-	if r.Flags&regionShared == 0 && !as.vm.canTake(pages+pages/512+tablesPerMap) {
-		return ENOMEM
+	if r.Flags&regionShared == 0 {
+		claim := pages + pages/512 + tablesPerMap
+		if !as.vm.claim(claim) {
+			return ENOMEM
+		}
+		as.claiming = true
+		defer as.unclaim(claim)
 	}
 	flags := pageFlags(r, true, as.vm)
 	for va := r.Start; va < r.End; {
@@ -469,7 +549,9 @@ func (as *AddressSpace) populate(r Region) error {
 // callers split the edges first (PT.SplitEdges), or know that none can
 // (a whole region: huge pages never cross a region's edges).
 func (as *AddressSpace) unmap(start, end uintptr) error {
-	if as.PT.Unmap(start, end-start, as.vm.releaseLeaf) != nil {
+	err := as.PT.Unmap(start, end-start, as.releaseLeaf)
+	as.flushDead()
+	if err != nil {
 		return ENOMEM
 	}
 	return nil
@@ -525,7 +607,8 @@ func (as *AddressSpace) remove(start, end uintptr) error {
 	if err := as.Regions.RemoveRange(start, end, nil); err != nil {
 		return err
 	}
-	as.PT.UnmapSplit(start, end-start, as.vm.releaseLeaf)
+	as.PT.UnmapSplit(start, end-start, as.releaseLeaf)
+	as.flushDead()
 	return nil
 }
 
@@ -562,7 +645,7 @@ func (as *AddressSpace) Protect(start, size uintptr, prot Prot) error {
 	if shared {
 		as.shared()
 		defer as.unshared()
-		defer as.vm.charge(as.vm.free())
+		defer as.vm.charge(as.vm.taken())
 	}
 	if as.PT.SplitEdges(start, size) != nil {
 		return ENOMEM

@@ -59,6 +59,7 @@ func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() b
 	for next() {
 		op := gen.Next()
 		ops++
+		m.cpu = ops % 2 // each operation on one CPU, as in the kernel
 		if op.Kind == vmmodel.OpRead && op.Value%2 == 1 && len(recent) > 0 {
 			// Read what some task wrote: how a missing copy-on-write
 			// copy shows up.

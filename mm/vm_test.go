@@ -38,6 +38,9 @@ type testMachine struct {
 	tlb    countTLB
 	vm     VM
 	faults int // faults the "CPU" took
+	// cpu is the simulated CPU the operations run on: the allocator
+	// keeps a cache for each of two (diffRun alternates them).
+	cpu int
 }
 
 const (
@@ -52,6 +55,7 @@ func newTestMachine(t testing.TB, memBytes PhysAddr) *testMachine {
 	if err := m.fa.Init(m.ar.physOffset, []PhysRange{{1 << 20, memBytes}}, nil); err != nil {
 		t.Fatal(err)
 	}
+	m.fa.EnableCaches(2, func() int { return m.cpu })
 	m.env = paging.Env{PhysOffset: m.ar.physOffset, Frames: testTables{&m.fa}, TLB: &m.tlb}
 	m.vm = VM{Frames: &m.fa, Env: &m.env, NoExecute: true}
 	return m

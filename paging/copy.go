@@ -83,8 +83,8 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 						return n, ErrMapped
 					}
 					if readOnly && se&Writable != 0 {
+						clearBits(&src[i], Writable)
 						se &^= Writable
-						src[i] = se
 						n++
 						if n <= limit {
 							pt.env.TLB.Invalidate(win + uintptr(i)*PageSize)
@@ -110,7 +110,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 			hi := lo + l.Size() - 1
 			pa := leafPA(*e, l)
 			if readOnly && *e&Writable != 0 {
-				*e &^= Writable
+				clearBits(e, Writable)
 				n++
 				if n <= limit {
 					pt.env.TLB.Invalidate(lo)

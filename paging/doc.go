@@ -24,10 +24,12 @@
 // unoptimised build (-gcflags=all=-N -l) exceeds it; debug with paging
 // still optimised: -gcflags='all=-N -l' -gcflags='hurdvm/paging='.
 //
-// A PageTable is not safe for concurrent use, and paging assumes one CPU
-// changes a table at a time with nothing else touching the affected virtual
-// range meanwhile (no cross-CPU shootdown; leaf updates are plain stores,
-// so a concurrent hardware Dirty-bit update on another CPU could be lost).
+// A PageTable is not safe for concurrent use: its owner serializes the
+// changes (the kernel: the address space's lock, docs/DESIGN.md,
+// "Locking"). Other CPUs may run threads on it meanwhile, whose page walks
+// set Accessed and Dirty bits: paging's read-modify-writes of present
+// leaves are compare-and-swaps (atomic.go), so no such bit is lost, and
+// Env.TLB's Sync shoots stale translations down on those CPUs.
 //
 // # One walker
 //

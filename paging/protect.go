@@ -60,8 +60,7 @@ func (pt *PageTable) changeLeaves(va, last uintptr, c change) {
 				w.down()
 				continue
 			}
-			if nw := c.apply(*e); nw != *e {
-				*e = nw
+			if old, nw := updateEntry(e, Entry(c.clear), Entry(c.set)); nw != old {
 				n++
 				if n <= limit {
 					pt.env.TLB.Invalidate(w.leafVA())

@@ -148,19 +148,25 @@ func (pt *PageTable) splitAt(a uintptr, r *reserve, c change) {
 //
 //go:nosplit
 func (pt *PageTable) split(e *Entry, l Level, table uint64, va uintptr) {
-	old := *e
 	child := l - 1
-	attrs := old &^ addrMask
-	if child == PT {
-		attrs &^= Huge // bit 7 of a PT entry is PAT, not PS
-	}
-	pa := leafPA(old, l)
 	step := uint64(child.Size())
 	t := pt.table(table)
-	for i := range t {
-		t[i] = Entry(pa+uint64(i)*step) | attrs
+	// Filled from the leaf, then linked in its place if the hardware set
+	// no bit in it meanwhile (atomic.go), else filled again.
+	for {
+		old := loadEntry(e)
+		attrs := old &^ addrMask
+		if child == PT {
+			attrs &^= Huge // bit 7 of a PT entry is PAT, not PS
+		}
+		pa := leafPA(old, l)
+		for i := range t {
+			t[i] = Entry(pa+uint64(i)*step) | attrs
+		}
+		if swapIfSame(e, old, Entry(table)&addrMask|tableLink) {
+			break
+		}
 	}
-	*e = Entry(table)&addrMask | tableLink
 	pt.env.TLB.Invalidate(va)
 	pt.env.TLB.Sync(pt.Root)
 }

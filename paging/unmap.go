@@ -121,7 +121,10 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 				w.down()
 				continue
 			}
-			*e = *e&^Present | dying
+			// (Not present first, then marked: only this walk reads
+			// the mark.)
+			clearBits(e, Present)
+			setBits(e, dying)
 			n++
 		}
 		if w.next() || w.va > last {

@@ -86,7 +86,22 @@ func main() {
 	flag.StringVar(&cpuModel, "cpu", cpuModel, "QEMU -cpu model (the consoles go to build/bench, or build/bench-MODEL for another)")
 	only := flag.String("only", "", "boot only this kernel (linux or hurdvm): for trying things; the report has gaps")
 	from := flag.String("from", "", "boot nothing: report the consoles a former run left in this directory (build/bench)")
+	scale := flag.Bool("scale", false, "the scaling table instead (scale.go): -smp 1, 2, 4 under multi-threaded TCG, wall time; -o defaults to build/bench-scale.md")
 	flag.Parse()
+	if *scale {
+		root, err := qemu.RepoRoot(".")
+		if err != nil {
+			fatal(err)
+		}
+		o := *out
+		if o == "build/bench.md" {
+			o = "build/bench-scale.md"
+		}
+		if err := runScale(root, *linux, *only, o, *timeout); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	if *runs < 1 || *jobs < 1 {
 		fatal(errors.New("-runs and -j must be at least 1"))
 	}

@@ -32,11 +32,13 @@ var kernelOps = memOps{
 		}
 		return kaddr
 	},
-	free: func(addr, size uintptr) {
-		if err := mm.VMDeallocate(addr, size); err != nil {
-			fail("vm_deallocate", err)
-		}
-	},
+	free: vmDeallocate,
+}
+
+func vmDeallocate(addr, size uintptr) {
+	if err := mm.VMDeallocate(addr, size); err != nil {
+		fail("vm_deallocate", err)
+	}
 }
 
 // benchKernel runs the same benchmarks through the in-kernel calls, in a
@@ -104,5 +106,39 @@ func benchKernelIdle() {
 	run(t, func() { benchBigIdle("kernel", kernelOps, true) })
 	if err := t.Destroy(); err != nil {
 		fail("destroy task", err)
+	}
+}
+
+// scaleOps are kernelOps for threads that allocate at once (kaddr is
+// one for all).
+var scaleOps = memOps{
+	alloc: func(size uintptr, now bool) uintptr {
+		var a uintptr
+		if err := mm.VMAllocate(&a, size, mm.VM_ZEROFILL, now); err != nil {
+			fail("vm_allocate", err)
+		}
+		return a
+	},
+	free: vmDeallocate,
+}
+
+// scaleKernel: threads are Task.Run on one task (each Run is a thread of
+// its own in the task's address space); tasks are one task each.
+func scaleKernel(n int) {
+	one, err := mm.NewTask()
+	if err != nil {
+		fail("new task", err)
+	}
+	scaleThreads("threads", n, func(i int, f func()) { run(one, f) }, scaleOps)
+	one.Destroy()
+	tasks := make([]*mm.Task, n)
+	for i := range tasks {
+		if tasks[i], err = mm.NewTask(); err != nil {
+			fail("new task", err)
+		}
+	}
+	scaleThreads("tasks", n, func(i int, f func()) { run(tasks[i], f) }, scaleOps)
+	for _, t := range tasks {
+		t.Destroy()
 	}
 }

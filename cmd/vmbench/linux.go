@@ -64,14 +64,7 @@ func benchSyscallFork() {
 		// parent's figure is fork alone even if the scheduler runs the
 		// child first.
 		shared.goAhead.Store(1)
-		var ws syscall.WaitStatus
-		if _, err := syscall.Wait4(int(pid), &ws, 0, nil); err != nil {
-			fail("wait4", err)
-		}
-		if !ws.Exited() || ws.ExitStatus() != 0 {
-			fmt.Printf("vmbench: forked child ended with %#x\n", uint32(ws))
-			exit(1)
-		}
+		reap(pid)
 		forkT[s] = float64(t1-t0) / 1e3
 		cowT[s] = float64(shared.t1.Nano()-shared.t0.Nano()) / bigPages
 	}
@@ -152,4 +145,103 @@ func procInfo() {
 		}
 	}
 	fmt.Printf("INFO syscall/fork_64m process: %d mappings%s\n", strings.Count(string(maps), "\n"), rss)
+}
+
+// scaleKernel: threads are goroutines of this process (GOMAXPROCS gives
+// each a thread); tasks are processes forked for each sample.
+func scaleKernel(n int) {
+	scaleThreads("threads", n, func(i int, f func()) { f() }, sysOps)
+	scaleProcs(n)
+}
+
+// scaleShared is the page the parent and its children share.
+type scaleShared struct {
+	goAhead     atomic.Uint32
+	ready, done atomic.Int32
+	t1          atomic.Int64 // the latest child's end, CLOCK_MONOTONIC ns
+}
+
+func monotonic() int64 {
+	var ts syscall.Timespec
+	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, 1, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
+}
+
+// scaleProcs times n processes, each faulting in a region of its own.
+// The parent sleeps in wait4 while they run.
+func scaleProcs(n int) {
+	sh, _, e := syscall.RawSyscall6(syscall.SYS_MMAP, 0, pageSize, protRead|protWrite, mapShared|mapAnonymous, ^uintptr(0), 0)
+	if e != 0 {
+		fail("mmap shared page", e)
+	}
+	shared := (*scaleShared)(unsafe.Add(nil, sh))
+	pids := make([]uintptr, n)
+	for s := range scaleT {
+		shared.goAhead.Store(0)
+		shared.ready.Store(0)
+		shared.done.Store(0)
+		shared.t1.Store(0)
+		growStack()
+		for i := range n {
+			pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+			if e == 0 && pid == 0 {
+				scaleChild(i, shared)
+			}
+			if e != 0 {
+				fail("fork", e)
+			}
+			pids[i] = pid
+		}
+		for shared.ready.Load() != int32(n) {
+			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+		t0 := monotonic()
+		shared.goAhead.Store(1)
+		for _, pid := range pids {
+			reap(pid)
+		}
+		scaleT[s] = float64(n*scalePages) / (float64(shared.t1.Load()-t0) / 1e9)
+	}
+	syscall.RawSyscall(syscall.SYS_MUNMAP, sh, pageSize, 0)
+	report("scale/tasks_faults_per_s", scaleT[:], "faults/s")
+}
+
+// reap waits for the forked child pid, which must have exited with 0.
+func reap(pid uintptr) {
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(int(pid), &ws, 0, nil); err != nil {
+		fail("wait4", err)
+	}
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		fmt.Printf("vmbench: forked child ended with %#x\n", uint32(ws))
+		exit(1)
+	}
+}
+
+// scaleChild is a forked child: only raw system calls and plain loops (the
+// Go runtime does not survive fork).
+func scaleChild(i int, sh *scaleShared) {
+	a, _, e := syscall.RawSyscall6(syscall.SYS_MMAP, 0, scaleSize, protRead|protWrite, mapPrivate|mapAnonymous, ^uintptr(0), 0)
+	if e != 0 {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 3, 0, 0)
+	}
+	sh.ready.Add(1)
+	for sh.goAhead.Load() == 0 {
+	}
+	touch(a, scaleSize, byte(i+1))
+	end := monotonic()
+	for {
+		old := sh.t1.Load()
+		if end <= old || sh.t1.CompareAndSwap(old, end) {
+			break
+		}
+	}
+	b := mem(a, scaleSize)
+	status := uintptr(0)
+	for off := 0; off < len(b); off += pageSize {
+		if b[off] != byte(i+1) {
+			status = 4
+		}
+	}
+	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, status, 0, 0)
 }

@@ -29,6 +29,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -256,8 +257,25 @@ const idlePause = 200 * time.Millisecond
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "-help") {
-		fmt.Fprintln(os.Stderr, "usage: vmbench (no arguments; see the package doc)")
+		fmt.Fprintln(os.Stderr, "usage: vmbench [-scale N] (see the package doc)")
 		os.Exit(2)
+	}
+	// -scale N, wherever it stands (a multiboot command line may carry
+	// the image's name first).
+	for i := 1; i+1 < len(os.Args); i++ {
+		if os.Args[i] != "-scale" {
+			continue
+		}
+		n, err := strconv.Atoi(os.Args[i+1])
+		if err != nil || n < 1 {
+			fail("-scale", fmt.Errorf("not a number of CPUs: %q", os.Args[i+1]))
+		}
+		runtime.GC()
+		debug.SetGCPercent(-1)
+		fmt.Printf("BENCH-START %s %s GOMAXPROCS=%d scale\n", kernelName(), runtime.Version(), n+1)
+		benchScale(n)
+		fmt.Println("BENCH-END")
+		exit(0)
 	}
 	// No collection from here on: the timed loops allocate nothing, and
 	// what the reporting allocates is small.
