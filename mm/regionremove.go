@@ -28,15 +28,16 @@ package mm
 // chains stay short: removeRange runs each phase as steps, one level or
 // one node at a time, and frames go back to the allocator only from its
 // own frame (the release hands each dead node back; the rebalance leaves
-// the nodes it merges away in m.dead for bury).
+// the nodes it merges away in m.w().dead for bury).
 
 // removeRange removes [start, end), which splits no region, from the map
 // (start < end, some region overlaps it): the three phases.
 //
 //go:nosplit
 func (m *RegionMap) removeRange(start, end uintptr, visit func(Region)) {
-	m.descend(&m.pathL, start, false)
-	m.descend(&m.pathR, end-1, true)
+	w := m.w()
+	m.descend(&w.pathL, start, false)
+	m.descend(&w.pathR, end-1, true)
 	m.cutEdges(start, end)
 	m.cutCommon(start, end)
 	m.cutAbove()
@@ -91,12 +92,13 @@ func park(v uintptr, level, n, a, b int) span {
 //
 //go:nosplit
 func (m *RegionMap) trimLeft(v uintptr, i int, start uintptr) int {
+	w := m.w()
 	e := leafEntry(v, i)
 	if e.Start >= start {
 		return i
 	}
-	m.pieceL, m.hasPieceL = *e, true
-	m.pieceL.Start = start
+	w.pieceL, w.hasPieceL = *e, true
+	w.pieceL.Start = start
 	e.End = start
 	return i + 1
 }
@@ -107,47 +109,49 @@ func (m *RegionMap) trimLeft(v uintptr, i int, start uintptr) int {
 //
 //go:nosplit
 func (m *RegionMap) trimRight(v uintptr, j int, end uintptr) int {
+	w := m.w()
 	e := leafEntry(v, j)
 	if e.End <= end {
 		return j + 1
 	}
-	m.pieceR, m.hasPieceR = *e, true
-	m.pieceR.End = end
+	w.pieceR, w.hasPieceR = *e, true
+	w.pieceR.End = end
 	e.Start = end
 	return j
 }
 
-// cutEdges begins phase 1: m.pathL and m.pathR lead to the first and the
+// cutEdges begins phase 1: m.w().pathL and m.w().pathR lead to the first and the
 // last region [start, end) touches. Below their lowest common node (whose
-// level it records in m.cutTop), the left edge keeps a prefix of each
+// level it records in m.w().cutTop), the left edge keeps a prefix of each
 // node and the right edge a suffix; a node keeping nothing stays whole and
-// goes with its parent's parked entries (m.leftLives and m.rightLives say
+// goes with its parent's parked entries (m.w().leftLives and m.w().rightLives say
 // whether the edge nodes of the last level kept anything).
 //
 //go:nosplit
 func (m *RegionMap) cutEdges(start, end uintptr) {
-	lp, rp := &m.pathL, &m.pathR
+	w := m.w()
+	lp, rp := &w.pathL, &w.pathR
 	c := 0
 	for c < m.height-1 && lp.node[c&levelMask] != rp.node[c&levelMask] {
 		c++
 	}
-	m.cutTop = c
-	m.hasPieceL, m.hasPieceR = false, false
-	m.leftLives, m.rightLives = true, true
+	w.cutTop = c
+	w.hasPieceL, w.hasPieceR = false, false
+	w.leftLives, w.rightLives = true, true
 	for l := 0; l < c; l++ {
 		x, i := lp.node[l&levelMask], int(lp.idx[l&levelMask])
 		n := count(x, l)
 		keep := i
 		if l == 0 {
 			keep = m.trimLeft(x, i, start)
-		} else if m.leftLives {
+		} else if w.leftLives {
 			setSummary(x, i, lp.node[(l-1)&levelMask], l-1)
 			keep = i + 1
 		}
-		m.leftLives = keep > 0
-		m.parkL[l&levelMask] = span{}
-		if m.leftLives {
-			m.parkL[l&levelMask] = park(x, l, n, keep, n)
+		w.leftLives = keep > 0
+		w.parkL[l&levelMask] = span{}
+		if w.leftLives {
+			w.parkL[l&levelMask] = park(x, l, n, keep, n)
 		}
 
 		y, j := rp.node[l&levelMask], int(rp.idx[l&levelMask])
@@ -155,43 +159,44 @@ func (m *RegionMap) cutEdges(start, end uintptr) {
 		drop := j + 1
 		if l == 0 {
 			drop = m.trimRight(y, j, end)
-		} else if m.rightLives {
+		} else if w.rightLives {
 			setSummary(y, j, rp.node[(l-1)&levelMask], l-1)
 			drop = j
 		}
-		m.rightLives = drop < n
-		m.parkR[l&levelMask] = span{}
-		if m.rightLives {
-			m.parkR[l&levelMask] = park(y, l, n, 0, drop)
+		w.rightLives = drop < n
+		w.parkR[l&levelMask] = span{}
+		if w.rightLives {
+			w.parkR[l&levelMask] = park(y, l, n, 0, drop)
 		}
 	}
 }
 
 // cutCommon goes on with the edges' lowest common node, which loses what
-// lies between them (m.leftLives then says whether it kept anything).
+// lies between them (m.w().leftLives then says whether it kept anything).
 //
 //go:nosplit
 func (m *RegionMap) cutCommon(start, end uintptr) {
-	lp, rp, c := &m.pathL, &m.pathR, m.cutTop
+	w := m.w()
+	lp, rp, c := &w.pathL, &w.pathR, w.cutTop
 	x, i, j := lp.node[c&levelMask], int(lp.idx[c&levelMask]), int(rp.idx[c&levelMask])
 	n := count(x, c)
 	a, b := i, j+1
 	if c == 0 {
 		a, b = m.trimLeft(x, i, start), m.trimRight(x, j, end)
 	} else {
-		if m.leftLives {
+		if w.leftLives {
 			setSummary(x, i, lp.node[(c-1)&levelMask], c-1)
 			a = i + 1
 		}
-		if m.rightLives {
+		if w.rightLives {
 			setSummary(x, j, rp.node[(c-1)&levelMask], c-1)
 			b = j
 		}
 	}
-	m.parkL[c&levelMask] = span{}
-	m.leftLives = a > 0 || b < n || c == m.height-1
-	if m.leftLives {
-		m.parkL[c&levelMask] = park(x, c, n, a, b)
+	w.parkL[c&levelMask] = span{}
+	w.leftLives = a > 0 || b < n || c == m.height-1
+	if w.leftLives {
+		w.parkL[c&levelMask] = park(x, c, n, a, b)
 	}
 }
 
@@ -201,11 +206,12 @@ func (m *RegionMap) cutCommon(start, end uintptr) {
 //
 //go:nosplit
 func (m *RegionMap) cutAbove() {
-	lp := &m.pathL
-	lives, changed := m.leftLives, true
-	for l := m.cutTop + 1; l < m.height; l++ {
+	w := m.w()
+	lp := &w.pathL
+	lives, changed := w.leftLives, true
+	for l := w.cutTop + 1; l < m.height; l++ {
 		x, i := lp.node[l&levelMask], int(lp.idx[l&levelMask])
-		m.parkL[l&levelMask] = span{}
+		w.parkL[l&levelMask] = span{}
 		if lives {
 			if changed {
 				changed = setSummary(x, i, lp.node[(l-1)&levelMask], l-1)
@@ -216,7 +222,7 @@ func (m *RegionMap) cutAbove() {
 		if n == 1 && l < m.height-1 {
 			continue
 		}
-		m.parkL[l&levelMask] = park(x, l, n, i, i+1)
+		w.parkL[l&levelMask] = park(x, l, n, i, i+1)
 		lives = true
 	}
 	if changed {
@@ -233,10 +239,11 @@ func (m *RegionMap) cutAbove() {
 //
 //go:nosplit
 func (m *RegionMap) releaseStart(visit func(Region)) {
-	if visit != nil && m.hasPieceL {
-		visit(m.pieceL)
+	w := m.w()
+	if visit != nil && w.hasPieceL {
+		visit(w.pieceL)
 	}
-	m.relSpan, m.relEntry, m.relWalking = 0, -1, false
+	w.relSpan, w.relEntry, w.relWalking = 0, -1, false
 }
 
 // releaseNext shows visit the removed regions up to the next node to free
@@ -245,8 +252,9 @@ func (m *RegionMap) releaseStart(visit func(Region)) {
 //
 //go:nosplit
 func (m *RegionMap) releaseNext(visit func(Region)) (uintptr, bool) {
+	w := m.w()
 	for {
-		if m.relWalking {
+		if w.relWalking {
 			if x, l, ok := m.postorder(0); ok {
 				if l == 0 {
 					n := count(x, 0)
@@ -257,28 +265,28 @@ func (m *RegionMap) releaseNext(visit func(Region)) (uintptr, bool) {
 				}
 				return x, true
 			}
-			m.relWalking = false
+			w.relWalking = false
 		}
 		// Span k: the left edge's (and above) at level k, then the right
 		// edge's from level cutTop-1 down.
-		k, last := m.relSpan, m.height+m.cutTop
+		k, last := w.relSpan, m.height+w.cutTop
 		if k >= last {
-			if visit != nil && m.hasPieceR {
-				visit(m.pieceR)
+			if visit != nil && w.hasPieceR {
+				visit(w.pieceR)
 			}
 			return 0, false
 		}
-		v, l, sp := m.pathL.node[k&levelMask], k, m.parkL[k&levelMask]
+		v, l, sp := w.pathL.node[k&levelMask], k, w.parkL[k&levelMask]
 		if k >= m.height {
 			l = last - 1 - k
-			v, sp = m.pathR.node[l&levelMask], m.parkR[l&levelMask]
+			v, sp = w.pathR.node[l&levelMask], w.parkR[l&levelMask]
 		}
-		e := max(m.relEntry+1, int(sp.from))
+		e := max(w.relEntry+1, int(sp.from))
 		if e >= int(sp.to) {
-			m.relSpan, m.relEntry = k+1, -1
+			w.relSpan, w.relEntry = k+1, -1
 			continue
 		}
-		m.relEntry = e
+		w.relEntry = e
 		if l == 0 {
 			m.n--
 			if visit != nil {
@@ -287,17 +295,18 @@ func (m *RegionMap) releaseNext(visit func(Region)) (uintptr, bool) {
 			continue
 		}
 		m.walkFrom(m.va(branchEntry(v, e).child), l-1)
-		m.relWalking = true
+		w.relWalking = true
 	}
 }
 
 // walkFrom starts a post-order walk (postorder) of the subtree rooted at
-// node v, at level top, in m.walk.
+// node v, at level top, in m.w().walk.
 //
 //go:nosplit
 func (m *RegionMap) walkFrom(v uintptr, top int) {
-	m.walkTop, m.walkLevel = top, top
-	m.walk.node[top&levelMask], m.walk.idx[top&levelMask] = v, 0
+	w := m.w()
+	w.walkTop, w.walkLevel = top, top
+	w.walk.node[top&levelMask], w.walk.idx[top&levelMask] = v, 0
 }
 
 // postorder returns the next node of the walk walkFrom started, children
@@ -308,16 +317,16 @@ func (m *RegionMap) walkFrom(v uintptr, top int) {
 //
 //go:nosplit
 func (m *RegionMap) postorder(lowest int) (uintptr, int, bool) {
-	w := &m.walk
-	for l := m.walkLevel; l <= m.walkTop; l = m.walkLevel {
+	w := &m.w().walk
+	for l := m.w().walkLevel; l <= m.w().walkTop; l = m.w().walkLevel {
 		x := w.node[l&levelMask]
 		if i := int(w.idx[l&levelMask]); l > lowest && i < count(x, l) {
 			w.idx[l&levelMask] = int32(i + 1)
-			m.walkLevel = l - 1
+			m.w().walkLevel = l - 1
 			w.node[(l-1)&levelMask], w.idx[(l-1)&levelMask] = m.va(branchEntry(x, i).child), 0
 			continue
 		}
-		m.walkLevel = l + 1
+		m.w().walkLevel = l + 1
 		return x, l, true
 	}
 	return 0, 0, false
@@ -335,29 +344,30 @@ func (m *RegionMap) postorder(lowest int) (uintptr, int, bool) {
 // edge). A short node that has no neighbour at all is its parent's only
 // child, so its parent is short too: it waits ("pend") until a level above
 // gives its parent siblings' children, and is then fixed on the way back
-// down. Nothing is allocated; merged-away nodes wait in m.dead for bury.
+// down. Nothing is allocated; merged-away nodes wait in m.w().dead for bury.
 
 // rebalanceStart begins phase 3: fresh paths to the regions on either
 // side of the removed range.
 //
 //go:nosplit
 func (m *RegionMap) rebalanceStart(start uintptr) {
-	lp, rp := &m.pathL, &m.pathR
+	w := m.w()
+	lp, rp := &w.pathL, &w.pathR
 	hasL := false
 	if start > 0 {
 		_, _, hasL = m.descend(lp, start-1, true)
 	}
 	_, _, hasR := m.descend(rp, start, false)
-	m.rebRight = !hasL // short nodes' fixes follow the left edge, or the right with nothing left of the range
-	m.rebTwo = 0       // below it the two edges run through different nodes
+	w.rebRight = !hasL // short nodes' fixes follow the left edge, or the right with nothing left of the range
+	w.rebTwo = 0       // below it the two edges run through different nodes
 	if hasL && hasR {
-		for m.rebTwo < m.height-1 && lp.node[m.rebTwo&levelMask] != rp.node[m.rebTwo&levelMask] {
-			m.rebTwo++
+		for w.rebTwo < m.height-1 && lp.node[w.rebTwo&levelMask] != rp.node[w.rebTwo&levelMask] {
+			w.rebTwo++
 		}
 	}
-	m.rebPend = -1
+	w.rebPend = -1
 	if !hasL && !hasR {
-		m.rebPend = m.height // the map is empty: nothing to do but collapse the root
+		w.rebPend = m.height // the map is empty: nothing to do but collapse the root
 	}
 }
 
@@ -365,39 +375,40 @@ func (m *RegionMap) rebalanceStart(start uintptr) {
 //
 //go:nosplit
 func (m *RegionMap) rebalanceLevel(l int) {
-	if m.rebPend >= m.height {
+	w := m.w()
+	if w.rebPend >= m.height {
 		return
 	}
-	s := &m.pathL
-	if m.rebRight {
-		s = &m.pathR
+	s := &w.pathL
+	if w.rebRight {
+		s = &w.pathR
 	}
-	two := l < m.rebTwo
+	two := l < w.rebTwo
 	if two {
 		m.pairEdges(l)
 		m.join(l)
 		if m.joined(s, l) {
-			m.pathR.node[l&levelMask] = 0
+			w.pathR.node[l&levelMask] = 0
 		}
 	}
 	for range 3 {
 		x := s.node[l&levelMask]
-		if m.rebPend >= 0 && count(x, l) >= 2 {
+		if w.rebPend >= 0 && count(x, l) >= 2 {
 			// x has siblings' children now: fix what waited, top down.
-			for k := l - 1; k >= m.rebPend; k-- {
+			for k := l - 1; k >= w.rebPend; k-- {
 				if count(s.node[k&levelMask], k) < m.minAt(k) && m.pickNeighbour(s, k, false) {
 					m.join(k)
 					m.joined(s, k)
 				}
 			}
-			m.rebPend = -1
+			w.rebPend = -1
 		}
 		if count(x, l) >= m.minAt(l) {
 			break
 		}
 		if !m.pickNeighbour(s, l, two) {
-			if m.rebPend < 0 {
-				m.rebPend = l
+			if w.rebPend < 0 {
+				w.rebPend = l
 			}
 			break
 		}
@@ -408,7 +419,7 @@ func (m *RegionMap) rebalanceLevel(l int) {
 		// Entries moved between the two edges' subtrees: their parents'
 		// records of them changed. (Moves between siblings change no
 		// parent's summary.)
-		lp, rp := &m.pathL, &m.pathR
+		lp, rp := &w.pathL, &w.pathR
 		setSummary(lp.node[(l+1)&levelMask], int(lp.idx[(l+1)&levelMask]), lp.node[l&levelMask], l)
 		if b := rp.node[l&levelMask]; b != 0 {
 			setSummary(rp.node[(l+1)&levelMask], int(rp.idx[(l+1)&levelMask]), b, l)
@@ -428,21 +439,22 @@ type nodePair struct {
 	moved       int     // entries the join moved from left to right (negative: the other way)
 }
 
-// pairEdges sets m.pair to the two edge nodes at level l (neighbours,
+// pairEdges sets m.w().pair to the two edge nodes at level l (neighbours,
 // their parents on the two paths), to be merged when they fit in one and
 // evened out when either is short. The right one may be empty (its
 // children merged away below): then it simply goes.
 //
 //go:nosplit
 func (m *RegionMap) pairEdges(l int) {
-	lp, rp := &m.pathL, &m.pathR
+	w := m.w()
+	lp, rp := &w.pathL, &w.pathR
 	a, b := lp.node[l&levelMask], rp.node[l&levelMask]
-	m.pair = nodePair{left: a, right: b, pl: lp.node[(l+1)&levelMask], il: int(lp.idx[(l+1)&levelMask]),
+	w.pair = nodePair{left: a, right: b, pl: lp.node[(l+1)&levelMask], il: int(lp.idx[(l+1)&levelMask]),
 		pr: rp.node[(l+1)&levelMask], ir: int(rp.idx[(l+1)&levelMask]),
 		even: count(a, l) < m.minAt(l) || count(b, l) < m.minAt(l)}
 }
 
-// pickNeighbour sets m.pair to the short node at level l of path p and a
+// pickNeighbour sets m.w().pair to the short node at level l of path p and a
 // neighbour to make it whole from: its left sibling, else its right
 // sibling, else (two: below the edges' common node) the first node of the
 // right edge's parent. It reports false if there is none: the node is its
@@ -450,34 +462,35 @@ func (m *RegionMap) pairEdges(l int) {
 //
 //go:nosplit
 func (m *RegionMap) pickNeighbour(p *treePath, l int, two bool) bool {
+	w := m.w()
 	x := p.node[l&levelMask]
 	parent, ix := p.node[(l+1)&levelMask], int(p.idx[(l+1)&levelMask])
-	m.pair = nodePair{left: x, right: 0, pl: parent, il: ix, pr: parent, ir: ix + 1, even: true}
+	w.pair = nodePair{left: x, right: 0, pl: parent, il: ix, pr: parent, ir: ix + 1, even: true}
 	switch {
 	case ix > 0:
-		m.pair.left, m.pair.il, m.pair.right, m.pair.ir = m.va(branchEntry(parent, ix-1).child), ix-1, x, ix
+		w.pair.left, w.pair.il, w.pair.right, w.pair.ir = m.va(branchEntry(parent, ix-1).child), ix-1, x, ix
 	case ix+1 < count(parent, l+1):
-		m.pair.right = m.va(branchEntry(parent, ix+1).child)
-	case two && m.pathR.node[(l+1)&levelMask] != 0 && m.pathR.node[(l+1)&levelMask] != parent:
-		pr, ir := m.pathR.node[(l+1)&levelMask], int(m.pathR.idx[(l+1)&levelMask])
+		w.pair.right = m.va(branchEntry(parent, ix+1).child)
+	case two && w.pathR.node[(l+1)&levelMask] != 0 && w.pathR.node[(l+1)&levelMask] != parent:
+		pr, ir := w.pathR.node[(l+1)&levelMask], int(w.pathR.idx[(l+1)&levelMask])
 		if ir >= count(pr, l+1) {
 			return false
 		}
-		m.pair.pr, m.pair.ir, m.pair.right = pr, ir, m.va(branchEntry(pr, ir).child)
+		w.pair.pr, w.pair.ir, w.pair.right = pr, ir, m.va(branchEntry(pr, ir).child)
 	default:
 		return false
 	}
 	return true
 }
 
-// join joins the nodes of m.pair at level l: the right one's entries move
+// join joins the nodes of m.w().pair at level l: the right one's entries move
 // into the left one and the right one goes (its entry dropped, the node
-// left in m.dead) when they fit in one node; otherwise, with even, half of
+// left in m.w().dead) when they fit in one node; otherwise, with even, half of
 // the difference moves across. joined then records the outcome.
 //
 //go:nosplit
 func (m *RegionMap) join(l int) {
-	pr := &m.pair
+	pr := &m.w().pair
 	left, right := pr.left, pr.right
 	nl, nr := count(left, l), count(right, l)
 	pr.nl, pr.merged, pr.moved = nl, nl+nr <= m.capAt(l), 0
@@ -501,13 +514,13 @@ func (m *RegionMap) join(l int) {
 	}
 }
 
-// joined records what join did to m.pair at level l: the parents' entries
+// joined records what join did to m.w().pair at level l: the parents' entries
 // for the two nodes (a merged-away node's dropped), and path p kept on the
 // region it leads to. It reports whether they merged.
 //
 //go:nosplit
 func (m *RegionMap) joined(p *treePath, l int) bool {
-	pr := &m.pair
+	pr := &m.w().pair
 	if pr.merged {
 		dropEntry(pr.pr, l+1, pr.ir)
 	} else if pr.moved != 0 {
@@ -527,19 +540,20 @@ func (m *RegionMap) joined(p *treePath, l int) bool {
 	return pr.merged
 }
 
-// discard leaves node v, merged away, for bury to free. m.dead holds
+// discard leaves node v, merged away, for bury to free. m.w().dead holds
 // more than one rebalance level can merge away (at most one per level on
 // the way back down, and four at its own) and bury empties it after each.
 //
 //go:nosplit
-func (m *RegionMap) discard(v uintptr) { m.dead.push(m.pa(v)) }
+func (m *RegionMap) discard(v uintptr) { m.w().dead.push(m.pa(v)) }
 
 // bury gives back the nodes discard left.
 //
 //go:nosplit
 func (m *RegionMap) bury() {
-	m.nodes -= m.dead.n
-	m.drain(&m.dead)
+	w := m.w()
+	m.nodes -= w.dead.n
+	m.drain(&w.dead)
 }
 
 // dropEntry removes entry i of node v.
@@ -555,7 +569,7 @@ func dropEntry(v uintptr, level, i int) {
 }
 
 // collapseRoot lets a root with one child give way to it, as often as
-// need be (the old roots wait in m.dead for bury); an emptied root becomes
+// need be (the old roots wait in m.w().dead for bury); an emptied root becomes
 // an empty leaf.
 //
 //go:nosplit

@@ -30,10 +30,11 @@ package mm
 // Single-threaded by contract. The map has no lock: the kernel serializes
 // every caller of one map (and of the frame allocator under it). Readers
 // included: a Find concurrent with an Insert may see a node half moved.
-// The changes keep their working state (paths, parked ranges) in the map
-// itself rather than on the stack, and run as flat sequences of steps,
-// because the linker bounds every chain of nosplit calls (800 bytes; a
-// fuzzing build's instrumentation about doubles each frame).
+// The changes keep their working state (paths, parked ranges, frames
+// taken ahead) in a frame of the map's own (regionWork) rather than on the
+// stack, and run as flat sequences of steps, because the linker bounds
+// every chain of nosplit calls (800 bytes; a fuzzing build's
+// instrumentation about doubles each frame).
 //
 // Storage: a B+tree of frames. Every node is one 4 KiB frame (an order-0
 // allocation, so fragmented memory never stands in the way), starting with
@@ -50,10 +51,11 @@ package mm
 // leaves the other side with all but a quarter, so such maps fill their
 // leaves to three quarters: a million regions make 7,833 nodes (31 MiB),
 // height 3. The map also keeps the root's own summary (first Start, last
-// End, largest gap), its height, its region count and its node count. The
-// map holds its root, a leaf when it is small, from Create to Destroy, even
-// when empty. A RegionMap must not be copied once created: the copies
-// would share the nodes.
+// End, largest gap), its height, its region count and its node count; a
+// RegionMap is 104 bytes. The map holds its root, a leaf when it is
+// small, and its working state's frame from Create to Destroy, even when
+// empty: two frames at the least. A RegionMap must not be copied once
+// created: the copies would share the nodes.
 //
 // Merging. Insert merges the new region with a neighbour it touches (one
 // ending exactly where it starts, or starting exactly where it ends) whose
@@ -156,28 +158,9 @@ type RegionMap struct {
 	// regions. Create sets them when zero.
 	leafMax, branchMax int
 
-	spare frameStack // frames taken ahead for new nodes (takeSpares, Prepare)
-
-	// Working state of the changes (single-threaded by contract). Readers
-	// use none of it, except FindFree and NodesNeeded, which use seek
-	// alone: visit may call any reader while RemoveRange is under way.
-	pathL, pathR          treePath // Insert's lookups; RemoveRange's two edges
-	seek                  treePath // FindFree's stack, NodesNeeded's lookup
-	walk                  treePath // postorder's stack
-	walkTop, walkLevel    int
-	parkL, parkR          [maxHeight]span // what the cut parked, by level
-	cutTop                int             // the level of the edges' lowest common node
-	leftLives, rightLives bool            // the cut's edge nodes kept something
-	pieceL, pieceR        Region          // the cut-off parts of trimmed regions, or a split's piece and rest
-	hasPieceL, hasPieceR  bool
-	relSpan, relEntry     int  // where releaseNext is in the parked spans
-	relWalking            bool // and whether it is walking a removed subtree
-	rebTwo, rebPend       int  // rebalanceLevel's state (see rebalanceStart)
-	rebRight              bool
-	pair                  nodePair   // what join joins
-	dead                  frameStack // nodes merged away, for bury to free
-	carry                 branch     // insertAt's entry for a new right node
-	joinEnd               uintptr    // Insert joining two regions: the right one's End
+	// work is the frame holding the changes' working state (regionWork),
+	// taken by Create.
+	work PhysAddr
 }
 
 // Region is [Start, End) of an address space with its attributes. Start and
@@ -225,7 +208,8 @@ func sameAttrs(a, b *Region) bool {
 // ---- Life cycle. ----
 
 // Init makes m an empty map whose nodes live in frames from the given
-// allocator, and takes its root (one frame): ENOMEM if there is none. It
+// allocator, and takes its first two frames (see Create): ENOMEM if they
+// cannot be had. It
 // returns EINVAL if frames is nil or m already holds a tree (Init again
 // only after Destroy; a zero RegionMap needs no Destroy). The allocator
 // must outlive the map.
@@ -255,9 +239,9 @@ func (m *RegionMap) Bind(frames *FrameAllocator) {
 //go:nosplit
 func (m *RegionMap) SetKeep(n uint64) { m.keep = n }
 
-// Create gives a bound, empty map its root (one frame): ENOMEM if there is
-// none (or only keep), EINVAL if m is unbound or holds a tree. Handler
-// context.
+// Create gives a bound, empty map its root and the frame of its working
+// state (two frames): ENOMEM if they cannot be had above keep, EINVAL if m
+// is unbound or holds a tree. Handler context.
 //
 //go:nosplit
 func (m *RegionMap) Create() error {
@@ -270,7 +254,19 @@ func (m *RegionMap) Create() error {
 	if m.branchMax <= 0 || m.branchMax > branchCap {
 		m.branchMax = branchCap
 	}
+	// Two frames: the working state's, then (through it) the root's.
+	if m.frames.FreeFrames() < m.keep+2 {
+		return ENOMEM
+	}
+	pa, err := m.frames.Alloc(0)
+	if err != nil {
+		return ENOMEM
+	}
+	m.work = pa
+	*m.w() = regionWork{}
 	if err := m.takeSpares(1); err != nil {
+		_ = m.frames.Free(pa, 0) // ours and live: cannot fail
+		m.work = 0
 		return err
 	}
 	v := m.newNode(0)
@@ -281,7 +277,8 @@ func (m *RegionMap) Create() error {
 
 // Destroy gives every node back to the allocator in one pass over the
 // internal nodes (leaves are freed from their parents' entries, unread),
-// and any frames taken ahead, and leaves m empty and uncreated but still
+// and any frames taken ahead and the working state's, and leaves m empty
+// and uncreated but still
 // bound (Create or Init may follow). It does nothing to a zero or
 // destroyed map. The allocator pointer is left in place rather than
 // cleared: clearing it would be a pointer store, with a write barrier.
@@ -301,10 +298,11 @@ func (m *RegionMap) Destroy() {
 			m.freeNode(v)
 		}
 	}
-	if m.frames != nil {
-		m.drain(&m.spare)
+	if m.work != 0 {
+		m.drain(&m.w().spare)
+		_ = m.frames.Free(m.work, 0) // ours and live: cannot fail
 	}
-	m.root, m.height, m.n, m.nodes, m.top = 0, 0, 0, 0, branch{}
+	m.root, m.work, m.height, m.n, m.nodes, m.top = 0, 0, 0, 0, 0, branch{}
 }
 
 // NodesNeeded returns the most frames an Insert of a region [start, end)
@@ -320,18 +318,18 @@ func (m *RegionMap) NodesNeeded(start, end uintptr) int {
 	if m.root == 0 || start >= end {
 		return 0
 	}
-	v, i, ok := m.descend(&m.seek, start, false)
+	v, i, ok := m.descend(&m.w().seek, start, false)
 	if ok {
 		if r := leafEntry(v, i); r.Start < end {
 			if r.Start < start && r.End > end {
-				return m.splitsNeeded(&m.seek, nil)
+				return m.splitsNeeded(&m.w().seek, nil)
 			}
 			return 0
 		}
-	} else if _, _, ok := m.descend(&m.seek, ^uintptr(0), true); !ok {
-		m.seek.node[0] = m.va(m.root) // empty: the root leaf
+	} else if _, _, ok := m.descend(&m.w().seek, ^uintptr(0), true); !ok {
+		m.w().seek.node[0] = m.va(m.root) // empty: the root leaf
 	}
-	return m.splitsNeeded(&m.seek, nil)
+	return m.splitsNeeded(&m.w().seek, nil)
 }
 
 // Prepare takes from the allocator, ahead of time, every frame the next
@@ -345,7 +343,7 @@ func (m *RegionMap) Prepare() error {
 	if m.root == 0 {
 		return EINVAL
 	}
-	return m.takeSpares(min(m.height+1, len(m.spare.pa)))
+	return m.takeSpares(min(m.height+1, len(m.w().spare.pa)))
 }
 
 // ---- Lookup. ----
@@ -455,25 +453,25 @@ func (m *RegionMap) Insert(r Region) error {
 	change, err := m.placeInsert(&r)
 	switch change {
 	case changeAdd:
-		if err = m.takeSpares(m.splitsNeeded(&m.pathL, nil)); err == nil {
-			m.propagate(&m.pathL, m.insertAt(&m.pathL, &r))
+		if err = m.takeSpares(m.splitsNeeded(&m.w().pathL, nil)); err == nil {
+			m.propagate(&m.w().pathL, m.insertAt(&m.w().pathL, &r))
 			m.n++
 		}
 	case changeJoin:
 		// r fills the gap between two: they become one. The right one
 		// goes (a removal, which needs no frame), then the left one
 		// stretches over both.
-		m.removeRange(r.End, m.joinEnd, nil)
-		m.stretch(r.Start-1, m.joinEnd)
+		m.removeRange(r.End, m.w().joinEnd, nil)
+		m.stretch(r.Start-1, m.w().joinEnd)
 	}
-	m.drain(&m.spare)
+	m.dropSpares()
 	return err
 }
 
 // What Insert and RemoveRange still have to do after their lookups.
 const (
 	changeDone = iota // nothing, or done already
-	changeAdd         // add an entry at m.pathL (Insert: r; RemoveRange: the rest of a split region)
+	changeAdd         // add an entry at m.w().pathL (Insert: r; RemoveRange: the rest of a split region)
 	changeJoin        // Insert: join the regions on both sides of r
 	changeCut         // RemoveRange: cut the range out
 )
@@ -488,38 +486,38 @@ func (m *RegionMap) placeInsert(r *Region) (int, error) {
 	}
 	// The first region ending above r.Start: in the way, the right
 	// neighbour, or further up.
-	v, i, ok := m.descend(&m.pathL, r.Start, false)
+	v, i, ok := m.descend(&m.w().pathL, r.Start, false)
 	if ok && leafEntry(v, i).Start < r.End {
 		return changeDone, EEXIST
 	}
 	right := ok && leafEntry(v, i).Start == r.End && sameAttrs(leafEntry(v, i), r)
 
-	// The region before it, on m.pathL (same leaf) or m.pathR.
-	lp := &m.pathL
+	// The region before it, on m.w().pathL (same leaf) or m.w().pathR.
+	lp := &m.w().pathL
 	lv, li, hasLeft := v, i-1, ok && i > 0
 	if !hasLeft && r.Start > 0 {
-		lp = &m.pathR
+		lp = &m.w().pathR
 		lv, li, hasLeft = m.descend(lp, r.Start-1, true)
 	}
 	left := hasLeft && leafEntry(lv, li).End == r.Start && sameAttrs(leafEntry(lv, li), r)
 
 	switch {
 	case left && right:
-		m.joinEnd = leafEntry(v, i).End
+		m.w().joinEnd = leafEntry(v, i).End
 		return changeJoin, nil
 	case left:
 		leafEntry(lv, li).End = r.End
 		m.propagate(lp, 0)
 	case right:
 		leafEntry(v, i).Start = r.Start
-		m.propagate(&m.pathL, 0)
+		m.propagate(&m.w().pathL, 0)
 	default:
 		if !ok {
 			// Past the last region (or into the empty root).
-			if _, li, ok := m.descend(&m.pathL, ^uintptr(0), true); ok {
-				m.pathL.idx[0] = int32(li + 1)
+			if _, li, ok := m.descend(&m.w().pathL, ^uintptr(0), true); ok {
+				m.w().pathL.idx[0] = int32(li + 1)
 			} else {
-				m.pathL.node[0], m.pathL.idx[0] = m.va(m.root), 0
+				m.w().pathL.node[0], m.w().pathL.idx[0] = m.va(m.root), 0
 			}
 		}
 		return changeAdd, nil
@@ -541,7 +539,7 @@ func (m *RegionMap) Protect(start, end uintptr, prot Prot) error {
 	err := m.protectSplits(start, end, prot)
 	for _, at := range [2]uintptr{start, end} {
 		if err == nil && start < end && m.placeSplit(at, prot) {
-			m.propagate(&m.pathL, m.insertAt(&m.pathL, &m.pieceR))
+			m.propagate(&m.w().pathL, m.insertAt(&m.w().pathL, &m.w().pieceR))
 			m.n++
 		}
 	}
@@ -564,7 +562,7 @@ func (m *RegionMap) Protect(start, end uintptr, prot Prot) error {
 			from = runEnd
 		}
 	}
-	m.drain(&m.spare)
+	m.dropSpares()
 	return err
 }
 
@@ -582,16 +580,16 @@ func (m *RegionMap) protectSplits(start, end uintptr, prot Prot) error {
 	if start == end {
 		return nil
 	}
-	atStart := m.cutsRegion(&m.pathL, start, prot)
-	atEnd := m.cutsRegion(&m.pathR, end, prot)
+	atStart := m.cutsRegion(&m.w().pathL, start, prot)
+	atEnd := m.cutsRegion(&m.w().pathR, end, prot)
 	need := 0
 	switch {
 	case atStart && atEnd:
-		need = m.splitsNeeded(&m.pathL, nil) + m.splitsNeeded(&m.pathR, &m.pathL)
+		need = m.splitsNeeded(&m.w().pathL, nil) + m.splitsNeeded(&m.w().pathR, &m.w().pathL)
 	case atStart:
-		need = m.splitsNeeded(&m.pathL, nil)
+		need = m.splitsNeeded(&m.w().pathL, nil)
 	case atEnd:
-		need = m.splitsNeeded(&m.pathR, nil)
+		need = m.splitsNeeded(&m.w().pathR, nil)
 	}
 	return m.takeSpares(need)
 }
@@ -607,29 +605,30 @@ func (m *RegionMap) cutsRegion(p *treePath, a uintptr, prot Prot) bool {
 
 // placeSplit prepares the split of the region a lies strictly inside, if
 // its protection is not prot: it cuts the region back to end at a and
-// leaves the rest, to go in at m.pathL, in m.pieceR.
+// leaves the rest, to go in at m.w().pathL, in m.w().pieceR.
 //
 //go:nosplit
 func (m *RegionMap) placeSplit(a uintptr, prot Prot) bool {
-	if !m.cutsRegion(&m.pathL, a, prot) {
+	if !m.cutsRegion(&m.w().pathL, a, prot) {
 		return false
 	}
 	m.cutRegion(a, a)
 	return true
 }
 
-// cutRegion cuts the region at the end of m.pathL back to end at end and
-// leaves in m.pieceR the part from start on (start >= end), to be inserted
-// after it at m.pathL.
+// cutRegion cuts the region at the end of m.w().pathL back to end at end and
+// leaves in m.w().pieceR the part from start on (start >= end), to be inserted
+// after it at m.w().pathL.
 //
 //go:nosplit
 func (m *RegionMap) cutRegion(end, start uintptr) {
-	v, i := m.pathL.node[0], int(m.pathL.idx[0])
+	w := m.w()
+	v, i := w.pathL.node[0], int(w.pathL.idx[0])
 	e := leafEntry(v, i)
-	m.pieceR = *e
-	m.pieceR.Start = start
+	w.pieceR = *e
+	w.pieceR.Start = start
 	e.End = end
-	m.pathL.idx[0] = int32(i + 1)
+	w.pathL.idx[0] = int32(i + 1)
 }
 
 // setProt gives every region starting in [start, end) the protection prot
@@ -686,9 +685,10 @@ func (m *RegionMap) nextRun(from, limit uintptr) (uintptr, uintptr, bool) {
 //
 //go:nosplit
 func (m *RegionMap) stretch(a, end uintptr) {
-	v, i, _ := m.descend(&m.pathL, a, true)
+	w := m.w()
+	v, i, _ := m.descend(&w.pathL, a, true)
 	leafEntry(v, i).End = end
-	m.propagate(&m.pathL, 0)
+	m.propagate(&w.pathL, 0)
 }
 
 // RemoveRange removes [start, end) from the map: regions wholly inside go,
@@ -717,22 +717,22 @@ func (m *RegionMap) RemoveRange(start, end uintptr, visit func(Region)) error {
 	case changeAdd:
 		// A split: the region was cut back to end at start; the rest
 		// goes in after it.
-		m.propagate(&m.pathL, m.insertAt(&m.pathL, &m.pieceR))
+		m.propagate(&m.w().pathL, m.insertAt(&m.w().pathL, &m.w().pieceR))
 		m.n++
 		if visit != nil {
-			visit(m.pieceL)
+			visit(m.w().pieceL)
 		}
 	case changeCut:
 		m.removeRange(start, end, visit)
 	}
-	m.drain(&m.spare)
+	m.dropSpares()
 	return err
 }
 
 // placeRemove checks the range and finds what it removes. A split it
 // prepares: it takes the nodes the new entry needs (or fails, changing
 // nothing), cuts the region back to end at start, and leaves the removed
-// piece in m.pieceL and the rest, to go in at m.pathL, in m.pieceR.
+// piece in m.w().pieceL and the rest, to go in at m.w().pathL, in m.w().pieceR.
 //
 //go:nosplit
 func (m *RegionMap) placeRemove(start, end uintptr) (int, error) {
@@ -742,7 +742,7 @@ func (m *RegionMap) placeRemove(start, end uintptr) (int, error) {
 	if start == end || m.root == 0 {
 		return changeDone, nil
 	}
-	v, i, ok := m.descend(&m.pathL, start, false)
+	v, i, ok := m.descend(&m.w().pathL, start, false)
 	if !ok || leafEntry(v, i).Start >= end {
 		return changeDone, nil
 	}
@@ -750,11 +750,11 @@ func (m *RegionMap) placeRemove(start, end uintptr) (int, error) {
 	if e.Start >= start || e.End <= end {
 		return changeCut, nil
 	}
-	if err := m.takeSpares(m.splitsNeeded(&m.pathL, nil)); err != nil {
+	if err := m.takeSpares(m.splitsNeeded(&m.w().pathL, nil)); err != nil {
 		return changeDone, err
 	}
-	m.pieceL = *e
-	m.pieceL.Start, m.pieceL.End = start, end
+	m.w().pieceL = *e
+	m.w().pieceL.Start, m.w().pieceL.End = start, end
 	m.cutRegion(start, end)
 	return changeAdd, nil
 }

@@ -308,7 +308,7 @@ func (fz *regionFuzz) exhaust(left uint64) {
 // room is how many new nodes the map can have now: its spares and the
 // free frames above keep.
 func (fz *regionFuzz) room() int {
-	n := fz.m.spare.n
+	n := fz.m.w().spare.n
 	if free := fz.a.FreeFrames(); free > fz.m.keep {
 		n += int(free - fz.m.keep)
 	}
@@ -364,7 +364,7 @@ func (fz *regionFuzz) check(what string) {
 		t.Fatalf("step %d (%s): tree: %s\n%s", fz.step, what, err, dumpTree(m))
 	}
 	fz.deepest = max(fz.deepest, m.height)
-	out := uint64(len(fz.held) + m.nodes + m.spare.n)
+	out := uint64(len(fz.held) + m.nodes + m.w().spare.n + 1) // + the working state's frame
 	if free := fz.a.Stats().FreeFrames; free+out != fz.free0 {
 		t.Fatalf("step %d (%s): %d free + %d out != %d", fz.step, what, free, out, fz.free0)
 	}
@@ -639,7 +639,7 @@ func runRegionMap(t *testing.T, data []byte) int {
 			case 0:
 				what = "Prepare"
 				var want error
-				if min(m.height+1, len(m.spare.pa)) > fz.room() {
+				if min(m.height+1, len(m.w().spare.pa)) > fz.room() {
 					want = ENOMEM
 				}
 				fz.wantErr("Prepare", m.Prepare(), want)

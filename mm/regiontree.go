@@ -72,6 +72,37 @@ type treePath struct {
 // span is a run [from, to) of a node's entries.
 type span struct{ from, to int32 }
 
+// regionWork is the working state of a map's changes, in a frame of the
+// map's own (RegionMap.work) rather than on the stack, whose nosplit
+// frames the linker bounds, or in the RegionMap, of which the kernel keeps
+// a table (a slot costs no more than the state it needs when unused).
+// Single-threaded by contract, as the map is. Readers use none of it but
+// seek (FindFree, NodesNeeded): visit may call any reader while
+// RemoveRange is under way.
+type regionWork struct {
+	pathL, pathR          treePath // Insert's lookups; RemoveRange's two edges
+	seek                  treePath // FindFree's stack, NodesNeeded's lookup
+	walk                  treePath // postorder's stack
+	walkTop, walkLevel    int
+	parkL, parkR          [maxHeight]span // what the cut parked, by level
+	cutTop                int             // the level of the edges' lowest common node
+	leftLives, rightLives bool            // the cut's edge nodes kept something
+	pieceL, pieceR        Region          // the cut-off parts of trimmed regions, or a split's piece and rest
+	hasPieceL, hasPieceR  bool
+	relSpan, relEntry     int  // where releaseNext is in the parked spans
+	relWalking            bool // and whether it is walking a removed subtree
+	rebTwo, rebPend       int  // rebalanceLevel's state (see rebalanceStart)
+	rebRight              bool
+	pair                  nodePair   // what join joins
+	spare                 frameStack // frames taken ahead for new nodes (takeSpares, Prepare)
+	dead                  frameStack // nodes merged away, for bury to free
+	carry                 branch     // insertAt's entry for a new right node
+	joinEnd               uintptr    // Insert joining two regions: the right one's End
+}
+
+// The working state fits its frame.
+var _ [FrameSize - unsafe.Sizeof(regionWork{})]struct{}
+
 // ---- Memory access: the only code that turns node addresses into Go values. ----
 
 //go:nosplit
@@ -137,6 +168,11 @@ func reverseEntries(v uintptr, level, a, b int) {
 }
 
 // ---- Node bookkeeping. ----
+
+// w is the map's working state (the map is created).
+//
+//go:nosplit
+func (m *RegionMap) w() *regionWork { return (*regionWork)(ptrAt(m.va(m.work))) }
 
 // va is the virtual address of the node frame at pa.
 //
@@ -228,6 +264,15 @@ func (m *RegionMap) drain(s *frameStack) {
 	}
 }
 
+// dropSpares gives back the frames taken ahead, if the map is created.
+//
+//go:nosplit
+func (m *RegionMap) dropSpares() {
+	if m.work != 0 {
+		m.drain(&m.w().spare)
+	}
+}
+
 // takeSpares makes sure the map holds need spare frames for new nodes,
 // allocating what it lacks, so that an operation can take every node it
 // may need before it changes anything. An allocation that would leave
@@ -236,21 +281,22 @@ func (m *RegionMap) drain(s *frameStack) {
 //
 //go:nosplit
 func (m *RegionMap) takeSpares(need int) error {
-	if need > len(m.spare.pa) {
-		m.drain(&m.spare)
+	w := m.w()
+	if need > len(w.spare.pa) {
+		m.drain(&w.spare)
 		return ENOMEM
 	}
-	for m.spare.n < need {
+	for w.spare.n < need {
 		if m.frames.FreeFrames() <= m.keep {
-			m.drain(&m.spare)
+			m.drain(&w.spare)
 			return ENOMEM
 		}
 		pa, err := m.frames.Alloc(0)
 		if err != nil {
-			m.drain(&m.spare)
+			m.drain(&w.spare)
 			return ENOMEM
 		}
-		m.spare.push(pa)
+		w.spare.push(pa)
 	}
 	return nil
 }
@@ -260,7 +306,7 @@ func (m *RegionMap) takeSpares(need int) error {
 //
 //go:nosplit
 func (m *RegionMap) newNode(level int) uintptr {
-	pa, _ := m.spare.pop()
+	pa, _ := m.w().spare.pop()
 	v := m.va(pa)
 	*nodeAt(v) = nodeHeader{level: uint32(level)}
 	m.nodes++
@@ -374,12 +420,12 @@ func fitGap(gs, ge, size, align, hi uintptr) (uintptr, bool) {
 
 // searchGaps is FindFree's walk of the tree: the gaps from lo up to the
 // last region, in address order, entering only the subtrees whose largest
-// gap is at least size (m.seek is its stack). It returns the first fit
+// gap is at least size (m.w().seek is its stack). It returns the first fit
 // below hi, if any.
 //
 //go:nosplit
 func (m *RegionMap) searchGaps(size, align, lo, hi uintptr) (uintptr, bool) {
-	p := &m.seek
+	p := &m.w().seek
 	prevEnd := lo // the end of the last region passed, at least lo
 	top := m.height - 1
 	l := top
@@ -537,7 +583,7 @@ func splitPoint(i, limit, least int) int {
 //
 //go:nosplit
 func (m *RegionMap) insertAt(p *treePath, r *Region) int {
-	carry := &m.carry // above the leaf: the entry for the new right node
+	carry := &m.w().carry // above the leaf: the entry for the new right node
 	for l := 0; l < m.height; l++ {
 		v, i := p.node[l&levelMask], int(p.idx[l&levelMask])
 		n, limit := count(v, l), m.capAt(l)

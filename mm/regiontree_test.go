@@ -229,9 +229,9 @@ func TestRegionTreeGrowth(t *testing.T) {
 	a := regionFrames(t, 16<<20)
 	free0 := a.FreeFrames()
 	m := newRegionMap(t, a)
-	held := func() int { return int(free0 - a.FreeFrames()) }
+	held := func() int { return int(free0-a.FreeFrames()) - 1 } // less the working state's frame
 	if m.height != 1 || m.nodes != 1 || held() != 1 {
-		t.Fatalf("a new map: height %d nodes %d frames %d, want 1 1 1", m.height, m.nodes, held())
+		t.Fatalf("a new map: height %d nodes %d node frames %d, want 1 1 1", m.height, m.nodes, held())
 	}
 	regionComb(t, m, leafCap)
 	if m.height != 1 || m.nodes != 1 {
@@ -376,8 +376,8 @@ func TestRegionDeepTree(t *testing.T) {
 	if err := m.RemoveRange(0, 4*n*rPage, nil); err != nil {
 		t.Fatal(err)
 	}
-	if m.height != 1 || m.nodes != 1 || a.FreeFrames() != free0-1 {
-		t.Fatalf("emptied: height %d nodes %d, %d frames held", m.height, m.nodes, free0-a.FreeFrames())
+	if m.height != 1 || m.nodes != 1 || a.FreeFrames() != free0-2 {
+		t.Fatalf("emptied: height %d nodes %d, %d frames held (the root and the working state's)", m.height, m.nodes, free0-a.FreeFrames())
 	}
 	m.Destroy()
 	if a.FreeFrames() != free0 {
@@ -575,8 +575,8 @@ func TestRegionKeepAndPrepare(t *testing.T) {
 	if err := m.Prepare(); err != nil {
 		t.Fatal(err)
 	}
-	if m.spare.n != m.height+1 {
-		t.Errorf("Prepare took %d frames, want %d", m.spare.n, m.height+1)
+	if m.w().spare.n != m.height+1 {
+		t.Errorf("Prepare took %d frames, want %d", m.w().spare.n, m.height+1)
 	}
 	m.Destroy() // its frames go back too
 	if a.FreeFrames() != free0 {
@@ -597,11 +597,11 @@ func TestRegionKeepAndPrepare(t *testing.T) {
 	if err := m.Insert(rgn(p, p+1, ProtRead)); err != nil {
 		t.Errorf("Insert after Prepare with nothing free = %v", err)
 	}
-	if m.spare.n != 0 {
-		t.Errorf("%d spare frames kept after the change", m.spare.n)
+	if m.w().spare.n != 0 {
+		t.Errorf("%d spare frames kept after the change", m.w().spare.n)
 	}
-	if err := m.Prepare(); err != ENOMEM || m.spare.n != 0 {
-		t.Errorf("Prepare with nothing free = %v, %d taken", err, m.spare.n)
+	if err := m.Prepare(); err != ENOMEM || m.w().spare.n != 0 {
+		t.Errorf("Prepare with nothing free = %v, %d taken", err, m.w().spare.n)
 	}
 	release()
 	// Prepare's frames go back with Destroy too.
@@ -609,8 +609,8 @@ func TestRegionKeepAndPrepare(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRegionMap(t, m)
-	if held := free0 - a.FreeFrames() - uint64(m.spare.n); held != uint64(m.nodes) {
-		t.Errorf("%d frames held, %d nodes", held, m.nodes)
+	if held := free0 - a.FreeFrames() - uint64(m.w().spare.n) - 1; held != uint64(m.nodes) {
+		t.Errorf("%d node frames held, %d nodes", held, m.nodes)
 	}
 	m.Destroy()
 	if a.FreeFrames() != free0 {
@@ -619,15 +619,18 @@ func TestRegionKeepAndPrepare(t *testing.T) {
 
 	var c RegionMap
 	c.Bind(a)
-	c.SetKeep(a.FreeFrames())
+	c.SetKeep(a.FreeFrames() - 1) // Create takes two frames
 	if err := c.Create(); err != ENOMEM {
 		t.Errorf("Create leaving less than keep = %v, want ENOMEM", err)
 	}
-	c.SetKeep(a.FreeFrames() - 1)
+	c.SetKeep(a.FreeFrames() - 2)
 	if err := c.Create(); err != nil {
 		t.Errorf("Create leaving keep = %v", err)
 	}
 	c.Destroy()
+	if a.FreeFrames() != free0 {
+		t.Errorf("%d free frames after Create and Destroy, want %d", a.FreeFrames(), free0)
+	}
 }
 
 // TestRegionFragmented: with only single free frames scattered over
