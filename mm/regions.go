@@ -2,7 +2,7 @@
 // context: the page-fault handler reads the map (Find) and the system-call
 // handlers serving hurd_vm_allocate, hurd_vm_deallocate, mmap and munmap
 // and mprotect change it, and task creation, fork and exit (Create, Next,
-// Destroy) may run there too (docs/DESIGN.md, "Handler context"). Init and Bind run in ordinary
+// Clone, Destroy) may run there too (docs/DESIGN.md, "Handler context"). Init and Bind run in ordinary
 // kernel context (boot, setting up the table of address spaces) because
 // they store the map's one Go pointer.
 
@@ -110,6 +110,8 @@ package mm
 //	                          of size or more that does not (alignment) costs at
 //	                          most one more descent, O(h B), so O(n) at worst
 //	Destroy                   O(nodes) = O(n / 42), leaves not read
+//	Clone                     O(nodes), one memmove a node
+//	At(i)                     O(h + i/42)
 //	Len                       O(1)
 //
 // Measured (regions_bench_test.go; host AMD EPYC, 2 vCPUs shared with other
@@ -286,23 +288,117 @@ func (m *RegionMap) Create() error {
 //go:nosplit
 func (m *RegionMap) Destroy() {
 	if m.root != 0 {
-		m.walkFrom(m.va(m.root), m.height-1)
-		for {
-			v, l, ok := m.postorder(1)
-			if !ok {
-				break
-			}
-			for i := 0; l == 1 && i < count(v, 1); i++ {
-				m.freeNode(m.va(branchEntry(v, i).child))
-			}
-			m.freeNode(v)
-		}
+		m.freeTree(false)
 	}
 	if m.work != 0 {
 		m.drain(&m.w().spare)
 		_ = m.frames.Free(m.work, 0) // ours and live: cannot fail
 	}
 	m.root, m.work, m.height, m.n, m.nodes, m.top = 0, 0, 0, 0, 0, branch{}
+}
+
+// freeTree frees every node of the tree in one pass over its internal
+// nodes (leaves are freed from their parents' entries, unread), the root
+// too unless keepRoot. The map's counts are the caller's to reset.
+//
+//go:nosplit
+func (m *RegionMap) freeTree(keepRoot bool) {
+	root := m.va(m.root)
+	m.walkFrom(root, m.height-1)
+	for {
+		v, l, ok := m.postorder(1)
+		if !ok {
+			return
+		}
+		for i := 0; l == 1 && i < count(v, 1); i++ {
+			m.freeNode(m.va(branchEntry(v, i).child))
+		}
+		if v != root || !keepRoot {
+			m.freeNode(v)
+		}
+	}
+}
+
+// Clone makes dst, a created and empty map, a copy of m: the same regions
+// with the same attributes, in a tree of the same shape, node for node, in
+// frames from dst's allocator (dst's root frame holds the copy of m's
+// root). It returns EINVAL if dst is not created or not empty (m itself
+// included, unless empty), and ENOMEM if a node cannot be had above dst's
+// keep: dst is then left empty, every frame it took given back. O(nodes):
+// each node is copied once with one memmove, no region is looked at, so
+// it is the quick way to copy a big map. Handler context.
+//
+//go:nosplit
+func (m *RegionMap) Clone(dst *RegionMap) error {
+	if dst.root == 0 || dst.n != 0 {
+		return EINVAL
+	}
+	if m.n == 0 {
+		return nil // an empty map (or a zero one) copies as dst is
+	}
+	// dst is empty, so its root is an empty leaf (a removal that empties
+	// the map collapses it to one). Walk m's tree in preorder (pathL:
+	// m's nodes and the entry to copy next; pathR: their copies), copying
+	// each child into a frame of its own and linking the copy into its
+	// parent's copy.
+	w := dst.w()
+	src, to := &w.pathL, &w.pathR
+	top := m.height - 1
+	root := dst.va(dst.root)
+	copyNode(root, m.va(m.root), top)
+	dst.leafMax, dst.branchMax, dst.height = m.leafMax, m.branchMax, m.height
+	src.node[top&levelMask], src.idx[top&levelMask], to.node[top&levelMask] = m.va(m.root), 0, root
+	for l := top; l > 0 && l <= top; {
+		x, i := src.node[l&levelMask], int(src.idx[l&levelMask])
+		if i >= count(x, l) {
+			l++
+			continue
+		}
+		pa, ok := dst.takeFrame()
+		if !ok {
+			dst.unclone(l)
+			return ENOMEM
+		}
+		child, c := m.va(branchEntry(x, i).child), dst.va(pa)
+		copyNode(c, child, l-1)
+		branchEntry(to.node[l&levelMask], i).child = pa
+		dst.nodes++
+		src.idx[l&levelMask] = int32(i + 1)
+		if l > 1 {
+			l--
+			src.node[l&levelMask], src.idx[l&levelMask], to.node[l&levelMask] = child, 0, c
+		}
+	}
+	dst.n, dst.top = m.n, m.top
+	dst.top.child = dst.root
+	return nil
+}
+
+// unclone undoes a Clone that ran out of frames while it copied the
+// children of the node at level l of its way down: each copy on the way
+// keeps the entries that point at copies already (their subtrees are
+// whole), the tree of copies is freed but for its root, and the root
+// becomes an empty leaf again.
+//
+//go:nosplit
+func (m *RegionMap) unclone(l int) {
+	w := m.w()
+	for k := l; k < m.height; k++ {
+		nodeAt(w.pathR.node[k&levelMask]).n = uint32(w.pathL.idx[k&levelMask])
+	}
+	m.freeTree(true)
+	*nodeAt(m.va(m.root)) = nodeHeader{}
+	m.height, m.n, m.nodes, m.top = 1, 0, 1, branch{child: m.root}
+}
+
+// copyNode copies the node at src, at the given level, to the frame at
+// dst: its header and its entries (what lies past them is never read).
+//
+//go:nosplit
+func copyNode(dst, src uintptr, level int) {
+	n := nodeHeaderSize + uintptr(count(src, level))*entrySize(level)
+	n &= FrameSize*2 - 1 // at most a frame (count is clamped): no bounds check
+	copy((*[2 * FrameSize]byte)(ptrAt(dst))[:n:n], (*[2 * FrameSize]byte)(ptrAt(src))[:n:n])
 }
 
 // NodesNeeded returns the most frames an Insert of a region [start, end)
@@ -352,6 +448,52 @@ func (m *RegionMap) Prepare() error {
 //
 //go:nosplit
 func (m *RegionMap) Len() int { return m.n }
+
+// At returns the i-th region in address order for 0 <= i < Len, and the
+// zero Region otherwise (the sorted array this tree replaced panicked
+// there, as a slice index does; handler code has no panics). It descends
+// to the first leaf and moves along the leaves: O(h + i/42). Next is the
+// way to walk the map.
+//
+//go:nosplit
+func (m *RegionMap) At(i int) Region {
+	if i < 0 || i >= m.n {
+		return Region{}
+	}
+	p := &m.w().seek
+	v, _, ok := m.descend(p, 0, false) // the first leaf
+	for ok {
+		if n := count(v, 0); i >= n {
+			i -= n
+			v, ok = m.nextLeaf(p)
+			continue
+		}
+		return *leafEntry(v, i)
+	}
+	return Region{}
+}
+
+// nextLeaf moves p from its leaf to the next leaf in address order and
+// returns it (false past the last one).
+//
+//go:nosplit
+func (m *RegionMap) nextLeaf(p *treePath) (uintptr, bool) {
+	l := 1
+	for ; l < m.height; l++ {
+		if i := int(p.idx[l&levelMask]) + 1; i < count(p.node[l&levelMask], l) {
+			p.idx[l&levelMask] = int32(i)
+			break
+		}
+	}
+	if l >= m.height {
+		return 0, false
+	}
+	for ; l > 0; l-- {
+		v := m.va(branchEntry(p.node[l&levelMask], int(p.idx[l&levelMask])).child)
+		p.node[(l-1)&levelMask], p.idx[(l-1)&levelMask] = v, 0
+	}
+	return p.node[0], true
+}
 
 // Find returns the region containing va.
 //

@@ -198,7 +198,7 @@ func BenchmarkRegionFindFreeOneGap(b *testing.B) {
 }
 
 // BenchmarkRegionDestroy: Destroy of a map: fresh copies of the comb are
-// made with the timer stopped, up to 64 at a time for small maps, then
+// made (Clone) with the timer stopped, up to 64 at a time for small maps, then
 // destroyed one after the other in one timed span. cpu-ns/region is the
 // figure that compares across sizes.
 func BenchmarkRegionDestroy(b *testing.B) {
@@ -209,7 +209,12 @@ func BenchmarkRegionDestroy(b *testing.B) {
 			k := min(batch, b.N-i)
 			b.StopTimer()
 			for j := range k {
-				cloneTree(b, m, &cs[j])
+				if err := cs[j].Init(m.frames); err != nil {
+					b.Fatal(err)
+				}
+				if err := m.Clone(&cs[j]); err != nil {
+					b.Fatal(err)
+				}
 			}
 			b.StartTimer()
 			cpu.start()
@@ -220,31 +225,6 @@ func BenchmarkRegionDestroy(b *testing.B) {
 		}
 		b.ReportMetric(float64(cpu.total)/float64(b.N)/float64(n), "cpu-ns/region")
 	})
-}
-
-// cloneTree makes dst a copy of src, node for node, in frames from src's
-// allocator: a test's quick way to a big map.
-func cloneTree(tb testing.TB, src, dst *RegionMap) {
-	tb.Helper()
-	*dst = RegionMap{frames: src.frames, height: src.height, n: src.n, top: src.top,
-		leafMax: src.leafMax, branchMax: src.branchMax}
-	var copyNode func(v uintptr, level int) PhysAddr
-	copyNode = func(v uintptr, level int) PhysAddr {
-		pa, err := src.frames.Alloc(0)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		w := src.va(pa)
-		*(*[FrameSize]byte)(ptrAt(w)) = *(*[FrameSize]byte)(ptrAt(v))
-		dst.nodes++
-		for i := 0; level > 0 && i < count(w, level); i++ {
-			b := branchEntry(w, i)
-			b.child = copyNode(src.va(b.child), level-1)
-		}
-		return pa
-	}
-	dst.root = copyNode(src.va(src.root), src.height-1)
-	dst.top.child = dst.root
 }
 
 // BenchmarkRegionSplitMerge: removing a page from the middle of a region

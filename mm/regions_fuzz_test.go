@@ -11,8 +11,8 @@ import (
 
 // FuzzRegionMap decodes the fuzz input into a sequence of operations on a
 // region map (Insert, RemoveRange, Protect, FindFree, Find, Overlaps, Prepare,
-// SetKeep, Destroy and rebuild, and exhausting the frame allocator under
-// it) inside a window of regionFuzzPages pages, runs each on the map and on
+// SetKeep, Destroy and rebuild, Clone, and exhausting the frame allocator
+// under it) inside a window of regionFuzzPages pages, runs each on the map and on
 // a reference model (the attributes of every page of the window, or none),
 // and checks every result, every error, every piece visit sees, the whole
 // map and every invariant of its tree after every step. Because Insert
@@ -360,6 +360,16 @@ func (fz *regionFuzz) check(what string) {
 	if !same || ok || i != m.Len() {
 		t.Fatalf("step %d (%s): map\n got  %v\n want %v", fz.step, what, regionsOf(m), md.regions())
 	}
+	// At, at an index of the step's choosing and just past the end.
+	if n := m.Len(); n > 0 {
+		k := fz.step * 7919 % n
+		if got, want := m.At(k), md.regions()[k]; got != want {
+			t.Fatalf("step %d (%s): At(%d) = %v, want %v", fz.step, what, k, got, want)
+		}
+	}
+	if got := m.At(m.Len()); got != (Region{}) {
+		t.Fatalf("step %d (%s): At(Len) = %v", fz.step, what, got)
+	}
 	if err := treeErr(m); err != "" {
 		t.Fatalf("step %d (%s): tree: %s\n%s", fz.step, what, err, dumpTree(m))
 	}
@@ -368,6 +378,47 @@ func (fz *regionFuzz) check(what string) {
 	if free := fz.a.Stats().FreeFrames; free+out != fz.free0 {
 		t.Fatalf("step %d (%s): %d free + %d out != %d", fz.step, what, free, out, fz.free0)
 	}
+}
+
+// clone copies the map into a new one, with (spare below 64) only spare
+// frames free above the copy's keep; it must fail with ENOMEM, leaving
+// the copy empty, exactly when the copy's nodes but its root cannot be
+// had. With swap the copy replaces the map (the old one is destroyed), so
+// that every later step runs on a clone.
+func (fz *regionFuzz) clone(swap bool, spareByte byte) {
+	spare := uint64(spareByte)
+	t, m := fz.t, fz.m
+	dst := new(RegionMap)
+	dst.Bind(fz.a)
+	if fz.a.FreeFrames() < 2 || dst.Create() != nil {
+		return // no room for the copy's root and working state
+	}
+	if free := fz.a.FreeFrames(); spare < 64 && spare < free {
+		dst.SetKeep(free - spare) // sometimes just short of what it needs
+	}
+	var want error
+	if fz.a.FreeFrames() < dst.keep || m.n > 0 && uint64(m.nodes-1) > fz.a.FreeFrames()-dst.keep {
+		want = ENOMEM
+	}
+	free := fz.a.FreeFrames()
+	fz.wantErr("Clone", m.Clone(dst), want)
+	if err := treeErr(dst); err != "" {
+		t.Fatalf("step %d: the clone: %s\n%s", fz.step, err, dumpTree(dst))
+	}
+	if want != nil {
+		if dst.n != 0 || dst.nodes != 1 || fz.a.FreeFrames() != free {
+			t.Fatalf("step %d: a failed Clone left %d regions, %d nodes, %d frames taken", fz.step, dst.n, dst.nodes, free-fz.a.FreeFrames())
+		}
+	} else if got, want := shapeOf(dst), shapeOf(m); got != want {
+		t.Fatalf("step %d: the clone\n%s\nwant\n%s", fz.step, got, want)
+	}
+	dst.SetKeep(m.keep)
+	if swap && want == nil {
+		fz.m = dst
+		m.Destroy()
+		return
+	}
+	dst.Destroy()
 }
 
 // protect runs one Protect on the map and the model. It splits the
@@ -632,10 +683,10 @@ func runRegionMap(t *testing.T, data []byte) int {
 				}
 			}
 
-		case 6: // Prepare, SetKeep, or Destroy and build again
+		case 6: // Prepare, SetKeep, Destroy and build again, or Clone
 			what = "keep"
 			m := fz.m
-			switch op[1] % 4 {
+			switch op[1] % 5 {
 			case 0:
 				what = "Prepare"
 				var want error
@@ -672,6 +723,9 @@ func runRegionMap(t *testing.T, data []byte) int {
 						t.Fatalf("step %d: building again: Insert(%v): %v", fz.step, r, err)
 					}
 				}
+			case 4:
+				what = "Clone"
+				fz.clone(op[2]&1 != 0, op[3])
 			}
 
 		case 7: // exhaust the allocator but for 0-3 frames, or give its frames back
@@ -770,7 +824,8 @@ func regionSeeds() [][]byte {
 				rem(37, 300, 0), comb(40, 60, 0x08, 0, 3), op(7, 2), ins(403, 1, 0, 0, 7),
 				rem(421, 1, 0), comb(600, 40, 0x05, 0, 4), op(7), op(7, 1), rem(2, 1, 0),
 				protect(650, 30, 5), protect(20, 300, 3), op(7), ins(1, 1, 0, 0, 6), protect(0, 1024, 1),
-				op(6, 3, 1), rem(0, 1024, 0), comb(0, 255, 0x04, 0, 5), protect(100, 200, 2)),
+				op(6, 3, 1), rem(0, 1024, 0), comb(0, 255, 0x04, 0, 5), protect(100, 200, 2),
+				op(6, 4, 1, 5), op(6, 4, 1, 200), rem(30, 100, 0), op(6, 4, 0, 255)),
 		)
 	}
 	return seeds

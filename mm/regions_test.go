@@ -519,6 +519,12 @@ func TestRegionNoAllocs(t *testing.T) {
 			_ = dst.Insert(rgn(1, 2, protRW))
 			dst.Destroy()
 		}},
+		{"At", func() { last = m.At(777) }},
+		{"Clone, Destroy", func() {
+			_ = dst.Init(a)
+			_ = m.Clone(dst)
+			dst.Destroy()
+		}},
 		{"Bind, SetKeep, Create, Destroy", func() {
 			dst.Bind(a)
 			dst.SetKeep(1)

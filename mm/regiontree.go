@@ -287,18 +287,26 @@ func (m *RegionMap) takeSpares(need int) error {
 		return ENOMEM
 	}
 	for w.spare.n < need {
-		if m.frames.FreeFrames() <= m.keep {
-			m.drain(&w.spare)
-			return ENOMEM
-		}
-		pa, err := m.frames.Alloc(0)
-		if err != nil {
+		pa, ok := m.takeFrame()
+		if !ok {
 			m.drain(&w.spare)
 			return ENOMEM
 		}
 		w.spare.push(pa)
 	}
 	return nil
+}
+
+// takeFrame takes one frame from the allocator for the map, unless that
+// would leave fewer than keep free.
+//
+//go:nosplit
+func (m *RegionMap) takeFrame() (PhysAddr, bool) {
+	if m.frames.FreeFrames() <= m.keep {
+		return 0, false
+	}
+	pa, err := m.frames.Alloc(0)
+	return pa, err == nil
 }
 
 // newNode makes an empty node at the given level from a spare frame (the

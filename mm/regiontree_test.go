@@ -926,3 +926,193 @@ func TestRegionNext(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionClone: the copy has the same regions, lives on its own, and
+// has the original's shape node for node; the refusals of the array's
+// Clone (a destination that is not created, or not empty) hold.
+func TestRegionClone(t *testing.T) {
+	a := regionFrames(t, 8<<20)
+	free0 := a.FreeFrames()
+	src := newRegionMap(t, a, rgn(1, 3, protRW), Region{Start: 5 * rPage, End: 9 * rPage, Prot: ProtRead, Inherit: InheritShare, Flags: 7})
+	dst := newRegionMap(t, a)
+	if err := src.Clone(dst); err != nil {
+		t.Fatal(err)
+	}
+	sameRegions(t, "clone", regionsOf(dst), regionsOf(src))
+	checkRegionMap(t, dst)
+	if err := src.RemoveRange(0, 100*rPage, nil); err != nil {
+		t.Fatal(err)
+	}
+	if dst.Len() != 2 {
+		t.Fatalf("the clone changed with the original: %v", regionsOf(dst))
+	}
+	if err := dst.Insert(rgn(20, 21, protRW)); err != nil {
+		t.Fatal(err)
+	}
+	if src.Len() != 0 {
+		t.Fatalf("the original changed with the clone: %v", regionsOf(src))
+	}
+
+	// Errors: the destination must be created and empty.
+	var zero RegionMap
+	if err := dst.Clone(&zero); err != EINVAL {
+		t.Errorf("Clone into a zero map = %v, want EINVAL", err)
+	}
+	if err := dst.Clone(src); err != nil {
+		t.Errorf("Clone into an emptied map = %v", err)
+	}
+	if err := dst.Clone(src); err != EINVAL {
+		t.Errorf("Clone into a non-empty map = %v, want EINVAL", err)
+	}
+	if err := dst.Clone(dst); err != EINVAL {
+		t.Errorf("Clone into itself = %v, want EINVAL", err)
+	}
+	var empty RegionMap
+	if err := empty.Clone(newRegionMap(t, a)); err != nil {
+		t.Errorf("Clone of a zero map = %v", err)
+	}
+
+	// Big maps and deep ones: the same tree, node for node but the frames.
+	for _, shape := range [][2]int{{leafCap, branchCap}, {3, 5}} {
+		big := newSmallRegionMap(t, a, shape[0], shape[1])
+		regionComb(t, big, 2000)
+		if err := big.RemoveRange(100*rPage, 1200*rPage, nil); err != nil { // nodes not all full
+			t.Fatal(err)
+		}
+		cp := newRegionMap(t, a)
+		if err := big.Clone(cp); err != nil {
+			t.Fatal(err)
+		}
+		checkRegionMap(t, cp)
+		if cp.height != big.height || cp.nodes != big.nodes || shapeOf(cp) != shapeOf(big) {
+			t.Errorf("caps %v: clone has height %d and %d nodes, want %d and %d", shape, cp.height, cp.nodes, big.height, big.nodes)
+		}
+		sameRegions(t, "big clone", regionsOf(cp), regionsOf(big))
+		// The copy works on its own: emptied and rebuilt.
+		if err := cp.RemoveRange(0, 1<<40, nil); err != nil {
+			t.Fatal(err)
+		}
+		regionComb(t, cp, 300)
+		checkRegionMap(t, cp)
+		cp.Destroy()
+		big.Destroy()
+	}
+	for _, m := range []*RegionMap{src, dst} {
+		m.Destroy()
+	}
+	// The maps newRegionMap made inline are destroyed by its cleanup;
+	// count what is still out: that one's root and working state.
+	if got := free0 - a.FreeFrames(); got != 2 {
+		t.Errorf("%d frames out, want 2 (the inline map)", got)
+	}
+}
+
+// shapeOf is the tree without its frames' addresses: every node's level
+// and entries, in preorder, to compare a copy with its original.
+func shapeOf(m *RegionMap) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "height %d n %d nodes %d top %#x %#x %#x\n", m.height, m.n, m.nodes, m.top.start, m.top.end, m.top.gap)
+	if m.root == 0 {
+		return sb.String()
+	}
+	var walk func(v uintptr, level int)
+	walk = func(v uintptr, level int) {
+		n := count(v, level)
+		fmt.Fprintf(&sb, "L%d n%d:", level, n)
+		for i := range n {
+			if level == 0 {
+				fmt.Fprintf(&sb, " %v", *leafEntry(v, i))
+			} else {
+				b := branchEntry(v, i)
+				fmt.Fprintf(&sb, " {%#x,%#x,%#x}", b.start, b.end, b.gap)
+			}
+		}
+		sb.WriteByte('\n')
+		for i := 0; level > 0 && i < n; i++ {
+			walk(m.va(branchEntry(v, i).child), level-1)
+		}
+	}
+	walk(m.va(m.root), m.height-1)
+	return sb.String()
+}
+
+// TestRegionCloneENOMEM: a Clone that runs out of frames at any node of the
+// copy (or of frames above dst's keep) fails with ENOMEM and leaves dst an
+// empty map holding just its root, every frame it took given back; with
+// exactly enough it succeeds.
+func TestRegionCloneENOMEM(t *testing.T) {
+	a := regionFrames(t, 4<<20)
+	src := newSmallRegionMap(t, a, 3, 5)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, i := range rng.Perm(400) {
+		if err := src.Insert(Region{Start: uintptr(2*i) * rPage, End: uintptr(2*i+1) * rPage, Prot: ProtRead, Flags: uint32(i % 3)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if src.height < 4 {
+		t.Fatalf("height %d, want a deep tree", src.height)
+	}
+	dst := newRegionMap(t, a)
+	need := src.nodes - 1 // dst's root holds the copy of src's root
+	for _, viaKeep := range []bool{false, true} {
+		for k := range need {
+			var release func()
+			if viaKeep {
+				dst.SetKeep(a.FreeFrames() - uint64(k))
+			} else {
+				release = holdFrames(t, a, uint64(k))
+			}
+			free := a.FreeFrames()
+			if err := src.Clone(dst); err != ENOMEM {
+				t.Fatalf("Clone of %d nodes with %d frames: %v, want ENOMEM", src.nodes, k, err)
+			}
+			if a.FreeFrames() != free || dst.Len() != 0 || dst.height != 1 || dst.nodes != 1 {
+				t.Fatalf("after a failed Clone with %d frames: %d frames taken, %s", k, free-a.FreeFrames(), dumpTree(dst))
+			}
+			checkRegionMap(t, dst)
+			dst.SetKeep(0)
+			if release != nil {
+				release()
+			}
+		}
+	}
+	release := holdFrames(t, a, uint64(need))
+	if err := src.Clone(dst); err != nil {
+		t.Fatalf("Clone with exactly %d frames: %v", need, err)
+	}
+	release()
+	checkRegionMap(t, dst)
+	if shapeOf(dst) != shapeOf(src) {
+		t.Errorf("clone\n%s\nwant\n%s", shapeOf(dst), shapeOf(src))
+	}
+}
+
+// TestRegionAt: At(i) is the i-th region of Next's walk, over one leaf and
+// over trees of many levels, and the zero Region out of range.
+func TestRegionAt(t *testing.T) {
+	a := regionFrames(t, 8<<20)
+	for _, shape := range [][2]int{{leafCap, branchCap}, {3, 5}, {8, 8}} {
+		m := newSmallRegionMap(t, a, shape[0], shape[1])
+		for _, n := range []int{0, 1, 2, 100, 1000} {
+			if err := m.RemoveRange(0, 1<<40, nil); err != nil {
+				t.Fatal(err)
+			}
+			regionComb(t, m, n)
+			rs := regionsOf(m)
+			for i, r := range rs {
+				if got := m.At(i); got != r {
+					t.Fatalf("caps %v, %d regions: At(%d) = %v, want %v", shape, n, i, got, r)
+				}
+			}
+			for _, i := range []int{-1, n, n + 1, 1 << 40} {
+				if got := m.At(i); got != (Region{}) {
+					t.Errorf("caps %v, %d regions: At(%d) = %v, want the zero Region", shape, n, i, got)
+				}
+			}
+		}
+	}
+	var zero RegionMap
+	if got := zero.At(0); got != (Region{}) {
+		t.Errorf("At(0) of a zero map = %v", got)
+	}
+}
