@@ -601,9 +601,11 @@ func (m *RegionMap) Insert(r Region) error {
 		}
 	case changeJoin:
 		// r fills the gap between two: they become one. The right one
-		// goes (a removal, which needs no frame), then the left one
-		// stretches over both.
-		m.removeRange(r.End, m.w().joinEnd, nil)
+		// goes (a removal, which needs no frame; m.w().pathL is on it),
+		// then the left one stretches over both.
+		if !m.removeInLeaf(r.End, m.w().joinEnd) {
+			m.removeRange(r.End, m.w().joinEnd, nil)
+		}
 		m.stretch(r.Start-1, m.w().joinEnd)
 	}
 	m.dropSpares()
@@ -655,11 +657,14 @@ func (m *RegionMap) placeInsert(r *Region) (int, error) {
 		m.propagate(&m.w().pathL, 0)
 	default:
 		if !ok {
-			// Past the last region (or into the empty root).
-			if _, li, ok := m.descend(&m.w().pathL, ^uintptr(0), true); ok {
-				m.w().pathL.idx[0] = int32(li + 1)
+			// Past the last region, which is the left neighbour
+			// found on m.w().pathR (or into the empty root).
+			w := m.w()
+			if hasLeft {
+				w.pathL = w.pathR
+				w.pathL.idx[0] = int32(li + 1)
 			} else {
-				m.w().pathL.node[0], m.w().pathL.idx[0] = m.va(m.root), 0
+				w.pathL.node[0], w.pathL.idx[0] = m.va(m.root), 0
 			}
 		}
 		return changeAdd, nil
@@ -865,10 +870,53 @@ func (m *RegionMap) RemoveRange(start, end uintptr, visit func(Region)) error {
 			visit(m.w().pieceL)
 		}
 	case changeCut:
-		m.removeRange(start, end, visit)
+		if visit != nil || !m.removeInLeaf(start, end) {
+			m.removeRange(start, end, visit)
+		}
 	}
 	m.dropSpares()
 	return err
+}
+
+// removeInLeaf is the short way of removing [start, end) (which splits no
+// region) when it can be taken: every region the range touches lies in
+// the leaf at the end of m.w().pathL, which starts with the first of them,
+// and the leaf keeps enough entries (or is the root). Then the regions
+// inside go with one memmove, those across an edge are trimmed, and the
+// summaries are brought up to date: no cut, release or rebalance. It
+// reports whether it did so; otherwise nothing changed. (With a visit the
+// removed regions must stay readable until it has seen them: removeRange.)
+//
+//go:nosplit
+func (m *RegionMap) removeInLeaf(start, end uintptr) bool {
+	p := &m.w().pathL
+	v, i := p.node[0], int(p.idx[0])
+	n := count(v, 0)
+	if i < 0 || i >= n || leafEntry(v, n-1).End < end {
+		return false // the range may go on into the next leaf
+	}
+	a := i // the first region removed whole
+	if leafEntry(v, i).Start < start {
+		a++
+	}
+	b := a // one past the last region removed whole
+	for b < n && leafEntry(v, b).End <= end {
+		b++
+	}
+	if m.height > 1 && n-(b-a) < m.minAt(0) {
+		return false // the leaf would be short: the rebalance's work
+	}
+	if a > i {
+		leafEntry(v, i).End = start
+	}
+	if b < n && leafEntry(v, b).Start < end {
+		leafEntry(v, b).Start = end
+	}
+	moveEntries(entryAddr(v, 0, a), entryAddr(v, 0, b), 0, n-b)
+	nodeAt(v).n = uint32(n - (b - a))
+	m.n -= b - a
+	m.propagate(p, 0)
+	return true
 }
 
 // placeRemove checks the range and finds what it removes. A split it
