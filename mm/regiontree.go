@@ -350,7 +350,10 @@ func firstAbove(v uintptr, level, n int, off, va uintptr) int {
 	base := v + nodeHeaderSize + off
 	lo := 0
 	if n > 32 {
-		step := (n + 15) >> 4 // the blocks [k*step, (k+1)*step)
+		step := (n + 15) >> 4 // the blocks [k*step, (k+1)*step): 3 entries at least
+		if step <= 0 {
+			return 0 // cannot be: it shows the compiler the division below needs no check
+		}
 		lo = countAtOrBelow(base+uintptr(step-1)*size, uintptr(step)*size, min(n/step, 15), va) * step
 		return lo + countAtOrBelow(base+uintptr(lo)*size, size, min(step, n-lo), va)
 	}
