@@ -321,3 +321,44 @@ func TestCreateENOMEMLeavesNothing(t *testing.T) {
 	release()
 	as.Destroy()
 }
+
+// A map_now allocation that fills the gap between two regions of its
+// attributes joins them into one region; when its pages then cannot be
+// had, the call must end as if never made. Taking the region out of the
+// joined one again is a split, a new entry, which can need nodes the
+// tree no longer has room for (the join's removal may have merged two
+// leaves into a full one), and there are no frames left to give it:
+// so the pages come first and the region only after them. With small
+// nodes every gap of the comb is tried, with no frame free and with a few.
+func TestMapNowJoinENOMEMChangesNothing(t *testing.T) {
+	m := newTestMachine(t, 16<<20)
+	as := smallNodeSpace(t, m)
+	page := func(p int) uintptr { return testWindowStart + uintptr(p)*PageSize }
+	const n = 60
+	for i := range n {
+		mustAllocate(t, as, page(2*i), PageSize, VM_HERE, false)
+	}
+	lo, hi := page(0), page(2*n)
+	for i := range n - 1 {
+		for k := uint64(0); k < 4; k++ {
+			before, tree := imageOf(m, as, lo, hi), dumpTree(&as.Regions)
+			gap := page(2*i + 1)
+			release := holdFrames(t, &m.fa, k)
+			free := m.free()
+			a := gap
+			err := as.Allocate(&a, PageSize, VM_HERE, true)
+			took := free - m.free()
+			release()
+			if err != ENOMEM {
+				t.Fatalf("gap %d, %d frames free: map_now of a page with too few frames: %v, want ENOMEM", i, k, err)
+			}
+			if took != 0 || dumpTree(&as.Regions) != tree {
+				t.Fatalf("gap %d, %d frames free: the failed call took %d frames or changed the map\nbefore:\n%s\nafter:\n%s",
+					i, k, took, tree, dumpTree(&as.Regions))
+			}
+			sameImage(t, "after a failed map_now", imageOf(m, as, lo, hi), before)
+		}
+	}
+	checkRegionMap(t, &as.Regions)
+	as.Destroy()
+}
