@@ -153,7 +153,12 @@ type RegionMap struct {
 	n      int      // regions
 	nodes  int      // node frames held, spares not included
 	top    branch   // the root's summary: what a parent would record of it
-	keep   uint64   // free frames node allocation must leave (SetKeep)
+	// topStale says top.gap may be more than the largest gap (a bound,
+	// left so by a change that closed the largest one: finding the next
+	// largest means scanning the root, which FindFree does when it needs
+	// the figure, and refreshTop).
+	topStale bool
+	keep     uint64 // free frames node allocation must leave (SetKeep)
 
 	// leafMax and branchMax are how many entries a node may hold: the
 	// frame's capacity, or less in tests that want deep trees of few
@@ -273,7 +278,7 @@ func (m *RegionMap) Create() error {
 	}
 	v := m.newNode(0)
 	m.root, m.height, m.n = m.pa(v), 1, 0
-	m.top = branch{child: m.root}
+	m.top, m.topStale = branch{child: m.root}, false
 	return nil
 }
 
@@ -294,7 +299,7 @@ func (m *RegionMap) Destroy() {
 		m.drain(&m.w().spare)
 		_ = m.frames.Free(m.work, 0) // ours and live: cannot fail
 	}
-	m.root, m.work, m.height, m.n, m.nodes, m.top = 0, 0, 0, 0, 0, branch{}
+	m.root, m.work, m.height, m.n, m.nodes, m.top, m.topStale = 0, 0, 0, 0, 0, branch{}, false
 }
 
 // freeTree frees every node of the tree in one pass over its internal
@@ -369,7 +374,7 @@ func (m *RegionMap) Clone(dst *RegionMap) error {
 			src.node[l&levelMask], src.idx[l&levelMask], to.node[l&levelMask] = child, 0, c
 		}
 	}
-	dst.n, dst.top = m.n, m.top
+	dst.n, dst.top, dst.topStale = m.n, m.top, m.topStale
 	dst.top.child = dst.root
 	return nil
 }
@@ -388,7 +393,7 @@ func (m *RegionMap) unclone(l int) {
 	}
 	m.freeTree(true)
 	*nodeAt(m.va(m.root)) = nodeHeader{}
-	m.height, m.n, m.nodes, m.top = 1, 0, 1, branch{child: m.root}
+	m.height, m.n, m.nodes, m.top, m.topStale = 1, 0, 1, branch{child: m.root}, false
 }
 
 // copyNode copies the node at src, at the given level, to the frame at
@@ -549,14 +554,22 @@ func (m *RegionMap) FindFree(size, align, lo, hi uintptr) (uintptr, error) {
 	}
 	above := lo // where the space above every region starts
 	if m.n > 0 {
-		// Below the first region and between regions: the walk, unless
-		// the root's summary says no gap between regions is big enough.
-		if m.top.gap >= size {
+		// Below the first region and between regions (unless lo is past
+		// them all): the walk, unless the root's summary says no gap
+		// between regions is big enough (a bound until refreshed).
+		if m.topStale && lo < m.top.end && m.top.gap >= size {
+			m.refreshTop()
+		}
+		switch {
+		case lo >= m.top.end:
+		case m.top.gap >= size:
 			if s, ok := m.searchGaps(size, align, lo, hi); ok {
 				return s, nil
 			}
-		} else if s, ok := fitGap(lo, m.top.start, size, align, hi); ok {
-			return s, nil
+		default:
+			if s, ok := fitGap(lo, m.top.start, size, align, hi); ok {
+				return s, nil
+			}
 		}
 		above = max(lo, m.top.end)
 	}
@@ -595,8 +608,9 @@ func (m *RegionMap) Insert(r Region) error {
 	change, err := m.placeInsert(&r)
 	switch change {
 	case changeAdd:
-		if err = m.takeSpares(m.splitsNeeded(&m.w().pathL, nil)); err == nil {
-			m.propagate(&m.w().pathL, m.insertAt(&m.w().pathL, &r))
+		p := &m.w().pathL
+		if err = m.takeSpares(m.splitsNeeded(p, nil)); err == nil {
+			m.inserted(p, m.insertAt(p, &r))
 			m.n++
 		}
 	case changeJoin:
@@ -628,40 +642,44 @@ func (m *RegionMap) placeInsert(r *Region) (int, error) {
 	if r.Start%regionPage != 0 || r.End%regionPage != 0 || r.Start >= r.End || m.root == 0 {
 		return changeDone, EINVAL
 	}
+	w := m.w()
 	// The first region ending above r.Start: in the way, the right
 	// neighbour, or further up.
-	v, i, ok := m.descend(&m.w().pathL, r.Start, false)
+	v, i, ok := m.descend(&w.pathL, r.Start, false)
 	if ok && leafEntry(v, i).Start < r.End {
 		return changeDone, EEXIST
 	}
 	right := ok && leafEntry(v, i).Start == r.End && sameAttrs(leafEntry(v, i), r)
 
-	// The region before it, on m.w().pathL (same leaf) or m.w().pathR.
-	lp := &m.w().pathL
+	// The region before it: in the same leaf (w.pathL), or found on
+	// w.pathR; past every region, the last one, on w.pathL (where r
+	// then goes after it).
+	lp := &w.pathL
 	lv, li, hasLeft := v, i-1, ok && i > 0
-	if !hasLeft && r.Start > 0 {
-		lp = &m.w().pathR
+	if !ok {
+		lv, li, hasLeft = m.descendLast(lp)
+	} else if !hasLeft && r.Start > 0 {
+		lp = &w.pathR
 		lv, li, hasLeft = m.descend(lp, r.Start-1, true)
 	}
 	left := hasLeft && leafEntry(lv, li).End == r.Start && sameAttrs(leafEntry(lv, li), r)
 
 	switch {
 	case left && right:
-		m.w().joinEnd = leafEntry(v, i).End
+		w.joinEnd = leafEntry(v, i).End
 		return changeJoin, nil
 	case left:
+		lost := gapAfter(lv, li) // the gap r went into, if its right side is in this leaf
 		leafEntry(lv, li).End = r.End
-		m.propagate(lp, 0)
+		m.touched(lp, lost, 0)
 	case right:
+		lost := gapAfter(v, i-1)
 		leafEntry(v, i).Start = r.Start
-		m.propagate(&m.w().pathL, 0)
+		m.touched(&w.pathL, lost, 0)
 	default:
 		if !ok {
-			// Past the last region, which is the left neighbour
-			// found on m.w().pathR (or into the empty root).
-			w := m.w()
+			// Past the last region (or into the empty root).
 			if hasLeft {
-				w.pathL = w.pathR
 				w.pathL.idx[0] = int32(li + 1)
 			} else {
 				w.pathL.node[0], w.pathL.idx[0] = m.va(m.root), 0
@@ -686,7 +704,11 @@ func (m *RegionMap) Protect(start, end uintptr, prot Prot) error {
 	err := m.protectSplits(start, end, prot)
 	for _, at := range [2]uintptr{start, end} {
 		if err == nil && start < end && m.placeSplit(at, prot) {
-			m.propagate(&m.w().pathL, m.insertAt(&m.w().pathL, &m.w().pieceR))
+			// The two pieces cover what the region did: no summary
+			// changes unless nodes split.
+			if l := m.insertAt(&m.w().pathL, &m.w().pieceR); l > 0 {
+				m.propagate(&m.w().pathL, l)
+			}
 			m.n++
 		}
 	}
@@ -834,8 +856,9 @@ func (m *RegionMap) nextRun(from, limit uintptr) (uintptr, uintptr, bool) {
 func (m *RegionMap) stretch(a, end uintptr) {
 	w := m.w()
 	v, i, _ := m.descend(&w.pathL, a, true)
+	lost := gapAfter(v, i)
 	leafEntry(v, i).End = end
-	m.propagate(&w.pathL, 0)
+	m.touched(&w.pathL, lost, 0)
 }
 
 // RemoveRange removes [start, end) from the map: regions wholly inside go,
@@ -863,8 +886,12 @@ func (m *RegionMap) RemoveRange(start, end uintptr, visit func(Region)) error {
 	switch change {
 	case changeAdd:
 		// A split: the region was cut back to end at start; the rest
-		// goes in after it.
-		m.propagate(&m.w().pathL, m.insertAt(&m.w().pathL, &m.w().pieceR))
+		// goes in after it, with the gap [start, end) between them.
+		if l := m.insertAt(&m.w().pathL, &m.w().pieceR); l > 0 {
+			m.propagate(&m.w().pathL, l)
+		} else {
+			m.touched(&m.w().pathL, 0, end-start)
+		}
 		m.n++
 		if visit != nil {
 			visit(m.w().pieceL)
@@ -906,6 +933,15 @@ func (m *RegionMap) removeInLeaf(start, end uintptr) bool {
 	if m.height > 1 && n-(b-a) < m.minAt(0) {
 		return false // the leaf would be short: the rebalance's work
 	}
+	// With regions kept on both sides the gaps between them become one,
+	// wider than each (gained, below); at an end of the leaf they close
+	// (lost: the widest of them).
+	var lost uintptr
+	if a == 0 || b == n {
+		for k := max(a-1, 0); k < b && k+1 < n; k++ {
+			lost = max(lost, gapAfter(v, k))
+		}
+	}
 	if a > i {
 		leafEntry(v, i).End = start
 	}
@@ -915,7 +951,7 @@ func (m *RegionMap) removeInLeaf(start, end uintptr) bool {
 	moveEntries(entryAddr(v, 0, a), entryAddr(v, 0, b), 0, n-b)
 	nodeAt(v).n = uint32(n - (b - a))
 	m.n -= b - a
-	m.propagate(p, 0)
+	m.touched(p, lost, gapAfter(v, a-1))
 	return true
 }
 

@@ -268,7 +268,7 @@ func (m *RegionMap) drain(s *frameStack) {
 //
 //go:nosplit
 func (m *RegionMap) dropSpares() {
-	if m.work != 0 {
+	if m.work != 0 && m.w().spare.n != 0 {
 		m.drain(&m.w().spare)
 	}
 }
@@ -398,9 +398,11 @@ func (m *RegionMap) descend(p *treePath, va uintptr, last bool) (uintptr, int, b
 	v := m.va(m.root)
 	for l := m.height - 1; l >= 0; l-- {
 		n := count(v, l)
-		i := firstAbove(v, l, n, keyEnd, va)
+		var i int
 		if last {
 			i = firstAbove(v, l, n, keyStart, va) - 1
+		} else {
+			i = firstAbove(v, l, n, keyEnd, va)
 		}
 		if i < 0 || i >= n {
 			return v, 0, false
@@ -408,6 +410,30 @@ func (m *RegionMap) descend(p *treePath, va uintptr, last bool) (uintptr, int, b
 		if p != nil {
 			p.node[l&levelMask], p.idx[l&levelMask] = v, int32(i)
 		}
+		if l == 0 {
+			return v, i, true
+		}
+		v = m.va(branchEntry(v, i).child)
+	}
+	return 0, 0, false
+}
+
+// descendLast walks from the root to the last region, along the last
+// entry of every node (no search), records the way in p, and returns the
+// leaf and the index there (false if the map is empty).
+//
+//go:nosplit
+func (m *RegionMap) descendLast(p *treePath) (uintptr, int, bool) {
+	if m.root == 0 {
+		return 0, 0, false
+	}
+	v := m.va(m.root)
+	for l := m.height - 1; l >= 0; l-- {
+		i := count(v, l) - 1
+		if i < 0 {
+			return v, 0, false
+		}
+		p.node[l&levelMask], p.idx[l&levelMask] = v, int32(i)
 		if l == 0 {
 			return v, i, true
 		}
@@ -490,23 +516,25 @@ func (m *RegionMap) searchGaps(size, align, lo, hi uintptr) (uintptr, bool) {
 //
 //go:nosplit
 func summarize(b *branch, v uintptr, level int) bool {
-	n, size := count(v, level), entrySize(level)
+	n := count(v, level)
 	var start, end, gap uintptr
 	e := v + nodeHeaderSize
 	if n > 0 {
 		start = *(*uintptr)(ptrAt(e + keyStart))
 		end = start
 	}
-	for i := 0; i < n; i, e = i+1, e+size {
-		if g := *(*uintptr)(ptrAt(e + keyStart)) - end; g > gap {
-			gap = g
+	// Two loops, so that a leaf's (the most scanned) is a plain run of
+	// loads and maxima, with no branch on the keys.
+	if level == 0 {
+		for i := 0; i < n; i, e = i+1, e+regionSize {
+			gap = max(gap, *(*uintptr)(ptrAt(e + keyStart))-end)
+			end = *(*uintptr)(ptrAt(e + keyEnd))
 		}
-		if level > 0 {
-			if g := (*branch)(ptrAt(e)).gap; g > gap {
-				gap = g
-			}
+	} else {
+		for i := 0; i < n; i, e = i+1, e+branchSize {
+			gap = max(gap, *(*uintptr)(ptrAt(e + keyStart))-end, (*branch)(ptrAt(e)).gap)
+			end = *(*uintptr)(ptrAt(e + keyEnd))
 		}
-		end = *(*uintptr)(ptrAt(e + keyEnd))
 	}
 	if b.start == start && b.end == end && b.gap == gap {
 		return false
@@ -527,7 +555,7 @@ func setSummary(parent uintptr, i int, v uintptr, level int) bool {
 //
 //go:nosplit
 func (m *RegionMap) refreshTop() {
-	m.top.child = m.root
+	m.top.child, m.topStale = m.root, false
 	summarize(&m.top, m.va(m.root), m.height-1)
 }
 
@@ -542,6 +570,108 @@ func (m *RegionMap) propagate(p *treePath, from int) {
 		}
 	}
 	m.refreshTop()
+}
+
+// touched carries a change made inside the leaf at the end of p (no node
+// split or merged) up to the root's summary, reading a few entries per
+// level rather than every node on the way: each summary takes its first
+// Start and last End from the node's two ends, and its largest gap from
+// the old one, given lost, the largest gap between the node's entries
+// that the change shrank or closed (0 if none), and gained, the largest it
+// opened or widened. Only when lost may have been the largest (lost >= the
+// old largest) is the node scanned again. How the summary changed gives
+// the next level's lost and gained: the child's own largest gap, and the
+// gaps between it and its two neighbours. It stops where a summary comes
+// out unchanged. An empty node, or one that was, takes propagate's way.
+//
+//go:nosplit
+func (m *RegionMap) touched(p *treePath, lost, gained uintptr) {
+	for l := 0; l < m.height; l++ {
+		v := p.node[l&levelMask]
+		n := count(v, l)
+		b, parent, pi := &m.top, uintptr(0), 0
+		if l < m.height-1 {
+			parent, pi = p.node[(l+1)&levelMask], int(p.idx[(l+1)&levelMask])
+			b = branchEntry(parent, pi)
+		}
+		old := *b
+		if n == 0 || old.end == 0 { // a summary's End is 0 only when its node is empty
+			m.propagate(p, l)
+			return
+		}
+		b.start, b.end = key(v, l, 0, keyStart), key(v, l, n-1, keyEnd)
+		switch {
+		case lost == 0 || lost < old.gap:
+			b.gap = max(old.gap, gained)
+		case parent == 0:
+			// The root's own summary: the old largest gap stays as a
+			// bound, rather than a scan of the root at every change
+			// that closes the largest gap (FindFree refreshes it).
+			b.gap = max(old.gap, gained)
+			m.topStale = true
+		default:
+			summarize(b, v, l)
+		}
+		if *b == old || parent == 0 {
+			return
+		}
+		lost, gained = 0, 0
+		if b.gap < old.gap {
+			lost = old.gap
+		} else if b.gap > old.gap {
+			gained = b.gap
+		}
+		if pi > 0 {
+			prevEnd := branchEntry(parent, pi-1).end
+			if b.start < old.start {
+				lost = max(lost, old.start-prevEnd)
+			} else if b.start > old.start {
+				gained = max(gained, b.start-prevEnd)
+			}
+		}
+		if pi+1 < count(parent, l+1) {
+			nextStart := branchEntry(parent, pi+1).start
+			if b.end > old.end {
+				lost = max(lost, nextStart-old.end)
+			} else if b.end < old.end {
+				gained = max(gained, nextStart-b.end)
+			}
+		}
+	}
+}
+
+// gapAfter is the gap between region i of leaf v and the next one in the
+// leaf (0 if i is its last).
+//
+//go:nosplit
+func gapAfter(v uintptr, i int) uintptr {
+	if i < 0 || i+1 >= count(v, 0) {
+		return 0
+	}
+	return leafEntry(v, i+1).Start - leafEntry(v, i).End
+}
+
+// inserted carries the insertion of an entry into the leaf at the end of
+// p up: propagate from level, the highest node insertAt changed, when it
+// split nodes; otherwise touched, with the gap the new region p.idx[0]
+// went into (lost) when it has neighbours on both sides in the leaf, or
+// the new gap beside it (gained) when it is at an end.
+//
+//go:nosplit
+func (m *RegionMap) inserted(p *treePath, level int) {
+	if level > 0 {
+		m.propagate(p, level)
+		return
+	}
+	v, i := p.node[0], int(p.idx[0])
+	switch n := count(v, 0); {
+	case i > 0 && i+1 < n:
+		m.touched(p, leafEntry(v, i+1).Start-leafEntry(v, i-1).End, 0)
+	case i > 0:
+		m.touched(p, 0, gapAfter(v, i-1))
+	default:
+		m.touched(p, 0, gapAfter(v, i))
+	}
 }
 
 // ---- Insertion. ----
