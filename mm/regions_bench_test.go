@@ -44,7 +44,7 @@ func benchFrames(b *testing.B, size uintptr) *FrameAllocator {
 // regions, built once per size, and reports cpu-ns/op: the thread's CPU
 // time over the timed part (f calls cpu.start and cpu.stop around what it
 // times, as it would b.StartTimer and b.StopTimer).
-func benchEachSize(b *testing.B, f func(b *testing.B, m *RegionMap, n int, cpu *threadClock)) {
+func benchEachSize(b *testing.B, f func(b *testing.B, m *RegionMap, n int, cpu *vmbClock)) {
 	for _, n := range regionBenchSizes {
 		a := benchFrames(b, max(64<<20, uintptr(n/leafCap+64)*4*FrameSize*2))
 		m := newRegionMap(b, a)
@@ -52,7 +52,7 @@ func benchEachSize(b *testing.B, f func(b *testing.B, m *RegionMap, n int, cpu *
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			var cpu threadClock
+			var cpu vmbClock
 			f(b, m, n, &cpu)
 			b.ReportMetric(float64(cpu.total)/float64(b.N), "cpu-ns/op")
 		})
@@ -60,36 +60,11 @@ func benchEachSize(b *testing.B, f func(b *testing.B, m *RegionMap, n int, cpu *
 	}
 }
 
-// threadClock adds up the CPU time of the calling thread between start and
-// stop (CLOCK_THREAD_CPUTIME_ID), less what a start and stop with nothing
-// between take themselves (two system calls: it matters for Destroy, timed
-// an operation at a time).
-type threadClock struct{ began, total int64 }
-
-func threadCPU() int64 {
-	var ts syscall.Timespec
-	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0) // CLOCK_THREAD_CPUTIME_ID
-	return ts.Nano()
-}
-
-// clockCost is the least time an empty start-stop pair measures.
-var clockCost = func() int64 {
-	least := int64(1 << 62)
-	for range 1000 {
-		t := threadCPU()
-		least = min(least, threadCPU()-t)
-	}
-	return least
-}()
-
-func (c *threadClock) start() { c.began = threadCPU() }
-func (c *threadClock) stop()  { c.total += max(threadCPU()-c.began-clockCost, 0) }
-
 // BenchmarkRegionFind: Find over the whole map, region after region in
 // address order, half the lookups in the gaps: the pattern of faults
 // walking through memory. Each lookup descends from the root.
 func BenchmarkRegionFind(b *testing.B) {
-	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *threadClock) {
+	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *vmbClock) {
 		found := 0
 		cpu.start()
 		for i := range b.N {
@@ -109,7 +84,7 @@ func BenchmarkRegionFind(b *testing.B) {
 // leaf, which at a million regions (30 MiB of nodes) is a cache miss or
 // more, the cost of memory rather than of the search.
 func BenchmarkRegionFindRandom(b *testing.B) {
-	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *threadClock) {
+	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *vmbClock) {
 		found := 0
 		cpu.start()
 		for i := range b.N {
@@ -127,7 +102,7 @@ func BenchmarkRegionFindRandom(b *testing.B) {
 // BenchmarkRegionInsertRemove: an Insert into a gap (no merge, different
 // attributes) and the RemoveRange of it, at places spread over the map.
 func BenchmarkRegionInsertRemove(b *testing.B) {
-	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *threadClock) {
+	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *vmbClock) {
 		pieces := 0
 		visit := func(Region) { pieces++ }
 		cpu.start()
@@ -150,7 +125,7 @@ func BenchmarkRegionInsertRemove(b *testing.B) {
 // BenchmarkRegionFindFree: first fit of two pages when no gap between the
 // regions fits: the answer is past the last region.
 func BenchmarkRegionFindFree(b *testing.B) {
-	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *threadClock) {
+	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *vmbClock) {
 		want := uintptr(2*n-1) * rPage
 		cpu.start()
 		for range b.N {
@@ -167,7 +142,7 @@ func BenchmarkRegionFindFree(b *testing.B) {
 // (and, for the alignment, into every subtree holding a gap of two pages
 // or more below it: here none).
 func BenchmarkRegionFindFreeOneGap(b *testing.B) {
-	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *threadClock) {
+	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *vmbClock) {
 		p := uintptr(n/2*2) &^ 511 // a 2 MiB boundary, inside the comb
 		if p < 512 {
 			p = 0
@@ -202,7 +177,7 @@ func BenchmarkRegionFindFreeOneGap(b *testing.B) {
 // destroyed one after the other in one timed span. cpu-ns/region is the
 // figure that compares across sizes.
 func BenchmarkRegionDestroy(b *testing.B) {
-	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *threadClock) {
+	benchEachSize(b, func(b *testing.B, m *RegionMap, n int, cpu *vmbClock) {
 		batch := min(max(100_000/n, 1), 64)
 		cs := make([]RegionMap, batch)
 		for i := 0; i < b.N; i += batch {

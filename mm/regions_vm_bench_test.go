@@ -115,52 +115,42 @@ var vmbOps = []struct {
 			b.StartTimer()
 		}
 	}},
-	{"here", func(b *testing.B, as *AddressSpace, n int, clk *vmbClock) {
-		for i := 0; i < b.N; i += vmbBatch {
-			k := min(vmbBatch, b.N-i, n)
-			clk.start()
+	{"here", func(b *testing.B, as *AddressSpace, n int, clk *vmbClock) { vmbHere(b, as, n, clk, true) }},
+	{"dealloc", func(b *testing.B, as *AddressSpace, n int, clk *vmbClock) { vmbHere(b, as, n, clk, false) }},
+}
+
+// vmbHere allocates a page with VM_HERE in gaps spread over the map and
+// deallocates it again, b.N of each, in batches of up to vmbBatch (and n),
+// timing the allocations (timeAlloc) or the deallocations.
+func vmbHere(b *testing.B, as *AddressSpace, n int, clk *vmbClock, timeAlloc bool) {
+	for i := 0; i < b.N; {
+		k := min(vmbBatch, b.N-i, n)
+		for half, timed := range [2]bool{timeAlloc, !timeAlloc} {
+			if timed {
+				clk.start()
+			} else {
+				b.StopTimer()
+			}
 			for j := range k {
 				a := vmbGap(vmbSpread(i+j, n))
-				if err := as.Allocate(&a, PageSize, VM_HERE, false); err != nil {
+				var err error
+				if half == 0 {
+					err = as.Allocate(&a, PageSize, VM_HERE, false)
+				} else {
+					err = as.Deallocate(a, PageSize)
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
-			clk.stop()
-			b.StopTimer()
-			for j := range k {
-				if err := as.Deallocate(vmbGap(vmbSpread(i+j, n)), PageSize); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StartTimer()
-			if k < vmbBatch {
-				i -= vmbBatch - k
+			if timed {
+				clk.stop()
+			} else {
+				b.StartTimer()
 			}
 		}
-	}},
-	{"dealloc", func(b *testing.B, as *AddressSpace, n int, clk *vmbClock) {
-		for i := 0; i < b.N; i += vmbBatch {
-			k := min(vmbBatch, b.N-i, n)
-			b.StopTimer()
-			for j := range k {
-				a := vmbGap(vmbSpread(i+j, n))
-				if err := as.Allocate(&a, PageSize, VM_HERE, false); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StartTimer()
-			clk.start()
-			for j := range k {
-				if err := as.Deallocate(vmbGap(vmbSpread(i+j, n)), PageSize); err != nil {
-					b.Fatal(err)
-				}
-			}
-			clk.stop()
-			if k < vmbBatch {
-				i -= vmbBatch - k
-			}
-		}
-	}},
+		i += k
+	}
 }
 
 // vmbClock adds up the CPU time of the calling thread between start and

@@ -112,21 +112,38 @@ func treeErr(m *RegionMap) string {
 	return ""
 }
 
-// dumpTree shows every node: level, count, and its keys (for failures and
-// for comparing a map before and after a change that must not happen).
-func dumpTree(m *RegionMap) string {
+// dumpTree shows every node: its frame, level, count, and its keys (for
+// failures and for comparing a map before and after a change that must
+// not happen).
+func dumpTree(m *RegionMap) string { return treeText(m, true) }
+
+// shapeOf is dumpTree without the frames' addresses: the tree's shape
+// and contents, to compare a copy with its original.
+func shapeOf(m *RegionMap) string { return treeText(m, false) }
+
+// treeText writes every node in preorder, with its frame's address when
+// frames is set (then only the first 64 KiB: enough to read).
+func treeText(m *RegionMap, frames bool) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "height %d n %d nodes %d top %+v\n", m.height, m.n, m.nodes, m.top)
+	top := m.top
+	if !frames {
+		top.child = 0
+	}
+	fmt.Fprintf(&sb, "height %d n %d nodes %d top %+v\n", m.height, m.n, m.nodes, top)
 	if m.root == 0 {
 		return sb.String()
 	}
 	var walk func(v uintptr, level int)
 	walk = func(v uintptr, level int) {
 		n := count(v, level)
-		if sb.Len() > 1<<16 {
-			return // enough to read
+		if frames && sb.Len() > 1<<16 {
+			return
 		}
-		fmt.Fprintf(&sb, "%*s%#x L%d n%d:", 2*(m.height-1-level), "", m.pa(v), level, n)
+		fmt.Fprintf(&sb, "%*s", 2*(m.height-1-level), "")
+		if frames {
+			fmt.Fprintf(&sb, "%#x ", m.pa(v))
+		}
+		fmt.Fprintf(&sb, "L%d n%d:", level, n)
 		for i := range n {
 			if level == 0 {
 				r := leafEntry(v, i)
@@ -1005,35 +1022,6 @@ func TestRegionClone(t *testing.T) {
 	if got := free0 - a.FreeFrames(); got != 2 {
 		t.Errorf("%d frames out, want 2 (the inline map)", got)
 	}
-}
-
-// shapeOf is the tree without its frames' addresses: every node's level
-// and entries, in preorder, to compare a copy with its original.
-func shapeOf(m *RegionMap) string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "height %d n %d nodes %d top %#x %#x %#x\n", m.height, m.n, m.nodes, m.top.start, m.top.end, m.top.gap)
-	if m.root == 0 {
-		return sb.String()
-	}
-	var walk func(v uintptr, level int)
-	walk = func(v uintptr, level int) {
-		n := count(v, level)
-		fmt.Fprintf(&sb, "L%d n%d:", level, n)
-		for i := range n {
-			if level == 0 {
-				fmt.Fprintf(&sb, " %v", *leafEntry(v, i))
-			} else {
-				b := branchEntry(v, i)
-				fmt.Fprintf(&sb, " {%#x,%#x,%#x}", b.start, b.end, b.gap)
-			}
-		}
-		sb.WriteByte('\n')
-		for i := 0; level > 0 && i < n; i++ {
-			walk(m.va(branchEntry(v, i).child), level-1)
-		}
-	}
-	walk(m.va(m.root), m.height-1)
-	return sb.String()
 }
 
 // TestRegionCloneENOMEM: a Clone that runs out of frames at any node of the
