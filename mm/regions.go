@@ -52,7 +52,7 @@ package mm
 // leaves to three quarters: a million regions make 7,833 nodes (31 MiB),
 // height 3. The map also keeps the root's own summary (first Start, last
 // End, largest gap), its height, its region count and its node count; a
-// RegionMap is 104 bytes. The map holds its root, a leaf when it is
+// RegionMap is 112 bytes. The map holds its root, a leaf when it is
 // small, and its working state's frame from Create to Destroy, even when
 // empty: two frames at the least. A RegionMap must not be copied once
 // created: the copies would share the nodes.
@@ -98,53 +98,39 @@ package mm
 //
 //	Find, Overlaps, Next      O(h): per level at most 26 keys read, in two rounds
 //	                          of independent loads (firstAbove)
-//	Insert                    O(h B): up to three lookups, a memmove in the leaf,
-//	                          the splits and the summaries up the path
-//	RemoveRange               O(h B + k) for k regions removed (k/42 nodes freed)
+//	Insert                    O(h) and a memmove in the leaf: two lookups (one
+//	                          past the last region), the summaries up the path
+//	                          by touched, O(1) a level, O(B) at a level where
+//	                          the change closed the node's largest gap; O(h B)
+//	                          when nodes split
+//	RemoveRange               within one leaf that stays full enough, as Insert;
+//	                          otherwise O(h B + k) for k regions removed (k/42
+//	                          nodes freed)
 //	Protect                   O(h B) for each region in the range
 //	FindFree                  O(1) when no gap between regions fits (the root's
-//	                          summary says so); O(h B) when align is a page, or
-//	                          more generally when every gap of at least size
-//	                          below the answer holds an aligned fit (plus one
-//	                          descent that finds the big gap below lo); each gap
-//	                          of size or more that does not (alignment) costs at
-//	                          most one more descent, O(h B), so O(n) at worst
+//	                          summary says so) or lo is past every region;
+//	                          O(h B) when align is a page, or more generally
+//	                          when every gap of at least size below the answer
+//	                          holds an aligned fit (plus one descent that finds
+//	                          the big gap below lo); each gap of size or more
+//	                          that does not (alignment) costs at most one more
+//	                          descent, O(h B), so O(n) at worst
 //	Destroy                   O(nodes) = O(n / 42), leaves not read
 //	Clone                     O(nodes), one memmove a node
 //	At(i)                     O(h + i/42)
 //	Len                       O(1)
 //
-// Measured (regions_bench_test.go; host AMD EPYC, 2 vCPUs shared with other
-// work, go1.26.8, 2026-12-01): a comb of one-page regions with one-page
-// gaps, inserted in address order; the least CPU time of the benchmark's
-// thread per operation over four runs, in ns (the least wall time was
-// within 10 per cent of it). The array is the sorted array this tree
-// replaced, measured the same way; it cannot hold a million regions.
+// A summary's largest gap is kept exact by touched, which rescans a node
+// only when a change closed or shrank what may have been its largest gap;
+// the root's own (m.top) is then left as a bound (topStale) until FindFree
+// needs it.
 //
-//	regions                       10     1,000   100,000  1,000,000  1k -> 1M
-//	Find, in address order      11.8      39.6      65.5       73.3    x1.85
-//	  the array                  7.2      12.0      41.5          -
-//	Find, spread over the map   11.8      40.4       100        402    x9.96
-//	  the array                  7.3      15.0       129          -
-//	Insert+RemoveRange, spread   148       501       820      1,810    x3.61
-//	  the array                 39.4       288   100,400          -
-//	FindFree, no gap fits        3.9       3.9       3.9        4.0    x1.01
-//	  the array                 16.4     1,123   105,400          -
-//	FindFree, one 2 MiB-aligned  3.4      21.9       716        750
-//	gap in the middle
-//	  the array                  7.3       184    36,000          -
-//	Destroy, per region         2.37     0.135     0.093      0.135    x1.00
-//	  the array (one Free)      1.67     0.021    0.0025          -
-//
-// Spread over the map, every Find at a million regions starts with cache
-// misses: the nodes fill 31 MiB, all of the host's L3, and no layout makes
-// a miss cost less (the array shows the same climb, x8.6 from 1,000 to
-// 100,000). In address order, as faults walk through memory, the cost
-// follows the height. The tree pays for its levels on small maps (a
-// lookup descends two nodes at 1,000 regions, Insert+RemoveRange does
-// about six lookups and recomputes summaries); the array pays for its
-// moves and scans from a few thousand regions on. FindFree with a fitting
-// gap scans the entries of each node on the way to it, O(h B).
+// Measured: README, "Region map" (BenchmarkRegionMapVM, this map against
+// the sorted array it replaced, through the VM, at 10 to 1,000,000
+// regions) and regions_bench_test.go (the map alone). The tree pays for
+// its levels and its summaries on small maps; the array pays for its
+// memmoves and its first-fit scan from a few thousand regions on, and
+// cannot hold more than 174,762 regions (one 4 MiB block).
 type RegionMap struct {
 	frames *FrameAllocator // where the nodes come from and go back to
 
