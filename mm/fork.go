@@ -20,17 +20,24 @@ package mm
 // task-window regions only (the kernel refuses to fork the kernel task all
 // the same: see Task.Fork).
 //
+// The region map is copied whole, node for node (RegionMap.Clone: O(nodes)
+// rather than an Insert a region), and the shared windows' regions taken
+// out of the copy again (a whole region's removal takes no frame).
+//
 // On ENOMEM the child is left with whatever was copied so far; the caller
 // destroys it. The parent is unchanged apart from pages made read-only,
 // which only costs it copy-on-write faults that then take the frames over.
 func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 	fa := as.vm.Frames
+	if err := as.Regions.Clone(&child.Regions); err != nil {
+		return err
+	}
 	for r, ok := as.Regions.Next(0); ok; r, ok = as.Regions.Next(r.End) {
 		if r.Flags&regionShared != 0 {
+			if err := child.Regions.RemoveRange(r.Start, r.End, nil); err != nil {
+				return err // cannot happen: nothing is split
+			}
 			continue
-		}
-		if err := child.Regions.Insert(r); err != nil {
-			return err
 		}
 		// A refused IncRef is reported (check) and remembered as a plain
 		// bool: storing the error itself into this closure's captured

@@ -10,19 +10,23 @@ import (
 )
 
 // FuzzRegionMap decodes the fuzz input into a sequence of operations on a
-// region map (Insert, RemoveRange, FindFree, Find, Overlaps, Clone, and
-// exhausting the frame allocator under it) inside a window of
-// regionFuzzPages pages, runs each on the map and on a reference model (the
-// attributes of every page of the window, or none), and checks every
-// result, every error, every piece visit sees and the whole map after every
-// step. Because Insert merges touching regions of identical attributes,
-// the map must be exactly the maximal runs of pages with identical
-// attributes: the model needs no notion of a region at all.
+// region map (Insert, RemoveRange, Protect, FindFree, Find, Overlaps, Prepare,
+// SetKeep, Destroy and rebuild, Clone, and exhausting the frame allocator
+// under it) inside a window of regionFuzzPages pages, runs each on the map and on
+// a reference model (the attributes of every page of the window, or none),
+// and checks every result, every error, every piece visit sees, the whole
+// map and every invariant of its tree after every step. Because Insert
+// merges touching regions of identical attributes, the map must be exactly
+// the maximal runs of pages with identical attributes: the model needs no
+// notion of a region at all. A change that adds an entry must fail with
+// ENOMEM, changing nothing, exactly when the frames its splits take (worked
+// out from the tree by wantNodesNeeded) cannot be had above keep.
 //
 // Input layout: byte 0 picks where the window lies (low, at the top of the
-// lower canonical half, or at the very top of the 64-bit space); then
-// operations of 8 bytes each: an opcode and seven argument bytes (missing
-// bytes read as zero).
+// lower canonical half, or at the very top of the 64-bit space) and, by
+// byte 0 / 3, how many entries a node may hold (full frames, or three to
+// eight entries for trees of many levels); then operations of 8 bytes
+// each: an opcode and seven argument bytes (missing bytes read as zero).
 func FuzzRegionMap(f *testing.F) {
 	for _, seed := range regionSeeds() {
 		f.Add(seed)
@@ -40,8 +44,13 @@ func TestRegionSeeds(t *testing.T) {
 	}
 }
 
+// regionFuzzCaps are the node capacities byte 0 / 3 picks (leaf, branch):
+// full-size nodes, and small ones that make trees of up to ten levels of
+// the window's 512 regions at most.
+var regionFuzzCaps = [...][2]int{{leafCap, branchCap}, {3, 5}, {4, 6}, {8, 8}}
+
 const (
-	regionFuzzPages = 1024 // the window: up to 512 regions, a block of order 2
+	regionFuzzPages = 1024 // the window: up to 512 regions
 	regionFuzzOpLen = 8
 )
 
@@ -272,26 +281,49 @@ func aligned(start, end uintptr, allowEmpty bool) bool {
 
 // regionFuzz is the state of one run.
 type regionFuzz struct {
-	t     *testing.T
-	a     *FrameAllocator
-	free0 uint64
-	md    regionModel
-	m     *RegionMap
-	held  []PhysAddr // frames taken to exhaust the allocator
-	step  int
+	t       *testing.T
+	a       *FrameAllocator
+	free0   uint64
+	md      regionModel
+	m       *RegionMap
+	held    []PhysAddr // frames taken to exhaust the allocator
+	step    int
+	deepest int // the most levels the tree had
 }
 
 func (fz *regionFuzz) exhausted() bool { return fz.held != nil }
 
-func (fz *regionFuzz) exhaust() {
+// exhaust takes frames until only left are free.
+func (fz *regionFuzz) exhaust(left uint64) {
 	fz.held = []PhysAddr{}
-	for {
+	for fz.a.FreeFrames() > left {
 		p, err := fz.a.Alloc(0)
 		if err != nil {
 			return
 		}
 		fz.held = append(fz.held, p)
 	}
+}
+
+// room is how many new nodes the map can have now: its spares and the
+// free frames above keep.
+func (fz *regionFuzz) room() int {
+	n := fz.m.w().spare.n
+	if free := fz.a.FreeFrames(); free > fz.m.keep {
+		n += int(free - fz.m.keep)
+	}
+	return n
+}
+
+// nodesFor checks NodesNeeded(start, end) against wantNodesNeeded (a
+// change at start adding an entry) and returns it.
+func (fz *regionFuzz) nodesFor(start, end uintptr) int {
+	fz.t.Helper()
+	got, want := fz.m.NodesNeeded(start, end), wantNodesNeeded(fz.m, start)
+	if got != want {
+		fz.t.Fatalf("step %d: NodesNeeded(%#x, %#x) = %d, worked out %d\n%s", fz.step, start, end, got, want, dumpTree(fz.m))
+	}
+	return got
 }
 
 func (fz *regionFuzz) release() {
@@ -303,33 +335,146 @@ func (fz *regionFuzz) release() {
 	fz.held = nil
 }
 
-// check compares the whole map with the model, and counts the frames:
-// every frame is free, held by the test, or the map's block.
+// check compares the whole map with the model, checks the tree, and counts
+// the frames: every frame is free, held by the test, or the map's (a node
+// or a spare).
 func (fz *regionFuzz) check(what string) {
 	t := fz.t
 	t.Helper()
-	// Walk the model's runs and the map's entries together (the slow,
+	// Walk the model's runs and the map's regions together (the slow,
 	// allocating comparison only to report a difference).
 	md, m := &fz.md, fz.m
-	i := 0
-	ok := true
-	for p := 0; ok && p < regionFuzzPages; {
+	got, ok := m.Next(0)
+	same, i := true, 0
+	atK, atWant := -1, Region{} // At is checked at an index of the step's choosing
+	if n := m.Len(); n > 0 {
+		atK = fz.step * 7919 % n
+	}
+	for p := 0; same && p < regionFuzzPages; {
 		if !md.used[p] {
 			p++
 			continue
 		}
 		r := md.run(p)
-		ok = i < m.Len() && m.At(i) == r
+		same = ok && got == r
+		if i == atK {
+			atWant = r
+		}
+		got, ok = m.Next(got.End)
 		i++
 		p += int((r.End - r.Start) / rPage)
 	}
-	if !ok || i != m.Len() {
+	if !same || ok || i != m.Len() {
 		t.Fatalf("step %d (%s): map\n got  %v\n want %v", fz.step, what, regionsOf(m), md.regions())
 	}
-	checkRegionMap(t, m)
-	out := uint64(len(fz.held)) + 1<<fz.m.order
+	if atK >= 0 {
+		if got := m.At(atK); got != atWant {
+			t.Fatalf("step %d (%s): At(%d) = %v, want %v", fz.step, what, atK, got, atWant)
+		}
+	}
+	if got := m.At(m.Len()); got != (Region{}) {
+		t.Fatalf("step %d (%s): At(Len) = %v", fz.step, what, got)
+	}
+	if err := treeErr(m); err != "" {
+		t.Fatalf("step %d (%s): tree: %s\n%s", fz.step, what, err, dumpTree(m))
+	}
+	fz.deepest = max(fz.deepest, m.height)
+	out := uint64(len(fz.held) + m.nodes + m.w().spare.n + 1) // + the working state's frame
 	if free := fz.a.Stats().FreeFrames; free+out != fz.free0 {
 		t.Fatalf("step %d (%s): %d free + %d out != %d", fz.step, what, free, out, fz.free0)
+	}
+}
+
+// clone copies the map into a new one, with (spare below 64) only spare
+// frames free above the copy's keep; it must fail with ENOMEM, leaving
+// the copy empty, exactly when the copy's nodes but its root cannot be
+// had. With swap the copy replaces the map (the old one is destroyed), so
+// that every later step runs on a clone.
+func (fz *regionFuzz) clone(swap bool, spareByte byte) {
+	spare := uint64(spareByte)
+	t, m := fz.t, fz.m
+	dst := new(RegionMap)
+	dst.Bind(fz.a)
+	if fz.a.FreeFrames() < 2 || dst.Create() != nil {
+		return // no room for the copy's root and working state
+	}
+	if free := fz.a.FreeFrames(); spare < 64 && spare < free {
+		dst.SetKeep(free - spare) // sometimes just short of what it needs
+	}
+	var want error
+	if fz.a.FreeFrames() < dst.keep || m.n > 0 && uint64(m.nodes-1) > fz.a.FreeFrames()-dst.keep {
+		want = ENOMEM
+	}
+	free := fz.a.FreeFrames()
+	fz.wantErr("Clone", m.Clone(dst), want)
+	if err := treeErr(dst); err != "" {
+		t.Fatalf("step %d: the clone: %s\n%s", fz.step, err, dumpTree(dst))
+	}
+	if want != nil {
+		if dst.n != 0 || dst.nodes != 1 || fz.a.FreeFrames() != free {
+			t.Fatalf("step %d: a failed Clone left %d regions, %d nodes, %d frames taken", fz.step, dst.n, dst.nodes, free-fz.a.FreeFrames())
+		}
+	} else if got, want := shapeOf(dst), shapeOf(m); got != want {
+		t.Fatalf("step %d: the clone\n%s\nwant\n%s", fz.step, got, want)
+	}
+	dst.SetKeep(m.keep)
+	if swap && want == nil {
+		fz.m = dst
+		m.Destroy()
+		return
+	}
+	dst.Destroy()
+}
+
+// protect runs one Protect on the map and the model. It splits the
+// region cut at start, and the one cut at end, where the protection
+// changes; the frames that can take are known from the tree (a bound for
+// the second split).
+func (fz *regionFuzz) protect(start, end uintptr, p, q int, prot Prot) {
+	md := &fz.md
+	var want error
+	switch {
+	case !aligned(start, end, true):
+		want = EINVAL
+	case start < end:
+		cut := func(x int) bool { // x-1 and x in one region, whose protection changes
+			return x > 0 && x < regionFuzzPages && md.same(x-1, x) && md.attr[x].Prot != prot
+		}
+		need := 0
+		switch {
+		case cut(p) && cut(q):
+			need = wantNodesNeeded(fz.m, start) + wantNodesNeeded(fz.m, end, start)
+		case cut(p):
+			need = wantNodesNeeded(fz.m, start)
+		case cut(q):
+			need = wantNodesNeeded(fz.m, end)
+		}
+		if need > fz.room() {
+			want = ENOMEM
+		}
+	}
+	before := ""
+	if want == ENOMEM {
+		before = dumpTree(fz.m)
+	}
+	fz.wantErr("Protect", fz.m.Protect(start, end, prot), want)
+	fz.unchanged("Protect", before)
+	if want == nil {
+		for x := p; x < q; x++ {
+			md.attr[x].Prot = prot
+		}
+	}
+}
+
+// unchanged checks that a change that failed with ENOMEM left the tree as
+// it was, node for node (before is its dump then, "" if it did not fail).
+func (fz *regionFuzz) unchanged(what, before string) {
+	fz.t.Helper()
+	if before == "" {
+		return
+	}
+	if after := dumpTree(fz.m); after != before {
+		fz.t.Fatalf("step %d: %s failed with ENOMEM but changed the tree\nbefore:\n%s\nafter:\n%s", fz.step, what, before, after)
 	}
 }
 
@@ -356,11 +501,16 @@ func (fz *regionFuzz) insert(start, end uintptr, p, q int, attr Region) {
 		// A new entry is needed unless r merges with a neighbour.
 		left := p > 0 && md.used[p-1] && sameAttrs(&md.attr[p-1], &r)
 		right := q < regionFuzzPages && md.used[q] && sameAttrs(&md.attr[q], &r)
-		if !left && !right && fz.exhausted() && fz.m.n == fz.m.cap {
+		if !left && !right && fz.nodesFor(start, end) > fz.room() {
 			want = ENOMEM
 		}
 	}
+	before := ""
+	if want == ENOMEM {
+		before = dumpTree(fz.m)
+	}
 	fz.wantErr("Insert", fz.m.Insert(r), want)
+	fz.unchanged("Insert", before)
 	if want == nil {
 		for x := p; x < q; x++ {
 			md.used[x], md.attr[x] = true, attr
@@ -385,9 +535,13 @@ func (fz *regionFuzz) remove(start, end uintptr, p, q int, withVisit bool) {
 		for x := p; split && x < q; x++ {
 			split = md.same(p-1, x)
 		}
-		if split && fz.exhausted() && fz.m.n == fz.m.cap {
+		if split && fz.nodesFor(start, end) > fz.room() {
 			want, pieces = ENOMEM, nil
 		}
+	}
+	before := ""
+	if want == ENOMEM {
+		before = dumpTree(fz.m)
 	}
 	var got []Region
 	var visit func(Region)
@@ -401,6 +555,7 @@ func (fz *regionFuzz) remove(start, end uintptr, p, q int, withVisit bool) {
 		}
 	}
 	fz.wantErr("RemoveRange", fz.m.RemoveRange(start, end, visit), want)
+	fz.unchanged("RemoveRange", before)
 	if withVisit && !slices.Equal(got, pieces) {
 		fz.t.Fatalf("step %d: RemoveRange(%#x, %#x) visited\n got  %v\n want %v", fz.step, start, end, got, pieces)
 	}
@@ -426,14 +581,17 @@ func (md *regionModel) fuzzAddr(b []byte) uintptr {
 	}
 }
 
-func runRegionMap(t *testing.T, data []byte) {
+// runRegionMap runs one input and returns the most levels the tree had.
+func runRegionMap(t *testing.T, data []byte) int {
 	if len(data) == 0 {
-		return
+		return 0
 	}
 	fz := &regionFuzz{t: t, a: regionFuzzFrames(t)}
 	fz.free0 = fz.a.Stats().FreeFrames
 	fz.md.base = regionFuzzBases[int(data[0])%len(regionFuzzBases)]
+	caps := regionFuzzCaps[int(data[0])/len(regionFuzzBases)%len(regionFuzzCaps)]
 	fz.m = new(RegionMap)
+	fz.m.leafMax, fz.m.branchMax = caps[0], caps[1]
 	if err := fz.m.Init(fz.a); err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +655,13 @@ func runRegionMap(t *testing.T, data []byte) {
 				t.Fatalf("step %d: Find(%#x) = %v, %v, want %v", fz.step, va, got, ok, want)
 			}
 
-		case 4: // Overlaps: any two addresses
+		case 4: // Overlaps of any two addresses, or (op[5] odd) Protect of a span
+			if op[5]&1 != 0 {
+				what = "Protect"
+				start, end, p, q := md.span(op[1:5], int(op[5]>>1&3), int(op[6]))
+				fz.protect(start, end, p, q, Prot(op[7]&7))
+				break
+			}
 			what = "Overlaps"
 			start, end := md.fuzzAddr(op[1:3]), md.fuzzAddr(op[3:5])
 			if got, want := fz.m.Overlaps(start, end), md.overlaps(start, end); got != want {
@@ -524,49 +688,57 @@ func runRegionMap(t *testing.T, data []byte) {
 				}
 			}
 
-		case 6: // Clone into a fresh map, which then replaces the map or is dropped
-			what = "Clone"
-			dst := new(RegionMap)
-			err := dst.Init(fz.a)
-			if fz.exhausted() {
-				fz.wantErr("Init", err, ENOMEM)
-				break
-			}
-			fz.wantErr("Init", err, nil)
-			tight := op[1]&1 != 0 // exhaust the allocator for the Clone only
-			if tight {
-				fz.exhaust()
-			}
-			var want error
-			if tight && fz.m.n > dst.cap {
-				want = ENOMEM
-			}
-			fz.wantErr("Clone", fz.m.Clone(dst), want)
-			if want == nil {
-				got := regionsOf(dst)
-				if !slices.Equal(got, md.regions()) {
-					t.Fatalf("step %d: clone\n got  %v\n want %v", fz.step, got, md.regions())
+		case 6: // Prepare, SetKeep, Destroy and build again, or Clone
+			what = "keep"
+			m := fz.m
+			switch op[1] % 5 {
+			case 0:
+				what = "Prepare"
+				var want error
+				if min(m.height+1, len(m.w().spare.pa)) > fz.room() {
+					want = ENOMEM
 				}
-				checkRegionMap(t, dst)
-			} else if dst.Len() != 0 || dst.order != 0 {
-				t.Fatalf("step %d: failed Clone left Len %d order %d", fz.step, dst.Len(), dst.order)
-			}
-			if tight {
-				fz.release()
-			}
-			if want == nil && op[1]&2 != 0 {
-				fz.m.Destroy()
-				fz.m = dst
-			} else {
-				dst.Destroy()
+				fz.wantErr("Prepare", m.Prepare(), want)
+			case 1: // leave only k frames above keep
+				what = "SetKeep"
+				k := uint64(op[2] % 8)
+				m.SetKeep(fz.a.FreeFrames() - min(k, fz.a.FreeFrames()))
+			case 2:
+				what = "SetKeep"
+				m.SetKeep(0)
+			case 3:
+				what = "Destroy"
+				if fz.exhausted() || m.keep != 0 {
+					break // building again needs frames
+				}
+				m.Destroy()
+				if free := fz.a.FreeFrames(); free+uint64(len(fz.held)) != fz.free0 {
+					t.Fatalf("step %d: after Destroy %d free, want %d", fz.step, free, fz.free0)
+				}
+				if err := m.Create(); err != nil {
+					t.Fatal(err)
+				}
+				// In an order of the input's choosing: from either end.
+				rs := md.regions()
+				if op[2]&1 != 0 {
+					slices.Reverse(rs)
+				}
+				for _, r := range rs {
+					if err := m.Insert(r); err != nil {
+						t.Fatalf("step %d: building again: Insert(%v): %v", fz.step, r, err)
+					}
+				}
+			case 4:
+				what = "Clone"
+				fz.clone(op[2]&1 != 0, op[3])
 			}
 
-		case 7: // exhaust the allocator, or give its frames back
+		case 7: // exhaust the allocator but for 0-3 frames, or give its frames back
 			what = "exhaust"
 			if fz.exhausted() {
 				fz.release()
 			} else {
-				fz.exhaust()
+				fz.exhaust(uint64(op[1] % 4))
 			}
 		}
 		fz.check(what)
@@ -576,11 +748,14 @@ func runRegionMap(t *testing.T, data []byte) {
 	if free := fz.a.Stats().FreeFrames; free != fz.free0 {
 		t.Fatalf("at the end: %d free frames, want %d", free, fz.free0)
 	}
+	return fz.deepest
 }
 
 // regionSeeds are hand-made inputs that reach the interesting states
-// quickly: merges, splits, growth to order 2 and back, ENOMEM on a full
-// array, clones, and FindFree at the top of the address space.
+// quickly: merges, splits, a tree of three leaves and back, ENOMEM on a
+// full root leaf, Prepare and keep, trees of many levels of small nodes
+// with removals across them, and FindFree at the top of the address
+// space.
 func regionSeeds() [][]byte {
 	op := func(code byte, args ...byte) []byte {
 		b := make([]byte, regionFuzzOpLen)
@@ -608,6 +783,11 @@ func regionSeeds() [][]byte {
 		hh, hl := u(hi)
 		return op(2, size, align, lh, ll, hh, hl, narrow)
 	}
+	protect := func(p, l int, prot byte) []byte {
+		ph, pl := u(p)
+		lh, ll := u(l)
+		return op(4, ph, pl, lh, ll, 1, 0, prot)
+	}
 	find := func(a int, off byte) []byte {
 		ah, al := u(a)
 		return op(3, ah, al, off)
@@ -623,12 +803,15 @@ func regionSeeds() [][]byte {
 				ins(20, 1, 0, 0, 4), ins(16, 4, 0, 0, 3), find(48*rPage/128, 5),
 				rem(12, 2, 0), ins(12, 2, 0, 0, 3), rem(12, 2, 4), findFree(2, 12, 0, 0xffff, 0),
 				ins(3, 2, 1, 7, 3), ins(3, 2, 3, 0, 3), rem(13, 1, 2), op(4, 0, 0, 0xff, 0xff)),
-			// Growth to order 2 with a comb of 500 one-page regions, a
-			// spanning removal that shrinks it, and a clone on the way.
+			// A comb of 500 one-page regions (three leaves under a root), a
+			// spanning removal that merges them back into one, Prepare
+			// and keep on the way.
 			cat(base, comb(0, 255, 0x04, 0, 1), comb(510, 255, 0x34, 0, 9), op(6, 2),
 				rem(100, 800, 0), findFree(3, 14, 0, 0xffff, 0), op(6, 0)),
-			// A full order-0 array (170 regions), then ENOMEM for Insert, the
-			// split and the clone, and a release.
+			// A full root leaf (170 regions), then with nothing free ENOMEM
+			// for the Insert and the split that need two more nodes, the
+			// merges and removals that need none, Prepare refused, keep,
+			// and a release.
 			cat(base, comb(0, 170, 0x04, 0, 1), op(7), ins(600, 1, 0, 0, 2),
 				ins(1, 1, 0, 0, 1), ins(700, 4, 0, 0, 5), rem(701, 2, 0), ins(600, 1, 0, 0, 2),
 				rem(0, 9, 0), op(6), op(7), op(6, 1), rem(701, 2, 0), comb(200, 100, 0x14, 0, 1),
@@ -637,6 +820,17 @@ func regionSeeds() [][]byte {
 			cat(base, ins(0, 1, 0, 0, 0), ins(1023, 1, 0, 0, 0), findFree(1, 63, 0xfffe, 0xffff, 0),
 				findFree(255, 12, 0, 0xffff, 0), findFree(1, 0x40, 0x700, 0x800, 0),
 				findFree(1, 0xc0, 0, 0xffff, 0), findFree(2, 20, 0x10, 0, 5), findFree(0, 12, 0, 0xffff, 0)),
+			// Small nodes (three regions, five children): combs in two
+			// orders make five levels; removals across levels, inserts,
+			// splits and Protects with one to three frames free, Protects
+			// that merge across levels, and a Destroy built back from the
+			// top down.
+			cat(base+byte(len(regionFuzzBases)), comb(0, 200, 0x04, 0, 1), comb(401, 100, 0x14, 0, 2),
+				rem(37, 300, 0), comb(40, 60, 0x08, 0, 3), op(7, 2), ins(403, 1, 0, 0, 7),
+				rem(421, 1, 0), comb(600, 40, 0x05, 0, 4), op(7), op(7, 1), rem(2, 1, 0),
+				protect(650, 30, 5), protect(20, 300, 3), op(7), ins(1, 1, 0, 0, 6), protect(0, 1024, 1),
+				op(6, 3, 1), rem(0, 1024, 0), comb(0, 255, 0x04, 0, 5), protect(100, 200, 2),
+				op(6, 4, 1, 5), op(6, 4, 1, 200), rem(30, 100, 0), op(6, 4, 0, 255)),
 		)
 	}
 	return seeds

@@ -55,10 +55,11 @@ func newRegionMap(t testing.TB, a *FrameAllocator, rs ...Region) *RegionMap {
 	return m
 }
 
+// regionsOf returns the regions of m in address order, by Next.
 func regionsOf(m *RegionMap) []Region {
 	var rs []Region
-	for i := range m.Len() {
-		rs = append(rs, m.At(i))
+	for r, ok := m.Next(0); ok; r, ok = m.Next(r.End) {
+		rs = append(rs, r)
 	}
 	return rs
 }
@@ -70,28 +71,14 @@ func sameRegions(t testing.TB, what string, got, want []Region) {
 	}
 }
 
-// checkRegionMap checks the map's invariants: sorted, aligned, non-empty,
-// non-overlapping entries, no two touching ones with identical attributes,
-// and the bookkeeping of the block.
+// checkRegionMap checks the whole tree (see regiontree_test.go): every
+// invariant of the nodes and their summaries, and that the regions are
+// sorted, aligned, non-empty, non-overlapping and canonical (no two
+// touching ones with identical attributes).
 func checkRegionMap(t testing.TB, m *RegionMap) {
 	t.Helper()
-	if m.n < 0 || m.n > m.cap || (m.base != 0 && m.cap != blockCap(m.order)) {
-		t.Fatalf("bookkeeping: n %d cap %d order %d", m.n, m.cap, m.order)
-	}
-	for i := range m.Len() {
-		r := m.At(i)
-		if r.Start%rPage != 0 || r.End%rPage != 0 || r.Start >= r.End {
-			t.Fatalf("entry %d malformed: %v", i, r)
-		}
-		if i > 0 {
-			p := m.At(i - 1)
-			if p.End > r.Start {
-				t.Fatalf("entries %d and %d out of order or overlapping: %v %v", i-1, i, p, r)
-			}
-			if p.End == r.Start && sameAttrs(&p, &r) {
-				t.Fatalf("entries %d and %d touch with identical attributes: %v %v", i-1, i, p, r)
-			}
-		}
+	if err := treeErr(m); err != "" {
+		t.Fatalf("tree: %s\n%s", err, dumpTree(m))
 	}
 }
 
@@ -390,287 +377,6 @@ func regionComb(t testing.TB, m *RegionMap, n int) {
 	}
 }
 
-// TestRegionGrowth: the array grows past its first block, block after
-// block, shrinks back as regions go, and Destroy gives back every frame.
-func TestRegionGrowth(t *testing.T) {
-	a := regionFrames(t, 8<<20)
-	free0 := a.Stats().FreeFrames
-	var m RegionMap
-	if err := m.Init(a); err != nil {
-		t.Fatal(err)
-	}
-	if got := free0 - a.Stats().FreeFrames; got != 1 || m.order != 0 {
-		t.Fatalf("Init took %d frames (order %d), want one", got, m.order)
-	}
-	const n = 3000 // order 5: 5461 entries
-	regionComb(t, &m, n)
-	if m.Len() != n || m.order != 5 {
-		t.Fatalf("Len %d order %d, want %d and 5", m.Len(), m.order, n)
-	}
-	if got := free0 - a.Stats().FreeFrames; got != 1<<5 {
-		t.Fatalf("map holds %d frames, want 32", got)
-	}
-	checkRegionMap(t, &m)
-	for i := range uintptr(n) {
-		if r, ok := m.Find(2*i*rPage + 5); !ok || r != rgn(2*i, 2*i+1, protRW) {
-			t.Fatalf("Find page %d = %v, %v", 2*i, r, ok)
-		}
-		if _, ok := m.Find((2*i + 1) * rPage); ok {
-			t.Fatalf("Find gap page %d found something", 2*i+1)
-		}
-	}
-
-	// Removing regions one by one shrinks the array when it is a quarter
-	// full, to the smallest block that leaves it at most half full.
-	shrinks := 0
-	for i := n - 1; i >= 0; i-- {
-		order := m.order
-		if err := m.RemoveRange(uintptr(2*i)*rPage, uintptr(2*i+1)*rPage, nil); err != nil {
-			t.Fatal(err)
-		}
-		if m.order > 0 && m.n <= m.cap/4 {
-			t.Fatalf("%d entries in a block of %d: not shrunk", m.n, m.cap)
-		}
-		if m.order != order {
-			shrinks++
-			if m.order > order || blockCap(m.order) < 2*m.n || (m.order > 0 && blockCap(m.order-1) >= 2*m.n) {
-				t.Fatalf("%d entries: order %d -> %d", m.n, order, m.order)
-			}
-		}
-		if got := free0 - a.Stats().FreeFrames; got != 1<<m.order {
-			t.Fatalf("map holds %d frames, want %d", got, 1<<m.order)
-		}
-		checkRegionMap(t, &m)
-	}
-	if m.Len() != 0 || m.order != 0 || shrinks != 5 {
-		t.Fatalf("empty map: Len %d order %d after %d shrinks", m.Len(), m.order, shrinks)
-	}
-
-	// One RemoveRange of everything shrinks in one step.
-	regionComb(t, &m, n)
-	if err := m.RemoveRange(0, 2*n*rPage, nil); err != nil {
-		t.Fatal(err)
-	}
-	if m.Len() != 0 || m.order != 0 {
-		t.Fatalf("after removing all: Len %d order %d", m.Len(), m.order)
-	}
-
-	regionComb(t, &m, n)
-	m.Destroy()
-	if got := a.Stats().FreeFrames; got != free0 {
-		t.Fatalf("after Destroy: %d free frames, want %d", got, free0)
-	}
-	if m.Len() != 0 {
-		t.Fatal("Len after Destroy")
-	}
-	m.Destroy() // twice is harmless
-	if err := m.Init(a); err != nil {
-		t.Fatalf("Init after Destroy: %v", err)
-	}
-	m.Destroy()
-	if got := a.Stats().FreeFrames; got != free0 {
-		t.Fatalf("after the second Destroy: %d free frames, want %d", got, free0)
-	}
-}
-
-// exhaustFrames allocates every free frame of a and returns a function that
-// frees them again.
-func exhaustFrames(t testing.TB, a *FrameAllocator) (release func()) {
-	t.Helper()
-	var held []PhysAddr
-	for {
-		p, err := a.Alloc(0)
-		if err != nil {
-			break
-		}
-		held = append(held, p)
-	}
-	return func() {
-		for _, p := range held {
-			if err := a.Free(p, 0); err != nil {
-				t.Fatal(err)
-			}
-		}
-		held = nil
-	}
-}
-
-// TestRegionENOMEM: with the allocator exhausted, exactly the operations
-// that need one more entry in a full array fail, with ENOMEM, and change
-// nothing; the others still work.
-func TestRegionENOMEM(t *testing.T) {
-	a := regionFrames(t, 1<<20)
-	free0 := a.Stats().FreeFrames
-	m := newRegionMap(t, a)
-	full := blockCap(0)
-	regionComb(t, m, full) // pages 0, 2, 4, ... 2*full-2
-	big := newRegionMap(t, a)
-	regionComb(t, big, full+1)
-	dst := newRegionMap(t, a)
-	var zero RegionMap
-
-	release := exhaustFrames(t, a)
-	before := regionsOf(m)
-	unchanged := func(what string) {
-		t.Helper()
-		sameRegions(t, what, regionsOf(m), before)
-		checkRegionMap(t, m)
-	}
-	far := uintptr(4 * full)
-	if err := m.Insert(rgn(far, far+1, protRW)); err != ENOMEM {
-		t.Errorf("Insert into a full array = %v, want ENOMEM", err)
-	}
-	unchanged("after the failed Insert")
-	if err := zero.Init(a); err != ENOMEM || zero.base != 0 {
-		t.Errorf("Init = %v, want ENOMEM", err)
-	}
-	if err := big.Clone(dst); err != ENOMEM {
-		t.Errorf("Clone of %d regions into a one-frame map = %v, want ENOMEM", full+1, err)
-	}
-	if dst.Len() != 0 || dst.order != 0 {
-		t.Errorf("dst after the failed Clone: Len %d order %d", dst.Len(), dst.order)
-	}
-
-	// A merge needs no entry, nor does removing a whole region or trimming.
-	if err := m.Insert(rgn(1, 2, ProtRead)); err != ENOMEM {
-		t.Errorf("Insert, different attributes = %v, want ENOMEM", err)
-	}
-	if err := m.Insert(rgn(1, 2, protRW)); err != nil {
-		t.Errorf("Insert merging both sides = %v", err)
-	}
-	if m.Len() != full-1 {
-		t.Fatalf("Len %d after merging, want %d", m.Len(), full-1)
-	}
-	if err := m.Insert(rgn(far, far+1, protRW)); err != nil {
-		t.Errorf("Insert into the freed slot = %v", err)
-	}
-	// Now full again: pages [0,3) are one region. Splitting it needs an
-	// entry: ENOMEM and no visit.
-	before = regionsOf(m)
-	visited := false
-	if err := m.RemoveRange(rPage, 2*rPage, func(Region) { visited = true }); err != ENOMEM || visited {
-		t.Errorf("split of a full array = %v (visited %v), want ENOMEM, no visit", err, visited)
-	}
-	unchanged("after the failed split")
-	if err := m.RemoveRange(2*rPage, 3*rPage, nil); err != nil {
-		t.Errorf("trim = %v", err)
-	}
-	if err := m.RemoveRange(4*rPage, 5*rPage, nil); err != nil {
-		t.Errorf("remove a whole region = %v", err)
-	}
-
-	// A clone that fits the destination's block needs no frame.
-	if err := m.Clone(dst); err != nil {
-		t.Errorf("Clone of %d regions into a one-frame map = %v", m.Len(), err)
-	}
-	sameRegions(t, "clone", regionsOf(dst), regionsOf(m))
-
-	release()
-	if err := m.Insert(rgn(far+2, far+3, protRW)); err != nil {
-		t.Errorf("Insert after release = %v", err)
-	}
-	m.Destroy()
-	dst.Destroy()
-	big.Destroy()
-	if got := a.Stats().FreeFrames; got != free0 {
-		t.Errorf("%d free frames at the end, want %d", got, free0)
-	}
-}
-
-// TestRegionMaxEntries: past blockCap(MaxOrder) entries, Insert says
-// ENOMEM however much memory there is.
-func TestRegionMaxEntries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("inserts 174762 regions")
-	}
-	a := regionFrames(t, 32<<20)
-	free0 := a.Stats().FreeFrames
-	m := newRegionMap(t, a)
-	max := blockCap(MaxOrder)
-	regionComb(t, m, max)
-	if m.order != MaxOrder {
-		t.Fatalf("order %d, want %d", m.order, MaxOrder)
-	}
-	far := uintptr(4 * max)
-	if err := m.Insert(rgn(far, far+1, protRW)); err != ENOMEM {
-		t.Errorf("Insert past the largest block = %v, want ENOMEM", err)
-	}
-	if err := m.RemoveRange(2*rPage*uintptr(max)-2*rPage, far*rPage, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Insert(rgn(far, far+1, protRW)); err != nil {
-		t.Errorf("Insert after a removal = %v", err)
-	}
-	m.Destroy()
-	if got := a.Stats().FreeFrames; got != free0 {
-		t.Errorf("%d free frames at the end, want %d", got, free0)
-	}
-}
-
-// TestRegionClone: the copy has the same regions and lives on its own.
-func TestRegionClone(t *testing.T) {
-	a := regionFrames(t, 4<<20)
-	free0 := a.Stats().FreeFrames
-	src := newRegionMap(t, a, rgn(1, 3, protRW), Region{Start: 5 * rPage, End: 9 * rPage, Prot: ProtRead, Inherit: InheritShare, Flags: 7})
-	dst := newRegionMap(t, a)
-	if err := src.Clone(dst); err != nil {
-		t.Fatal(err)
-	}
-	sameRegions(t, "clone", regionsOf(dst), regionsOf(src))
-	if err := src.RemoveRange(0, 100*rPage, nil); err != nil {
-		t.Fatal(err)
-	}
-	if dst.Len() != 2 {
-		t.Fatalf("the clone changed with the original: %v", regionsOf(dst))
-	}
-	if err := dst.Insert(rgn(20, 21, protRW)); err != nil {
-		t.Fatal(err)
-	}
-	if src.Len() != 0 {
-		t.Fatalf("the original changed with the clone: %v", regionsOf(src))
-	}
-
-	// Errors: the destination must be initialized and empty.
-	var zero RegionMap
-	if err := src.Clone(&zero); err != EINVAL {
-		t.Errorf("Clone into a zero map = %v, want EINVAL", err)
-	}
-	if err := dst.Clone(src); err != nil {
-		t.Errorf("Clone into an empty map = %v", err)
-	}
-	if err := dst.Clone(src); err != EINVAL {
-		t.Errorf("Clone into a non-empty map = %v, want EINVAL", err)
-	}
-	if err := dst.Clone(dst); err != EINVAL {
-		t.Errorf("Clone into itself = %v, want EINVAL", err)
-	}
-	var empty RegionMap
-	if err := empty.Clone(newRegionMap(t, a)); err != nil {
-		t.Errorf("Clone of a zero map = %v", err)
-	}
-
-	// A big map: the clone takes the block it needs at once.
-	big := newRegionMap(t, a)
-	regionComb(t, big, 1000)
-	dst2 := newRegionMap(t, a)
-	if err := big.Clone(dst2); err != nil {
-		t.Fatal(err)
-	}
-	sameRegions(t, "big clone", regionsOf(dst2), regionsOf(big))
-	if dst2.order != 3 {
-		t.Errorf("clone of 1000 regions has order %d, want 3", dst2.order)
-	}
-	checkRegionMap(t, dst2)
-	for _, m := range []*RegionMap{src, dst, big, dst2} {
-		m.Destroy()
-	}
-	// The maps newRegionMap made inline are destroyed by its cleanup;
-	// count what is still out.
-	if got := free0 - a.Stats().FreeFrames; got != 1 {
-		t.Errorf("%d frames out, want 1 (the inline map)", got)
-	}
-}
-
 // TestRegionLifeCycle: the zero value, Init's refusals, Destroy, and Init
 // in two steps (Bind, then Create).
 func TestRegionLifeCycle(t *testing.T) {
@@ -733,8 +439,8 @@ func TestRegionLifeCycle(t *testing.T) {
 		t.Errorf("Create after Destroy = %v, Len %d", err, b.Len())
 	}
 	b.Destroy()
-	release := exhaustFrames(t, a)
-	if err := b.Create(); err != ENOMEM || b.base != 0 {
+	release := holdFrames(t, a, 0)
+	if err := b.Create(); err != ENOMEM || b.root != 0 {
 		t.Errorf("Create with no frame = %v", err)
 	}
 	release()
@@ -743,12 +449,14 @@ func TestRegionLifeCycle(t *testing.T) {
 	}
 }
 
-// TestRegionNoAllocs: no path touches the Go heap, error paths, growth,
-// shrinking, and RemoveRange with a (non-escaping) visit closure included.
+// TestRegionNoAllocs: no path touches the Go heap: every operation, error
+// paths, splits and merges of nodes up to a new root and back, Destroy,
+// and RemoveRange with a (non-escaping) visit closure.
 func TestRegionNoAllocs(t *testing.T) {
-	a := regionFrames(t, 4<<20)
+	a := regionFrames(t, 8<<20)
 	m := newRegionMap(t, a)
-	regionComb(t, m, 100)
+	regionComb(t, m, 1000) // a root over six leaves
+	small := newSmallRegionMap(t, a, 3, 5)
 	dst := new(RegionMap)
 	var n int
 	var last Region
@@ -757,48 +465,72 @@ func TestRegionNoAllocs(t *testing.T) {
 		f    func()
 	}{
 		{"Find", func() { last, _ = m.Find(51 * rPage) }},
-		{"At, Len", func() { last = m.At(m.Len() - 1) }},
+		{"Next, Len", func() { last, _ = m.Next(uintptr(m.Len()) * rPage) }},
 		{"Overlaps", func() { _ = m.Overlaps(10*rPage, 20*rPage) }},
 		{"FindFree", func() { _, _ = m.FindFree(2*rPage, 4*rPage, 0, 1<<30) }},
-		{"FindFree ENOSPC", func() { _, _ = m.FindFree(2*rPage, rPage, 0, 200*rPage) }},
+		{"FindFree, no gap fits", func() { _, _ = m.FindFree(2*rPage, rPage, 0, 2000*rPage) }},
+		{"FindFree, aligned walk", func() { _, _ = m.FindFree(rPage, 1<<21, rPage, 1<<40) }},
+		{"NodesNeeded", func() { n += m.NodesNeeded(3*rPage, 4*rPage) }},
 		{"Insert+RemoveRange", func() {
 			_ = m.Insert(rgn(1001, 1002, ProtRead))
 			_ = m.RemoveRange(1001*rPage, 1002*rPage, func(r Region) { n++; last = r })
 		}},
 		{"split and merge", func() {
-			_ = m.Insert(rgn(1001, 1010, protRW))
-			_ = m.RemoveRange(1004*rPage, 1005*rPage, func(r Region) { n++ })
-			_ = m.Insert(rgn(1004, 1005, protRW))
-			_ = m.RemoveRange(1001*rPage, 1010*rPage, nil)
+			_ = m.Insert(rgn(2001, 2010, protRW))
+			_ = m.RemoveRange(2004*rPage, 2005*rPage, func(r Region) { n++ })
+			_ = m.Insert(rgn(2004, 2005, protRW))
+			_ = m.RemoveRange(2001*rPage, 2010*rPage, nil)
 		}},
-		{"RemoveRange spanning", func() {
-			_ = m.RemoveRange(11*rPage, 31*rPage, func(r Region) { n++; last = r })
-			for i := uintptr(6); i < 16; i++ {
+		{"RemoveRange spanning leaves", func() {
+			_ = m.RemoveRange(101*rPage, 901*rPage, func(r Region) { n++; last = r })
+			for i := uintptr(51); i <= 450; i++ {
+				_ = m.Insert(rgn(2*i+1, 2*i+2, ProtRead))
+			}
+			_ = m.RemoveRange(101*rPage, 902*rPage, nil)
+			for i := uintptr(51); i <= 450; i++ {
 				_ = m.Insert(rgn(2*i, 2*i+1, protRW))
 			}
 		}},
-		{"growth and shrinking", func() {
-			for i := uintptr(0); i < 600; i++ {
-				_ = m.Insert(rgn(2000+2*i, 2001+2*i, protRW))
+		{"deep tree: splits to a new root and back", func() {
+			for i := uintptr(0); i < 200; i++ {
+				_ = small.Insert(rgn(2*i, 2*i+1, protRW))
 			}
-			_ = m.RemoveRange(2000*rPage, 4000*rPage, func(r Region) { n++ })
+			_ = small.RemoveRange(0, 400*rPage, func(r Region) { n++ })
+		}},
+		{"Protect: two splits, then merged back", func() {
+			_ = m.Insert(rgn(3001, 3010, protRW))
+			_ = m.Protect(3003*rPage, 3005*rPage, ProtRead)
+			_ = m.Protect(3000*rPage, 3020*rPage, protRW)
+			_ = m.RemoveRange(3001*rPage, 3010*rPage, nil)
+		}},
+		{"Prepare", func() {
+			_ = m.Prepare()
+			_ = m.Insert(rgn(5000, 5001, protRW))
+			_ = m.RemoveRange(5000*rPage, 5001*rPage, nil)
 		}},
 		{"errors", func() {
 			_ = m.Insert(rgn(0, 1, protRW))
 			_ = m.Insert(Region{Start: 1, End: rPage})
 			_ = m.RemoveRange(1, rPage, nil)
 			_, _ = m.FindFree(0, rPage, 0, rPage)
-			_ = m.Clone(m)
 		}},
-		{"Init, Clone, Destroy", func() {
+		{"Init, Destroy", func() {
+			_ = dst.Init(a)
+			_ = dst.Insert(rgn(1, 2, protRW))
+			dst.Destroy()
+		}},
+		{"At", func() { last = m.At(777) }},
+		{"Clone, Destroy", func() {
 			_ = dst.Init(a)
 			_ = m.Clone(dst)
 			dst.Destroy()
 		}},
-		{"Bind, Create, Destroy", func() {
+		{"Bind, SetKeep, Create, Destroy", func() {
 			dst.Bind(a)
+			dst.SetKeep(1)
 			_ = dst.Create()
 			dst.Destroy()
+			dst.SetKeep(0)
 		}},
 	}
 	for _, c := range cases {
@@ -807,89 +539,10 @@ func TestRegionNoAllocs(t *testing.T) {
 		}
 	}
 	checkRegionMap(t, m)
-	if m.Len() != 100 {
-		t.Errorf("Len %d after the runs, want 100", m.Len())
+	if m.Len() != 1000 {
+		t.Errorf("Len %d after the runs, want 1000", m.Len())
 	}
 	_, _ = n, last
-}
-
-// BenchmarkRegionInsertRemove: an Insert and RemoveRange pair in the
-// middle of a map of 100 regions (no merge, no split).
-func BenchmarkRegionInsertRemove(b *testing.B) {
-	a := regionFrames(b, 1<<20)
-	m := newRegionMap(b, a)
-	regionComb(b, m, 100)
-	pieces := 0
-	b.ResetTimer()
-	for i := range b.N {
-		p := uintptr(2*(i%100) + 1)
-		if err := m.Insert(rgn(p, p+1, ProtRead)); err != nil {
-			b.Fatal(err)
-		}
-		if err := m.RemoveRange(p*rPage, (p+1)*rPage, func(Region) { pieces++ }); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkRegionSplitMerge: removing a page from the middle of a region
-// (a split) and putting it back (a merge on both sides), among 100.
-func BenchmarkRegionSplitMerge(b *testing.B) {
-	a := regionFrames(b, 1<<20)
-	m := newRegionMap(b, a)
-	for i := range uintptr(100) {
-		if err := m.Insert(rgn(4*i, 4*i+3, protRW)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		p := uintptr(4*(i%100) + 1)
-		if err := m.RemoveRange(p*rPage, (p+1)*rPage, nil); err != nil {
-			b.Fatal(err)
-		}
-		if err := m.Insert(rgn(p, p+1, protRW)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkRegionFind: lookups spread over a map of 100 regions and over
-// one of 10000 (half of them in gaps).
-func BenchmarkRegionFind(b *testing.B) {
-	for _, n := range []int{100, 10000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			a := regionFrames(b, 4<<20)
-			m := newRegionMap(b, a)
-			regionComb(b, m, n)
-			found := 0
-			b.ResetTimer()
-			for i := range b.N {
-				// A stride coprime with 2n visits every page in turn.
-				va := uintptr(i*7919%(2*n))*rPage + 123
-				if _, ok := m.Find(va); ok {
-					found++
-				}
-			}
-			if b.N >= 2*n && found == 0 {
-				b.Fatal("found nothing")
-			}
-		})
-	}
-}
-
-// BenchmarkRegionFindFree: first fit over 100 regions whose gaps are too
-// small, to the free space above them.
-func BenchmarkRegionFindFree(b *testing.B) {
-	a := regionFrames(b, 1<<20)
-	m := newRegionMap(b, a)
-	regionComb(b, m, 100)
-	b.ResetTimer()
-	for range b.N {
-		if s, err := m.FindFree(2*rPage, rPage, 0, 1<<30); s != 200*rPage-rPage || err != nil {
-			b.Fatal(s, err)
-		}
-	}
 }
 
 // removeRef is RemoveRange on a plain slice: what stays, and the pieces.
@@ -917,12 +570,12 @@ func removeRef(rs []Region, start, end uintptr) (after, pieces []Region) {
 }
 
 // TestRegionRemoveNearlyFull: RemoveRange parks the regions it removes in
-// the array's free slots while visit runs; with fewer free slots than
-// regions removed (a full array included) it rotates them into place
-// instead. Both ways give the same map and the same pieces.
+// a leaf's free slots while visit runs; with fewer free slots than regions
+// removed (a full leaf included) it rotates them into place instead. Both
+// ways give the same map and the same pieces.
 func TestRegionRemoveNearlyFull(t *testing.T) {
 	a := regionFrames(t, 1<<20)
-	full := blockCap(0)
+	full := leafCap
 	for _, spare := range []int{0, 1, 2, 3, 10} {
 		for _, k := range []int{1, 2, 3, 5} {
 			n := full - spare

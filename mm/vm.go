@@ -480,19 +480,26 @@ func (as *AddressSpace) Allocate(address *uintptr, size, flags uintptr, mapNow b
 
 // insert adds region r (already checked: free, aligned) and, with mapNow,
 // backs and maps all of it. On failure nothing is left behind.
+//
+// The pages come first, the region after them. Taking r out of the map
+// again after a failed populate would be no plain removal: r may have
+// joined the regions on both its sides into one, and undoing that is a
+// split, a new entry, which can need region-map nodes just when memory has
+// run out. Unmapping what populate mapped needs no frame (it mapped huge
+// pages only inside r, so r's edges cut none), and a map that cannot take
+// r has not changed.
 func (as *AddressSpace) insert(r Region, mapNow bool) error {
-	if err := as.Regions.Insert(r); err != nil {
-		return err
-	}
 	if mapNow {
 		if err := as.populate(r); err != nil {
-			// Never fails: a whole region's removal needs no room,
-			// and populate maps huge pages only inside the region, so
-			// its edges cut none.
-			as.Regions.RemoveRange(r.Start, r.End, nil)
 			as.unmap(r.Start, r.End)
 			return err
 		}
+	}
+	if err := as.Regions.Insert(r); err != nil {
+		if mapNow {
+			as.unmap(r.Start, r.End)
+		}
+		return err
 	}
 	return nil
 }

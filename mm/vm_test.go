@@ -24,10 +24,10 @@ func (t testTables) FreeTable(pa uint64) {
 
 type countTLB struct{ invalidations, flushes, syncs, local int }
 
-func (c *countTLB) Invalidate(va uintptr)      { c.invalidations++ }
-func (c *countTLB) FlushAll()                  { c.flushes++ }
-func (c *countTLB) Sync(root uint64)           { c.syncs++ }
-func (c *countTLB) InvalidateLocal(va uintptr) { c.local++ }
+func (c *countTLB) Invalidate(va uintptr)       { c.invalidations++ }
+func (c *countTLB) FlushAll()                   { c.flushes++ }
+func (c *countTLB) Sync(root uint64)            { c.syncs++ }
+func (c *countTLB) InvalidateLocal(va uintptr)  { c.local++ }
 func (c *countTLB) InvalidateTables(va uintptr) { c.invalidations++ }
 
 type testMachine struct {

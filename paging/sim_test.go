@@ -146,8 +146,8 @@ type simTLB struct {
 	local    int
 }
 
-func (r *simTLB) Sync(root uint64)           { r.unsynced = 0; r.syncs++ }
-func (r *simTLB) InvalidateLocal(va uintptr) { r.local++ }
+func (r *simTLB) Sync(root uint64)            { r.unsynced = 0; r.syncs++ }
+func (r *simTLB) InvalidateLocal(va uintptr)  { r.local++ }
 func (r *simTLB) InvalidateTables(va uintptr) { r.Invalidate(va) }
 
 func (r *simTLB) Invalidate(va uintptr) {

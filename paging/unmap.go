@@ -134,7 +134,7 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 
 	// 2. Invalidate, everywhere.
 	if tlb && n > 0 {
-		pt.invalidateDying(va, last, n)
+		pt.invalidateDying(&w, va, last, n)
 	}
 
 	// 3. Release and prune.
@@ -189,18 +189,19 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 // invalidateDying drops the translations of the n dying leaves in [va,
 // last] on every CPU: one by one under the invalidation limit, one
 // FlushAll past it, then the shootdown. Under the limit it walks the range
-// again to find them: the mark walk cannot keep their addresses, for an
-// array of them on the stack would break the nosplit chains' bound
-// through Map's roll-back (the linker checks it).
+// again to find them, with clear's walker w (clear seeks it again after):
+// the mark walk cannot keep their addresses, for an array of them on the
+// stack would break the nosplit chains' bound through Map's roll-back, and
+// a walker of its own would too in a fuzzing build, whose instrumentation
+// grows every frame (the linker checks it).
 //
 //go:nosplit
-func (pt *PageTable) invalidateDying(va, last uintptr, n int) {
+func (pt *PageTable) invalidateDying(w *walker, va, last uintptr, n int) {
 	if n > pt.env.invalidateLimit() {
 		pt.env.TLB.FlushAll()
 		pt.env.TLB.Sync(pt.Root)
 		return
 	}
-	w := walker{pt: pt}
 	w.seek(va, PT, false)
 	for {
 		e := w.slot()
