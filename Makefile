@@ -83,6 +83,11 @@ test: test-host test-handlers test-qemu test-std test-iso
 test-host:
 	$(GO) vet $(HOST_PKGS)
 	$(GO) test -count=1 $(HOST_PKGS)
+	@# A fuzzing build instruments every function, and the linker must still
+	@# prove the handler code's nosplit chains bounded (docs/DESIGN.md,
+	@# "Stacks"): one execution of a fuzz target of each such package.
+	$(GO) test -run '^$$' -fuzz '^FuzzVM$$' -fuzztime 1x ./mm/
+	$(GO) test -run '^$$' -fuzz '^FuzzPaging$$' -fuzztime 1x ./paging/
 
 # Handler context (docs/DESIGN.md, "Handler context"): nothing reachable from kernel.trap
 # or kernel.kmain may allocate, take a Go lock, store a Go pointer through a

@@ -473,7 +473,10 @@ func (a *FrameAllocator) cacheTake(c *frameCache, wantZero bool) (uint32, bool, 
 // refill moves up to cacheBatch order-0 frames from the lists into cache
 // c (whose lock the caller holds), of the kind wanted first.
 //
-//go:nosplit
+// Not nosplit, unlike the allocator around it: the cache's slow path is
+// where a region-map change's chain (the tree, its frames, the cache, the
+// buddy lists) would pass the linker's nosplit limit under -cover; a stack
+// check here starts a new bounded chain (docs/DESIGN.md, "Stacks").
 func (a *FrameAllocator) refill(c *frameCache, wantZero bool) {
 	a.lockLists()
 	for k := 0; k < cacheBatch && c.n+c.zn < cacheSize; k++ {
@@ -759,7 +762,10 @@ func (a *FrameAllocator) zeroSome(maxOrder int, chunk uintptr) bool {
 // unhold gives the block ZeroSome was clearing back to the lists, merged
 // with its buddies, as of unknown contents (it was counted free all along).
 //
-//go:nosplit
+// Not nosplit: a rare path (the idle CPU's held block), where a stack
+// check starts a new bounded chain for the merge below it, which
+// instrumented builds (fuzzing, -cover) would otherwise push past the
+// linker's nosplit limit from the region map's callers.
 func (a *FrameAllocator) unhold() {
 	z := &a.zeroing
 	if !z.held {

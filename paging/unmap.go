@@ -193,9 +193,9 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 // the mark walk cannot keep their addresses, for an array of them on the
 // stack would break the nosplit chains' bound through Map's roll-back, and
 // a walker of its own would too in a fuzzing build, whose instrumentation
-// grows every frame (the linker checks it).
-//
-//go:nosplit
+// grows every frame (the linker checks it). For the same reason it is not
+// nosplit itself: a rare path whose stack check starts a new bounded
+// chain (docs/DESIGN.md, "Stacks").
 func (pt *PageTable) invalidateDying(w *walker, va, last uintptr, n int) {
 	if n > pt.env.invalidateLimit() {
 		pt.env.TLB.FlushAll()
