@@ -260,11 +260,18 @@ func TestRandomizedAgainstModel(t *testing.T) {
 	gc0 := gcs()
 	begin := time.Now()
 	total, faults, rounds := 0, 0, 0
+	report := begin.Add(10 * time.Second) // a long soak says where it is
 	for {
 		n, f := round(t, seed+uint64(rounds), *opsFlag)
 		total, faults, rounds = total+n, faults+f, rounds+1
-		if time.Since(begin) >= *durationFlag {
+		now := time.Now()
+		if now.Sub(begin) >= *durationFlag {
 			break
+		}
+		if now.After(report) {
+			t.Logf("%v: %d rounds, %d operations checked, %d faults; %v to go",
+				now.Sub(begin).Round(time.Second), rounds, total, faults, (*durationFlag - now.Sub(begin)).Round(time.Second))
+			report = now.Add(10 * time.Second)
 		}
 	}
 	close(stop)
