@@ -10,6 +10,7 @@ package syscalls
 // arch/x86/kernel/signal.c (handle_signal).
 
 import (
+	"runtime"
 	"syscall"
 	"unsafe"
 
@@ -47,7 +48,11 @@ func restartRows() []row {
 			return signalled(futexWaitFor(0), futexWakeAll)
 		}},
 		{name: "signal-during/futex-wait/timeout", want: "ended:EINTR", call: func() string {
+			// The wait holds only the timespec's address: keep it
+			// alive, or a GC meanwhile frees it and the kernel reads
+			// whatever took its place (EINVAL, once, under load).
 			ts := &syscall.Timespec{Sec: 30}
+			defer runtime.KeepAlive(ts)
 			return signalled(futexWaitFor(uintptr(unsafe.Pointer(ts))), futexWakeAll)
 		}},
 		{name: "signal-during/read/eventfd", want: "restarted:8", call: func() string {
@@ -80,6 +85,7 @@ func restartRows() []row {
 		})},
 		{name: "signal-during/nanosleep", want: "ended:EINTR", call: func() string {
 			ts := &syscall.Timespec{Sec: 30}
+			defer runtime.KeepAlive(ts) // as for the timed futex wait
 			return signalled(func() (uintptr, syscall.Errno) {
 				return sysBlocking(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(ts)), 0)
 			}, nothing)
