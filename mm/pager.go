@@ -257,12 +257,13 @@ func (as *AddressSpace) reclaim(need uint64) bool {
 // EvictSome runs this space's clock: from its hand, over the present 4 KiB
 // pages of its regions in address order (wrapping once), a page whose
 // Accessed bit is set has it cleared and is passed over, one whose bit
-// stayed clear since the hand last passed is evicted. It stops after n
+// stayed clear since the hand last passed is evicted, in batches of
+// evictBatch pages that share one shootdown. It stops after n
 // evictions, scan steps (a page, or a hole skipped whole), or the first
 // eviction the store refuses, and returns the evictions and the Accessed
 // bits it cleared (pages the next lap may evict).
 func (as *AddressSpace) EvictSome(n, scan int) (evicted, cleared int) {
-	if as.vm.Store == nil || as.kernel || n <= 0 {
+	if as.vm.Store == nil || as.kernel || n <= 0 || as.vm.pagerOff.Load() {
 		return 0, 0
 	}
 	done := 0
@@ -300,14 +301,13 @@ func (as *AddressSpace) EvictSome(n, scan int) (evicted, cleared int) {
 			}
 			if young {
 				cleared++
-			} else {
-				switch as.Evict(hand) {
-				case EvictDone:
-					done++
-				case EvictRefused:
+			} else if as.takeVictim(hand) && (as.nvictims == evictBatch || done+as.nvictims == n) {
+				k, refused := as.flushVictims()
+				done += k
+				if refused {
 					// The store is full or has no frame: the
 					// next page would most likely fare the same.
-					as.hand = hand
+					as.hand = hand + PageSize
 					return done, cleared
 				}
 			}
@@ -317,8 +317,75 @@ func (as *AddressSpace) EvictSome(n, scan int) (evicted, cleared int) {
 			hand = r.End
 		}
 	}
+	k, _ := as.flushVictims()
 	as.hand = hand
-	return done, cleared
+	return done + k, cleared
+}
+
+// evictBatch is how many pages EvictSome takes out of the tables before
+// one shootdown for them all (paging.TakeLeafDeferred, SyncTLB): each
+// page's own would be an IPI to every CPU running the space.
+const evictBatch = 32
+
+// victim is a page EvictSome took out of the tables and has not stored
+// yet: its address and its old leaf.
+type victim struct {
+	va  uintptr
+	old paging.Entry
+}
+
+// takeVictim empties the entry of the page at va, a present 4 KiB leaf
+// whose frame this space alone holds, without the shootdown, and queues
+// it for flushVictims.
+func (as *AddressSpace) takeVictim(va uintptr) bool {
+	e, l, ok := as.PT.Leaf(va)
+	if !ok || l != paging.PT || as.vm.Frames.RefCount(PhysAddr(e.Addr())) != 1 {
+		return false
+	}
+	old, ok := as.PT.TakeLeafDeferred(va)
+	if !ok {
+		return false
+	}
+	as.victims[as.nvictims%evictBatch] = victim{va, old}
+	as.nvictims++
+	return true
+}
+
+// flushVictims shoots the queued victims' translations down, once, and
+// then stores each (Evict's second half). When the store refuses one, it
+// and the rest are mapped again as they were, and refused is set.
+func (as *AddressSpace) flushVictims() (done int, refused bool) {
+	if as.nvictims == 0 {
+		return 0, false
+	}
+	vm := as.vm
+	as.PT.SyncTLB()
+	for i := 0; i < as.nvictims && i < evictBatch; i++ {
+		v := as.victims[i]
+		if refused {
+			as.PT.PutLeaf(v.va, v.old)
+			continue
+		}
+		pa := PhysAddr(v.old.Addr())
+		vm.storeLock.Lock()
+		slot, err := vm.Store.Put(vm.Frames.framePage(pa))
+		vm.storeLock.Unlock()
+		if err != nil {
+			as.PT.PutLeaf(v.va, v.old)
+			vm.evictFailures.Add(1)
+			refused = true
+			continue
+		}
+		if slot != store.ZeroSlot {
+			as.PT.SetSoft(v.va, slot.PTE())
+		}
+		vm.release(pa)
+		vm.evictions.Add(1)
+		as.evictions++
+		done++
+	}
+	as.nvictims = 0
+	return done, refused
 }
 
 // EvictAll evicts every page of this space's regions that Evict takes,

@@ -256,4 +256,3 @@ func TestStoreFull(t *testing.T) {
 		t.Fatalf("after Destroy: free %d + store %d, want %d", m.free(), s.StoreFrames, start)
 	}
 }
-

@@ -180,6 +180,10 @@ type AddressSpace struct {
 	// clock's hand (EvictSome).
 	evictions, majorFaults uint64
 	hand                   uintptr
+	// victims are the pages EvictSome has taken out of the tables and
+	// not yet stored (flushVictims).
+	victims  [evictBatch]victim
+	nvictims int
 }
 
 // SpaceStats are one address space's counters, for its own regions (the

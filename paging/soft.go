@@ -98,6 +98,19 @@ func (pt *PageTable) SoftAt(va uintptr) (v uint64, ok bool) {
 //
 //go:nosplit
 func (pt *PageTable) TakeLeaf(va uintptr) (old Entry, ok bool) {
+	if old, ok = pt.TakeLeafDeferred(va); ok {
+		pt.env.TLB.Sync(pt.Root)
+	}
+	return old, ok
+}
+
+// TakeLeafDeferred is TakeLeaf without the shootdown: the leaf is empty
+// and this CPU's translation gone, but other CPUs may still reach the
+// frame until the caller's SyncTLB. The pager takes a batch of leaves
+// this way and pays one shootdown for all of them, before it reads any.
+//
+//go:nosplit
+func (pt *PageTable) TakeLeafDeferred(va uintptr) (old Entry, ok bool) {
 	if !pt.live() || !Canonical(va) || va%PageSize != 0 {
 		return 0, false
 	}
@@ -115,9 +128,14 @@ func (pt *PageTable) TakeLeaf(va uintptr) (old Entry, ok bool) {
 		}
 	}
 	pt.env.TLB.Invalidate(va)
-	pt.env.TLB.Sync(pt.Root)
 	return old, true
 }
+
+// SyncTLB makes the invalidations since the last Sync hold on every CPU
+// that may use pt (TLB.Sync): after TakeLeafDeferred.
+//
+//go:nosplit
+func (pt *PageTable) SyncTLB() { pt.env.TLB.Sync(pt.Root) }
 
 // PutLeaf writes e, a present 4 KiB leaf TakeLeaf returned, back into the
 // empty entry at va (the eviction that could not store the page). Adding a
