@@ -60,16 +60,24 @@ func (m *testMachine) check(as *AddressSpace, va uintptr, seed byte) {
 	}
 }
 
-func TestEvictAndMajorFault(t *testing.T) {
-	m := newTestMachine(t, 64<<20)
-	st := m.withStore(32 << 20)
-	start := m.free()
-	as := m.space()
-	const n = 64
-	a := mustAllocate(t, as, 0, n*PageSize, 0, false)
+// filledMachine is a 64 MiB machine with a 32 MiB store and a space whose
+// region of n pages at a is written with pageData seed 1; start is the
+// free count before the space.
+func filledMachine(t *testing.T, n uintptr) (m *testMachine, st *store.Compressed, start uint64, as *AddressSpace, a uintptr) {
+	m = newTestMachine(t, 64<<20)
+	st = m.withStore(32 << 20)
+	start = m.free()
+	as = m.space()
+	a = mustAllocate(t, as, 0, n*PageSize, 0, false)
 	for i := uintptr(0); i < n; i++ {
 		m.fill(as, a+i*PageSize, 1)
 	}
+	return m, st, start, as, a
+}
+
+func TestEvictAndMajorFault(t *testing.T) {
+	const n = 64
+	m, st, start, as, a := filledMachine(t, n)
 	z := mustAllocate(t, as, 0, 4*PageSize, 0, false)
 	m.write(as, z, 0) // a zero page
 	resident := m.free()
@@ -128,15 +136,22 @@ func TestEvictAndMajorFault(t *testing.T) {
 	}
 }
 
+// smallMachine is a machine of mem bytes with a reserve of 64 frames, a
+// store of capacity bytes and an empty space; start is the free count
+// before the space.
+func smallMachine(t *testing.T, mem PhysAddr, capacity uint64) (m *testMachine, start uint64, as *AddressSpace) {
+	m = newTestMachine(t, mem)
+	m.vm.Reserve = 64
+	m.withStore(capacity)
+	start = m.free()
+	return m, start, m.space()
+}
+
 // TestOvercommit: a space writes 2.5 times the machine's memory; the faults
 // evict (reclaim) to make room, and every page reads back intact.
 func TestOvercommit(t *testing.T) {
 	const mem = 8 << 20
-	m := newTestMachine(t, mem)
-	m.vm.Reserve = 64
-	m.withStore(64 << 20)
-	start := m.free()
-	as := m.space()
+	m, start, as := smallMachine(t, mem, 64<<20)
 	const size = 5 * mem / 2
 	a := mustAllocate(t, as, 0, size, 0, false)
 	for va := a; va < a+size; va += PageSize {
@@ -162,15 +177,8 @@ func TestOvercommit(t *testing.T) {
 // TestForkEvicted: pages evicted before a fork are one slot shared by both;
 // each side then sees its own writes, through more evictions.
 func TestForkEvicted(t *testing.T) {
-	m := newTestMachine(t, 64<<20)
-	st := m.withStore(32 << 20)
-	start := m.free()
-	parent := m.space()
 	const n = 16
-	a := mustAllocate(t, parent, 0, n*PageSize, 0, false)
-	for i := uintptr(0); i < n; i++ {
-		m.fill(parent, a+i*PageSize, 1)
-	}
+	m, st, start, parent, a := filledMachine(t, n)
 	for i := uintptr(0); i < n; i += 2 {
 		parent.Evict(a + i*PageSize)
 	}
@@ -216,11 +224,7 @@ func TestForkEvicted(t *testing.T) {
 // ENOMEM, and Destroy gives everything back.
 func TestStoreFull(t *testing.T) {
 	const mem = 8 << 20
-	m := newTestMachine(t, mem)
-	m.vm.Reserve = 64
-	m.withStore(2 << 20)
-	start := m.free()
-	as := m.space()
+	m, start, as := smallMachine(t, mem, 2<<20)
 	a := mustAllocate(t, as, 0, 4*mem, 0, false)
 	var p [PageSize]byte
 	va := a
@@ -255,4 +259,64 @@ func TestStoreFull(t *testing.T) {
 	if s := m.vm.ReadStats(); s.StorePages != 0 || m.free()+s.StoreFrames != start {
 		t.Fatalf("after Destroy: free %d + store %d, want %d", m.free(), s.StoreFrames, start)
 	}
+}
+
+// TestPagerAllocatesNothing: eviction, the major fault, fork's and
+// unmap's slot references run in handler context: no heap.
+func TestPagerAllocatesNothing(t *testing.T) {
+	m := newTestMachine(t, 64<<20)
+	m.withStore(32 << 20)
+	as := m.space()
+	child := new(AddressSpace)
+	child.Bind(&m.vm)
+	a := mustAllocate(t, as, 0, 64*PageSize, 0, false)
+	for i := uintptr(0); i < 64; i++ {
+		m.fill(as, a+i*PageSize, 1)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		as.EvictAll()
+		as.EvictSome(8, 64)
+		if err := child.Create(testWindowStart, testWindowEnd); err != nil {
+			panic(err)
+		}
+		if err := as.ForkInto(child); err != nil {
+			panic(err)
+		}
+		child.Destroy()
+		for i := uintptr(0); i < 64; i += 3 {
+			if r := as.Fault(a+i*PageSize, AccessRead); r != FaultResolved {
+				panic(r)
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per round", allocs)
+	}
+	as.Destroy()
+}
+
+// TestMajorFaultTwice: a second fault on a page another thread already
+// brought back (it waited for the space's lock) finds it mapped: one
+// frame, one major fault.
+func TestMajorFaultTwice(t *testing.T) {
+	m := newTestMachine(t, 64<<20)
+	m.withStore(32 << 20)
+	as := m.space()
+	a := mustAllocate(t, as, 0, PageSize, 0, false)
+	m.fill(as, a, 5)
+	if r := as.Evict(a); r != EvictDone {
+		t.Fatal(r)
+	}
+	held := func() uint64 { return m.free() + m.vm.ReadStats().StoreFrames }
+	free := held()
+	for i := 0; i < 2; i++ {
+		if r := as.Fault(a+8, AccessWrite); r != FaultResolved {
+			t.Fatalf("fault %d: %v", i, r)
+		}
+	}
+	if s := m.vm.ReadStats(); s.MajorFaults != 1 || free-held() != 1 {
+		t.Fatalf("%d major faults, %d frames taken", s.MajorFaults, free-held())
+	}
+	m.check(as, a, 5)
+	as.Destroy()
 }

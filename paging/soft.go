@@ -53,10 +53,14 @@ func (e Entry) IsSoft() bool { return e&(Present|Evicted) == Evicted }
 func (e Entry) SoftValue() uint64 { return uint64(e & softMask) }
 
 // ptEntry returns the PT-level entry for va, or nil when no page table
-// covers va (a hole above PT level, or a huge leaf).
+// covers va (a hole above PT level, or a huge leaf), or pt is not live or
+// va not canonical.
 //
 //go:nosplit
 func (pt *PageTable) ptEntry(va uintptr) *Entry {
+	if !pt.live() || !Canonical(va) {
+		return nil
+	}
 	w := walker{pt: pt}
 	w.seek(va, PT, false)
 	if w.lvl != PT {
@@ -70,9 +74,6 @@ func (pt *PageTable) ptEntry(va uintptr) *Entry {
 //
 //go:nosplit
 func (pt *PageTable) SoftAt(va uintptr) (v uint64, ok bool) {
-	if !pt.live() || !Canonical(va) {
-		return 0, false
-	}
 	e := pt.ptEntry(va)
 	if e == nil {
 		return 0, false
@@ -111,11 +112,8 @@ func (pt *PageTable) TakeLeaf(va uintptr) (old Entry, ok bool) {
 //
 //go:nosplit
 func (pt *PageTable) TakeLeafDeferred(va uintptr) (old Entry, ok bool) {
-	if !pt.live() || !Canonical(va) || va%PageSize != 0 {
-		return 0, false
-	}
 	e := pt.ptEntry(va)
-	if e == nil {
+	if e == nil || va%PageSize != 0 {
 		return 0, false
 	}
 	for {
@@ -158,14 +156,14 @@ func (pt *PageTable) SetSoft(va uintptr, v uint64) error {
 
 //go:nosplit
 func (pt *PageTable) setEmpty(va uintptr, nw Entry) error {
-	if !pt.live() || !Canonical(va) {
-		return ErrNonCanonical
-	}
 	if va%PageSize != 0 {
 		return ErrMisaligned
 	}
 	e := pt.ptEntry(va)
 	if e == nil {
+		if !pt.live() || !Canonical(va) {
+			return ErrNonCanonical
+		}
 		return ErrNotMapped
 	}
 	if !swapIfSame(e, 0, nw) {
@@ -181,9 +179,6 @@ func (pt *PageTable) setEmpty(va uintptr, nw Entry) error {
 //
 //go:nosplit
 func (pt *PageTable) TakeSoft(va uintptr) (v uint64, ok bool) {
-	if !pt.live() || !Canonical(va) {
-		return 0, false
-	}
 	e := pt.ptEntry(va)
 	if e == nil {
 		return 0, false
@@ -204,9 +199,6 @@ func (pt *PageTable) TakeSoft(va uintptr) (v uint64, ok bool) {
 //
 //go:nosplit
 func (pt *PageTable) Young(va uintptr) (young, present bool) {
-	if !pt.live() || !Canonical(va) {
-		return false, false
-	}
 	e := pt.ptEntry(va)
 	if e == nil {
 		return false, false

@@ -141,25 +141,32 @@ func run(t *testing.T, task *mm.Task, f func()) {
 	}
 }
 
-func TestForkEvicted(t *testing.T) {
-	start := mm.ReadStats()
-	parent, err := mm.NewTask()
+// evictedTask is a new task with a region of n pages at x, written with
+// seed and then evicted, every one.
+func evictedTask(t *testing.T, n uintptr, seed uint64) (task *mm.Task, x uintptr) {
+	t.Helper()
+	task, err := mm.NewTask()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 256
-	var x uintptr
-	run(t, parent, func() {
+	run(t, task, func() {
 		if err := mm.VMAllocate(&x, n*page, 0, false); err != nil {
 			panic(err)
 		}
 		for i := uintptr(0); i < n; i++ {
-			fill(x+i*page, 1, false)
+			fill(x+i*page, seed, false)
 		}
 	})
-	if k := kernel.EvictTask(parent.ID()); k != n {
+	if k := kernel.EvictTask(task.ID()); k != int(n) {
 		t.Fatalf("evicted %d pages of %d", k, n)
 	}
+	return task, x
+}
+
+func TestForkEvicted(t *testing.T) {
+	start := mm.ReadStats()
+	const n = 256
+	parent, x := evictedTask(t, n, 1)
 	child, err := parent.Fork()
 	if err != nil {
 		t.Fatal(err)
@@ -227,23 +234,8 @@ func TestForkEvicted(t *testing.T) {
 
 func TestDeallocateEvicted(t *testing.T) {
 	start := mm.ReadStats()
-	task, err := mm.NewTask()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 512
-	var x uintptr
-	run(t, task, func() {
-		if err := mm.VMAllocate(&x, n*page, 0, false); err != nil {
-			panic(err)
-		}
-		for i := uintptr(0); i < n; i++ {
-			fill(x+i*page, 7, false)
-		}
-	})
-	if k := kernel.EvictTask(task.ID()); k != n {
-		t.Fatalf("evicted %d pages of %d", k, n)
-	}
+	task, x := evictedTask(t, n, 7)
 	before := mm.ReadStats().StorePages
 	run(t, task, func() {
 		// Partial and multiple deallocation over evicted pages.
