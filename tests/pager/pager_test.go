@@ -9,8 +9,10 @@ package pager
 
 import (
 	"errors"
+	"math/rand/v2"
 	"os"
 	"runtime"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -347,4 +349,119 @@ func errString(err error) string {
 		return "nil"
 	}
 	return err.Error()
+}
+
+// zero reports whether the page at p is all zeros.
+func zero(p uintptr) bool {
+	w := (*[page / 8]uint64)(unsafe.Pointer(&mm.Bytes(p, page)[0]))
+	for _, v := range w {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestWorkingSetFourThreads: four threads of one task read and write
+// random pages of a working set of 1.5 times the free memory, each its own
+// quarter of the pages, checked against a record of what each page was
+// last written with, while the pager and the faults evict.
+func TestWorkingSetFourThreads(t *testing.T) {
+	start := mm.ReadStats()
+	task, err := mm.NewTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := uintptr(start.FreeFrames * 3 / 2)
+	seeds := make([]uint64, n) // 0: never written (a zero page)
+	var x uintptr
+	run(t, task, func() {
+		if err := mm.VMAllocate(&x, n*page, 0, false); err != nil {
+			panic(err)
+		}
+		// Fill most of it first, so that the random part thrashes.
+		for i := uintptr(0); i < n; i += 1 + i%3/2 {
+			seeds[i] = uint64(i%7 + 1)
+			fill(x+i*page, seeds[i], false)
+		}
+	})
+	const threads, ops = 4, 3000
+	var wg sync.WaitGroup
+	bad := make([]int, threads)
+	errs := make([]error, threads)
+	for k := 0; k < threads; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(k), 16))
+			errs[k] = task.Run(func() {
+				for op := 0; op < ops; op++ {
+					i := uintptr(rng.Uint64N(uint64(n/threads)))*threads + uintptr(k)
+					if i >= n {
+						continue
+					}
+					p := x + i*page
+					if seeds[i] == 0 && !zero(p) || seeds[i] != 0 && !same(p, seeds[i]) {
+						bad[k]++
+					}
+					if rng.IntN(2) == 0 {
+						seeds[i] = uint64(100*k+op) + 1
+						fill(p, seeds[i], false)
+					}
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	for k := range errs {
+		if errs[k] != nil {
+			t.Fatalf("thread %d: %v", k, errs[k])
+		}
+		if bad[k] != 0 {
+			t.Fatalf("thread %d: %d pages read back different", k, bad[k])
+		}
+	}
+	s := mm.ReadStats()
+	t.Logf("%d pages (%d MiB on %d MiB free), %d random accesses: %d evictions, %d major faults",
+		n, n>>8, start.FreeFrames>>8, threads*ops, s.Evictions-start.Evictions, s.MajorFaults-start.MajorFaults)
+	if err := task.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, start, "after the task's end")
+}
+
+// TestSameEvictedPageFromFourThreads: four threads read one evicted page
+// at once; the space's lock serializes their faults, and the page comes
+// back once: one major fault, one frame.
+func TestSameEvictedPageFromFourThreads(t *testing.T) {
+	task, x := evictedTask(t, 1, 9)
+	for round := 0; round < 20; round++ {
+		before := mm.ReadStats().MajorFaults
+		var wg sync.WaitGroup
+		bad := make([]bool, 4)
+		for k := range bad {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := task.Run(func() { bad[k] = !same(x, 9) }); err != nil {
+					bad[k] = true
+				}
+			}()
+		}
+		wg.Wait()
+		for k := range bad {
+			if bad[k] {
+				t.Fatalf("round %d: thread %d read the page wrong", round, k)
+			}
+		}
+		if got := mm.ReadStats().MajorFaults - before; got != 1 {
+			t.Fatalf("round %d: %d major faults for one page, want 1", round, got)
+		}
+		if k := kernel.EvictTask(task.ID()); k != 1 {
+			t.Fatalf("round %d: evicted %d pages, want 1", round, k)
+		}
+	}
+	if err := task.Destroy(); err != nil {
+		t.Fatal(err)
+	}
 }
