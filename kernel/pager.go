@@ -2,7 +2,8 @@
 
 // The pager in the kernel (docs/DESIGN.md, "Pager"): the compressed store
 // (made at boot, pagerInit from vmInit), and the pager's goroutine, which
-// wakes every pagerPeriod and, when free frames are below pagerLow, asks
+// wakes every pagerPeriod (pagerIdle while memory is plentiful) and, when
+// free frames are below pagerLow, asks
 // the kernel (SysPagerRun, handler context) to evict task pages until
 // pagerHigh. pagerInit runs in kmain; pagerRun in the system-call handler;
 // pagerLoop is ordinary Go.
@@ -36,6 +37,10 @@ const (
 	// (mm's reclaim), so the period bounds only how soon the others'
 	// pages start to go.
 	pagerPeriod = 10 * time.Millisecond
+	// pagerIdle is the period while free frames are plentiful (above
+	// twice pagerHigh): the goroutine costs the machine ten wake-ups a
+	// second then, not a hundred.
+	pagerIdle = 100 * time.Millisecond
 	// pagerStep bounds the evictions of one SysPagerRun (interrupts are
 	// off in it); the goroutine calls again while there is work.
 	pagerStep = 64
@@ -65,9 +70,13 @@ func pagerInit() {
 // pagerHigh, the task spaces in turn (under each one's lock, one at a
 // time) run their clocks (mm.AddressSpace.EvictSome): a space keeps the
 // turn while its clock moves, at most pagerStep evictions and pagerScan
-// pages a call. It returns 1 when the goroutine should call again at once.
+// pages a call. It returns 1 when the goroutine should call again at once,
+// 2 when free frames are plentiful (the goroutine may sleep longer).
 func pagerRun(start bool) uint64 {
 	free := func() uint64 { return kernelVM.Frames.FreeFrames() }
+	if start && free() >= 2*pagerHigh {
+		return 2
+	}
 	if start && free() >= pagerLow || free() >= pagerHigh {
 		return 0
 	}
@@ -103,11 +112,16 @@ func pagerRun(start bool) uint64 {
 
 // pagerLoop is the pager's goroutine.
 func pagerLoop() {
+	period := pagerPeriod
 	for {
-		time.Sleep(pagerPeriod)
+		time.Sleep(period)
+		period = pagerPeriod
 		start := uintptr(1)
 		for {
 			r, _, _ := syscall.RawSyscall(mm.SysPagerRun, start, 0, 0)
+			if r == 2 {
+				period = pagerIdle
+			}
 			if r != 1 {
 				break
 			}
