@@ -194,7 +194,10 @@ func (vm *VM) freeSlot(v uint64) {
 	}
 }
 
-// dupSlot adds a reference to the slot of a soft entry fork copied.
+// dupSlot adds a reference to the slot of a soft entry fork copied. It
+// cannot fail but for a pager bug (a slot the store does not know;
+// StoreErrors): the count is 32 bits, and a slot has at most one
+// reference per address space.
 func (vm *VM) dupSlot(v uint64) bool {
 	if vm.Store == nil {
 		return false
@@ -202,6 +205,9 @@ func (vm *VM) dupSlot(v uint64) bool {
 	vm.storeLock.Lock()
 	err := vm.Store.Dup(store.SlotOfPTE(v))
 	vm.storeLock.Unlock()
+	if err != nil {
+		vm.storeErrors.Add(1)
+	}
 	return err == nil
 }
 
