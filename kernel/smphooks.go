@@ -25,9 +25,9 @@ const (
 func _() {
 	switch uint64(0) {
 	case sysBreakKernel,
-		mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats,
+		mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats, mm.SysPagerRun,
 		mm.SysTaskNew, mm.SysTaskEnter, mm.SysTaskDestroy, mm.SysTaskStats, mm.SysTaskFault,
-		sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats,
+		sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats, sysStoreCapacity, sysEvictTask,
 		sysFileNext, sysFileCopy, sysFileString, sysFileDone, sysFileNotify, sysFileExport, sysFileUp,
 		sysACPIMap, sysACPIClose,
 		sysSMPCPUs, sysSMPShootdownsSent, sysSMPShootdowns:

@@ -107,7 +107,7 @@ func vmCall(c *cpu, tf *TrapFrame) bool {
 			return false // a descriptor: the personality's
 		}
 	case sysMunmap, sysMadvise, sysMprotect, mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats,
-		mm.SysTaskNew, mm.SysTaskStats:
+		mm.SysTaskNew, mm.SysTaskStats, mm.SysPagerRun:
 	default:
 		return false
 	}
@@ -126,6 +126,8 @@ func vmCall(c *cpu, tf *TrapFrame) bool {
 		r = mprotectRange(a0, a1, a2)
 	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
 		r = vmSyscall(nr, a0, a1, a2, a3)
+	case mm.SysPagerRun:
+		r = pagerRun(a0 != 0)
 	default:
 		r = taskSyscall(nr, a0, a1, a2)
 	}

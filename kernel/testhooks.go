@@ -31,7 +31,27 @@ const (
 	sysInspectFrameFree  = 0x48560032 // a0 pa, a1 order
 	sysInspectFrameStats = 0x48560033 // a0 *mm.FrameStats
 	sysInspectLocks      = 0x48560034 // a0 *LockStats
+	sysStoreCapacity     = 0x48560035 // a0 new capacity in bytes; returns the old one
+	sysEvictTask         = 0x48560036 // a0 task slot; returns the pages evicted
 )
+
+// EvictTask evicts every resident 4 KiB page of task slot id that the
+// pager can take (not those shared copy-on-write), whatever their Accessed
+// bits, and returns how many went: tests of evicted pages need not wait
+// for memory to run short.
+func EvictTask(id int32) int {
+	r, _, _ := syscall.RawSyscall(sysEvictTask, uintptr(id), 0, 0)
+	return int(r)
+}
+
+// SetStoreCapacity sets the pager's store capacity (uncompressed bytes; 0:
+// the pager is off, nothing is evicted) and returns the old one: tests that
+// want memory to run out as it did before the pager (tests/pressure) turn
+// it off, and put it back.
+func SetStoreCapacity(bytes uint64) uint64 {
+	r, _, _ := syscall.RawSyscall(sysStoreCapacity, uintptr(bytes), 0, 0)
+	return uint64(r)
+}
 
 // LockStats are the counters of the VM's locks (docs/DESIGN.md,
 // "Locking"), for tests that check who waited for whom.
@@ -215,6 +235,23 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 		}
 	case sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats, sysInspectLocks:
 		*r = inspectSyscall(nr, a0, a1)
+	case sysEvictTask:
+		*r = 0
+		if a0 > kernelSpace && a0 < maxSpaces {
+			as := &spaces[a0]
+			lockSpace(as)
+			if as.PT.Live() {
+				*r = uint64(as.EvictAll())
+			}
+			unlockSpace(as)
+		}
+	case sysStoreCapacity:
+		l := kernelVM.StoreLock()
+		l.Lock()
+		*r = kernelStore.Stats().Capacity
+		kernelStore.SetCapacity(a0)
+		l.Unlock()
+		kernelVM.SetPager(a0 != 0)
 	default:
 		return smpTestSyscall(nr, a0, r) // smphooks.go
 	}

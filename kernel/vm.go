@@ -62,6 +62,7 @@ func vmInit() {
 	if err := spaces[kernelSpace].Create(taskWindowStart, taskWindowEnd); err != nil {
 		kernelPanicMsg("cannot make the kernel task's address space")
 	}
+	pagerInit()
 }
 
 // vmFrameError: the allocator refused a frame the VM holds (a double free,

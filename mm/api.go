@@ -14,6 +14,9 @@ const (
 	SysVMAllocate   = 0x48560010
 	SysVMDeallocate = 0x48560011
 	SysVMStats      = 0x48560012
+	// SysPagerRun is the pager goroutine's call into the kernel
+	// (kernel/pager.go): a0 1: only below the low-water mark.
+	SysPagerRun = 0x48560013
 )
 
 // VMAllocate is hurd_vm_allocate on the calling task's address space; nil

@@ -3,7 +3,10 @@
 
 package mm
 
-import "hurdvm/paging"
+import (
+	"hurdvm/mm/store"
+	"hurdvm/paging"
+)
 
 // Access is what the faulting instruction tried to do.
 type Access uint8
@@ -28,6 +31,7 @@ func (a Access) String() string {
 
 // Fault resolves a page fault at va in this address space: a page of a
 // region that was never touched gets a zeroed frame (demand allocation);
+// an evicted page comes back from the store (majorFault, pager.go);
 // a write to a page shared copy-on-write gets its own copy, or takes the
 // frame over when no one else shares it any more. Anything else is the
 // faulting thread's problem: no region, an access the region forbids, or
@@ -57,6 +61,11 @@ func (as *AddressSpace) FaultWith(va uintptr, access Access, spare *PhysAddr) Fa
 	page := va &^ (PageSize - 1)
 	e, l, present := as.PT.Leaf(page)
 	if !present || e&paging.Present == 0 {
+		if as.vm.Store != nil && r.Flags&regionShared == 0 {
+			if v, soft := as.PT.SoftAt(page); soft {
+				return as.majorFault(r, page, store.SlotOfPTE(v), spare)
+			}
+		}
 		if r.Flags&regionShared != 0 {
 			as.shared()
 			before := as.vm.taken()
@@ -88,12 +97,12 @@ const tablesPerMap = 3
 func (as *AddressSpace) faultIn(r Region, page uintptr, spare *PhysAddr) FaultResult {
 	var pa PhysAddr
 	if spare != nil && *spare != 0 {
-		if !as.vm.canTake(tablesPerMap) {
+		if !as.vm.canTake(tablesPerMap) && !as.reclaim(tablesPerMap) {
 			return FaultNoMemory
 		}
 		pa, *spare = *spare, 0
 	} else {
-		if r.Flags&regionShared == 0 && !as.vm.canTake(1+tablesPerMap) {
+		if r.Flags&regionShared == 0 && !as.vm.canTake(1+tablesPerMap) && !as.reclaim(1+tablesPerMap) {
 			return FaultNoMemory
 		}
 		var err error
@@ -132,7 +141,7 @@ func (as *AddressSpace) copyOnWrite(r Region, page uintptr, old PhysAddr) FaultR
 	}
 	// A fresh frame, and tables to split a huge page around this one:
 	// make sure they exist before changing anything.
-	if !as.vm.canTake(1 + tablesPerMap) {
+	if !as.vm.canTake(1+tablesPerMap) && !as.reclaim(1+tablesPerMap) {
 		return FaultNoMemory
 	}
 	fresh, err := fa.Alloc(0)

@@ -3,6 +3,8 @@
 
 package mm
 
+import "hurdvm/paging"
+
 // ForkInto fills child, an empty address space with the same window, with
 // this one's regions: "The region is initially set to be inherited COW by
 // its children." Every region appears in the child at the same address
@@ -46,6 +48,13 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, r.Inherit != InheritShare, func(pa uint64, size uintptr) {
 			// A mapped frame is live: only an overflowing count can
 			// refuse, and that is reported (check).
+			if size == paging.SoftSize {
+				// An evicted page: one slot, now referenced by both.
+				if !as.vm.dupSlot(pa) {
+					refused = true
+				}
+				return
+			}
 			if size == FrameSize { // the common case, once per page: kept short
 				if e := fa.IncRef(PhysAddr(pa)); e != nil {
 					refused = true

@@ -15,6 +15,7 @@ package mm
 import (
 	"sync/atomic"
 
+	"hurdvm/mm/store"
 	"hurdvm/paging"
 )
 
@@ -63,6 +64,20 @@ type Stats struct {
 	// thread in the slot). With it, FreeFrames+SharedFrames+KernelFrames
 	// changes only by what regions and tasks hold.
 	KernelFrames uint64
+
+	// The pager (docs/DESIGN.md, "Pager").
+	Evictions     uint64 // pages evicted since boot (zero pages included: they went back to demand-zero)
+	MajorFaults   uint64 // faults that brought an evicted page back
+	EvictFailures uint64 // evictions the store refused (full, or no frame)
+	StoreErrors   uint64 // slots the store did not know (a pager bug: should stay 0)
+	StoreFrames   uint64 // frames the store holds (its pages and its slot table)
+	Reclaims      uint64 // faults that evicted pages themselves (free frames short)
+	StorePages    uint64 // pages in the store (a slot shared by a fork once)
+	StoreRefs     uint64 // references to them (soft entries)
+	// StoreUncompressed and StoreCompressed are the bytes the store's
+	// pages hold, as pages and compressed.
+	StoreUncompressed, StoreCompressed uint64
+	StoreCapacity                      uint64 // uncompressed bytes the store may hold
 }
 
 // VM is the memory manager of one machine: the frame allocator, the page
@@ -92,6 +107,13 @@ type VM struct {
 	// The machine's counters: atomic, since address spaces change on
 	// several CPUs at once (each under its own lock).
 	pageFaults, cowCopies, cowReuses, sharedFrames atomic.Uint64
+	// Store is the pager's backing store (SetStore, pager.go); nil: no
+	// page is ever evicted. storeLock serializes the calls into it.
+	Store     store.Backend
+	storeLock SpinLock
+	pagerOff  atomic.Bool // SetPager
+	// The pager's counters.
+	evictions, majorFaults, evictFailures, storeErrors, storeFrames, reclaims atomic.Uint64
 	// claimed is what operations in flight that take many frames
 	// (populate) have claimed and not yet taken: canTake leaves it for
 	// them.
@@ -154,6 +176,14 @@ type AddressSpace struct {
 	// The space's own counters (Stats): what happened in its own
 	// regions, the shared windows' not counted.
 	faults, cowCopies, cowReuses uint64
+	// The pager's: pages evicted from here, brought back here, and the
+	// clock's hand (EvictSome).
+	evictions, majorFaults uint64
+	hand                   uintptr
+	// victims are the pages EvictSome has taken out of the tables and
+	// not yet stored (flushVictims).
+	victims  [evictBatch]victim
+	nvictims int
 }
 
 // SpaceStats are one address space's counters, for its own regions (the
@@ -262,6 +292,7 @@ func (as *AddressSpace) Create(windowStart, windowEnd uintptr) error {
 		return ENOMEM
 	}
 	as.faults, as.cowCopies, as.cowReuses = 0, 0, 0
+	as.evictions, as.majorFaults, as.hand = 0, 0, windowStart
 	return nil
 }
 
@@ -302,6 +333,10 @@ func (vm *VM) zeroFrames() uint64 {
 // (FrameAllocator.ReleaseFrames); the operation calls flushDead before it
 // returns.
 func (as *AddressSpace) releaseLeaf(pa uint64, size uintptr) {
+	if size == paging.SoftSize {
+		as.vm.freeSlot(pa) // an evicted page: its slot
+		return
+	}
 	for off := uint64(0); off < uint64(size); off += FrameSize {
 		if as.ndead == releaseBatch {
 			as.flushDead()
@@ -363,7 +398,7 @@ func (vm *VM) charge(before uint64) { vm.sharedFrames.Add(vm.taken() - before) }
 
 // ReadStats returns the counters.
 func (vm *VM) ReadStats() Stats {
-	return Stats{
+	st := Stats{
 		FreeFrames: vm.Frames.FreeFrames(),
 		PageFaults: vm.pageFaults.Load(),
 		COWCopies:  vm.cowCopies.Load(),
@@ -371,7 +406,23 @@ func (vm *VM) ReadStats() Stats {
 
 		SharedFrames: vm.sharedFrames.Load(),
 		ZeroFrames:   vm.zeroFrames(),
+
+		Evictions:     vm.evictions.Load(),
+		MajorFaults:   vm.majorFaults.Load(),
+		EvictFailures: vm.evictFailures.Load(),
+		StoreErrors:   vm.storeErrors.Load(),
+		StoreFrames:   vm.storeFrames.Load(),
+		Reclaims:      vm.reclaims.Load(),
 	}
+	if vm.Store != nil {
+		vm.storeLock.Lock()
+		ss := vm.Store.Stats()
+		vm.storeLock.Unlock()
+		st.StorePages, st.StoreRefs = ss.Pages, ss.Refs
+		st.StoreUncompressed, st.StoreCompressed = ss.UncompressedBytes, ss.CompressedBytes
+		st.StoreCapacity = ss.Capacity
+	}
+	return st
 }
 
 // inWindow reports whether [start, start+size) is a canonical range inside

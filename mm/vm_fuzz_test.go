@@ -42,7 +42,8 @@ const (
 // that every frame came back.
 func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() bool) int {
 	t.Helper()
-	start := m.free()
+	held := func() uint64 { return m.free() + m.vm.storeFrames.Load() }
+	start := held()
 	model := vmmodel.New(testWindowStart, testWindowEnd, vmmodel.Errors{Inval: EINVAL, Exist: EEXIST, NoSpace: ENOSPC})
 	var spaces []*AddressSpace
 	var ids []int
@@ -75,6 +76,16 @@ func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() b
 			op.Kind = vmmodel.OpNewTask
 		}
 		i := op.Task % max(len(spaces), 1)
+		if m.evictEvery > 0 && ops%m.evictEvery == 0 && len(spaces) > 0 {
+			// The pager between operations: a turn of one space's
+			// clock, and now and then every page of every space.
+			spaces[i].EvictSome(16, 256)
+			if ops%(16*m.evictEvery) == 0 {
+				for _, as := range spaces {
+					as.EvictAll()
+				}
+			}
+		}
 		switch op.Kind {
 		case vmmodel.OpNewTask:
 			if len(spaces) < diffMaxTasks {
@@ -155,8 +166,13 @@ func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() b
 	for _, as := range spaces {
 		as.Destroy()
 	}
-	if got := m.free(); got != start {
-		t.Fatalf("after %d ops and destroying every task: %d frames free, want %d", ops, got, start)
+	if got := held(); got != start {
+		t.Fatalf("after %d ops and destroying every task: %d frames free or the store's, want %d", ops, got, start)
+	}
+	if m.vm.Store != nil {
+		if s := m.vm.Store.Stats(); s.Pages != 0 || s.Refs != 0 || m.vm.storeErrors.Load() != 0 {
+			t.Fatalf("after %d ops and destroying every task: store holds %d pages, %d references; %d store errors", ops, s.Pages, s.Refs, m.vm.storeErrors.Load())
+		}
 	}
 	return ops
 }
@@ -173,7 +189,13 @@ func FuzzVM(f *testing.F) {
 	// One machine for every input (its arena lives as long as the fuzz
 	// target): each input ends with every frame back, which diffRun checks.
 	m := newTestMachine(f, 128<<20)
+	m.withStore(64 << 20)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Odd first bytes run with the pager evicting between operations.
+		m.evictEvery = 0
+		if len(data) > 0 && data[0]%2 == 1 {
+			m.evictEvery = 3
+		}
 		m.t = t
 		src := &byteSource{data: data}
 		gen := &vmmodel.Generator{Src: src, WindowStart: testWindowStart, Span: diffSpan}
@@ -190,12 +212,32 @@ func TestModelConstants(t *testing.T) {
 // TestVMDifferential runs a long seeded sequence in every go test.
 func TestVMDifferential(t *testing.T) {
 	m := newTestMachine(t, 128<<20)
+	t.Logf("%d operations checked against the model", seededRuns(t, m, 0x5eed))
+}
+
+// seededRuns runs 20 seeded sequences of 2000 operations on m (diffRun)
+// and returns how many operations ran.
+func seededRuns(t *testing.T, m *testMachine, salt uint64) int {
 	total := 0
 	for seed := uint64(1); seed <= 20; seed++ {
-		r := rand.New(rand.NewPCG(seed, 0x5eed))
+		r := rand.New(rand.NewPCG(seed, salt))
 		gen := &vmmodel.Generator{Src: r, WindowStart: testWindowStart, Span: diffSpan}
 		n := 0
 		total += diffRun(t, m, gen, func() bool { n++; return n <= 2000 })
 	}
-	t.Logf("%d operations checked against the model", total)
+	return total
+}
+
+// TestVMDifferentialEvicting is TestVMDifferential with the pager evicting
+// between operations: every result and byte must be the same.
+func TestVMDifferentialEvicting(t *testing.T) {
+	m := newTestMachine(t, 128<<20)
+	m.withStore(64 << 20)
+	m.evictEvery = 3
+	total := seededRuns(t, m, 0xe71c7)
+	s := m.vm.ReadStats()
+	t.Logf("%d operations checked against the model: %d evictions, %d major faults", total, s.Evictions, s.MajorFaults)
+	if s.Evictions == 0 || s.MajorFaults == 0 {
+		t.Fatal("nothing evicted or brought back")
+	}
 }

@@ -41,6 +41,8 @@ type testMachine struct {
 	// cpu is the simulated CPU the operations run on: the allocator
 	// keeps a cache for each of two (diffRun alternates them).
 	cpu int
+	// evictEvery > 0: diffRun runs the pager every evictEvery operations.
+	evictEvery int
 }
 
 const (

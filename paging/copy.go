@@ -9,7 +9,8 @@ package paging
 // pages become read-only in both pt and dst (copy-on-write; huge pages cut
 // by the range's edges are split first, as Protect does, and pt's changed
 // translations are invalidated), and the caller counts a reference for each
-// leaf in visit(pa, size). Leaves are copied entry by entry in one walk of
+// leaf in visit(pa, size). Soft entries (soft.go) are copied as they are,
+// visit(value, SoftSize) for each. Leaves are copied entry by entry in one walk of
 // each tree, where mapping them one by one would walk both trees from the
 // root for every page.
 //
@@ -77,6 +78,15 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 				for i := range src {
 					se := src[i]
 					if se&Present == 0 {
+						if se.IsSoft() {
+							if dt[i] != 0 {
+								return n, ErrMapped
+							}
+							dt[i] = se
+							if visit != nil {
+								visit(se.SoftValue(), SoftSize)
+							}
+						}
 						continue
 					}
 					if dt[i] != 0 {
@@ -99,6 +109,23 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 					break
 				}
 				continue
+			}
+		}
+		if w.lvl == PT && e.IsSoft() {
+			// A soft entry (soft.go) goes over unchanged; the caller
+			// counts a reference to its value.
+			se := *e
+			lo := w.leafVA()
+			if err := d.seek(lo, PT, true); err != nil {
+				return n, err
+			}
+			s := d.slot()
+			if *s != 0 || d.lvl != PT {
+				return n, ErrMapped
+			}
+			*s = se
+			if visit != nil {
+				visit(se.SoftValue(), SoftSize)
 			}
 		}
 		if *e&Present != 0 {

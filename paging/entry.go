@@ -39,6 +39,12 @@ const (
 	// a leaf mapping physical 0 with no flags would then read as an empty
 	// entry, and its page would never be invalidated nor released.
 	dying Entry = 1 << 11
+	// Evicted marks a soft entry: a page-table (PT-level) entry that is
+	// not present but records where the page's data went (the pager's
+	// store slot, docs/DESIGN.md "Pager"). Bit 10 is Borrowed in PML4
+	// entries, which are present; a soft entry is never present and
+	// exists only in PTs, so the two never meet. See soft.go.
+	Evicted Entry = 1 << 10
 )
 
 // addrMask is the physical-address field, bits 12 to 51 (MAXPHYADDR is at

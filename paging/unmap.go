@@ -15,7 +15,7 @@ package paging
 //
 // release, if not nil, is called once per removed leaf with the physical
 // address and size (PageSize, HugePageSize or GiantPageSize) of the page it
-// mapped, after the TLB no longer holds the translation, so the caller may
+// mapped (for a soft entry, soft.go: its value and SoftSize), after the TLB no longer holds the translation, so the caller may
 // free the frame at once. It runs in the same context as Unmap and must not
 // call back into pt. Tables left empty are freed (pinned PDPTs excepted),
 // also only after the TLB has been invalidated.
@@ -102,7 +102,8 @@ const noFrame = ^uint64(0)
 //     then FreeTable.
 //
 // Dying entries exist only inside clear: everywhere else a non-present entry
-// is zero.
+// is zero or soft (soft.go). Step 3 also removes the soft entries of the
+// range, calling release(value, SoftSize).
 //
 //go:nosplit
 func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintptr), tlb bool) {
@@ -150,6 +151,13 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 			*e = 0
 			if release != nil {
 				release(leafPA(old, w.lvl), w.lvl.Size())
+			}
+		} else if w.lvl == PT && old.IsSoft() {
+			// A soft entry (soft.go): never in a TLB, released as
+			// its value.
+			*e = 0
+			if release != nil {
+				release(old.SoftValue(), SoftSize)
 			}
 		}
 		from := w.lvl

@@ -173,7 +173,7 @@ func KernelConfig() Config {
 			// the runtime has started.
 			kernelMain,
 		},
-		Interfaces:  []string{"hurdvm/paging.Frames", "hurdvm/paging.TLB"},
+		Interfaces:  []string{"hurdvm/paging.Frames", "hurdvm/paging.TLB", "hurdvm/mm/store.Backend", "hurdvm/mm/store.Frames"},
 		Forbidden:   ForbiddenRules(),
 		Checks:      RuntimeChecks,
 		StackGrowth: StackGrowth,
