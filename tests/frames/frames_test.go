@@ -81,18 +81,33 @@ func TestLazyBSS(t *testing.T) {
 		}
 	}
 
-	page := pageBytes(pages[len(pages)/2])
-	before := mm.ReadStats()
-	for i, b := range page {
-		if b != 0 {
-			t.Fatalf("byte %d of a fresh page reads %#x", i, b)
+	// The counters are the kernel task's: a fault of the runtime's own
+	// (the GC, the pager's goroutine) may land between the two reads and
+	// add to them. Such a measurement is taken again on the next page,
+	// up to five times; a page that costs more than one fault every time
+	// fails.
+	var page []byte
+	touched := len(pages) / 2
+	for try := 0; ; try++ {
+		touched = len(pages)/2 + try
+		page = pageBytes(pages[touched])
+		before := mm.ReadStats()
+		for i, b := range page {
+			if b != 0 {
+				t.Fatalf("byte %d of a fresh page reads %#x", i, b)
+			}
 		}
-	}
-	after := mm.ReadStats()
-	took := before.FreeFrames - after.FreeFrames
-	if after.PageFaults != before.PageFaults+1 || took < 1 || took > 4 || after.SharedFrames-before.SharedFrames != took {
-		t.Errorf("touching one page: %d faults, %d frames taken (%d counted as shared), want 1 fault and 1 frame plus at most 3 tables",
-			after.PageFaults-before.PageFaults, took, after.SharedFrames-before.SharedFrames)
+		after := mm.ReadStats()
+		took := before.FreeFrames - after.FreeFrames
+		if after.PageFaults != before.PageFaults+1 && try < 4 {
+			t.Logf("touching one page: %d faults (others' meanwhile?); again on the next page", after.PageFaults-before.PageFaults)
+			continue
+		}
+		if after.PageFaults != before.PageFaults+1 || took < 1 || took > 4 || after.SharedFrames-before.SharedFrames != took {
+			t.Errorf("touching one page: %d faults, %d frames taken (%d counted as shared), want 1 fault and 1 frame plus at most 3 tables",
+				after.PageFaults-before.PageFaults, took, after.SharedFrames-before.SharedFrames)
+		}
+		break
 	}
 	for i := range page {
 		page[i] = byte(i * 7)
@@ -102,12 +117,12 @@ func TestLazyBSS(t *testing.T) {
 			t.Fatalf("byte %d reads %#x after writing %#x", i, b, byte(i*7))
 		}
 	}
-	if tr := kernel.Translate(pages[len(pages)/2]); !tr.Mapped || tr.PageSize != mm.PageSize {
+	if tr := kernel.Translate(pages[touched]); !tr.Mapped || tr.PageSize != mm.PageSize {
 		t.Errorf("the touched page is not mapped as one 4 KiB page: %+v", tr)
 	}
-	for _, i := range []int{0, len(pages)/2 + 1, len(pages) - 1} {
+	for _, i := range []int{0, touched + 1, len(pages) - 1} {
 		if tr := kernel.Translate(pages[i]); tr.Mapped {
-			t.Errorf("page %d became backed when page %d was touched", i, len(pages)/2)
+			t.Errorf("page %d became backed when page %d was touched", i, touched)
 		}
 	}
 }
