@@ -61,10 +61,9 @@ func (as *AddressSpace) FaultWith(va uintptr, access Access, spare *PhysAddr) Fa
 	page := va &^ (PageSize - 1)
 	e, l, present := as.PT.Leaf(page)
 	if !present || e&paging.Present == 0 {
-		if as.vm.Store != nil && r.Flags&regionShared == 0 {
-			if v, soft := as.PT.SoftAt(page); soft {
-				return as.majorFault(r, page, store.SlotOfPTE(v), spare)
-			}
+		// An evicted page: Leaf gave the soft entry it stopped at.
+		if as.vm.Store != nil && r.Flags&regionShared == 0 && l == paging.PT && e.IsSoft() {
+			return as.majorFault(r, page, store.SlotOfPTE(e.SoftValue()), spare)
 		}
 		if r.Flags&regionShared != 0 {
 			as.shared()

@@ -107,18 +107,20 @@ func (pt *PageTable) Translate(va uintptr) (pa uint64, flags Flags, pageSize uin
 }
 
 // Leaf returns the raw leaf entry that maps va (with the CPU's Accessed and
-// Dirty bits) and its level; ok is false when va is not mapped.
+// Dirty bits) and its level; ok is false when va is not mapped, and e is
+// then the not-present entry the walk stopped at (0, or at level PT a
+// soft entry: the fault path tells an evicted page from a fresh one
+// without a second walk).
 //
 //go:nosplit
 func (pt *PageTable) Leaf(va uintptr) (e Entry, l Level, ok bool) {
 	if !pt.live() || !Canonical(va) {
 		return 0, 0, false
 	}
-	p, l := pt.leafAt(va)
-	if p == nil {
-		return 0, l, false
-	}
-	return *p, l, true
+	w := walker{pt: pt}
+	w.seek(va, PT, false)
+	x := *w.slot()
+	return x, w.lvl, x&Present != 0
 }
 
 // checkRange validates a virtual range for the range operations and returns
