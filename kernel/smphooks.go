@@ -4,7 +4,8 @@
 // test kernels like testhooks.go: how many CPUs run, how many shootdown
 // IPIs they sent, and a switch that turns TLB shootdowns off, so that a
 // test can be shown to fail without them. Each is a system call of its
-// own, served under the kernel lock like the VM's calls.
+// own, served in the system-call handler (handler context) under the
+// kernel lock.
 
 package kernel
 
