@@ -262,11 +262,13 @@ test-linux-parity: deps linux-image
 	$(GO) build -o $(BUILD)/parity ./cmd/parity
 	$(BUILD)/parity $(if $(KILLERS),-killers)
 
-# The instruction profile of one first-touch page fault (cmd/faultprof):
+# The instruction profile of one first-touch page fault (cmd/faultprof), or
+# with PROFILE=pair of one in-kernel allocate+deallocate pair of a page:
 # gdb single-steps the guest under -icount and counts by function.
 PROFILE_PORT ?= 1311
+PROFILE ?= fault
 profile-fault: tools
 	$(KGO) build -tags hurdvm $(KLDFLAGS) -o $(BUILD)/faultprof.elf ./cmd/faultprof
 	$(QEMUEXEC) -dir "" -qemu "-icount shift=0,sleep=off -gdb tcp::$(PROFILE_PORT) -S" $(BUILD)/faultprof.elf > $(BUILD)/faultprof.console 2>&1 & \
-	sleep 3; gdb -batch -ex "python PORT='$(PROFILE_PORT)'; WARM=100; OUT='$(BUILD)/faultprof.txt'" -x cmd/faultprof/profile.py $(BUILD)/faultprof.elf > $(BUILD)/faultprof.gdb 2>&1; wait
+	sleep 3; gdb -batch -ex "python PORT='$(PROFILE_PORT)'; WHAT='$(PROFILE)'; WARM=100; OUT='$(BUILD)/faultprof.txt'" -x cmd/faultprof/profile.py $(BUILD)/faultprof.elf > $(BUILD)/faultprof.gdb 2>&1; wait
 	cat $(BUILD)/faultprof.txt

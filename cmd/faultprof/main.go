@@ -1,17 +1,34 @@
 //go:build hurdvm
 
-// Temporary: a fault loop whose faults gdb single-steps (instruction
-// profile of the fault path).
+// Command faultprof is the program make profile-fault single-steps with
+// gdb (profile.py): a loop of first-touch page faults through the Linux
+// personality's mmap, then, in a task of its own, a loop of in-kernel
+// allocate+deallocate pairs of one page (mm.VMAllocate, mm.VMDeallocate).
+// profile.py counts the instructions of one of them by function.
 package main
 
 import (
 	"syscall"
 
 	_ "hurdvm/kernel"
+	"hurdvm/mm"
 )
 
 //go:noinline
 func touch(p *byte) { *p = 1 }
+
+// kaddr is where VMAllocate writes: a global, so that nothing escapes.
+var kaddr uintptr
+
+//go:noinline
+func pair() {
+	if err := mm.VMAllocate(&kaddr, 4096, mm.VM_ZEROFILL, false); err != nil {
+		panic(err)
+	}
+	if err := mm.VMDeallocate(kaddr, 4096); err != nil {
+		panic(err)
+	}
+}
 
 func main() {
 	b, err := syscall.Mmap(-1, 0, 64<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
@@ -20,6 +37,17 @@ func main() {
 	}
 	for i := 0; i < 120; i++ {
 		touch(&b[i*4096])
+	}
+	t, err := mm.NewTask()
+	if err != nil {
+		panic(err)
+	}
+	if err := t.Run(func() {
+		for range 300 {
+			pair()
+		}
+	}); err != nil {
+		panic(err)
 	}
 	println("faultprof done")
 }
