@@ -189,3 +189,29 @@ func TestSoftTableKept(t *testing.T) {
 		t.Fatalf("Destroy: %d released, %d frames live", n, s.frames.nlive)
 	}
 }
+
+// TestUnmapPrunesTableEmptiedByTakeLeaf: the pager empties a 4 KiB table
+// entry by entry (TakeLeaf of all-zero pages, which leave no soft entry);
+// an Unmap there finds nothing to release but must still free the table.
+func TestUnmapPrunesTableEmptiedByTakeLeaf(t *testing.T) {
+	const K = PageSize
+	s := newSim(t, false)
+	pt := newPT(t, s)
+	va := uintptr(1 << 40)
+	if err := pt.MapPages(va, 1<<30, 2*K, Writable); err != nil {
+		t.Fatal(err)
+	}
+	before := s.frames.nlive
+	for i := uintptr(0); i < 2; i++ {
+		if _, ok := pt.TakeLeaf(va + i*K); !ok {
+			t.Fatalf("TakeLeaf(%#x)", va+i*K)
+		}
+	}
+	if err := pt.Unmap(va+K, K, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkTables(t, s, pt)
+	if s.frames.nlive >= before {
+		t.Fatalf("%d frames live after the Unmap, %d before: the empty tables stayed", s.frames.nlive, before)
+	}
+}

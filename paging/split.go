@@ -99,8 +99,19 @@ func (pt *PageTable) splitEdges(va, last uintptr, c change) error {
 //
 //go:nosplit
 func (pt *PageTable) edgeTables(va, last uintptr, c change) int {
-	eA, _, need := pt.edgeNeed(va, c)
+	eA, lA, need := pt.edgeNeed(va, c)
 	end, hasEnd := rangeEnd(last)
+	// The walk to va ended on nothing mapped or in a 4 KiB table, and end
+	// lies under the same entry (or in the same 4 KiB table, none of
+	// whose entries is huge): its walk would end there too and find
+	// nothing to split. The common small range takes one walk, not two.
+	span := lA.Size()
+	if lA == PT {
+		span = PD.Size()
+	}
+	if hasEnd && (eA == nil || lA == PT) && va/span == end/span {
+		return need
+	}
 	if hasEnd {
 		eB, lB, nB := pt.edgeNeed(end, c)
 		if nB > 0 && need > 0 && eB == eA {

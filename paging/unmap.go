@@ -29,7 +29,7 @@ func (pt *PageTable) Unmap(va, size uintptr, release func(pa uint64, size uintpt
 	if err := pt.splitEdges(va, last, change{}); err != nil {
 		return err
 	}
-	pt.clear(va, last, release, true)
+	pt.clear(va, last, release, clearLive)
 	return nil
 }
 
@@ -45,7 +45,7 @@ func (pt *PageTable) UnmapSplit(va, size uintptr, release func(pa uint64, size u
 	if err != nil || size == 0 {
 		return
 	}
-	pt.clear(va, last, release, true)
+	pt.clear(va, last, release, clearLive)
 }
 
 // SplitEdges splits the huge pages that straddle va or va+size, so that
@@ -80,11 +80,30 @@ func (pt *PageTable) EdgeTables(va, size uintptr) int {
 // noFrame ends the list of tables waiting to be freed (0 is a valid frame).
 const noFrame = ^uint64(0)
 
+// clearHow says what clear may assume and must do.
+type clearHow uint8
+
+const (
+	// clearLive: Unmap of a live space. A range inside one 4 KiB table's
+	// span in which the first walk finds nothing, present or soft, is
+	// left as it is when that table is not empty: no second walk
+	// (deallocating a page that was never touched is common). Only an
+	// empty 4 KiB table needs the second walk's pruning then: tables above
+	// it are emptied only by clear, which prunes them, but a 4 KiB table
+	// can be emptied entry by entry (TakeLeaf, the pager's all-zero pages).
+	clearLive clearHow = iota
+	// clearRollback: Map's or Copy's roll-back, which may leave tables it
+	// linked empty: the second walk always runs, to prune them.
+	clearRollback
+	// clearDead: Destroy. The space is loaded on no CPU (nothing to
+	// invalidate) and every table goes.
+	clearDead
+)
+
 // clear removes every leaf in [va, last] and frees the tables that become
 // empty. Huge leaves at the edges must already be split (splitEdges), so
 // every leaf met lies inside the range. It is the core of Unmap, of Map's
-// roll-back and of Destroy; with tlb false (Destroy: the address space is not
-// loaded anywhere) it invalidates nothing.
+// roll-back and of Destroy (how: clearLive, clearRollback, clearDead).
 //
 // The order matters because the caller frees frames in release and paging
 // frees tables: nothing may be reused while any CPU's TLB can still reach
@@ -106,20 +125,28 @@ const noFrame = ^uint64(0)
 // range, calling release(value, SoftSize).
 //
 //go:nosplit
-func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintptr), tlb bool) {
+func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintptr), how clearHow) {
 	if last < va {
 		return
 	}
 	w := walker{pt: pt}
+	tlb := how != clearDead
 
-	// 1. Mark.
-	n := 0
+	// 1. Mark, and count the soft entries.
+	n, soft := 0, 0
 	w.seek(va, PT, false)
+	table := noFrame // the last 4 KiB table the walk went into
+	if w.lvl == PT {
+		table = w.path[PT&7]
+	}
 	for {
 		e := w.slot()
 		if *e&Present != 0 {
 			if isTable(*e, w.lvl) {
 				w.down()
+				if w.lvl == PT {
+					table = w.path[PT&7]
+				}
 				continue
 			}
 			// (Not present first, then marked: only this walk reads
@@ -127,10 +154,16 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 			clearBits(e, Present)
 			setBits(e, dying)
 			n++
+		} else if *e != 0 {
+			soft++ // not present and not zero: soft (dying ones exist only inside clear)
 		}
 		if w.next() || w.va > last {
 			break
 		}
+	}
+	if how == clearLive && n == 0 && soft == 0 && va/PD.Size() == last/PD.Size() &&
+		(table == noFrame || !empty(pt.table(table))) {
+		return // nothing to release, and no table to prune
 	}
 
 	// 2. Invalidate, everywhere.
@@ -274,7 +307,7 @@ func (pt *PageTable) Destroy(release func(pa uint64, size uintptr)) {
 			continue
 		}
 		base := SlotBase(i)
-		pt.clear(base, base+PML4.Size()-1, release, false)
+		pt.clear(base, base+PML4.Size()-1, release, clearDead)
 		if e := root[i]; e != 0 { // a pinned PDPT, empty now
 			root[i] = 0
 			pt.env.Frames.FreeTable(e.Addr())
