@@ -3,7 +3,8 @@
 // Command faultprof is the program make profile-fault single-steps with
 // gdb (profile.py): a loop of first-touch page faults through the Linux
 // personality's mmap, then, in a task of its own, a loop of in-kernel
-// allocate+deallocate pairs of one page (mm.VMAllocate, mm.VMDeallocate).
+// allocate+deallocate pairs of one page (mm.VMAllocate, mm.VMDeallocate);
+// before those, mmap+munmap pairs of one page through the personality.
 // profile.py counts the instructions of one of them by function.
 package main
 
@@ -30,6 +31,21 @@ func pair() {
 	}
 }
 
+// syspair is pair through the Linux personality: mmap and munmap of a
+// page, as RawSyscalls (as cmd/vmbench makes them).
+//
+//go:noinline
+func syspair() {
+	a, _, e := syscall.RawSyscall6(syscall.SYS_MMAP, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_ANON|syscall.MAP_PRIVATE, ^uintptr(0), 0)
+	if e != 0 {
+		panic(e)
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_MUNMAP, a, 4096, 0); e != 0 {
+		panic(e)
+	}
+}
+
 func main() {
 	b, err := syscall.Mmap(-1, 0, 64<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
@@ -37,6 +53,9 @@ func main() {
 	}
 	for i := 0; i < 120; i++ {
 		touch(&b[i*4096])
+	}
+	for range 300 {
+		syspair()
 	}
 	t, err := mm.NewTask()
 	if err != nil {

@@ -1,5 +1,6 @@
 # The instruction profile of one page fault (WHAT='fault') or of one
-# in-kernel allocate+deallocate pair (WHAT='pair'): gdb single-steps the
+# in-kernel allocate+deallocate pair (WHAT='pair'), or of an mmap+munmap
+# pair through the personality (WHAT='syspair'): gdb single-steps the
 # guest (QEMU's gdbstub, interrupts held off while stepping, -icount so
 # that the guest clock moves by instructions and no time slice ends under
 # the stepping) from the faulting store in main.touch until that store has
@@ -11,7 +12,7 @@ import gdb
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
 gdb.execute("target remote :" + PORT)
-gdb.execute("break main." + ("pair" if WHAT == "pair" else "touch"))
+gdb.execute("break main." + {"pair": "pair", "syspair": "syspair"}.get(WHAT, "touch"))
 gdb.execute("ignore 1 %d" % WARM)  # faults after the warm-up: tables exist
 gdb.execute("continue", to_string=True)
 gdb.execute("delete")
@@ -30,10 +31,11 @@ def function(p):
 
 counts = collections.Counter()
 n = 0
-if WHAT == "pair":
+if WHAT in ("pair", "syspair"):
     # Through one call: until the caller's next instruction.
     ret = gdb.selected_frame().older().pc()
-    what = "instructions in one main.pair (VMAllocate+VMDeallocate)"
+    what = {"pair": "instructions in one main.pair (VMAllocate+VMDeallocate)",
+            "syspair": "instructions in one main.syspair (mmap+munmap)"}[WHAT]
     while pc() != ret and n < 100000:
         counts[function(pc())] += 1
         gdb.execute("stepi", to_string=True)
