@@ -162,7 +162,7 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		}
 	}
 	if how == clearLive && n == 0 && soft == 0 && va/PD.Size() == last/PD.Size() &&
-		(table == noFrame || !empty(pt.table(table))) {
+		(table == noFrame || !emptyNear(pt.table(table), PT.Index(va))) {
 		return // nothing to release, and no table to prune
 	}
 

@@ -117,6 +117,19 @@ func (pt *PageTable) leafAt(va uintptr) (*Entry, Level) {
 	return e, w.lvl
 }
 
+// emptyNear is empty, looking first at the eight entries around index i:
+// beside an entry just cleared are the likeliest to be in use, where a scan
+// from the start of a sparse table may pass many zero ones first.
+//
+//go:nosplit
+func emptyNear(t *Table, i int) bool {
+	g := (*[8]Entry)(t[i&^7&511:][:8])
+	if g[0]|g[1]|g[2]|g[3]|g[4]|g[5]|g[6]|g[7] != 0 {
+		return false
+	}
+	return empty(t)
+}
+
 // empty reports whether every entry of t is zero. Unmap asks it of every
 // table it leaves, and a table about to be freed is scanned whole, so it
 // tests eight entries per branch. (A count of used entries per table would
