@@ -130,7 +130,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 		}
 		if *e&Present != 0 {
 			if isTable(*e, w.lvl) {
-				w.down()
+				w.down(*e)
 				continue
 			}
 			lo, l := w.leafVA(), w.lvl

@@ -123,7 +123,7 @@ func (pt *PageTable) mapped(va, last uintptr) bool {
 			if !isTable(e, w.lvl) {
 				return true
 			}
-			w.down()
+			w.down(e)
 			continue
 		}
 		if w.next() || w.va > last {

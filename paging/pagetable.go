@@ -171,7 +171,7 @@ func (pt *PageTable) Mapped(va, size uintptr) uintptr {
 		e := *w.slot()
 		if e&Present != 0 {
 			if isTable(e, w.lvl) {
-				w.down()
+				w.down(e)
 				continue
 			}
 			lo := max(w.leafVA(), va)

@@ -57,7 +57,7 @@ func (pt *PageTable) changeLeaves(va, last uintptr, c change) {
 		e := w.slot()
 		if *e&Present != 0 {
 			if isTable(*e, w.lvl) {
-				w.down()
+				w.down(*e)
 				continue
 			}
 			if old, nw := updateEntry(e, Entry(c.clear), Entry(c.set)); nw != old {

@@ -143,7 +143,7 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		e := w.slot()
 		if *e&Present != 0 {
 			if isTable(*e, w.lvl) {
-				w.down()
+				w.down(*e)
 				if w.lvl == PT {
 					table = w.path[PT&7]
 				}
@@ -177,7 +177,7 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 	for {
 		e := w.slot()
 		if *e&Present != 0 && isTable(*e, w.lvl) {
-			w.down()
+			w.down(*e)
 			continue
 		}
 		if old := *e; old&(Present|dying) == dying {
@@ -247,7 +247,7 @@ func (pt *PageTable) invalidateDying(w *walker, va, last uintptr, n int) {
 	for {
 		e := w.slot()
 		if *e&Present != 0 && isTable(*e, w.lvl) {
-			w.down()
+			w.down(*e)
 			continue
 		}
 		if *e&(Present|dying) == dying {

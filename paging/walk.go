@@ -54,19 +54,19 @@ func (w *walker) seek(va uintptr, to Level, alloc bool) error {
 		} else if *e&Huge != 0 {
 			return nil
 		}
-		w.down()
+		w.down(*e)
 	}
 	return nil
 }
 
-// down steps from a table entry into the table it links, onto the entry
+// down steps from the table entry e, the one the walker sits on (its
+// caller has just read it), into the table e links, onto the entry
 // covering va.
 //
 //go:nosplit
-func (w *walker) down() {
-	pa := w.slot().Addr()
+func (w *walker) down(e Entry) {
 	w.lvl--
-	w.path[w.lvl&7] = pa
+	w.path[w.lvl&7] = e.Addr()
 }
 
 // isTable reports whether the present entry e at level l links a lower table
