@@ -247,6 +247,16 @@ bench-scale: tools linux-image
 	$(GO) build -o $(BUILD)/benchreport ./cmd/benchreport
 	$(BUILD)/benchreport -scale
 
+# The region map at scale inside the kernel (cmd/regionbench): a task
+# with 10 to 1,000,000 regions, the VM's operations on it counted in
+# instructions under -icount; the table in build/bench-regions.md (the
+# README's "Region map"). About two minutes.
+.PHONY: bench-regions
+bench-regions: tools
+	$(KGO) build -tags hurdvm $(KLDFLAGS) -o $(BUILD)/regionbench.elf ./cmd/regionbench
+	$(QEMUEXEC) -dir "" -m 1G -timeout 30m -qemu "-icount shift=0,sleep=off" $(BUILD)/regionbench.elf | tee $(BUILD)/bench-regions.txt
+	grep '^|' $(BUILD)/bench-regions.txt > $(BUILD)/bench-regions.md
+
 linux-image:
 	@ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "installing linux-image-amd64"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-image-amd64 >/dev/null; }
