@@ -56,6 +56,11 @@ type machineTLB struct{}
 
 func (machineTLB) Invalidate(va uintptr) {
 	invlpg(va)
+	if ncpu == 1 {
+		// No other CPU to tell (yet: one that starts later has cached
+		// nothing of the tables as they were).
+		return
+	}
 	c := thisCPU()
 	if c.tlbN < tlbBatchMax {
 		c.tlbVA[c.tlbN] = va

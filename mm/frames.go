@@ -1072,6 +1072,11 @@ func (a *FrameAllocator) RefCount(pa PhysAddr) uint32 {
 	if err != nil || pa&(FrameSize-1) != 0 {
 		return 0
 	}
+	// The common case, the copy-on-write fault's question: pa is the head
+	// of its allocation (a 4 KiB page), so no search for the head.
+	if r := a.rec(i); r.state == stAlloc {
+		return atomic.LoadUint32(&r.ref)
+	}
 	h, ok := a.blockOf(i)
 	if !ok {
 		return 0

@@ -4,7 +4,8 @@
 // gdb (profile.py): a loop of first-touch page faults through the Linux
 // personality's mmap, then, in a task of its own, a loop of in-kernel
 // allocate+deallocate pairs of one page (mm.VMAllocate, mm.VMDeallocate);
-// before those, mmap+munmap pairs of one page through the personality.
+// before those, mmap+munmap pairs of one page through the personality;
+// after them, copy-on-write faults in a forked task.
 // profile.py counts the instructions of one of them by function.
 package main
 
@@ -17,6 +18,11 @@ import (
 
 //go:noinline
 func touch(p *byte) { *p = 1 }
+
+// cowTouch is touch in a forked task: each store is a copy-on-write fault.
+//
+//go:noinline
+func cowTouch(p *byte) { *p = 2 }
 
 // kaddr is where VMAllocate writes: a global, so that nothing escapes.
 var kaddr uintptr
@@ -64,6 +70,29 @@ func main() {
 	if err := t.Run(func() {
 		for range 300 {
 			pair()
+		}
+	}); err != nil {
+		panic(err)
+	}
+	// Copy-on-write: a task with 1 MiB touched, forked; the child writes.
+	var base uintptr
+	if err := t.Run(func() {
+		if err := mm.VMAllocate(&base, 1<<20, mm.VM_ZEROFILL, false); err != nil {
+			panic(err)
+		}
+		for off := uintptr(0); off < 1<<20; off += 4096 {
+			touch(&mm.Bytes(base+off, 1)[0])
+		}
+	}); err != nil {
+		panic(err)
+	}
+	child, err := t.Fork()
+	if err != nil {
+		panic(err)
+	}
+	if err := child.Run(func() {
+		for off := uintptr(0); off < 1<<20; off += 4096 {
+			cowTouch(&mm.Bytes(base+off, 1)[0])
 		}
 	}); err != nil {
 		panic(err)

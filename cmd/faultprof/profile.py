@@ -1,18 +1,19 @@
 # The instruction profile of one page fault (WHAT='fault') or of one
 # in-kernel allocate+deallocate pair (WHAT='pair'), or of an mmap+munmap
-# pair through the personality (WHAT='syspair'): gdb single-steps the
+# pair through the personality (WHAT='syspair'), or of a copy-on-write
+# fault (WHAT='cow'): gdb single-steps the
 # guest (QEMU's gdbstub, interrupts held off while stepping, -icount so
 # that the guest clock moves by instructions and no time slice ends under
 # the stepping) from the faulting store in main.touch until that store has
 # completed, or through one call of main.pair, and counts the
-# instructions by function. make profile-fault [PROFILE=pair].
+# instructions by function. make profile-fault [PROFILE=pair|syspair|cow].
 import collections
 import gdb
 
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
 gdb.execute("target remote :" + PORT)
-gdb.execute("break main." + {"pair": "pair", "syspair": "syspair"}.get(WHAT, "touch"))
+gdb.execute("break main." + {"pair": "pair", "syspair": "syspair", "cow": "cowTouch"}.get(WHAT, "touch"))
 gdb.execute("ignore 1 %d" % WARM)  # faults after the warm-up: tables exist
 gdb.execute("continue", to_string=True)
 gdb.execute("delete")
@@ -41,7 +42,8 @@ if WHAT in ("pair", "syspair"):
         gdb.execute("stepi", to_string=True)
         n += 1
 else:
-    # Up to the store (main.touch: one MOVB through its argument).
+    # Up to the store (main.touch, main.cowTouch: one MOVB through its
+    # argument).
     for _ in range(32):
         if "movb" in gdb.execute("x/i $pc", to_string=True).lower():
             break
