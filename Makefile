@@ -275,7 +275,8 @@ test-linux-parity: deps linux-image
 # The instruction profile of one first-touch page fault (cmd/faultprof), or
 # with PROFILE=pair of one in-kernel allocate+deallocate pair of a page,
 # with PROFILE=syspair of one mmap+munmap pair of a page, with PROFILE=cow
-# of one copy-on-write fault:
+# of one copy-on-write fault, with PROFILE=fork of the fork of a task
+# with 4 MiB touched:
 # gdb single-steps the guest under -icount and counts by function.
 PROFILE_PORT ?= 1311
 PROFILE ?= fault

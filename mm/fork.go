@@ -45,27 +45,30 @@ func (as *AddressSpace) ForkInto(child *AddressSpace) error {
 		// bool: storing the error itself into this closure's captured
 		// variable would be a pointer store, with a write barrier.
 		refused := false
-		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, r.Inherit != InheritShare, func(pa uint64, size uintptr) {
+		err := as.PT.ShareLeaves(&child.PT, r.Start, r.End-r.Start, r.Inherit != InheritShare, func(pas []uint64, size uintptr) {
 			// A mapped frame is live: only an overflowing count can
 			// refuse, and that is reported (check).
-			if size == paging.SoftSize {
-				// An evicted page: one slot, now referenced by both.
-				if !as.vm.dupSlot(pa) {
-					refused = true
+			switch size {
+			case paging.SoftSize:
+				// Evicted pages: one slot each, now referenced by both.
+				for _, v := range pas {
+					if !as.vm.dupSlot(v) {
+						refused = true
+					}
 				}
-				return
-			}
-			if size == FrameSize { // the common case, once per page: kept short
-				if e := fa.IncRef(PhysAddr(pa)); e != nil {
+			case FrameSize: // the common case: every page of a fork
+				if k, pa, e := fa.IncRefs(pas); k > 0 {
 					refused = true
-					as.vm.check(PhysAddr(pa), e)
+					as.vm.check(pa, e) // the first of k
 				}
-				return
-			}
-			for off := uintptr(0); off < size; off += FrameSize {
-				if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil {
-					refused = true
-					as.vm.check(PhysAddr(pa)+PhysAddr(off), e)
+			default:
+				for _, pa := range pas {
+					for off := uintptr(0); off < size; off += FrameSize {
+						if e := fa.IncRef(PhysAddr(pa) + PhysAddr(off)); e != nil {
+							refused = true
+							as.vm.check(PhysAddr(pa)+PhysAddr(off), e)
+						}
+					}
 				}
 			}
 		})

@@ -1025,6 +1025,53 @@ func (a *FrameAllocator) IncRef(pa PhysAddr) error {
 	return a.incRefChecked(pa)
 }
 
+// IncRefs is IncRef of every frame in pas (physical addresses: fork's
+// batches of shared pages). Frames that IncRef would refuse are skipped,
+// the others still counted: it returns how many were refused, and the
+// first of them with its error.
+//
+//go:nosplit
+func (a *FrameAllocator) IncRefs(pas []uint64) (refused int, first PhysAddr, err error) {
+	for i := 0; i < len(pas); i++ {
+		i += a.incRefsFast(pas[i:])
+		if i >= len(pas) {
+			break
+		}
+		if e := a.incRefChecked(PhysAddr(pas[i])); e != nil {
+			if refused == 0 {
+				first, err = PhysAddr(pas[i]), e
+			}
+			refused++
+		}
+	}
+	return refused, first, err
+}
+
+// incRefsFast is IncRef's fast path for each frame of pas in turn, up to
+// the first that needs the checked path; it returns how many it counted.
+// A loop with no call in it, so that nothing is spilled per frame.
+//
+//go:nosplit
+func (a *FrameAllocator) incRefsFast(pas []uint64) int {
+	base, n, recs, smp := a.basePFN, uint64(a.nframes), a.recVA, a.smp
+	for k, pa := range pas {
+		i := pa>>frameShift - base
+		if pa&(FrameSize-1) != 0 || i >= n {
+			return k
+		}
+		r := (*frameRec)(ptrAt(recs + uintptr(i)*recSize))
+		if r.state != stAlloc || atomic.LoadUint32(&r.ref)-1 >= 1<<32-2 {
+			return k
+		}
+		if smp {
+			atomic.AddUint32(&r.ref, 1)
+		} else {
+			r.ref++
+		}
+	}
+	return len(pas)
+}
+
 // incRefChecked is IncRef's checked path: every misuse gets its error.
 //
 //go:nosplit

@@ -9,10 +9,18 @@ package paging
 // pages become read-only in both pt and dst (copy-on-write; huge pages cut
 // by the range's edges are split first, as Protect does, and pt's changed
 // translations are invalidated), and the caller counts a reference for each
-// leaf in visit(pa, size). Soft entries (soft.go) are copied as they are,
-// visit(value, SoftSize) for each. Leaves are copied entry by entry in one walk of
+// leaf it is shown: visit(pas, size) gets the leaves in batches of up to
+// ShareBatch, all of one size (the physical address of each, or for soft
+// entries (soft.go), copied as they are, their values with SoftSize). The
+// batches spare fork a call and its register reloads per page; every leaf
+// copied is shown before ShareLeaves returns, on error too. pas is valid
+// only during the call. Leaves are copied entry by entry in one walk of
 // each tree, where mapping them one by one would walk both trees from the
 // root for every page.
+//
+// The batch is kept in pt (no stack array: visit's argument would make it
+// escape): calls of ShareLeaves on one pt must not overlap, which the
+// VM's space lock ensures (it forks a space under its lock).
 //
 // dst must map nothing in the range yet: a leaf already there is
 // ErrMapped (leaves copied before it stay, and the caller destroys dst). A
@@ -22,7 +30,7 @@ package paging
 // gains translations).
 //
 //go:nosplit
-func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool, visit func(pa uint64, size uintptr)) error {
+func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool, visit func(pas []uint64, size uintptr)) error {
 	last, err := pt.checkRange(va, size)
 	if err != nil || size == 0 {
 		return err
@@ -36,6 +44,7 @@ func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool
 		}
 	}
 	n, err := pt.shareLeaves(dst, va, last, readOnly, visit)
+	pt.flushShared(visit)
 	if n > pt.env.invalidateLimit() {
 		pt.env.TLB.FlushAll()
 	}
@@ -52,7 +61,8 @@ func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool
 // having invalidated the first invalidateLimit of them.
 //
 //go:nosplit
-func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool, visit func(pa uint64, size uintptr)) (n int, err error) {
+func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool, visit func(pas []uint64, size uintptr)) (n int, err error) {
+	b := &pt.share
 	limit := pt.env.invalidateLimit()
 	w := walker{pt: pt}
 	d := walker{pt: dst}
@@ -60,7 +70,9 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 	// curWindow: consecutive small leaves go into it without a walk.
 	var curTable *Table
 	curWindow := ^uintptr(0)
-	w.seek(va, PT, false)
+	// Stopping at the PD level, so that a first page table wholly inside
+	// the range takes the whole-table copy below like the others.
+	w.seek(va, PD, false)
 	for {
 		e := w.slot()
 		if *e&Present != 0 && w.lvl == PD && isTable(*e, PD) {
@@ -83,9 +95,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 								return n, ErrMapped
 							}
 							dt[i] = se
-							if visit != nil {
-								visit(se.SoftValue(), SoftSize)
-							}
+							pt.shared(se.SoftValue(), SoftSize, visit)
 						}
 						continue
 					}
@@ -101,9 +111,14 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 						}
 					}
 					dt[i] = se &^ (Accessed | Dirty)
-					if visit != nil {
-						visit(se.Addr(), PageSize)
+					// (shared, written out: the loop every page of a
+					// fork takes.)
+					if b.n == ShareBatch || b.size != PageSize {
+						pt.flushShared(visit)
+						b.size = PageSize
 					}
+					b.pas[b.n%ShareBatch] = se.Addr()
+					b.n++
 				}
 				if w.next() || w.va > last {
 					break
@@ -124,9 +139,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 				return n, ErrMapped
 			}
 			*s = se
-			if visit != nil {
-				visit(se.SoftValue(), SoftSize)
-			}
+			pt.shared(se.SoftValue(), SoftSize, visit)
 		}
 		if *e&Present != 0 {
 			if isTable(*e, w.lvl) {
@@ -149,9 +162,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 					return n, ErrMapped
 				}
 				*s = *e &^ (Accessed | Dirty)
-				if visit != nil {
-					visit(pa, PageSize)
-				}
+				pt.shared(pa, PageSize, visit)
 			} else if lo >= va && hi <= last {
 				if err := d.seek(lo, l, true); err != nil {
 					return n, err
@@ -164,9 +175,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 				if l == PT {
 					curTable, curWindow = dst.table(d.path[PT]), lo&^(HugePageSize-1)
 				}
-				if visit != nil {
-					visit(pa, l.Size())
-				}
+				pt.shared(pa, l.Size(), visit)
 			} else {
 				// The part of a huge leaf inside the range, page by page.
 				for p := max(lo, va); p <= min(hi, last); p += PageSize {
@@ -179,9 +188,7 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 					}
 					off := uint64(p - lo)
 					*s = Entry(pa+off)&addrMask | *e&(FlagMask|Present) // Huge is not a PT-level bit
-					if visit != nil {
-						visit(pa+off, PageSize)
-					}
+					pt.shared(pa+off, PageSize, visit)
 					if p+PageSize == 0 {
 						break
 					}
@@ -193,6 +200,42 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 		}
 	}
 	return n, nil
+}
+
+// ShareBatch is the most leaves ShareLeaves shows its visit at once.
+const ShareBatch = 64
+
+// shareBatch is ShareLeaves's batch for its visit: the leaves waiting and
+// their size.
+type shareBatch struct {
+	pas  [ShareBatch]uint64
+	n    uint
+	size uintptr
+}
+
+// shared adds the leaf pa of size bytes to the batch for visit, showing
+// the batch first if it is full or of another size.
+//
+//go:nosplit
+func (pt *PageTable) shared(pa uint64, size uintptr, visit func(pas []uint64, size uintptr)) {
+	b := &pt.share
+	if b.n == ShareBatch || b.size != size {
+		pt.flushShared(visit)
+		b.size = size
+	}
+	b.pas[b.n%ShareBatch] = pa
+	b.n++
+}
+
+// flushShared shows visit the leaves waiting in the batch.
+//
+//go:nosplit
+func (pt *PageTable) flushShared(visit func(pas []uint64, size uintptr)) {
+	b := &pt.share
+	if b.n > 0 && visit != nil {
+		visit(b.pas[:min(b.n, ShareBatch)], b.size)
+	}
+	b.n = 0
 }
 
 // Replace points the 4 KiB page at va, which must be mapped, at the frame

@@ -20,10 +20,10 @@ func TestShareLeaves(t *testing.T) {
 	must(src.MapPages(va+G+M+5*K, 11*G, K, 0))
 	var visited []uintptr
 	var bytes uintptr
-	must(src.ShareLeaves(dst, va, G+M+6*K, false, func(pa uint64, size uintptr) {
+	must(src.ShareLeaves(dst, va, G+M+6*K, false, eachLeaf(func(pa uint64, size uintptr) {
 		visited = append(visited, size)
 		bytes += size
-	}))
+	})))
 	if bytes != G+M+4*K || len(visited) != 6 {
 		t.Fatalf("visited %v (%d bytes), want a 1 GiB, a 2 MiB and four 4 KiB leaves", visited, bytes)
 	}
@@ -186,7 +186,7 @@ func TestShareLeavesWholeTables(t *testing.T) {
 	}
 	var leaves int
 	s.tlb.reset()
-	if err := src.ShareLeaves(dst, va, 2*M, true, func(pa uint64, size uintptr) { leaves++ }); err != nil {
+	if err := src.ShareLeaves(dst, va, 2*M, true, eachLeaf(func(pa uint64, size uintptr) { leaves++ })); err != nil {
 		t.Fatal(err)
 	}
 	want := 0
@@ -209,4 +209,52 @@ func TestShareLeavesWholeTables(t *testing.T) {
 	}
 	checkTables(t, s, src)
 	checkTables(t, s, dst)
+}
+
+// eachLeaf turns a visit of one leaf into ShareLeaves's visit of a batch.
+func eachLeaf(f func(pa uint64, size uintptr)) func(pas []uint64, size uintptr) {
+	return func(pas []uint64, size uintptr) {
+		for _, pa := range pas {
+			f(pa, size)
+		}
+	}
+}
+
+// TestShareLeavesBatches: a fork of more leaves than a batch holds shows
+// every one, once, in batches of one size and at most ShareBatch.
+func TestShareLeavesBatches(t *testing.T) {
+	const K, M = PageSize, HugePageSize
+	s := newSim(t, false)
+	src, dst := newPT(t, s), newPT(t, s)
+	va := uintptr(1 << 40)
+	const pages = 3*ShareBatch + 5
+	if err := src.MapPages(va, 1<<30, pages*K, Writable); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Map(va+4*M, 1<<31, M, Writable); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]int{}
+	if err := src.ShareLeaves(dst, va, 5*M, true, func(pas []uint64, size uintptr) {
+		if len(pas) == 0 || len(pas) > ShareBatch {
+			t.Fatalf("a batch of %d leaves", len(pas))
+		}
+		for _, pa := range pas {
+			if size == M {
+				seen[pa] += 512
+			} else {
+				seen[pa]++
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != pages+1 || seen[1<<31] != 512 {
+		t.Fatalf("shown %d leaves (the huge one %d times 512), want %d and 1", len(seen), seen[1<<31]/512, pages+1)
+	}
+	for i := uint64(0); i < pages; i++ {
+		if seen[1<<30+i*K] != 1 {
+			t.Fatalf("page %d shown %d times", i, seen[1<<30+i*K])
+		}
+	}
 }

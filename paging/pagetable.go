@@ -21,6 +21,8 @@ type PageTable struct {
 	Root    uint64 // physical address of the PML4: the value for CR3
 	env     *Env
 	created bool // Root is ours (physical 0 is a valid Root in host tests)
+
+	share shareBatch // ShareLeaves's batch for its visit
 }
 
 // New allocates a PageTable with an empty PML4.

@@ -78,13 +78,13 @@ func TestSoftEntries(t *testing.T) {
 		dst := newPT(t, s)
 		var softs []uint64
 		frames := 0
-		if err := pt.ShareLeaves(dst, c.va, c.size, c.ro, func(pa uint64, size uintptr) {
+		if err := pt.ShareLeaves(dst, c.va, c.size, c.ro, eachLeaf(func(pa uint64, size uintptr) {
 			if size == SoftSize {
 				softs = append(softs, pa)
 			} else {
 				frames++
 			}
-		}); err != nil {
+		})); err != nil {
 			t.Fatal(err)
 		}
 		want := 0

@@ -101,15 +101,7 @@ func (pt *PageTable) splitEdges(va, last uintptr, c change) error {
 func (pt *PageTable) edgeTables(va, last uintptr, c change) int {
 	eA, lA, need := pt.edgeNeed(va, c)
 	end, hasEnd := rangeEnd(last)
-	// The walk to va ended on nothing mapped or in a 4 KiB table, and end
-	// lies under the same entry (or in the same 4 KiB table, none of
-	// whose entries is huge): its walk would end there too and find
-	// nothing to split. The common small range takes one walk, not two.
-	span := lA.Size()
-	if lA == PT {
-		span = PD.Size()
-	}
-	if hasEnd && (eA == nil || lA == PT) && va/span == end/span {
+	if hasEnd && sameEdgeWalk(eA == nil, lA, va, end) {
 		return need
 	}
 	if hasEnd {
@@ -127,6 +119,23 @@ func (pt *PageTable) edgeTables(va, last uintptr, c change) int {
 		need += nB
 	}
 	return need
+}
+
+// sameEdgeWalk reports whether the walk to end would end where the walk to
+// va did, finding nothing to split: that one ended on nothing mapped
+// (unmapped) or in a 4 KiB table (level PT), and end lies under the same
+// entry, or in the same 4 KiB table, none of whose entries is huge. The
+// common small range then takes one walk, not two. (Not inlined: the
+// nosplit chain through edgeTables has no room for its locals.)
+//
+//go:nosplit
+//go:noinline
+func sameEdgeWalk(unmapped bool, l Level, va, end uintptr) bool {
+	span := l.Size()
+	if l == PT {
+		span = PD.Size()
+	}
+	return (unmapped || l == PT) && va^end < span // (span is a power of two)
 }
 
 // splitAt splits the huge leaves around a until a is a page boundary, with

@@ -5,7 +5,8 @@
 // personality's mmap, then, in a task of its own, a loop of in-kernel
 // allocate+deallocate pairs of one page (mm.VMAllocate, mm.VMDeallocate);
 // before those, mmap+munmap pairs of one page through the personality;
-// after them, copy-on-write faults in a forked task.
+// after them, the fork of a task with 4 MiB touched and copy-on-write
+// faults in the child.
 // profile.py counts the instructions of one of them by function.
 package main
 
@@ -52,6 +53,11 @@ func syspair() {
 	}
 }
 
+// fork is Task.Fork where gdb can find it.
+//
+//go:noinline
+func fork(t *mm.Task) (*mm.Task, error) { return t.Fork() }
+
 func main() {
 	b, err := syscall.Mmap(-1, 0, 64<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
@@ -74,24 +80,26 @@ func main() {
 	}); err != nil {
 		panic(err)
 	}
-	// Copy-on-write: a task with 1 MiB touched, forked; the child writes.
-	var base uintptr
+	// Copy-on-write: a task with 4 MiB touched, forked; the child writes.
+	// At a 2 MiB boundary, so that fork copies whole page tables, as it
+	// does for most of a large region.
+	base := uintptr(mm.TaskWindowStart + 1<<30)
 	if err := t.Run(func() {
-		if err := mm.VMAllocate(&base, 1<<20, mm.VM_ZEROFILL, false); err != nil {
+		if err := mm.VMAllocate(&base, 4<<20, mm.VM_HERE, false); err != nil {
 			panic(err)
 		}
-		for off := uintptr(0); off < 1<<20; off += 4096 {
+		for off := uintptr(0); off < 4<<20; off += 4096 {
 			touch(&mm.Bytes(base+off, 1)[0])
 		}
 	}); err != nil {
 		panic(err)
 	}
-	child, err := t.Fork()
+	child, err := fork(t)
 	if err != nil {
 		panic(err)
 	}
 	if err := child.Run(func() {
-		for off := uintptr(0); off < 1<<20; off += 4096 {
+		for off := uintptr(0); off < 4<<20; off += 4096 {
 			cowTouch(&mm.Bytes(base+off, 1)[0])
 		}
 	}); err != nil {
