@@ -276,7 +276,8 @@ test-linux-parity: deps linux-image
 # with PROFILE=pair of one in-kernel allocate+deallocate pair of a page,
 # with PROFILE=syspair of one mmap+munmap pair of a page, with PROFILE=cow
 # of one copy-on-write fault, with PROFILE=fork of the fork of a task
-# with 4 MiB touched:
+# with 4 MiB touched, with PROFILE=mapnow of a 2 MiB map_now allocation
+# after idling:
 # gdb single-steps the guest under -icount and counts by function.
 PROFILE_PORT ?= 1311
 PROFILE ?= fault

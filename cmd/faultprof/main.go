@@ -6,12 +6,13 @@
 // allocate+deallocate pairs of one page (mm.VMAllocate, mm.VMDeallocate);
 // before those, mmap+munmap pairs of one page through the personality;
 // after them, the fork of a task with 4 MiB touched and copy-on-write
-// faults in the child.
+// faults in the child; last, map_now of 2 MiB after the machine idled.
 // profile.py counts the instructions of one of them by function.
 package main
 
 import (
 	"syscall"
+	"time"
 
 	_ "hurdvm/kernel"
 	"hurdvm/mm"
@@ -50,6 +51,15 @@ func syspair() {
 	}
 	if _, _, e := syscall.RawSyscall(syscall.SYS_MUNMAP, a, 4096, 0); e != 0 {
 		panic(e)
+	}
+}
+
+// mapNow is an allocation of one 2 MiB page, backed and mapped at once.
+//
+//go:noinline
+func mapNow() {
+	if err := mm.VMAllocate(&kaddr, 2<<20, mm.VM_ZEROFILL, true); err != nil {
+		panic(err)
 	}
 }
 
@@ -101,6 +111,18 @@ func main() {
 	if err := child.Run(func() {
 		for off := uintptr(0); off < 4<<20; off += 4096 {
 			cowTouch(&mm.Bytes(base+off, 1)[0])
+		}
+	}); err != nil {
+		panic(err)
+	}
+	// map_now of 2 MiB after the machine idled (the free blocks cleared).
+	if err := t.Run(func() {
+		for range 3 {
+			time.Sleep(100 * time.Millisecond)
+			mapNow()
+			if err := mm.VMDeallocate(kaddr, 2<<20); err != nil {
+				panic(err)
+			}
 		}
 	}); err != nil {
 		panic(err)

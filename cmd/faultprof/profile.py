@@ -1,12 +1,13 @@
 # The instruction profile of one page fault (WHAT='fault') or of one
 # in-kernel allocate+deallocate pair (WHAT='pair'), or of an mmap+munmap
 # pair through the personality (WHAT='syspair'), or of a copy-on-write
-# fault (WHAT='cow'), or of the start of a fork's page-table copy (WHAT='fork'): gdb single-steps the
+# fault (WHAT='cow'), or of the start of a fork's page-table copy (WHAT='fork'), or of
+# a 2 MiB map_now allocation after idling (WHAT='mapnow'): gdb single-steps the
 # guest (QEMU's gdbstub, interrupts held off while stepping, -icount so
 # that the guest clock moves by instructions and no time slice ends under
 # the stepping) from the faulting store in main.touch until that store has
 # completed, or through one call of main.pair, and counts the
-# instructions by function. make profile-fault [PROFILE=pair|syspair|cow|fork].
+# instructions by function. make profile-fault [PROFILE=pair|syspair|cow|fork|mapnow].
 import collections
 import gdb
 
@@ -18,8 +19,8 @@ if WHAT == "fork":
     # the page tables, which then copies entry after entry.
     gdb.execute("break 'hurdvm/paging.(*PageTable).shareLeaves'")
 else:
-    gdb.execute("break main." + {"pair": "pair", "syspair": "syspair", "cow": "cowTouch"}.get(WHAT, "touch"))
-gdb.execute("ignore 1 %d" % (0 if WHAT == "fork" else WARM))  # faults after the warm-up: tables exist
+    gdb.execute("break main." + {"pair": "pair", "syspair": "syspair", "cow": "cowTouch", "mapnow": "mapNow"}.get(WHAT, "touch"))
+gdb.execute("ignore 1 %d" % {"fork": 0, "mapnow": 2}.get(WHAT, WARM))  # faults after the warm-up: tables exist
 gdb.execute("continue", to_string=True)
 gdb.execute("delete")
 
@@ -37,11 +38,12 @@ def function(p):
 
 counts = collections.Counter()
 n = 0
-if WHAT in ("pair", "syspair", "fork"):
+if WHAT in ("pair", "syspair", "fork", "mapnow"):
     # Through one call: until the caller's next instruction.
     ret = gdb.selected_frame().older().pc()
     what = {"pair": "instructions in one main.pair (VMAllocate+VMDeallocate)",
             "syspair": "instructions in one main.syspair (mmap+munmap)",
+            "mapnow": "instructions in one VMAllocate of 2 MiB with map_now, after idling",
             "fork": "the first 30,000 instructions of Task.Fork's page-table walk (4 MiB touched: 1,024 pages)"}[WHAT]
     limit = 30000 if WHAT == "fork" else 100000
     while pc() != ret and n < limit:
