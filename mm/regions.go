@@ -154,6 +154,13 @@ type RegionMap struct {
 	// work is the frame holding the changes' working state (regionWork),
 	// taken by Create.
 	work PhysAddr
+
+	// hint is the region Find found last (End 0: none), which it looks
+	// at before the tree: page faults come in runs within one region (a
+	// task writing a buffer, the Go heap growing), and each would descend
+	// the whole tree for it. Every change of the map clears it, so Find,
+	// like every change, needs the map to itself (the space's lock).
+	hint Region
 }
 
 // Region is [Start, End) of an address space with its attributes. Start and
@@ -264,7 +271,7 @@ func (m *RegionMap) Create() error {
 	}
 	v := m.newNode(0)
 	m.root, m.height, m.n = m.pa(v), 1, 0
-	m.top, m.topStale = branch{child: m.root}, false
+	m.top, m.topStale, m.hint = branch{child: m.root}, false, Region{}
 	return nil
 }
 
@@ -286,6 +293,7 @@ func (m *RegionMap) Destroy() {
 		_ = m.frames.Free(m.work, 0) // ours and live: cannot fail
 	}
 	m.root, m.work, m.height, m.n, m.nodes, m.top, m.topStale = 0, 0, 0, 0, 0, branch{}, false
+	m.hint = Region{}
 }
 
 // freeTree frees every node of the tree in one pass over its internal
@@ -324,6 +332,7 @@ func (m *RegionMap) Clone(dst *RegionMap) error {
 	if dst.root == 0 || dst.n != 0 {
 		return EINVAL
 	}
+	dst.hint = Region{}
 	if m.n == 0 {
 		return nil // an empty map (or a zero one) copies as dst is
 	}
@@ -490,8 +499,12 @@ func (m *RegionMap) nextLeaf(p *treePath) (uintptr, bool) {
 //
 //go:nosplit
 func (m *RegionMap) Find(va uintptr) (Region, bool) {
+	if h := &m.hint; h.Start <= va && va < h.End {
+		return *h, true
+	}
 	if v, i, ok := m.descend(nil, va, false); ok {
 		if r := leafEntry(v, i); r.Start <= va {
+			m.hint = *r
 			return *r, true
 		}
 	}
@@ -589,6 +602,7 @@ func alignUpVA(x, a uintptr) (uintptr, bool) {
 //
 //go:nosplit
 func (m *RegionMap) Insert(r Region) error {
+	m.hint = Region{}
 	// The steps run one after the other, not nested: the linker bounds
 	// the stack of nosplit chains.
 	change, err := m.placeInsert(&r)
@@ -687,6 +701,7 @@ func (m *RegionMap) placeInsert(r *Region) (int, error) {
 //
 //go:nosplit
 func (m *RegionMap) Protect(start, end uintptr, prot Prot) error {
+	m.hint = Region{}
 	err := m.protectSplits(start, end, prot)
 	for _, at := range [2]uintptr{start, end} {
 		if err == nil && start < end && m.placeSplit(at, prot) {
@@ -868,6 +883,7 @@ func (m *RegionMap) stretch(a, end uintptr) {
 //
 //go:nosplit
 func (m *RegionMap) RemoveRange(start, end uintptr, visit func(Region)) error {
+	m.hint = Region{}
 	change, err := m.placeRemove(start, end)
 	switch change {
 	case changeAdd:
@@ -888,6 +904,7 @@ func (m *RegionMap) RemoveRange(start, end uintptr, visit func(Region)) error {
 		}
 	}
 	m.dropSpares()
+	m.hint = Region{} // (visit may have read the map)
 	return err
 }
 

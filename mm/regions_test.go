@@ -607,3 +607,44 @@ func TestRegionRemoveNearlyFull(t *testing.T) {
 		}
 	}
 }
+
+// TestFindHintFollowsChanges: Find remembers the region it found last and
+// answers from it first; every change of the map must make it forget, or
+// Find would answer with a region that was removed, protected otherwise
+// or cut.
+func TestFindHintFollowsChanges(t *testing.T) {
+	a := regionFrames(t, 1<<20)
+	m := newRegionMap(t, a, rgn(10, 20, protRW), rgn(30, 40, ProtRead))
+	find := func(page uintptr) (Region, bool) { return m.Find(page*rPage + 5) }
+	if r, ok := find(15); !ok || r != rgn(10, 20, protRW) {
+		t.Fatalf("Find: %+v %v", r, ok)
+	}
+	if err := m.Protect(12*rPage, 14*rPage, ProtRead); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := find(13); !ok || r != rgn(12, 14, ProtRead) {
+		t.Fatalf("after Protect: %+v %v, want pages [12, 14) read-only", r, ok)
+	}
+	if err := m.RemoveRange(12*rPage, 14*rPage, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := find(13); ok {
+		t.Fatalf("after RemoveRange: found %+v", r)
+	}
+	if r, ok := find(16); !ok || r != rgn(14, 20, protRW) {
+		t.Fatalf("Find: %+v %v", r, ok)
+	}
+	if err := m.Insert(rgn(20, 30, protRW)); err != nil { // joins [14, 20) and [20, 30)
+		t.Fatal(err)
+	}
+	if r, ok := find(16); !ok || r != rgn(14, 30, protRW) {
+		t.Fatalf("after Insert: %+v %v, want pages [14, 30)", r, ok)
+	}
+	m.Destroy()
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := find(16); ok {
+		t.Fatalf("after Destroy and Create: found %+v", r)
+	}
+}
