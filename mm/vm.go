@@ -43,11 +43,12 @@ const (
 
 // Stats are kernel-wide counters.
 type Stats struct {
-	FreeFrames uint64 // frames the allocator can hand out now
-	PageFaults uint64 // page faults resolved by the VM since boot
-	COWCopies  uint64 // frames copied because of a copy-on-write fault since boot
-	COWReuses  uint64 // copy-on-write faults that took the frame over (last sharer)
-	Regions    uint64 // regions in all live address spaces
+	TotalFrames uint64 // frames of RAM the allocator manages (the machine's memory, less what the firmware and the boot keep)
+	FreeFrames  uint64 // frames the allocator can hand out now
+	PageFaults  uint64 // page faults resolved by the VM since boot
+	COWCopies   uint64 // frames copied because of a copy-on-write fault since boot
+	COWReuses   uint64 // copy-on-write faults that took the frame over (last sharer)
+	Regions     uint64 // regions in all live address spaces
 	// SharedFrames counts the frames taken by the shared windows (in the
 	// kernel, the Go runtime's heap): their pages, and the page tables and
 	// region-map growth their operations needed. FreeFrames+SharedFrames
@@ -399,10 +400,11 @@ func (vm *VM) charge(before uint64) { vm.sharedFrames.Add(vm.taken() - before) }
 // ReadStats returns the counters.
 func (vm *VM) ReadStats() Stats {
 	st := Stats{
-		FreeFrames: vm.Frames.FreeFrames(),
-		PageFaults: vm.pageFaults.Load(),
-		COWCopies:  vm.cowCopies.Load(),
-		COWReuses:  vm.cowReuses.Load(),
+		TotalFrames: vm.Frames.totalFrames,
+		FreeFrames:  vm.Frames.FreeFrames(),
+		PageFaults:  vm.pageFaults.Load(),
+		COWCopies:   vm.cowCopies.Load(),
+		COWReuses:   vm.cowReuses.Load(),
 
 		SharedFrames: vm.sharedFrames.Load(),
 		ZeroFrames:   vm.zeroFrames(),
