@@ -24,8 +24,10 @@ var (
 	// allocator, capacity min(RAM/2, 4 GiB) or hurdvm.store=.
 	kernelStore store.Compressed
 	// The water marks, in free frames: below pagerLow the goroutine
-	// evicts until pagerHigh.
-	pagerLow, pagerHigh uint64
+	// evicts until pagerHigh (pagerGap above it). pagerBootLow is
+	// pagerInit's low mark (test kernels can move it: setPagerLow).
+	pagerLow, pagerHigh    atomic.Uint64
+	pagerGap, pagerBootLow uint64
 	// pagerNext is the task slot the next pager step starts with
 	// (round robin over the spaces).
 	pagerNext atomic.Uint32
@@ -60,9 +62,21 @@ func pagerInit() {
 	}
 	kernelStore.Init(mm.StoreFrames{VM: &kernelVM}, capacity)
 	kernelVM.SetStore(&kernelStore)
-	gap := max(total/64, 256)
-	pagerLow = runtimeReserve + gap
-	pagerHigh = pagerLow + gap
+	pagerGap = max(total/64, 256)
+	pagerBootLow = runtimeReserve + pagerGap
+	setPagerLow(pagerBootLow)
+}
+
+// setPagerLow sets the low-water mark to low free frames (0: pagerInit's)
+// and the high one pagerGap above it, and returns the old low mark.
+func setPagerLow(low uint64) uint64 {
+	if low == 0 {
+		low = pagerBootLow
+	}
+	old := pagerLow.Load()
+	pagerLow.Store(low)
+	pagerHigh.Store(low + pagerGap)
+	return old
 }
 
 // pagerRun is one step of the pager (SysPagerRun): with start set, only
@@ -74,6 +88,7 @@ func pagerInit() {
 // 2 when free frames are plentiful (the goroutine may sleep longer).
 func pagerRun(start bool) uint64 {
 	free := func() uint64 { return kernelVM.Frames.FreeFrames() }
+	pagerLow, pagerHigh := pagerLow.Load(), pagerHigh.Load()
 	if start && free() >= 2*pagerHigh {
 		return 2
 	}

@@ -33,7 +33,27 @@ const (
 	sysInspectLocks      = 0x48560034 // a0 *LockStats
 	sysStoreCapacity     = 0x48560035 // a0 new capacity in bytes; returns the old one
 	sysEvictTask         = 0x48560036 // a0 task slot; returns the pages evicted
+	sysPagerMarks        = 0x48560037 // a0 new low-water mark in frames (0: the boot's, ^0: unchanged); returns the old one, the high mark in a1's word
 )
+
+// SetPagerLow moves the pager's low-water mark to low free frames (its
+// high-water mark follows, as far above as at boot; 0: the boot's marks)
+// and returns the old one. Above the machine's free memory, the pager
+// acts as on a machine with none to spare: it keeps evicting every task
+// page that stays unused for a lap of its clock (tests/stress, so that
+// eviction happens in every round of the differential tester).
+func SetPagerLow(low uint64) uint64 {
+	var high uint64
+	r, _, _ := syscall.RawSyscall(sysPagerMarks, uintptr(low), uintptr(unsafe.Pointer(&high)), 0)
+	return uint64(r)
+}
+
+// PagerMarks returns the pager's water marks, in free frames: below low
+// the pager starts, at high it stops.
+func PagerMarks() (low, high uint64) {
+	r, _, _ := syscall.RawSyscall(sysPagerMarks, ^uintptr(0), uintptr(unsafe.Pointer(&high)), 0)
+	return uint64(r), high
+}
 
 // EvictTask evicts every resident 4 KiB page of task slot id that the
 // pager can take (not those shared copy-on-write), whatever their Accessed
@@ -245,6 +265,14 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 			}
 			unlockSpace(as)
 		}
+	case sysPagerMarks:
+		if a0 == ^uint64(0) {
+			*r = pagerLow.Load()
+		} else {
+			*r = setPagerLow(a0)
+		}
+		high := pagerHigh.Load()
+		copyOut(a1, bytesOf(&high))
 	case sysStoreCapacity:
 		l := kernelVM.StoreLock()
 		l.Lock()

@@ -6,6 +6,12 @@
 // and every byte read. make test runs a few thousand operations; make
 // soak runs it for as long as asked (-stress.duration). The seed is printed
 // so a failure can be replayed with -stress.seed.
+//
+// The pager evicts the tasks' pages meanwhile (-stress.evict, on unless
+// turned off): its low-water mark is put above the machine's memory, so it
+// acts as on a machine with none to spare and evicts every task page that
+// stays unused for a lap of its clock. Every round must see pages evicted
+// and brought back (major faults), and end with the store empty.
 package stress
 
 import (
@@ -18,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	_ "hurdvm/kernel"
+	"hurdvm/kernel"
 	"hurdvm/mm"
 	"hurdvm/mm/vmmodel"
 	"hurdvm/tests/internal/probe"
@@ -28,6 +34,7 @@ var (
 	seedFlag     = flag.Uint64("stress.seed", 0, "seed of the operation sequence (0: from the clock)")
 	opsFlag      = flag.Int("stress.ops", 2000, "operations per round")
 	durationFlag = flag.Duration("stress.duration", 0, "keep running rounds for this long (make soak)")
+	evictFlag    = flag.Bool("stress.evict", true, "the pager evicts the tasks' pages in every round (its low-water mark above the machine's memory)")
 )
 
 const (
@@ -96,10 +103,29 @@ func (w *worker) stop(t *testing.T) {
 	}
 }
 
+// held is what regions and tasks can still get (probe.TaskFrames) plus
+// what the pager's store holds: it changes only by what the tasks hold.
+func held(s mm.Stats) uint64 { return probe.TaskFrames(s) + s.StoreFrames }
+
+// counts are what rounds did.
+type counts struct {
+	ops, faults       int    // operations checked; faults taken (and expected by the model)
+	evictions, majors uint64 // pages evicted; evicted pages brought back
+}
+
+func (c *counts) add(d counts) {
+	c.ops, c.faults = c.ops+d.ops, c.faults+d.faults
+	c.evictions, c.majors = c.evictions+d.evictions, c.majors+d.majors
+}
+
 // round runs n operations from seed and checks everything; at the end
-// every task is destroyed and every frame must be back.
-func round(t *testing.T, seed uint64, n int) (ops, faults int) {
+// every task is destroyed, and every frame and store slot must be back.
+// With -stress.evict the round must have seen pages evicted and brought
+// back.
+func round(t *testing.T, seed uint64, n int) (c counts) {
 	start := mm.ReadStats()
+	ops, faults := 0, 0
+	defer func() { c.ops, c.faults = ops, faults }()
 	model := vmmodel.New(window, windowEnd, vmmodel.Errors{Inval: mm.EINVAL, Exist: mm.EEXIST, NoSpace: mm.ENOSPC})
 	gen := &vmmodel.Generator{Src: rand.New(rand.NewPCG(seed, 0x5eed)), WindowStart: window, Span: span}
 	var workers []*worker
@@ -212,13 +238,22 @@ func round(t *testing.T, seed uint64, n int) (ops, faults int) {
 	}
 	// The runtime's heap moves beside us; everything else must be back.
 	// Its frees can lag a collection: retry once after one.
-	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
+	if got := held(mm.ReadStats()); got != held(start) {
 		runtime.GC()
-		if got = probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(start) {
-			t.Fatalf("seed %d: %d frames available after destroying every task, want %d", seed, got, probe.TaskFrames(start))
+		if got = held(mm.ReadStats()); got != held(start) {
+			t.Fatalf("seed %d: %d frames available after destroying every task, want %d", seed, got, held(start))
 		}
 	}
-	return ops, faults
+	end := mm.ReadStats()
+	if end.StorePages != 0 || end.StoreRefs != 0 || end.StoreErrors != start.StoreErrors {
+		t.Fatalf("seed %d: after destroying every task the store holds %d pages, %d references; %d store errors in the round",
+			seed, end.StorePages, end.StoreRefs, end.StoreErrors-start.StoreErrors)
+	}
+	c.evictions, c.majors = end.Evictions-start.Evictions, end.MajorFaults-start.MajorFaults
+	if *evictFlag && (c.evictions == 0 || c.majors == 0) {
+		t.Fatalf("seed %d: the pager was to evict in every round, and this one saw %d evictions, %d major faults", seed, c.evictions, c.majors)
+	}
+	return c
 }
 
 // churn keeps the garbage collector busy until stop is closed.
@@ -250,6 +285,14 @@ func TestRandomizedAgainstModel(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("seed %d (replay with -stress.seed=%d)", seed, seed)
+	s0 := mm.ReadStats()
+	if *evictFlag {
+		// Free frames are never above the machine's: the pager never
+		// stops.
+		old := kernel.SetPagerLow(s0.TotalFrames)
+		defer kernel.SetPagerLow(old)
+		t.Logf("the pager evicts in every round (its low-water mark %d frames, the machine's memory; -stress.evict=false turns that off)", s0.TotalFrames)
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var allocated atomic.Int64
@@ -259,23 +302,42 @@ func TestRandomizedAgainstModel(t *testing.T) {
 	gcs := func() uint32 { var m runtime.MemStats; runtime.ReadMemStats(&m); return m.NumGC }
 	gc0 := gcs()
 	begin := time.Now()
-	total, faults, rounds := 0, 0, 0
-	report := begin.Add(10 * time.Second) // a long soak says where it is
+	var total counts
+	rounds := 0
+	fewest := counts{evictions: ^uint64(0), majors: ^uint64(0)} // the fewest evictions and major faults of a round
+	report := begin.Add(10 * time.Second)                       // a long soak says where it is
 	for {
-		n, f := round(t, seed+uint64(rounds), *opsFlag)
-		total, faults, rounds = total+n, faults+f, rounds+1
+		c := round(t, seed+uint64(rounds), *opsFlag)
+		total.add(c)
+		fewest.evictions, fewest.majors = min(fewest.evictions, c.evictions), min(fewest.majors, c.majors)
+		rounds++
 		now := time.Now()
 		if now.Sub(begin) >= *durationFlag {
 			break
 		}
 		if now.After(report) {
-			t.Logf("%v: %d rounds, %d operations checked, %d faults; %v to go",
-				now.Sub(begin).Round(time.Second), rounds, total, faults, (*durationFlag - now.Sub(begin)).Round(time.Second))
+			t.Logf("%v: %d rounds, %d operations checked, %d faults, %d evictions, %d major faults; %v to go",
+				now.Sub(begin).Round(time.Second), rounds, total.ops, total.faults, total.evictions, total.majors,
+				(*durationFlag - now.Sub(begin)).Round(time.Second))
 			report = now.Add(10 * time.Second)
 		}
 	}
 	close(stop)
 	wg.Wait()
-	t.Logf("%d rounds, %d operations checked against the model, %d faults taken and survived, %d MiB churned by the GC workload, %d GCs, in %v",
-		rounds, total, faults, allocated.Load()>>20, gcs()-gc0, time.Since(begin).Round(time.Millisecond))
+	t.Logf("%d rounds, %d operations checked against the model, %d faults taken and survived, %d pages evicted and %d brought back by major faults (a round at least %d and %d), %d MiB churned by the GC workload, %d GCs, in %v",
+		rounds, total.ops, total.faults, total.evictions, total.majors, fewest.evictions, fewest.majors,
+		allocated.Load()>>20, gcs()-gc0, time.Since(begin).Round(time.Millisecond))
+	// At the end: the store is empty, every frame is back (the rounds
+	// checked each), and the store never met a slot it did not know.
+	s := mm.ReadStats()
+	if s.StorePages != 0 || s.StoreRefs != 0 || s.StoreErrors != s0.StoreErrors {
+		t.Fatalf("at the end the store holds %d pages, %d references; %d store errors", s.StorePages, s.StoreRefs, s.StoreErrors-s0.StoreErrors)
+	}
+	if held(s) != held(s0) {
+		runtime.GC()
+		if s = mm.ReadStats(); held(s) != held(s0) {
+			t.Fatalf("at the end %d frames available (free %d, store %d), %d at the start", held(s), s.FreeFrames, s.StoreFrames, held(s0))
+		}
+	}
+	t.Logf("at the end: the store empty (%d frames), %d frames available as at the start", s.StoreFrames, held(s))
 }
