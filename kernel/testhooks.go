@@ -12,6 +12,7 @@ package kernel
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
 
 	"hurdvm/kernel/memmap"
@@ -34,7 +35,40 @@ const (
 	sysStoreCapacity     = 0x48560035 // a0 new capacity in bytes; returns the old one
 	sysEvictTask         = 0x48560036 // a0 task slot; returns the pages evicted
 	sysPagerMarks        = 0x48560037 // a0 new low-water mark in frames (0: the boot's, ^0: unchanged); returns the old one, the high mark in a1's word
+	sysPagerPolling      = 0x48560038 // a0 1: wake-on-demand off (the pager polls), 0: on, 2: unchanged; returns the old setting, the wakes by a note in a1's word
 )
+
+// SetPagerPolling turns the pager's wake-on-demand off (on: the goroutine
+// polls the free frames every 10 ms, or 100 ms while they are plentiful,
+// as before wake-on-demand) or back on, and returns the old setting: tests
+// show what waking on demand changes.
+func SetPagerPolling(on bool) bool {
+	a0 := uintptr(0)
+	if on {
+		a0 = 1
+	}
+	var w PagerWake
+	r, _, _ := syscall.RawSyscall(sysPagerPolling, a0, uintptr(unsafe.Pointer(&w)), 0)
+	return r != 0
+}
+
+// PagerWake says how the pager's goroutine woke: Wakes counts the times a
+// fault or a memory call that found free frames below the low-water mark
+// woke it; Latency is the time from the last such fault (while the
+// goroutine slept, woken by it or polling) to the goroutine's first look
+// at the free frames after it, LatencyMax the longest since boot; Looks
+// counts the latencies measured.
+type PagerWake struct {
+	Wakes, Looks        uint64
+	Latency, LatencyMax time.Duration
+}
+
+// PagerWakes returns the pager's wake counters.
+func PagerWakes() PagerWake {
+	var w PagerWake
+	syscall.RawSyscall(sysPagerPolling, 2, uintptr(unsafe.Pointer(&w)), 0)
+	return w
+}
 
 // SetPagerLow moves the pager's low-water mark to low free frames (its
 // high-water mark follows, as far above as at boot; 0: the boot's marks)
@@ -273,6 +307,17 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 		}
 		high := pagerHigh.Load()
 		copyOut(a1, bytesOf(&high))
+	case sysPagerPolling:
+		*r = 0
+		if pagerPolling.Load() {
+			*r = 1
+		}
+		if a0 < 2 {
+			setPagerPolling(a0 == 1)
+		}
+		w := PagerWake{Wakes: pagerWakes.Load(), Looks: pagerLooks.Load(), Latency: time.Duration(pagerLatency.Load()),
+			LatencyMax: time.Duration(pagerLatencyMax.Load())}
+		copyOut(a1, bytesOf(&w))
 	case sysStoreCapacity:
 		l := kernelVM.StoreLock()
 		l.Lock()

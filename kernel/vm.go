@@ -108,6 +108,7 @@ func vmFault(va uint64, acc mm.Access, notPresent bool) mm.FaultResult {
 	if spare != 0 {
 		frames.Free(spare, 0) // another CPU mapped the page first
 	}
+	pagerNote() // memory short: wake the pager (pager.go)
 	return res
 }
 
@@ -151,6 +152,7 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 		lockSpace(as)
 		err := as.Allocate(&va, uintptr(a1), uintptr(a2), a3 != 0)
 		unlockSpace(as)
+		pagerNote() // map_now took frames, or found them short
 		if err != nil {
 			return uint64(mm.ErrnoOf(err))
 		}

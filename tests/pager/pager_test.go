@@ -9,11 +9,13 @@ package pager
 
 import (
 	"errors"
+	"flag"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"hurdvm/kernel"
@@ -463,5 +465,105 @@ func TestSameEvictedPageFromFourThreads(t *testing.T) {
 	}
 	if err := task.Destroy(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// pollingFlag turns the pager's wake-on-demand off for TestPagerStartsAtOnce,
+// which then fails: the goroutine polls as before it.
+var pollingFlag = flag.Bool("pager.polling", false, "TestPagerStartsAtOnce with wake-on-demand off (the pager polls; the test is expected to fail)")
+
+// TestPagerStartsAtOnce: a task that takes free frames below the pager's
+// low-water mark does not wait for a poll: the fault that crossed the mark
+// woke the pager's goroutine (wake-on-demand), which looks at the free
+// frames before the task has taken many more pages. The task goes on
+// touching pages after the crossing, one at a time, and counts those it
+// touched before the goroutine's look: a count, not a time, so that a host
+// that stalls QEMU (TCG, a busy machine) stalls both sides alike. On one
+// CPU the goroutine runs before the crossing fault returns (0 pages).
+// Polling (every 10 ms once free frames are short), the task touches
+// hundreds of pages first. Five trials, each after the goroutine has
+// slept 150 ms (a poller's longest period is 100 ms); the kernel also
+// measures the time from the fault to the look. On several CPUs the
+// goroutine runs beside the task, on a CPU the wake kicks out of its idle
+// loop: under TCG that is another vCPU thread the host must schedule
+// (milliseconds on a busy 2-core host, hundreds of pages), so there the
+// test only reports what it saw.
+func TestPagerStartsAtOnce(t *testing.T) {
+	if *pollingFlag {
+		old := kernel.SetPagerPolling(true)
+		defer kernel.SetPagerPolling(old)
+		t.Log("wake-on-demand is OFF (-pager.polling): this test is expected to fail")
+	}
+	low, high := kernel.PagerMarks()
+	wakes0 := kernel.PagerWakes().Wakes
+	const trials = 5
+	// limit is the pages the task may touch after the crossing before
+	// the look; it stops at after (the reserve, where its own faults
+	// would evict, is high-low pages below the mark).
+	const limit, after = 32, 256
+	var counts []int
+	var latencies []time.Duration
+	for trial := 0; trial < trials; trial++ {
+		time.Sleep(150 * time.Millisecond)
+		start := mm.ReadStats()
+		if start.FreeFrames < 2*high {
+			t.Fatalf("trial %d: %d frames free, want at least %d (twice the high-water mark)", trial, start.FreeFrames, 2*high)
+		}
+		looks := kernel.PagerWakes().Looks
+		task, err := mm.NewTask()
+		if err != nil {
+			t.Fatal(err)
+		}
+		touched, past := 0, -1
+		run(t, task, func() {
+			n := uintptr(start.FreeFrames)
+			var x uintptr
+			if err := mm.VMAllocate(&x, n*page, 0, false); err != nil {
+				panic(err)
+			}
+			// Touch pages until free frames are below the low-water
+			// mark (checked every 8 pages: ReadStats is a system
+			// call that locks every space), then one at a time until
+			// the goroutine looked.
+			for p := x; p < x+n*page && past < after; p += page {
+				fill(p, 5, false)
+				touched++
+				if past >= 0 {
+					if kernel.PagerWakes().Looks != looks {
+						break
+					}
+					past++
+				} else if touched%8 == 0 && mm.ReadStats().FreeFrames < low {
+					if past = 0; kernel.PagerWakes().Looks != looks {
+						break
+					}
+				}
+			}
+		})
+		w := kernel.PagerWakes()
+		s := mm.ReadStats()
+		if w.Looks == looks {
+			// Not yet: the task stopped at after.
+			past, w.Latency = after, -1
+		}
+		t.Logf("trial %d: %d pages touched; %d after the crossing before the pager's goroutine looked, %v after the fault that crossed (kernel's clock; -1: not yet); %d evictions, %d by faults short of memory",
+			trial, touched, past, w.Latency.Round(time.Microsecond), s.Evictions-start.Evictions, s.Reclaims-start.Reclaims)
+		counts, latencies = append(counts, past), append(latencies, w.Latency)
+		if err := task.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+		settled(t, start, "after the task's end")
+	}
+	t.Logf("low-water mark %d frames, high %d; pages touched after the crossing before the pager looked: %v; time to the look %v; %d wakes by a note",
+		low, high, counts, latencies, kernel.PagerWakes().Wakes-wakes0)
+	if kernel.CPUCount() > 1 {
+		t.Logf("%d CPUs: not checked (see the test's comment)", kernel.CPUCount())
+		return
+	}
+	for trial, c := range counts {
+		// -1: the task never saw free frames below the mark.
+		if c > limit {
+			t.Errorf("trial %d: the task touched %d pages after free frames fell below the low-water mark before the pager looked, want at most %d", trial, c, limit)
+		}
 	}
 }
