@@ -195,6 +195,8 @@ type SpaceStats struct {
 	COWReuses     uint64 // copy-on-write faults that took the frame over
 	ResidentPages uint64 // pages with a frame mapped now
 	Regions       uint64 // regions, shared windows' included
+	Evictions     uint64 // pages of this space the pager evicted
+	MajorFaults   uint64 // faults here that brought an evicted page back
 }
 
 // Stats returns the space's counters. The resident pages are counted in
@@ -203,7 +205,7 @@ type SpaceStats struct {
 func (as *AddressSpace) Stats() SpaceStats {
 	return SpaceStats{PageFaults: as.faults, COWCopies: as.cowCopies, COWReuses: as.cowReuses,
 		ResidentPages: uint64(as.PT.Mapped(as.WindowStart, as.WindowEnd-as.WindowStart) / PageSize),
-		Regions:       uint64(as.Regions.Len())}
+		Regions:       uint64(as.Regions.Len()), Evictions: as.evictions, MajorFaults: as.majorFaults}
 }
 
 // tableSource gives an address space's page tables their frames: the

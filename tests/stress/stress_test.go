@@ -10,8 +10,11 @@
 // The pager evicts the tasks' pages meanwhile (-stress.evict, on unless
 // turned off): its low-water mark is put above the machine's memory, so it
 // acts as on a machine with none to spare and evicts every task page that
-// stays unused for a lap of its clock. Every round must see pages evicted
-// and brought back (major faults), and end with the store empty.
+// stays unused for a lap of its clock, and each round ends by evicting
+// every task's pages before its last reads, which check every byte the
+// model says the tasks hold. Every round must see pages of the model's
+// tasks evicted, a witness task's data go through the store and come back
+// intact (witness), and end with the store empty and every frame back.
 package stress
 
 import (
@@ -19,10 +22,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"hurdvm/kernel"
 	"hurdvm/mm"
@@ -93,6 +98,36 @@ func (w *worker) access(addr uintptr, write bool, v byte) (got byte, fault bool)
 	return
 }
 
+// readAll reads the bytes at addrs in the task, in one visit, each read's
+// fault reported instead of panicking.
+func (w *worker) readAll(addrs []uintptr) []readResult {
+	got := make([]readResult, len(addrs))
+	w.do(func() {
+		for i, a := range addrs {
+			got[i] = readOne(a)
+		}
+	})
+	return got
+}
+
+type readResult struct {
+	v     byte
+	fault bool
+}
+
+func readOne(a uintptr) (r readResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(interface{ Addr() uintptr }); !ok {
+				panic(p)
+			}
+			r.fault = true
+		}
+	}()
+	r.v = mm.Bytes(a, 1)[0]
+	return r
+}
+
 func (w *worker) stop(t *testing.T) {
 	close(w.ops)
 	if err := <-w.done; err != nil {
@@ -111,11 +146,13 @@ func held(s mm.Stats) uint64 { return probe.TaskFrames(s) + s.StoreFrames }
 type counts struct {
 	ops, faults       int    // operations checked; faults taken (and expected by the model)
 	evictions, majors uint64 // pages evicted; evicted pages brought back
+	inRound           uint64 // pages of the model's tasks the pager evicted during the operations
 }
 
 func (c *counts) add(d counts) {
 	c.ops, c.faults = c.ops+d.ops, c.faults+d.faults
 	c.evictions, c.majors = c.evictions+d.evictions, c.majors+d.majors
+	c.inRound += d.inRound
 }
 
 // round runs n operations from seed and checks everything; at the end
@@ -142,6 +179,10 @@ func round(t *testing.T, seed uint64, n int) (c counts) {
 	}
 	newTask(first)
 	model.NewTask(0)
+	var wit *witness
+	if *evictFlag {
+		wit = startWitness(t, seed)
+	}
 	var recent []uintptr
 	fail := func(op vmmodel.Op, format string, args ...any) {
 		t.Fatalf("seed %d op %d %v: %s", seed, ops, op, fmt.Sprintf(format, args...))
@@ -224,14 +265,44 @@ func round(t *testing.T, seed uint64, n int) (c counts) {
 			}
 		}
 	}
+	// What the pager evicted of the model's tasks in the round: all it
+	// evicted, less the witness's pages.
+	var inRound uint64
+	if wit != nil {
+		st, err := wit.task.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		inRound = mm.ReadStats().Evictions - start.Evictions - st.Evictions
+	}
+	if *evictFlag {
+		// Every task's pages out before the last reads (those the
+		// pager's clock has not taken yet, shared ones excepted): what
+		// the tasks wrote comes back by major faults, checked below.
+		for _, w := range workers {
+			kernel.EvictTask(w.task.ID())
+		}
+	}
+	// The last reads: the bytes recently written, in every task (a
+	// fault where a task has no region), and every byte the model says
+	// each task holds.
 	for k, w := range workers {
-		for _, a := range recent {
+		addrs := append([]uintptr(nil), recent...)
+		for a := range model.Tasks[ids[k]].Bytes {
+			addrs = append(addrs, a)
+		}
+		slices.Sort(addrs)
+		got := w.readAll(addrs)
+		for j, a := range addrs {
 			want, wfault := model.Read(ids[k], a)
-			if v, fault := w.access(a, false, 0); fault != wfault || (!fault && v != want) {
+			if v, fault := got[j].v, got[j].fault; fault != wfault || (!fault && v != want) {
 				t.Fatalf("seed %d, after %d ops, task %d byte %#x: %#x (fault %v), model says %#x (fault %v)",
 					seed, ops, ids[k], a, v, fault, want, wfault)
 			}
 		}
+	}
+	if wit != nil {
+		wit.finish(t, seed)
 	}
 	for _, w := range workers {
 		w.stop(t)
@@ -250,10 +321,84 @@ func round(t *testing.T, seed uint64, n int) (c counts) {
 			seed, end.StorePages, end.StoreRefs, end.StoreErrors-start.StoreErrors)
 	}
 	c.evictions, c.majors = end.Evictions-start.Evictions, end.MajorFaults-start.MajorFaults
-	if *evictFlag && (c.evictions == 0 || c.majors == 0) {
-		t.Fatalf("seed %d: the pager was to evict in every round, and this one saw %d evictions, %d major faults", seed, c.evictions, c.majors)
+	if *evictFlag && inRound == 0 {
+		t.Fatalf("seed %d: the pager was to evict in every round, and it evicted no page of the model's tasks during this one", seed)
 	}
+	c.inRound = inRound
 	return c
+}
+
+// witnessPages is the size of the witness's region.
+const witnessPages = 64
+
+// A witness is a task beside the model's, in every round with eviction: it
+// writes witnessPages pages of data at the round's start (each page's words
+// derived from its address and the seed) and leaves them; at the round's
+// end they are evicted (those the pager has not taken), read back, and must
+// hold what was written, each brought back by a major fault. So every
+// round sends data through the store and back, whatever the generator
+// made of the model's tasks (whose bytes may all be gone by the end, and
+// whose pages may be zero or shared).
+type witness struct {
+	*worker
+	x uintptr
+}
+
+func witnessWord(p uintptr, seed uint64, i int) uint64 {
+	return uint64(p)*0x9e3779b97f4a7c15 ^ seed ^ uint64(i)*0x2545f4914f6cdd1d
+}
+
+func startWitness(t *testing.T, seed uint64) *witness {
+	task, err := mm.NewTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &witness{worker: startWorker(task)}
+	w.do(func() {
+		if err = mm.VMAllocate(&w.x, witnessPages*mm.PageSize, 0, false); err != nil {
+			return
+		}
+		for p := w.x; p < w.x+witnessPages*mm.PageSize; p += mm.PageSize {
+			words := (*[mm.PageSize / 8]uint64)(unsafe.Pointer(&mm.Bytes(p, mm.PageSize)[0]))
+			for i := 0; i < len(words); i += 4 { // three words of four repeat: it compresses
+				words[i] = witnessWord(p, seed, i)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// finish evicts the witness's pages, reads them back, checks them and ends
+// the task.
+func (w *witness) finish(t *testing.T, seed uint64) {
+	kernel.EvictTask(w.task.ID())
+	bad := 0
+	w.do(func() {
+		for p := w.x; p < w.x+witnessPages*mm.PageSize; p += mm.PageSize {
+			words := (*[mm.PageSize / 8]uint64)(unsafe.Pointer(&mm.Bytes(p, mm.PageSize)[0]))
+			for i := range words {
+				want := uint64(0)
+				if i%4 == 0 {
+					want = witnessWord(p, seed, i)
+				}
+				if words[i] != want {
+					bad++
+					break
+				}
+			}
+		}
+	})
+	st, err := w.task.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 || st.MajorFaults < witnessPages {
+		t.Fatalf("seed %d: the witness's %d pages, evicted: %d read back wrong, %d major faults (want %d)", seed, witnessPages, bad, st.MajorFaults, witnessPages)
+	}
+	w.stop(t)
 }
 
 // churn keeps the garbage collector busy until stop is closed.
@@ -304,12 +449,13 @@ func TestRandomizedAgainstModel(t *testing.T) {
 	begin := time.Now()
 	var total counts
 	rounds := 0
-	fewest := counts{evictions: ^uint64(0), majors: ^uint64(0)} // the fewest evictions and major faults of a round
+	fewest := counts{evictions: ^uint64(0), majors: ^uint64(0), inRound: ^uint64(0)} // the fewest of a round
 	report := begin.Add(10 * time.Second)                       // a long soak says where it is
 	for {
 		c := round(t, seed+uint64(rounds), *opsFlag)
 		total.add(c)
 		fewest.evictions, fewest.majors = min(fewest.evictions, c.evictions), min(fewest.majors, c.majors)
+		fewest.inRound = min(fewest.inRound, c.inRound)
 		rounds++
 		now := time.Now()
 		if now.Sub(begin) >= *durationFlag {
@@ -324,8 +470,8 @@ func TestRandomizedAgainstModel(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	t.Logf("%d rounds, %d operations checked against the model, %d faults taken and survived, %d pages evicted and %d brought back by major faults (a round at least %d and %d), %d MiB churned by the GC workload, %d GCs, in %v",
-		rounds, total.ops, total.faults, total.evictions, total.majors, fewest.evictions, fewest.majors,
+	t.Logf("%d rounds, %d operations checked against the model, %d faults taken and survived, %d pages evicted (%d of the model's tasks by the pager during the operations) and %d brought back by major faults (a round at least %d, %d and %d), %d MiB churned by the GC workload, %d GCs, in %v",
+		rounds, total.ops, total.faults, total.evictions, total.inRound, total.majors, fewest.evictions, fewest.inRound, fewest.majors,
 		allocated.Load()>>20, gcs()-gc0, time.Since(begin).Round(time.Millisecond))
 	// At the end: the store is empty, every frame is back (the rounds
 	// checked each), and the store never met a slot it did not know.
