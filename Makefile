@@ -220,8 +220,9 @@ test-iso: iso
 		$(GO) test -count=1 -v -run '^TestISO' ./qemu
 
 # The randomized differential tester (tests/stress) for DURATION, several
-# tasks, the GC busy beside them; the seed is printed for a replay with
-# TESTFLAGS=-stress.seed=N.
+# tasks, the GC busy beside them, the pager evicting their pages in every
+# round (TESTFLAGS=-stress.evict=false: not); the seed is printed for a
+# replay with TESTFLAGS=-stress.seed=N.
 soak: tools
 	$(KGO) test $(KTFLAGS) -exec "$(QEMUEXEC) -timeout 24h" -count=1 -timeout 0 -v -run Randomized \
 		./tests/stress -args -stress.duration=$(DURATION) $(TESTFLAGS)
