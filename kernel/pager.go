@@ -276,9 +276,16 @@ func pagerLoop() {
 // under the kernel lock).
 func setPagerPolling(on bool) bool {
 	old := pagerPolling.Swap(on)
+	pagerWakeNow()
+	return old
+}
+
+// pagerWakeNow wakes the goroutine if it sleeps on its futex, for it to
+// look at the free frames (and the settings) again: the test kernels'
+// hooks, under the kernel lock, after they change the marks or the mode.
+func pagerWakeNow() {
 	atomic.StoreUint32(&pagerWord, 1)
 	futexWake(uint64(uintptr(unsafe.Pointer(&pagerWord))), 1, futexBitsetAny)
-	return old
 }
 
 func init() { go pagerLoop() }

@@ -304,6 +304,7 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 			*r = pagerLow.Load()
 		} else {
 			*r = setPagerLow(a0)
+			pagerWakeNow() // free frames may be below the new mark: look now
 		}
 		high := pagerHigh.Load()
 		copyOut(a1, bytesOf(&high))

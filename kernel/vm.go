@@ -52,7 +52,8 @@ func unlockSpace(as *mm.AddressSpace) { lockOf(as).unlock() }
 
 func vmInit() {
 	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx, Reserve: runtimeReserve,
-		FrameError: vmFrameError}
+		FrameError: vmFrameError,
+		Spaces:     mm.SpaceTable{N: maxSpaces, TryLock: trySpace, Unlock: untrySpace}}
 	// Every slot holds its Go pointers from now on: tasks are created and
 	// destroyed in handler context, which must store none.
 	spaces[kernelSpace].BindKernel(&kernelVM)
@@ -64,6 +65,27 @@ func vmInit() {
 	}
 	pagerInit()
 }
+
+// trySpace is the pager's way to the other sharers of a frame shared
+// copy-on-write (mm.SpaceTable): task space i, locked if no other CPU
+// holds its lock (busy otherwise, never waited for), nil if it is not a
+// live task space.
+func trySpace(i int) (*mm.AddressSpace, bool) {
+	if i <= kernelSpace || i >= maxSpaces {
+		return nil, false
+	}
+	if !spaceLocks[i].tryLock(thisCPU()) {
+		return nil, true
+	}
+	if !spaces[i].PT.Live() {
+		spaceLocks[i].unlock()
+		return nil, false
+	}
+	return &spaces[i], false
+}
+
+// untrySpace releases what trySpace took.
+func untrySpace(i int) { spaceLocks[i%maxSpaces].unlock() }
 
 // vmFrameError: the allocator refused a frame the VM holds (a double free,
 // a reference count gone wrong). Going on would corrupt memory.

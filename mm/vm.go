@@ -73,8 +73,11 @@ type Stats struct {
 	StoreErrors   uint64 // slots the store did not know (a pager bug: should stay 0)
 	StoreFrames   uint64 // frames the store holds (its pages and its slot table)
 	Reclaims      uint64 // faults that evicted pages themselves (free frames short)
-	StorePages    uint64 // pages in the store (a slot shared by a fork once)
-	StoreRefs     uint64 // references to them (soft entries)
+	// SharedEvictions counts the evictions of frames shared copy-on-write
+	// (one each, from every sharer; in Evictions too).
+	SharedEvictions uint64
+	StorePages      uint64 // pages in the store (a slot shared by a fork once)
+	StoreRefs       uint64 // references to them (soft entries)
 	// StoreUncompressed and StoreCompressed are the bytes the store's
 	// pages hold, as pages and compressed.
 	StoreUncompressed, StoreCompressed uint64
@@ -104,6 +107,11 @@ type VM struct {
 	// FrameErrors counts the refusals FrameError was told of, or would
 	// have been.
 	FrameErrors atomic.Uint64
+	// Spaces, when set (once, at boot, like SetStore), lets the pager
+	// evict frames shared copy-on-write: it reaches every address space
+	// that may map one (pager.go, evictShared). Without it such frames
+	// stay resident.
+	Spaces SpaceTable
 
 	// The machine's counters: atomic, since address spaces change on
 	// several CPUs at once (each under its own lock).
@@ -115,6 +123,7 @@ type VM struct {
 	pagerOff  atomic.Bool // SetPager
 	// The pager's counters.
 	evictions, majorFaults, evictFailures, storeErrors, storeFrames, reclaims atomic.Uint64
+	sharedEvictions                                                           atomic.Uint64
 	// claimed is what operations in flight that take many frames
 	// (populate) have claimed and not yet taken: canTake leaves it for
 	// them.
@@ -417,6 +426,8 @@ func (vm *VM) ReadStats() Stats {
 		StoreErrors:   vm.storeErrors.Load(),
 		StoreFrames:   vm.storeFrames.Load(),
 		Reclaims:      vm.reclaims.Load(),
+
+		SharedEvictions: vm.sharedEvictions.Load(),
 	}
 	if vm.Store != nil {
 		vm.storeLock.Lock()

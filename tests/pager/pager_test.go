@@ -567,3 +567,117 @@ func TestPagerStartsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestEvictSharedPages: pages a fork shares copy-on-write are evicted too,
+// from every sharer at once (one slot, a reference each): a task writes n
+// pages and forks; evicting the parent takes all n (the shared ones are
+// not skipped) and the child keeps none resident either; both sides read
+// their data back (a major fault each, each side's own copy), then each
+// writes its own and reads its own, through more evictions. Then the
+// pager's clock, memory short, takes freshly shared pages that neither
+// side uses. Every frame and store slot comes back.
+func TestEvictSharedPages(t *testing.T) {
+	start := mm.ReadStats()
+	const n = 256
+	parent, err := mm.NewTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x uintptr
+	run(t, parent, func() {
+		if err := mm.VMAllocate(&x, n*page, 0, false); err != nil {
+			panic(err)
+		}
+		for i := uintptr(0); i < n; i++ {
+			fill(x+i*page, 1, false)
+		}
+	})
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := mm.ReadStats()
+	if k := kernel.EvictTask(parent.ID()); k != n {
+		t.Fatalf("evicting the parent took %d of the %d pages it shares copy-on-write with its child, want all", k, n)
+	}
+	s := mm.ReadStats()
+	if s.StorePages-before.StorePages != n || s.StoreRefs-before.StoreRefs != 2*n || s.SharedEvictions-before.SharedEvictions != n {
+		t.Fatalf("after evicting %d shared pages: %d pages, %d references stored, %d shared evictions; want %d, %d, %d",
+			n, s.StorePages-before.StorePages, s.StoreRefs-before.StoreRefs, s.SharedEvictions-before.SharedEvictions, n, 2*n, n)
+	}
+	for _, task := range []*mm.Task{parent, child} {
+		if st, err := task.Stats(); err != nil || st.ResidentPages != 0 {
+			t.Fatalf("task %d: %d pages resident after its shared pages were evicted (%v)", task.ID(), st.ResidentPages, err)
+		}
+	}
+	check := func(task *mm.Task, seed func(i uintptr) uint64) {
+		t.Helper()
+		bad := 0
+		run(t, task, func() {
+			for i := uintptr(0); i < n; i++ {
+				if !same(x+i*page, seed(i)) {
+					bad++
+				}
+			}
+		})
+		if bad != 0 {
+			t.Fatalf("task %d: %d pages wrong", task.ID(), bad)
+		}
+	}
+	one := func(uintptr) uint64 { return 1 }
+	m0 := mm.ReadStats().MajorFaults
+	check(child, one)
+	check(parent, one)
+	if got := mm.ReadStats().MajorFaults - m0; got != 2*n {
+		t.Fatalf("%d major faults for %d shared pages read by 2 sides, want %d", got, n, 2*n)
+	}
+	// Each side writes its own half, then both are evicted again.
+	run(t, parent, func() {
+		for i := uintptr(0); i < n; i += 2 {
+			fill(x+i*page, 10, false)
+		}
+	})
+	run(t, child, func() {
+		for i := uintptr(1); i < n; i += 2 {
+			fill(x+i*page, 20, false)
+		}
+	})
+	kernel.EvictTask(parent.ID())
+	kernel.EvictTask(child.ID())
+	check(parent, func(i uintptr) uint64 { return 1 + 9*uint64(1-i%2) })
+	check(child, func(i uintptr) uint64 { return 1 + 19*uint64(i%2) })
+
+	// The clock: pages shared afresh (a grandchild), used by no one,
+	// with memory short for the pager: it evicts them from both.
+	if err := child.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	run(t, parent, func() {
+		for i := uintptr(0); i < n; i++ {
+			fill(x+i*page, 3, false)
+		}
+	})
+	late, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = mm.ReadStats()
+	old := kernel.SetPagerLow(before.TotalFrames)
+	deadline := time.Now().Add(5 * time.Second)
+	for mm.ReadStats().SharedEvictions-before.SharedEvictions < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	kernel.SetPagerLow(old)
+	if got := mm.ReadStats().SharedEvictions - before.SharedEvictions; got < n {
+		t.Fatalf("the pager's clock, memory short, evicted %d of %d pages shared copy-on-write in 5 s", got, n)
+	}
+	three := func(uintptr) uint64 { return 3 }
+	check(late, three)
+	check(parent, three)
+	for _, task := range []*mm.Task{late, parent} {
+		if err := task.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settled(t, start, "after the tasks' end")
+}

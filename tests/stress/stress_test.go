@@ -147,12 +147,14 @@ type counts struct {
 	ops, faults       int    // operations checked; faults taken (and expected by the model)
 	evictions, majors uint64 // pages evicted; evicted pages brought back
 	inRound           uint64 // pages of the model's tasks the pager evicted during the operations
+	shared            uint64 // of the evictions, frames shared copy-on-write (from every sharer at once)
 }
 
 func (c *counts) add(d counts) {
 	c.ops, c.faults = c.ops+d.ops, c.faults+d.faults
 	c.evictions, c.majors = c.evictions+d.evictions, c.majors+d.majors
 	c.inRound += d.inRound
+	c.shared += d.shared
 }
 
 // round runs n operations from seed and checks everything; at the end
@@ -321,6 +323,7 @@ func round(t *testing.T, seed uint64, n int) (c counts) {
 			seed, end.StorePages, end.StoreRefs, end.StoreErrors-start.StoreErrors)
 	}
 	c.evictions, c.majors = end.Evictions-start.Evictions, end.MajorFaults-start.MajorFaults
+	c.shared = end.SharedEvictions - start.SharedEvictions
 	if *evictFlag && inRound == 0 {
 		t.Fatalf("seed %d: the pager was to evict in every round, and it evicted no page of the model's tasks during this one", seed)
 	}
@@ -450,7 +453,7 @@ func TestRandomizedAgainstModel(t *testing.T) {
 	var total counts
 	rounds := 0
 	fewest := counts{evictions: ^uint64(0), majors: ^uint64(0), inRound: ^uint64(0)} // the fewest of a round
-	report := begin.Add(10 * time.Second)                       // a long soak says where it is
+	report := begin.Add(10 * time.Second)                                            // a long soak says where it is
 	for {
 		c := round(t, seed+uint64(rounds), *opsFlag)
 		total.add(c)
@@ -470,8 +473,8 @@ func TestRandomizedAgainstModel(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	t.Logf("%d rounds, %d operations checked against the model, %d faults taken and survived, %d pages evicted (%d of the model's tasks by the pager during the operations) and %d brought back by major faults (a round at least %d, %d and %d), %d MiB churned by the GC workload, %d GCs, in %v",
-		rounds, total.ops, total.faults, total.evictions, total.inRound, total.majors, fewest.evictions, fewest.inRound, fewest.majors,
+	t.Logf("%d rounds, %d operations checked against the model, %d faults taken and survived, %d pages evicted (%d of the model's tasks by the pager during the operations; %d frames shared copy-on-write) and %d brought back by major faults (a round at least %d, %d and %d), %d MiB churned by the GC workload, %d GCs, in %v",
+		rounds, total.ops, total.faults, total.evictions, total.inRound, total.shared, total.majors, fewest.evictions, fewest.inRound, fewest.majors,
 		allocated.Load()>>20, gcs()-gc0, time.Since(begin).Round(time.Millisecond))
 	// At the end: the store is empty, every frame is back (the rounds
 	// checked each), and the store never met a slot it did not know.
