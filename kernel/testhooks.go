@@ -33,7 +33,7 @@ const (
 	sysInspectFrameStats = 0x48560033 // a0 *mm.FrameStats
 	sysInspectLocks      = 0x48560034 // a0 *LockStats
 	sysStoreCapacity     = 0x48560035 // a0 new capacity in bytes; returns the old one
-	sysEvictTask         = 0x48560036 // a0 task slot; returns the pages evicted
+	sysEvictTask         = 0x48560036 // a0 task slot, a1 slot+1 of a space whose lock to hold meanwhile (0: none); returns the pages evicted
 	sysPagerMarks        = 0x48560037 // a0 new low-water mark in frames (0: the boot's, ^0: unchanged); returns the old one, the high mark in a1's word
 	sysPagerPolling      = 0x48560038 // a0 1: wake-on-demand off (the pager polls), 0: on, 2: unchanged; returns the old setting, the wakes by a note in a1's word
 )
@@ -95,6 +95,15 @@ func PagerMarks() (low, high uint64) {
 // for memory to run short.
 func EvictTask(id int32) int {
 	r, _, _ := syscall.RawSyscall(sysEvictTask, uintptr(id), 0, 0)
+	return int(r)
+}
+
+// EvictTaskHolding is EvictTask while the calling CPU holds task slot
+// hold's lock, as a CPU does when the file server's copy out of that
+// space's frame faults in another space and its reclaim evicts there: a
+// frame that space shares must stay (the copy may be reading it).
+func EvictTaskHolding(id, hold int32) int {
+	r, _, _ := syscall.RawSyscall(sysEvictTask, uintptr(id), uintptr(hold)+1, 0)
 	return int(r)
 }
 
@@ -291,13 +300,19 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 		*r = inspectSyscall(nr, a0, a1)
 	case sysEvictTask:
 		*r = 0
-		if a0 > kernelSpace && a0 < maxSpaces {
+		if a0 > kernelSpace && a0 < maxSpaces && a1 <= maxSpaces {
+			if a1 != 0 {
+				lockSpace(&spaces[a1-1])
+			}
 			as := &spaces[a0]
 			lockSpace(as)
 			if as.PT.Live() {
 				*r = uint64(as.EvictAll())
 			}
 			unlockSpace(as)
+			if a1 != 0 {
+				unlockSpace(&spaces[a1-1])
+			}
 		}
 	case sysPagerMarks:
 		if a0 == ^uint64(0) {

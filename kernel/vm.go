@@ -67,14 +67,23 @@ func vmInit() {
 }
 
 // trySpace is the pager's way to the other sharers of a frame shared
-// copy-on-write (mm.SpaceTable): task space i, locked if no other CPU
-// holds its lock (busy otherwise, never waited for), nil if it is not a
-// live task space.
+// copy-on-write (mm.SpaceTable): task space i, locked if no CPU holds its
+// lock (busy if another does: never waited for), nil if it is not a live
+// task space or this CPU holds its lock already. That is the caller's own
+// space, or one whose holder this CPU interrupted: the file server's copy
+// out of a space's frame, under its lock, can fault in another task's
+// space and evict there (mm's reclaim). Taking that lock again (it is
+// recursive) could free the very frame the copy reads; left out, a sharer
+// there leaves a reference unexplained and the page resident.
 func trySpace(i int) (*mm.AddressSpace, bool) {
 	if i <= kernelSpace || i >= maxSpaces {
 		return nil, false
 	}
-	if !spaceLocks[i].tryLock(thisCPU()) {
+	c := thisCPU()
+	if spaceLocks[i].heldBy(c) {
+		return nil, false
+	}
+	if !spaceLocks[i].tryLock(c) {
 		return nil, true
 	}
 	if !spaces[i].PT.Live() {

@@ -78,8 +78,9 @@ type SpaceTable struct {
 	// TryLock returns space i locked for the caller (who holds another
 	// space's lock already: the lock is tried, never waited for, so no
 	// order between space locks is needed), nil when there is no live
-	// task space i; busy when its lock is held elsewhere. A space the
-	// caller holds is returned too (the lock is recursive).
+	// task space i or the caller's CPU holds its lock already (its own
+	// space, or one whose holder it interrupted: a sharer there is not
+	// counted, and the page stays); busy when another CPU holds it.
 	TryLock func(i int) (as *AddressSpace, busy bool)
 	// Unlock releases what TryLock took.
 	Unlock func(i int)

@@ -596,6 +596,12 @@ func TestEvictSharedPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A CPU that holds the child's lock already (the file server's copy
+	// out of the child's frame, faulting in the parent's space) must not
+	// evict the frames they share: the copy may be reading one.
+	if k := kernel.EvictTaskHolding(parent.ID(), child.ID()); k != 0 {
+		t.Fatalf("evicting the parent while this CPU holds the child's lock took %d shared pages, want 0", k)
+	}
 	before := mm.ReadStats()
 	if k := kernel.EvictTask(parent.ID()); k != n {
 		t.Fatalf("evicting the parent took %d of the %d pages it shares copy-on-write with its child, want all", k, n)
