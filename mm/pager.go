@@ -508,14 +508,18 @@ func (as *AddressSpace) evictSharers(page uintptr, pa PhysAddr, others []*Addres
 	}
 	vm.storeLock.Lock()
 	slot, err := vm.Store.Put(vm.Frames.framePage(pa))
-	dups := 0
 	if err == nil && slot != store.ZeroSlot {
-		for ; dups < len(others) && err == nil; dups++ {
-			err = vm.Store.Dup(slot)
+		dups := 0
+		for dups < len(others) {
+			if err = vm.Store.Dup(slot); err != nil {
+				break
+			}
+			dups++
 		}
 		if err != nil {
-			// Not with 32-bit counts and one reference a space; undo.
-			for ; dups > 0; dups-- {
+			// Not with 32-bit counts and one reference a space: undo,
+			// the Put's reference too (the slot goes).
+			for ; dups >= 0; dups-- {
 				vm.Store.Free(slot)
 			}
 			vm.storeErrors.Add(1)

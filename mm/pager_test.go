@@ -335,6 +335,59 @@ func TestEvictShared(t *testing.T) {
 	}
 }
 
+// dupRefuser is a store whose Dup refuses after ok successes.
+type dupRefuser struct {
+	store.Backend
+	ok int
+}
+
+func (d *dupRefuser) Dup(s store.Slot) error {
+	if d.ok == 0 {
+		return store.ErrRefs
+	}
+	d.ok--
+	return d.Backend.Dup(s)
+}
+
+// TestEvictSharedDupRefused: a store that refuses a reference to the slot
+// of a page shared by three (which the compressed store never does: its
+// counts are 32 bits) leaves the page resident in all three and holds
+// nothing: the references taken and the Put's are given back.
+func TestEvictSharedDupRefused(t *testing.T) {
+	for ok := 0; ok < 2; ok++ {
+		m, st, start, parent, a := filledMachine(t, 1)
+		child, grandchild := m.space(), m.space()
+		if err := parent.ForkInto(child); err != nil {
+			t.Fatal(err)
+		}
+		if err := child.ForkInto(grandchild); err != nil {
+			t.Fatal(err)
+		}
+		all := []*AddressSpace{parent, child, grandchild}
+		m.sharing(&all)
+		m.vm.SetStore(&dupRefuser{Backend: st, ok: ok})
+		if r := parent.Evict(a); r != EvictRefused {
+			t.Fatalf("Dup refused after %d: Evict gave %d, want EvictRefused", ok, r)
+		}
+		if s := st.Stats(); s.Pages != 0 || s.Refs != 0 {
+			t.Fatalf("Dup refused after %d: the store holds %d pages, %d references", ok, s.Pages, s.Refs)
+		}
+		m.vm.SetStore(st)
+		for _, as := range all {
+			if got := as.PT.Mapped(a, PageSize); got != PageSize {
+				t.Fatalf("Dup refused after %d: the page is not mapped in a sharer", ok)
+			}
+			m.check(as, a, 1)
+		}
+		for _, as := range all {
+			as.Destroy()
+		}
+		if m.free()+m.vm.ReadStats().StoreFrames != start {
+			t.Fatalf("Dup refused after %d: %d frames free, want %d", ok, m.free(), start)
+		}
+	}
+}
+
 // TestStoreFull: incompressible pages past memory fill a small store; the
 // fault that finds neither a frame nor room gets FaultNoMemory, map_now
 // ENOMEM, and Destroy gives everything back.
