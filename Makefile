@@ -65,9 +65,14 @@ image: tools
 	$(BUILD)/mkimage -o $(BUILD)/hurdvm.elf $(BUILD)/kernel.elf
 	@echo "built $(BUILD)/hurdvm.elf (symbols for gdb in $(BUILD)/kernel.elf)"
 
-# The demo reads no files: no directory is packed for it (-dir=).
+# The demo reads no files: no directory is packed for it (-dir=). It boots
+# on a small machine (DEMO_MEM) whose store holds twice its RAM
+# (hurdvm.store=200%): its last task writes and reads back twice the RAM,
+# in seconds under TCG. HURDVM_MEM=1G make qemu boots a larger one.
+DEMO_MEM  := $(or $(HURDVM_MEM),128M)
+DEMO_ARGS := hurdvm.store=200%
 qemu: image
-	$(QEMUEXEC) -dir= $(BUILD)/kernel.elf
+	$(QEMUEXEC) -m $(DEMO_MEM) -dir= $(BUILD)/kernel.elf $(DEMO_ARGS)
 
 # gdb: `make debug` boots the demo, `make debug PKG=./tests/vm
 # TESTFLAGS=-test.run=TestOnDemand` one test package, in QEMU waiting for
@@ -78,7 +83,7 @@ debug: tools image
 ifeq ($(PKG),$(QEMU_PKGS))
 	@echo "QEMU waits for gdb on :1234. In another terminal:"
 	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/kernel.elf' -ex 'target remote :1234'"
-	$(QEMUEXEC) -timeout 0 -qemu "-s -S" -dir= $(BUILD)/kernel.elf
+	$(QEMUEXEC) -timeout 0 -qemu "-s -S" -m $(DEMO_MEM) -dir= $(BUILD)/kernel.elf $(DEMO_ARGS)
 else
 	$(KGO) test -c $(KTFLAGS) -o $(BUILD)/debug.test $(PKG)
 	@echo "QEMU waits for gdb on :1234. In another terminal:"
@@ -215,8 +220,9 @@ test-iso: iso
 		$(GO) test -count=1 -v -run '^TestISO' ./qemu
 
 # The randomized differential tester (tests/stress) for DURATION, several
-# tasks, the GC busy beside them; the seed is printed for a replay with
-# TESTFLAGS=-stress.seed=N.
+# tasks, the GC busy beside them, the pager evicting their pages in every
+# round (TESTFLAGS=-stress.evict=false: not); the seed is printed for a
+# replay with TESTFLAGS=-stress.seed=N.
 soak: tools
 	$(KGO) test $(KTFLAGS) -exec "$(QEMUEXEC) -timeout 24h" -count=1 -timeout 0 -v -run Randomized \
 		./tests/stress -args -stress.duration=$(DURATION) $(TESTFLAGS)

@@ -19,6 +19,7 @@ const (
 	icrPending    = 1 << 12 // delivery status: not yet accepted
 	icrAssert     = 1 << 14
 	icrLevel      = 1 << 15
+	icrSelf       = 1 << 18 // destination shorthand: this CPU (the ICR's destination is ignored)
 )
 
 // lapicID is this CPU's local APIC ID.

@@ -95,6 +95,22 @@ func (l *spinLock) lock(c *cpu) bool {
 	return waited
 }
 
+// tryLock takes l for CPU c if no other CPU holds it, and reports whether
+// it did; it never waits (the pager, which holds a space's lock already,
+// tries the other sharers' of a frame: no order between them is needed).
+func (l *spinLock) tryLock(c *cpu) bool {
+	me := c.index + 1
+	if l.owner.Load() == me {
+		l.depth++
+		return true
+	}
+	if !l.owner.CompareAndSwap(0, me) {
+		return false
+	}
+	l.depth = 1
+	return true
+}
+
 // unlock releases one level of CPU c's hold on l.
 func (l *spinLock) unlock() {
 	if l.depth--; l.depth == 0 {

@@ -426,6 +426,7 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	consoleDrain()
 	c := thisCPU()
 	c.kicked = false
+	pagerWakeOwed(c) // pager.go: before the choice, which it may change
 	now := nanotime()
 	cur := c.current
 	t := thr(cur)

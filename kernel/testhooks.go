@@ -12,6 +12,7 @@ package kernel
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
 
 	"hurdvm/kernel/memmap"
@@ -32,8 +33,61 @@ const (
 	sysInspectFrameStats = 0x48560033 // a0 *mm.FrameStats
 	sysInspectLocks      = 0x48560034 // a0 *LockStats
 	sysStoreCapacity     = 0x48560035 // a0 new capacity in bytes; returns the old one
-	sysEvictTask         = 0x48560036 // a0 task slot; returns the pages evicted
+	sysEvictTask         = 0x48560036 // a0 task slot, a1 slot+1 of a space whose lock to hold meanwhile (0: none); returns the pages evicted
+	sysPagerMarks        = 0x48560037 // a0 new low-water mark in frames (0: the boot's, ^0: unchanged); returns the old one, the high mark in a1's word
+	sysPagerPolling      = 0x48560038 // a0 1: wake-on-demand off (the pager polls), 0: on, 2: unchanged; returns the old setting, the wakes by a note in a1's word
 )
+
+// SetPagerPolling turns the pager's wake-on-demand off (on: the goroutine
+// polls the free frames every 10 ms, or 100 ms while they are plentiful,
+// as before wake-on-demand) or back on, and returns the old setting: tests
+// show what waking on demand changes.
+func SetPagerPolling(on bool) bool {
+	a0 := uintptr(0)
+	if on {
+		a0 = 1
+	}
+	var w PagerWake
+	r, _, _ := syscall.RawSyscall(sysPagerPolling, a0, uintptr(unsafe.Pointer(&w)), 0)
+	return r != 0
+}
+
+// PagerWake says how the pager's goroutine woke: Wakes counts the times a
+// fault or a memory call that found free frames below the low-water mark
+// woke it; Latency is the time from the last such fault (while the
+// goroutine slept, woken by it or polling) to the goroutine's first look
+// at the free frames after it, LatencyMax the longest since boot; Looks
+// counts the latencies measured.
+type PagerWake struct {
+	Wakes, Looks        uint64
+	Latency, LatencyMax time.Duration
+}
+
+// PagerWakes returns the pager's wake counters.
+func PagerWakes() PagerWake {
+	var w PagerWake
+	syscall.RawSyscall(sysPagerPolling, 2, uintptr(unsafe.Pointer(&w)), 0)
+	return w
+}
+
+// SetPagerLow moves the pager's low-water mark to low free frames (its
+// high-water mark follows, as far above as at boot; 0: the boot's marks)
+// and returns the old one. Above the machine's free memory, the pager
+// acts as on a machine with none to spare: it keeps evicting every task
+// page that stays unused for a lap of its clock (tests/stress, so that
+// eviction happens in every round of the differential tester).
+func SetPagerLow(low uint64) uint64 {
+	var high uint64
+	r, _, _ := syscall.RawSyscall(sysPagerMarks, uintptr(low), uintptr(unsafe.Pointer(&high)), 0)
+	return uint64(r)
+}
+
+// PagerMarks returns the pager's water marks, in free frames: below low
+// the pager starts, at high it stops.
+func PagerMarks() (low, high uint64) {
+	r, _, _ := syscall.RawSyscall(sysPagerMarks, ^uintptr(0), uintptr(unsafe.Pointer(&high)), 0)
+	return uint64(r), high
+}
 
 // EvictTask evicts every resident 4 KiB page of task slot id that the
 // pager can take (not those shared copy-on-write), whatever their Accessed
@@ -41,6 +95,15 @@ const (
 // for memory to run short.
 func EvictTask(id int32) int {
 	r, _, _ := syscall.RawSyscall(sysEvictTask, uintptr(id), 0, 0)
+	return int(r)
+}
+
+// EvictTaskHolding is EvictTask while the calling CPU holds task slot
+// hold's lock, as a CPU does when the file server's copy out of that
+// space's frame faults in another space and its reclaim evicts there: a
+// frame that space shares must stay (the copy may be reading it).
+func EvictTaskHolding(id, hold int32) int {
+	r, _, _ := syscall.RawSyscall(sysEvictTask, uintptr(id), uintptr(hold)+1, 0)
 	return int(r)
 }
 
@@ -237,14 +300,40 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 		*r = inspectSyscall(nr, a0, a1)
 	case sysEvictTask:
 		*r = 0
-		if a0 > kernelSpace && a0 < maxSpaces {
+		if a0 > kernelSpace && a0 < maxSpaces && a1 <= maxSpaces {
+			if a1 != 0 {
+				lockSpace(&spaces[a1-1])
+			}
 			as := &spaces[a0]
 			lockSpace(as)
 			if as.PT.Live() {
 				*r = uint64(as.EvictAll())
 			}
 			unlockSpace(as)
+			if a1 != 0 {
+				unlockSpace(&spaces[a1-1])
+			}
 		}
+	case sysPagerMarks:
+		if a0 == ^uint64(0) {
+			*r = pagerLow.Load()
+		} else {
+			*r = setPagerLow(a0)
+			pagerWakeNow() // free frames may be below the new mark: look now
+		}
+		high := pagerHigh.Load()
+		copyOut(a1, bytesOf(&high))
+	case sysPagerPolling:
+		*r = 0
+		if pagerPolling.Load() {
+			*r = 1
+		}
+		if a0 < 2 {
+			setPagerPolling(a0 == 1)
+		}
+		w := PagerWake{Wakes: pagerWakes.Load(), Looks: pagerLooks.Load(), Latency: time.Duration(pagerLatency.Load()),
+			LatencyMax: time.Duration(pagerLatencyMax.Load())}
+		copyOut(a1, bytesOf(&w))
 	case sysStoreCapacity:
 		l := kernelVM.StoreLock()
 		l.Lock()

@@ -52,7 +52,8 @@ func unlockSpace(as *mm.AddressSpace) { lockOf(as).unlock() }
 
 func vmInit() {
 	kernelVM = mm.VM{Frames: &frames, Env: &pagingEnv, NoExecute: cpuFeatures.nx, Reserve: runtimeReserve,
-		FrameError: vmFrameError}
+		FrameError: vmFrameError,
+		Spaces:     mm.SpaceTable{N: maxSpaces, TryLock: trySpace, Unlock: untrySpace}}
 	// Every slot holds its Go pointers from now on: tasks are created and
 	// destroyed in handler context, which must store none.
 	spaces[kernelSpace].BindKernel(&kernelVM)
@@ -64,6 +65,36 @@ func vmInit() {
 	}
 	pagerInit()
 }
+
+// trySpace is the pager's way to the other sharers of a frame shared
+// copy-on-write (mm.SpaceTable): task space i, locked if no CPU holds its
+// lock (busy if another does: never waited for), nil if it is not a live
+// task space or this CPU holds its lock already. That is the caller's own
+// space, or one whose holder this CPU interrupted: the file server's copy
+// out of a space's frame, under its lock, can fault in another task's
+// space and evict there (mm's reclaim). Taking that lock again (it is
+// recursive) could free the very frame the copy reads; left out, a sharer
+// there leaves a reference unexplained and the page resident.
+func trySpace(i int) (*mm.AddressSpace, bool) {
+	if i <= kernelSpace || i >= maxSpaces {
+		return nil, false
+	}
+	c := thisCPU()
+	if spaceLocks[i].heldBy(c) {
+		return nil, false
+	}
+	if !spaceLocks[i].tryLock(c) {
+		return nil, true
+	}
+	if !spaces[i].PT.Live() {
+		spaceLocks[i].unlock()
+		return nil, false
+	}
+	return &spaces[i], false
+}
+
+// untrySpace releases what trySpace took.
+func untrySpace(i int) { spaceLocks[i%maxSpaces].unlock() }
 
 // vmFrameError: the allocator refused a frame the VM holds (a double free,
 // a reference count gone wrong). Going on would corrupt memory.
@@ -108,6 +139,7 @@ func vmFault(va uint64, acc mm.Access, notPresent bool) mm.FaultResult {
 	if spare != 0 {
 		frames.Free(spare, 0) // another CPU mapped the page first
 	}
+	pagerNote() // memory short: wake the pager (pager.go)
 	return res
 }
 
@@ -151,6 +183,7 @@ func vmSyscall(nr, a0, a1, a2, a3 uint64) uint64 {
 		lockSpace(as)
 		err := as.Allocate(&va, uintptr(a1), uintptr(a2), a3 != 0)
 		unlockSpace(as)
+		pagerNote() // map_now took frames, or found them short
 		if err != nil {
 			return uint64(mm.ErrnoOf(err))
 		}

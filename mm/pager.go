@@ -69,14 +69,36 @@ func (fa *FrameAllocator) framePage(pa PhysAddr) *[FrameSize]byte {
 	return (*[FrameSize]byte)(unsafe.Pointer(&b[0]))
 }
 
+// SpaceTable is the machine's address spaces as the pager sees them when
+// it evicts a frame shared copy-on-write: every sharer maps the frame at
+// the same address (fork shares leaves in place), so a pass over the
+// spaces finds them all. Set once, at boot; its funcs are handler code.
+type SpaceTable struct {
+	N int // spaces are 0 to N-1
+	// TryLock returns space i locked for the caller (who holds another
+	// space's lock already: the lock is tried, never waited for, so no
+	// order between space locks is needed), nil when there is no live
+	// task space i or the caller's CPU holds its lock already (its own
+	// space, or one whose holder it interrupted: a sharer there is not
+	// counted, and the page stays); busy when another CPU holds it.
+	TryLock func(i int) (as *AddressSpace, busy bool)
+	// Unlock releases what TryLock took.
+	Unlock func(i int)
+}
+
+// maxSharers bounds the spaces that share one frame the pager evicts (its
+// reference count): wider sharing is left resident.
+const maxSharers = 16
+
 // EvictResult says what Evict did.
 type EvictResult uint8
 
 const (
 	EvictDone        EvictResult = iota // the page is in the store (or was all zero: demand-zero again)
 	EvictNotResident                    // no present 4 KiB page there (a hole, evicted already, a huge page)
-	EvictShared                         // the frame is shared copy-on-write: left alone
+	EvictShared                         // the frame is shared copy-on-write and its sharers could not all be had (no SpaceTable, a sharer's lock busy, a reference elsewhere): left alone
 	EvictRefused                        // no store, not a task page, or the store could not take it: left mapped
+	EvictYoung                          // shared, and a sharer used it since the clock last passed (its Accessed bit, now cleared)
 )
 
 // Evict moves the 4 KiB page at va out of memory: its entry is emptied and
@@ -84,27 +106,28 @@ const (
 // the store, the entry records the slot (a soft entry) and the frame is
 // freed. An all-zero page leaves an empty entry: it comes back as
 // demand-zero. A frame shared copy-on-write (reference count above 1: a
-// fork's pages until one side writes) is not evicted: the other sharers'
-// entries would still map it. On EvictRefused the page is mapped again
-// as it was, Accessed and Dirty bits included. Only task spaces' own
-// regions are evicted, never the kernel task's shared windows (the Go
-// heap the kernel runs on).
+// fork's pages until one side writes) goes out of every sharer at once
+// (evictShared), or stays if they cannot all be had. On EvictRefused the
+// page is mapped again as it was, Accessed and Dirty bits included. Only
+// task spaces' own regions are evicted, never the kernel task's shared
+// windows (the Go heap the kernel runs on).
 func (as *AddressSpace) Evict(va uintptr) EvictResult {
 	vm := as.vm
 	if vm.Store == nil || as.kernel || vm.pagerOff.Load() {
 		return EvictRefused
 	}
 	page := va &^ (PageSize - 1)
-	if r, ok := as.Regions.Find(page); !ok || r.Flags&regionShared != 0 {
+	r, ok := as.Regions.Find(page)
+	if !ok || r.Flags&regionShared != 0 {
 		return EvictRefused
 	}
 	e, l, ok := as.PT.Leaf(page)
-	if !ok || l != paging.PT {
+	if !ok || l != paging.PT || e&paging.Present == 0 {
 		return EvictNotResident
 	}
 	pa := PhysAddr(e.Addr())
 	if vm.Frames.RefCount(pa) != 1 {
-		return EvictShared
+		return as.evictShared(r, page, pa, false)
 	}
 	old, ok := as.PT.TakeLeaf(page)
 	if !ok {
@@ -264,7 +287,9 @@ func (as *AddressSpace) reclaim(need uint64) bool {
 // pages of its regions in address order (wrapping once), a page whose
 // Accessed bit is set has it cleared and is passed over, one whose bit
 // stayed clear since the hand last passed is evicted, in batches of
-// evictBatch pages that share one shootdown. It stops after n
+// evictBatch pages that share one shootdown (a page shared copy-on-write
+// on its own, from every sharer, when none of them used it either:
+// evictShared). It stops after n
 // evictions, scan steps (a page, or a hole skipped whole), or the first
 // eviction the store refuses, and returns the evictions and the Accessed
 // bits it cleared (pages the next lap may evict).
@@ -307,14 +332,26 @@ func (as *AddressSpace) EvictSome(n, scan int) (evicted, cleared int) {
 			}
 			if young {
 				cleared++
-			} else if as.takeVictim(hand) && (as.nvictims == evictBatch || done+as.nvictims == n) {
-				k, refused := as.flushVictims()
-				done += k
-				if refused {
-					// The store is full or has no frame: the
-					// next page would most likely fare the same.
+			} else {
+				switch as.takeVictim(r, hand) {
+				case victimEvicted:
+					done++
+				case victimYoung:
+					cleared++
+				case victimRefused:
+					k, _ := as.flushVictims()
 					as.hand = hand + PageSize
-					return done, cleared
+					return done + k, cleared
+				}
+				if as.nvictims == evictBatch || as.nvictims > 0 && done+as.nvictims >= n {
+					k, refused := as.flushVictims()
+					done += k
+					if refused {
+						// The store is full or has no frame: the
+						// next page would most likely fare the same.
+						as.hand = hand + PageSize
+						return done, cleared
+					}
 				}
 			}
 			hand += PageSize
@@ -340,21 +377,178 @@ type victim struct {
 	old paging.Entry
 }
 
+// What takeVictim did with a page.
+const (
+	victimNone    = iota // not a victim: not a present 4 KiB leaf, or shared and left resident
+	victimQueued         // its entry emptied and queued for flushVictims
+	victimEvicted        // shared copy-on-write: evicted from every sharer at once
+	victimYoung          // shared, and a sharer used it since the clock last passed
+	victimRefused        // shared, and the store refused it
+)
+
 // takeVictim empties the entry of the page at va, a present 4 KiB leaf
 // whose frame this space alone holds, without the shootdown, and queues
-// it for flushVictims.
-func (as *AddressSpace) takeVictim(va uintptr) bool {
+// it for flushVictims; a frame shared copy-on-write is evicted from every
+// sharer now (evictShared).
+func (as *AddressSpace) takeVictim(r Region, va uintptr) int {
 	e, l, ok := as.PT.Leaf(va)
-	if !ok || l != paging.PT || as.vm.Frames.RefCount(PhysAddr(e.Addr())) != 1 {
-		return false
+	if !ok || l != paging.PT || e&paging.Present == 0 {
+		return victimNone
+	}
+	if pa := PhysAddr(e.Addr()); as.vm.Frames.RefCount(pa) != 1 {
+		switch as.evictShared(r, va, pa, true) {
+		case EvictDone:
+			return victimEvicted
+		case EvictYoung:
+			return victimYoung
+		case EvictRefused:
+			return victimRefused
+		}
+		return victimNone
 	}
 	old, ok := as.PT.TakeLeafDeferred(va)
 	if !ok {
-		return false
+		return victimNone
 	}
 	as.victims[as.nvictims%evictBatch] = victim{va, old}
 	as.nvictims++
-	return true
+	return victimQueued
+}
+
+// evictShared evicts the page at page of region r, whose frame pa this
+// space shares copy-on-write with others (its reference count above 1),
+// from every sharer at once: the SpaceTable's spaces that map pa at the
+// same address (fork shares leaves in place) are locked (tried: a busy
+// one and the page stays), and only when they are all there (this space
+// and they account for every reference) is each entry emptied and shot
+// down, the page stored once, its slot given one reference per sharer
+// (store.Dup), and each entry made the soft entry. Each sharer's major
+// fault then brings its own copy back (majorFault), as after a fork of an
+// evicted page. With clock set, a sharer whose entry was used since the
+// clock last passed (its Accessed bit, which this clears) keeps the page
+// for now (EvictYoung). Not for regions that share their frames writable
+// (InheritShare): those sharers must go on seeing one frame. Every lock
+// taken is released before it returns.
+func (as *AddressSpace) evictShared(r Region, page uintptr, pa PhysAddr, clock bool) EvictResult {
+	vm := as.vm
+	st := &vm.Spaces
+	refs := uint64(vm.Frames.RefCount(pa))
+	if st.TryLock == nil || r.Inherit == InheritShare || refs < 2 || refs > maxSharers {
+		return EvictShared
+	}
+	var others [maxSharers - 1]*AddressSpace
+	var slots [maxSharers - 1]int
+	n := 0
+	res := EvictShared
+	complete := true
+	for i := 0; i < st.N && uint64(n)+1 < refs; i++ {
+		o, busy := st.TryLock(i)
+		if busy {
+			complete = false
+			break
+		}
+		if o == nil {
+			continue
+		}
+		e, l, ok := o.PT.Leaf(page)
+		if o == as || !ok || l != paging.PT || e&paging.Present == 0 || PhysAddr(e.Addr()) != pa {
+			st.Unlock(i)
+			continue
+		}
+		others[n], slots[n] = o, i
+		n++
+	}
+	if complete && uint64(n)+1 == refs {
+		res = as.evictSharers(page, pa, others[:n], clock)
+	}
+	for k := 0; k < n; k++ {
+		st.Unlock(slots[k])
+	}
+	return res
+}
+
+// evictSharers is evictShared's eviction, every sharer locked: others are
+// the sharers besides as.
+func (as *AddressSpace) evictSharers(page uintptr, pa PhysAddr, others []*AddressSpace, clock bool) EvictResult {
+	vm := as.vm
+	if clock {
+		young := false
+		for _, o := range others {
+			if y, _ := o.PT.Young(page); y {
+				young = true
+			}
+		}
+		if young {
+			return EvictYoung
+		}
+	}
+	// The invalidations this CPU has gathered for this space (EvictSome's
+	// queued victims) go to this space's CPUs first: each Sync below
+	// sends the CPU's whole batch to one space's CPUs. Then each sharer's
+	// entry is emptied and shot down on its own CPUs; from then on no CPU
+	// reaches the frame, which no sharer could write anyway (read-only
+	// in all: copy-on-write).
+	as.PT.SyncTLB()
+	var olds [maxSharers]paging.Entry
+	var ok bool
+	if olds[0], ok = as.PT.TakeLeafDeferred(page); !ok {
+		return EvictShared // cannot happen: a present leaf, under the lock
+	}
+	as.PT.SyncTLB()
+	for k, o := range others {
+		if olds[k+1], ok = o.PT.TakeLeafDeferred(page); !ok {
+			// Cannot happen either; put back what was taken.
+			for j := k - 1; j >= 0; j-- {
+				others[j].PT.PutLeaf(page, olds[j+1])
+			}
+			as.PT.PutLeaf(page, olds[0])
+			return EvictShared
+		}
+		o.PT.SyncTLB()
+	}
+	vm.storeLock.Lock()
+	slot, err := vm.Store.Put(vm.Frames.framePage(pa))
+	if err == nil && slot != store.ZeroSlot {
+		dups := 0
+		for dups < len(others) {
+			if err = vm.Store.Dup(slot); err != nil {
+				break
+			}
+			dups++
+		}
+		if err != nil {
+			// Not with 32-bit counts and one reference a space: undo,
+			// the Put's reference too (the slot goes).
+			for ; dups >= 0; dups-- {
+				vm.Store.Free(slot)
+			}
+			vm.storeErrors.Add(1)
+		}
+	}
+	vm.storeLock.Unlock()
+	if err != nil {
+		as.PT.PutLeaf(page, olds[0])
+		for k, o := range others {
+			o.PT.PutLeaf(page, olds[k+1])
+		}
+		vm.evictFailures.Add(1)
+		return EvictRefused
+	}
+	if slot != store.ZeroSlot {
+		as.PT.SetSoft(page, slot.PTE())
+		for _, o := range others {
+			o.PT.SetSoft(page, slot.PTE())
+		}
+	}
+	vm.release(pa)
+	as.evictions++
+	for _, o := range others {
+		vm.release(pa)
+		o.evictions++
+	}
+	vm.evictions.Add(1)
+	vm.sharedEvictions.Add(1)
+	return EvictDone
 }
 
 // flushVictims shoots the queued victims' translations down, once, and

@@ -219,6 +219,175 @@ func TestForkEvicted(t *testing.T) {
 	}
 }
 
+// TestEvictShared: pages a fork shares copy-on-write go out of the parent,
+// the child and a grandchild at once (one slot, a reference each), come
+// back as each side's own copy, and then each side's writes are its own;
+// the clock (EvictSome) evicts them too. A sharer whose lock is busy, or
+// a reference the table does not explain, keeps the page resident, with
+// nothing changed.
+func TestEvictShared(t *testing.T) {
+	const n = 16
+	m, st, start, parent, a := filledMachine(t, n)
+	child, grandchild := m.space(), m.space()
+	if err := parent.ForkInto(child); err != nil {
+		t.Fatal(err)
+	}
+	if err := child.ForkInto(grandchild); err != nil {
+		t.Fatal(err)
+	}
+	all := []*AddressSpace{parent, child, grandchild}
+	// Without the table, a shared frame stays.
+	if r := parent.Evict(a); r != EvictShared {
+		t.Fatalf("Evict of a shared frame without a SpaceTable: %d", r)
+	}
+	// A sharer the table does not hold: a reference it cannot explain.
+	two := all[:2]
+	m.sharing(&two)
+	if r := parent.Evict(a); r != EvictShared {
+		t.Fatalf("Evict with a sharer missing from the table: %d", r)
+	}
+	// A busy sharer.
+	m.sharing(&all)
+	try := m.vm.Spaces.TryLock
+	m.vm.Spaces.TryLock = func(i int) (*AddressSpace, bool) {
+		if i == 2 {
+			return nil, true
+		}
+		return try(i)
+	}
+	if r := parent.Evict(a); r != EvictShared {
+		t.Fatalf("Evict with a sharer's lock busy: %d", r)
+	}
+	m.vm.Spaces.TryLock = try
+	for _, as := range all {
+		if got := as.PT.Mapped(a, n*PageSize); got != n*PageSize {
+			t.Fatalf("a refused eviction changed a sharer: %d bytes mapped, want %d", got, n*PageSize)
+		}
+	}
+	free := m.free()
+	for i := uintptr(0); i < n; i++ {
+		if r := child.Evict(a + i*PageSize); r != EvictDone {
+			t.Fatalf("Evict of shared page %d: %d", i, r)
+		}
+	}
+	if s := st.Stats(); s.Pages != n || s.Refs != 3*n {
+		t.Fatalf("after evicting %d pages shared by 3: %d pages, %d references in the store", n, s.Pages, s.Refs)
+	}
+	for _, as := range all {
+		if got := as.PT.Mapped(a, n*PageSize); got != 0 {
+			t.Fatalf("%d bytes still mapped in a sharer", got)
+		}
+	}
+	if m.free() <= free {
+		t.Fatalf("evicting %d shared pages freed no frame (%d free, %d before)", n, m.free(), free)
+	}
+	if s := m.vm.ReadStats(); s.SharedEvictions != n {
+		t.Fatalf("%d shared evictions, want %d", s.SharedEvictions, n)
+	}
+	// Each side reads its data back, then writes its own.
+	for round := byte(0); round < 3; round++ {
+		for i := uintptr(0); i < n; i++ {
+			for k, as := range all {
+				seed := byte(1)
+				if round > 0 {
+					seed = 10*byte(k+1) + round - 1
+				}
+				m.check(as, a+i*PageSize, seed)
+			}
+		}
+		for i := uintptr(0); i < n; i++ {
+			for k, as := range all {
+				m.fill(as, a+i*PageSize, 10*byte(k+1)+round)
+			}
+		}
+		for i := uintptr(0); i < n; i++ {
+			for _, as := range all {
+				as.Evict(a + i*PageSize)
+			}
+		}
+	}
+	// The clock (EvictSome) evicts shared pages too. (This machine's
+	// "CPU" sets no Accessed bits: the clock's test of the sharers' bits
+	// is tests/pager's, on a real one.)
+	for i := uintptr(0); i < n; i++ {
+		m.fill(parent, a+i*PageSize, 7)
+	}
+	late := m.space()
+	if err := parent.ForkInto(late); err != nil {
+		t.Fatal(err)
+	}
+	both := []*AddressSpace{parent, late}
+	m.sharing(&both)
+	before := m.vm.ReadStats().SharedEvictions
+	parent.EvictSome(4*n, 4*n)
+	if got := m.vm.ReadStats().SharedEvictions - before; got != n {
+		t.Fatalf("the clock evicted %d shared pages, want %d", got, n)
+	}
+	for i := uintptr(0); i < n; i++ {
+		m.check(late, a+i*PageSize, 7)
+		m.check(parent, a+i*PageSize, 7)
+	}
+	for _, as := range append(all, late) {
+		as.Destroy()
+	}
+	if s := st.Stats(); s.Pages != 0 || s.Refs != 0 || m.free()+m.vm.ReadStats().StoreFrames != start {
+		t.Fatalf("after Destroy: %+v, %d frames free and %d in the store, want %d", s, m.free(), m.vm.ReadStats().StoreFrames, start)
+	}
+}
+
+// dupRefuser is a store whose Dup refuses after ok successes.
+type dupRefuser struct {
+	store.Backend
+	ok int
+}
+
+func (d *dupRefuser) Dup(s store.Slot) error {
+	if d.ok == 0 {
+		return store.ErrRefs
+	}
+	d.ok--
+	return d.Backend.Dup(s)
+}
+
+// TestEvictSharedDupRefused: a store that refuses a reference to the slot
+// of a page shared by three (which the compressed store never does: its
+// counts are 32 bits) leaves the page resident in all three and holds
+// nothing: the references taken and the Put's are given back.
+func TestEvictSharedDupRefused(t *testing.T) {
+	for ok := 0; ok < 2; ok++ {
+		m, st, start, parent, a := filledMachine(t, 1)
+		child, grandchild := m.space(), m.space()
+		if err := parent.ForkInto(child); err != nil {
+			t.Fatal(err)
+		}
+		if err := child.ForkInto(grandchild); err != nil {
+			t.Fatal(err)
+		}
+		all := []*AddressSpace{parent, child, grandchild}
+		m.sharing(&all)
+		m.vm.SetStore(&dupRefuser{Backend: st, ok: ok})
+		if r := parent.Evict(a); r != EvictRefused {
+			t.Fatalf("Dup refused after %d: Evict gave %d, want EvictRefused", ok, r)
+		}
+		if s := st.Stats(); s.Pages != 0 || s.Refs != 0 {
+			t.Fatalf("Dup refused after %d: the store holds %d pages, %d references", ok, s.Pages, s.Refs)
+		}
+		m.vm.SetStore(st)
+		for _, as := range all {
+			if got := as.PT.Mapped(a, PageSize); got != PageSize {
+				t.Fatalf("Dup refused after %d: the page is not mapped in a sharer", ok)
+			}
+			m.check(as, a, 1)
+		}
+		for _, as := range all {
+			as.Destroy()
+		}
+		if m.free()+m.vm.ReadStats().StoreFrames != start {
+			t.Fatalf("Dup refused after %d: %d frames free, want %d", ok, m.free(), start)
+		}
+	}
+}
+
 // TestStoreFull: incompressible pages past memory fill a small store; the
 // fault that finds neither a frame nor room gets FaultNoMemory, map_now
 // ENOMEM, and Destroy gives everything back.

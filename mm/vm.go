@@ -43,11 +43,12 @@ const (
 
 // Stats are kernel-wide counters.
 type Stats struct {
-	FreeFrames uint64 // frames the allocator can hand out now
-	PageFaults uint64 // page faults resolved by the VM since boot
-	COWCopies  uint64 // frames copied because of a copy-on-write fault since boot
-	COWReuses  uint64 // copy-on-write faults that took the frame over (last sharer)
-	Regions    uint64 // regions in all live address spaces
+	TotalFrames uint64 // frames of RAM the allocator manages (the machine's memory, less what the firmware and the boot keep)
+	FreeFrames  uint64 // frames the allocator can hand out now
+	PageFaults  uint64 // page faults resolved by the VM since boot
+	COWCopies   uint64 // frames copied because of a copy-on-write fault since boot
+	COWReuses   uint64 // copy-on-write faults that took the frame over (last sharer)
+	Regions     uint64 // regions in all live address spaces
 	// SharedFrames counts the frames taken by the shared windows (in the
 	// kernel, the Go runtime's heap): their pages, and the page tables and
 	// region-map growth their operations needed. FreeFrames+SharedFrames
@@ -72,8 +73,11 @@ type Stats struct {
 	StoreErrors   uint64 // slots the store did not know (a pager bug: should stay 0)
 	StoreFrames   uint64 // frames the store holds (its pages and its slot table)
 	Reclaims      uint64 // faults that evicted pages themselves (free frames short)
-	StorePages    uint64 // pages in the store (a slot shared by a fork once)
-	StoreRefs     uint64 // references to them (soft entries)
+	// SharedEvictions counts the evictions of frames shared copy-on-write
+	// (one each, from every sharer; in Evictions too).
+	SharedEvictions uint64
+	StorePages      uint64 // pages in the store (a slot shared by a fork once)
+	StoreRefs       uint64 // references to them (soft entries)
 	// StoreUncompressed and StoreCompressed are the bytes the store's
 	// pages hold, as pages and compressed.
 	StoreUncompressed, StoreCompressed uint64
@@ -103,6 +107,11 @@ type VM struct {
 	// FrameErrors counts the refusals FrameError was told of, or would
 	// have been.
 	FrameErrors atomic.Uint64
+	// Spaces, when set (once, at boot, like SetStore), lets the pager
+	// evict frames shared copy-on-write: it reaches every address space
+	// that may map one (pager.go, evictShared). Without it such frames
+	// stay resident.
+	Spaces SpaceTable
 
 	// The machine's counters: atomic, since address spaces change on
 	// several CPUs at once (each under its own lock).
@@ -114,6 +123,7 @@ type VM struct {
 	pagerOff  atomic.Bool // SetPager
 	// The pager's counters.
 	evictions, majorFaults, evictFailures, storeErrors, storeFrames, reclaims atomic.Uint64
+	sharedEvictions                                                           atomic.Uint64
 	// claimed is what operations in flight that take many frames
 	// (populate) have claimed and not yet taken: canTake leaves it for
 	// them.
@@ -194,6 +204,8 @@ type SpaceStats struct {
 	COWReuses     uint64 // copy-on-write faults that took the frame over
 	ResidentPages uint64 // pages with a frame mapped now
 	Regions       uint64 // regions, shared windows' included
+	Evictions     uint64 // pages of this space the pager evicted
+	MajorFaults   uint64 // faults here that brought an evicted page back
 }
 
 // Stats returns the space's counters. The resident pages are counted in
@@ -202,7 +214,7 @@ type SpaceStats struct {
 func (as *AddressSpace) Stats() SpaceStats {
 	return SpaceStats{PageFaults: as.faults, COWCopies: as.cowCopies, COWReuses: as.cowReuses,
 		ResidentPages: uint64(as.PT.Mapped(as.WindowStart, as.WindowEnd-as.WindowStart) / PageSize),
-		Regions:       uint64(as.Regions.Len())}
+		Regions:       uint64(as.Regions.Len()), Evictions: as.evictions, MajorFaults: as.majorFaults}
 }
 
 // tableSource gives an address space's page tables their frames: the
@@ -399,10 +411,11 @@ func (vm *VM) charge(before uint64) { vm.sharedFrames.Add(vm.taken() - before) }
 // ReadStats returns the counters.
 func (vm *VM) ReadStats() Stats {
 	st := Stats{
-		FreeFrames: vm.Frames.FreeFrames(),
-		PageFaults: vm.pageFaults.Load(),
-		COWCopies:  vm.cowCopies.Load(),
-		COWReuses:  vm.cowReuses.Load(),
+		TotalFrames: vm.Frames.totalFrames,
+		FreeFrames:  vm.Frames.FreeFrames(),
+		PageFaults:  vm.pageFaults.Load(),
+		COWCopies:   vm.cowCopies.Load(),
+		COWReuses:   vm.cowReuses.Load(),
 
 		SharedFrames: vm.sharedFrames.Load(),
 		ZeroFrames:   vm.zeroFrames(),
@@ -413,6 +426,8 @@ func (vm *VM) ReadStats() Stats {
 		StoreErrors:   vm.storeErrors.Load(),
 		StoreFrames:   vm.storeFrames.Load(),
 		Reclaims:      vm.reclaims.Load(),
+
+		SharedEvictions: vm.sharedEvictions.Load(),
 	}
 	if vm.Store != nil {
 		vm.storeLock.Lock()

@@ -74,6 +74,20 @@ func (m *testMachine) space() *AddressSpace {
 
 func (m *testMachine) free() uint64 { return m.fa.Stats().FreeFrames }
 
+// sharing gives m's VM a SpaceTable over *list, the test's live spaces
+// (read at each use), so that the pager evicts frames shared copy-on-write
+// from every sharer. Host tests run one thread: no locks.
+func (m *testMachine) sharing(list *[]*AddressSpace) {
+	m.vm.Spaces = SpaceTable{N: 64, // more than any test holds at once
+		TryLock: func(i int) (*AddressSpace, bool) {
+			if i < len(*list) && (*list)[i].PT.Live() {
+				return (*list)[i], false
+			}
+			return nil, false
+		},
+		Unlock: func(int) {}}
+}
+
 // access performs a 1-byte access at va like the CPU: translate, fault if
 // needed (once), then touch the byte through the physmap. It returns the
 // fault result when the access could not be made.

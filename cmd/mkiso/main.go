@@ -43,9 +43,12 @@ func main() {
 	defer os.RemoveAll(tmp)
 	entries := []qemu.ISOEntry{{
 		ID:    "demo",
-		Title: "hurdvm: demo (the Go runtime on the VM, a task forked copy-on-write)",
+		Title: "hurdvm: demo (Go on the VM, copy-on-write, a task using twice the RAM)",
 		File:  "hurdvm.elf",
 		Image: flag.Arg(0),
+		// As make qemu boots it: a store that holds twice the RAM, for
+		// the task that writes twice the RAM.
+		Args: "hurdvm.store=200%",
 	}}
 	for _, bin := range flag.Args()[1:] {
 		name, ok := strings.CutSuffix(filepath.Base(bin), ".test")

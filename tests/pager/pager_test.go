@@ -9,11 +9,13 @@ package pager
 
 import (
 	"errors"
+	"flag"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"hurdvm/kernel"
@@ -464,4 +466,224 @@ func TestSameEvictedPageFromFourThreads(t *testing.T) {
 	if err := task.Destroy(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// pollingFlag turns the pager's wake-on-demand off for TestPagerStartsAtOnce,
+// which then fails: the goroutine polls as before it.
+var pollingFlag = flag.Bool("pager.polling", false, "TestPagerStartsAtOnce with wake-on-demand off (the pager polls; the test is expected to fail)")
+
+// TestPagerStartsAtOnce: a task that takes free frames below the pager's
+// low-water mark does not wait for a poll: the fault that crossed the mark
+// woke the pager's goroutine (wake-on-demand), which looks at the free
+// frames before the task has taken many more pages. The task goes on
+// touching pages after the crossing, one at a time, and counts those it
+// touched before the goroutine's look: a count, not a time, so that a host
+// that stalls QEMU (TCG, a busy machine) stalls both sides alike. On one
+// CPU the goroutine runs before the crossing fault returns (0 pages).
+// Polling (every 10 ms once free frames are short), the task touches
+// hundreds of pages first. Five trials, each after the goroutine has
+// slept 150 ms (a poller's longest period is 100 ms); the kernel also
+// measures the time from the fault to the look. On several CPUs the
+// goroutine runs beside the task, on a CPU the wake kicks out of its idle
+// loop: under TCG that is another vCPU thread the host must schedule
+// (milliseconds on a busy 2-core host, hundreds of pages), so there the
+// test only reports what it saw.
+func TestPagerStartsAtOnce(t *testing.T) {
+	if *pollingFlag {
+		old := kernel.SetPagerPolling(true)
+		defer kernel.SetPagerPolling(old)
+		t.Log("wake-on-demand is OFF (-pager.polling): this test is expected to fail")
+	}
+	low, high := kernel.PagerMarks()
+	wakes0 := kernel.PagerWakes().Wakes
+	const trials = 5
+	// limit is the pages the task may touch after the crossing before
+	// the look; it stops at after (the reserve, where its own faults
+	// would evict, is high-low pages below the mark).
+	const limit, after = 32, 256
+	var counts []int
+	var latencies []time.Duration
+	for trial := 0; trial < trials; trial++ {
+		time.Sleep(150 * time.Millisecond)
+		start := mm.ReadStats()
+		if start.FreeFrames < 2*high {
+			t.Fatalf("trial %d: %d frames free, want at least %d (twice the high-water mark)", trial, start.FreeFrames, 2*high)
+		}
+		looks := kernel.PagerWakes().Looks
+		task, err := mm.NewTask()
+		if err != nil {
+			t.Fatal(err)
+		}
+		touched, past := 0, -1
+		run(t, task, func() {
+			n := uintptr(start.FreeFrames)
+			var x uintptr
+			if err := mm.VMAllocate(&x, n*page, 0, false); err != nil {
+				panic(err)
+			}
+			// Touch pages until free frames are below the low-water
+			// mark (checked every 8 pages: ReadStats is a system
+			// call that locks every space), then one at a time until
+			// the goroutine looked.
+			for p := x; p < x+n*page && past < after; p += page {
+				fill(p, 5, false)
+				touched++
+				if past >= 0 {
+					if kernel.PagerWakes().Looks != looks {
+						break
+					}
+					past++
+				} else if touched%8 == 0 && mm.ReadStats().FreeFrames < low {
+					if past = 0; kernel.PagerWakes().Looks != looks {
+						break
+					}
+				}
+			}
+		})
+		w := kernel.PagerWakes()
+		s := mm.ReadStats()
+		if w.Looks == looks {
+			// Not yet: the task stopped at after.
+			past, w.Latency = after, -1
+		}
+		t.Logf("trial %d: %d pages touched; %d after the crossing before the pager's goroutine looked, %v after the fault that crossed (kernel's clock; -1: not yet); %d evictions, %d by faults short of memory",
+			trial, touched, past, w.Latency.Round(time.Microsecond), s.Evictions-start.Evictions, s.Reclaims-start.Reclaims)
+		counts, latencies = append(counts, past), append(latencies, w.Latency)
+		if err := task.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+		settled(t, start, "after the task's end")
+	}
+	t.Logf("low-water mark %d frames, high %d; pages touched after the crossing before the pager looked: %v; time to the look %v; %d wakes by a note",
+		low, high, counts, latencies, kernel.PagerWakes().Wakes-wakes0)
+	if kernel.CPUCount() > 1 {
+		t.Logf("%d CPUs: not checked (see the test's comment)", kernel.CPUCount())
+		return
+	}
+	for trial, c := range counts {
+		// -1: the task never saw free frames below the mark.
+		if c > limit {
+			t.Errorf("trial %d: the task touched %d pages after free frames fell below the low-water mark before the pager looked, want at most %d", trial, c, limit)
+		}
+	}
+}
+
+// TestEvictSharedPages: pages a fork shares copy-on-write are evicted too,
+// from every sharer at once (one slot, a reference each): a task writes n
+// pages and forks; evicting the parent takes all n (the shared ones are
+// not skipped) and the child keeps none resident either; both sides read
+// their data back (a major fault each, each side's own copy), then each
+// writes its own and reads its own, through more evictions. Then the
+// pager's clock, memory short, takes freshly shared pages that neither
+// side uses. Every frame and store slot comes back.
+func TestEvictSharedPages(t *testing.T) {
+	start := mm.ReadStats()
+	const n = 256
+	parent, err := mm.NewTask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x uintptr
+	run(t, parent, func() {
+		if err := mm.VMAllocate(&x, n*page, 0, false); err != nil {
+			panic(err)
+		}
+		for i := uintptr(0); i < n; i++ {
+			fill(x+i*page, 1, false)
+		}
+	})
+	child, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A CPU that holds the child's lock already (the file server's copy
+	// out of the child's frame, faulting in the parent's space) must not
+	// evict the frames they share: the copy may be reading one.
+	if k := kernel.EvictTaskHolding(parent.ID(), child.ID()); k != 0 {
+		t.Fatalf("evicting the parent while this CPU holds the child's lock took %d shared pages, want 0", k)
+	}
+	before := mm.ReadStats()
+	if k := kernel.EvictTask(parent.ID()); k != n {
+		t.Fatalf("evicting the parent took %d of the %d pages it shares copy-on-write with its child, want all", k, n)
+	}
+	s := mm.ReadStats()
+	if s.StorePages-before.StorePages != n || s.StoreRefs-before.StoreRefs != 2*n || s.SharedEvictions-before.SharedEvictions != n {
+		t.Fatalf("after evicting %d shared pages: %d pages, %d references stored, %d shared evictions; want %d, %d, %d",
+			n, s.StorePages-before.StorePages, s.StoreRefs-before.StoreRefs, s.SharedEvictions-before.SharedEvictions, n, 2*n, n)
+	}
+	for _, task := range []*mm.Task{parent, child} {
+		if st, err := task.Stats(); err != nil || st.ResidentPages != 0 {
+			t.Fatalf("task %d: %d pages resident after its shared pages were evicted (%v)", task.ID(), st.ResidentPages, err)
+		}
+	}
+	check := func(task *mm.Task, seed func(i uintptr) uint64) {
+		t.Helper()
+		bad := 0
+		run(t, task, func() {
+			for i := uintptr(0); i < n; i++ {
+				if !same(x+i*page, seed(i)) {
+					bad++
+				}
+			}
+		})
+		if bad != 0 {
+			t.Fatalf("task %d: %d pages wrong", task.ID(), bad)
+		}
+	}
+	one := func(uintptr) uint64 { return 1 }
+	m0 := mm.ReadStats().MajorFaults
+	check(child, one)
+	check(parent, one)
+	if got := mm.ReadStats().MajorFaults - m0; got != 2*n {
+		t.Fatalf("%d major faults for %d shared pages read by 2 sides, want %d", got, n, 2*n)
+	}
+	// Each side writes its own half, then both are evicted again.
+	run(t, parent, func() {
+		for i := uintptr(0); i < n; i += 2 {
+			fill(x+i*page, 10, false)
+		}
+	})
+	run(t, child, func() {
+		for i := uintptr(1); i < n; i += 2 {
+			fill(x+i*page, 20, false)
+		}
+	})
+	kernel.EvictTask(parent.ID())
+	kernel.EvictTask(child.ID())
+	check(parent, func(i uintptr) uint64 { return 1 + 9*uint64(1-i%2) })
+	check(child, func(i uintptr) uint64 { return 1 + 19*uint64(i%2) })
+
+	// The clock: pages shared afresh (a grandchild), used by no one,
+	// with memory short for the pager: it evicts them from both.
+	if err := child.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	run(t, parent, func() {
+		for i := uintptr(0); i < n; i++ {
+			fill(x+i*page, 3, false)
+		}
+	})
+	late, err := parent.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before = mm.ReadStats()
+	old := kernel.SetPagerLow(before.TotalFrames)
+	deadline := time.Now().Add(5 * time.Second)
+	for mm.ReadStats().SharedEvictions-before.SharedEvictions < n && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	kernel.SetPagerLow(old)
+	if got := mm.ReadStats().SharedEvictions - before.SharedEvictions; got < n {
+		t.Fatalf("the pager's clock, memory short, evicted %d of %d pages shared copy-on-write in 5 s", got, n)
+	}
+	three := func(uintptr) uint64 { return 3 }
+	check(late, three)
+	check(parent, three)
+	for _, task := range []*mm.Task{late, parent} {
+		if err := task.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settled(t, start, "after the tasks' end")
 }

@@ -6,6 +6,7 @@
 package vm
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -46,8 +47,28 @@ func deallocate(t *testing.T, addr, size uintptr) {
 
 // "Allocate a region of virtual memory to be backed by anonymous storage.
 // (Memory is allocated on demand and multiplexed.)"
+//
+// The fault counter is the machine's: a fault of the runtime's own on
+// another CPU between two reads of it counts too (make test boots tests/vm
+// at -smp 4, where that happened 1 time in 200, on main as well). A count
+// that is off is measured again on a fresh region, up to five times.
 func TestOnDemand(t *testing.T) {
 	quiet(t)
+	for attempt := 1; ; attempt++ {
+		off := onDemandOnce(t)
+		if off == "" {
+			return
+		}
+		if attempt == 5 {
+			t.Fatalf("%s (five times)", off)
+		}
+		t.Logf("attempt %d: %s: again", attempt, off)
+	}
+}
+
+// onDemandOnce is one measure of TestOnDemand: it fails the test for
+// wrong data or frames, and returns what was off in the fault counts.
+func onDemandOnce(t *testing.T) (off string) {
 	before := mm.ReadStats()
 	a := allocate(t, 0, 64*page, 0, false)
 	mid := mm.ReadStats()
@@ -59,20 +80,21 @@ func TestOnDemand(t *testing.T) {
 	}
 	after := mm.ReadStats()
 	if n := after.PageFaults - mid.PageFaults; n != 64 {
-		t.Errorf("%d page faults for 64 first touches, want 64", n)
+		off = fmt.Sprintf("%d page faults for 64 first touches, want 64", n)
 	}
 	for i := uintptr(0); i < 64; i++ {
 		if v := bytesAt(a+i*page, page)[100]; v != byte(i) {
 			t.Fatalf("page %d reads %d", i, v)
 		}
 	}
-	if n := mm.ReadStats().PageFaults - after.PageFaults; n != 0 {
-		t.Errorf("reading touched pages took %d faults", n)
+	if n := mm.ReadStats().PageFaults - after.PageFaults; n != 0 && off == "" {
+		off = fmt.Sprintf("reading touched pages took %d faults", n)
 	}
 	deallocate(t, a, 64*page)
 	if got := probe.TaskFrames(mm.ReadStats()); got != probe.TaskFrames(before) {
 		t.Errorf("%d frames available after deallocation, want %d", got, probe.TaskFrames(before))
 	}
+	return off
 }
 
 // "The region initially has read and write access permissions set."
