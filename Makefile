@@ -178,6 +178,12 @@ else
 	@# neither): TestSMAPStopsTheKernel runs only there.
 	echo "== tests/process with -cpu max (SMEP, SMAP)"
 	HURDVM_QEMU_ARGS="-cpu max" $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/process
+	@# qemuexec -process: a program booted as the first process, its
+	@# output on the console and its exit status qemuexec's.
+	echo "== qemuexec -process tests/process/testdata/hello.elf"
+	$(QEMUEXEC) -process tests/process/testdata/hello.elf > $(BUILD)/process-hello.out 2>&1; s=$$?; \
+		if [ $$s -ne 42 ] || ! grep -qx hello $(BUILD)/process-hello.out; then \
+		cat $(BUILD)/process-hello.out; echo "qemuexec -process: exit status $$s, want 42 and hello"; exit 1; fi
 	@# XSAVE: the runtime on AVX2 (QEMU's -cpu max), built for x86-64-v3.
 	echo "== tests/boot with -cpu max, GOAMD64=v3"
 	HURDVM_QEMU_ARGS="-cpu max" GOAMD64=v3 $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/boot -args -boot.avx2

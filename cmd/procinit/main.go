@@ -1,0 +1,44 @@
+// Command procinit is the kernel program `qemuexec -process` boots: it
+// starts the program its first argument names as a process in ring 3
+// (kernel.StartProcess: a task of its own, loaded from the file system
+// qemuexec packs), with the other arguments and the kernel's environment,
+// prints its output on the console as it comes, waits for it and ends
+// with its exit status: the program's own, or 128+N when signal N ended
+// it, as a shell says; 127 when it could not be started.
+//
+//	qemuexec -process PROGRAM [ARG...]
+//
+// The program must be a static x86-64 ELF program linked in hurdvm's task
+// window (docs/DESIGN.md, "Processes").
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"hurdvm/kernel"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: procinit PROGRAM [ARG...]")
+		os.Exit(2)
+	}
+	p, err := kernel.StartProcess(os.Args[1], &kernel.ProcessOptions{
+		Args: os.Args[2:], Env: os.Environ(), Echo: true,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "procinit:", err)
+		os.Exit(127)
+	}
+	s, err := p.Wait()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "procinit:", err)
+		os.Exit(1)
+	}
+	if s.Signal != 0 {
+		fmt.Fprintf(os.Stderr, "procinit: %v\n", s)
+		os.Exit(128 + s.Signal)
+	}
+	os.Exit(s.ExitCode)
+}
