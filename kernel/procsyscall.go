@@ -38,7 +38,9 @@ const (
 	// procWriteMax is the most one write call takes (Linux's is
 	// MAX_RW_COUNT, 2 GiB less a page): a write of more returns the
 	// count written, as a write may, and the program writes the rest.
-	procWriteMax = 64 << 10
+	// A console piece: echoed output goes into the console ring as
+	// kernel messages do, with interrupts off until it is in.
+	procWriteMax = consolePiece
 )
 
 // procRange reports whether [addr, addr+n) lies in the process's task
