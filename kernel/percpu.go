@@ -72,8 +72,10 @@ type cpu struct {
 	shoot    shootReq
 	shootSeq atomic.Uint64
 	kicked         bool   // idle, and sent a wake-up it has not yet taken
-	// lstarUser: MSR_LSTAR is syscallEntryUser (a process's thread runs
-	// here), not syscallEntry (setSyscallEntry).
+	// lstarUser: a process's thread is this CPU's current thread, and
+	// MSR_LSTAR is syscallEntryUser, not syscallEntry (setSyscallEntry).
+	// The fault path reads it too: a kernel fault with it clear cannot
+	// be on a process's page.
 	lstarUser bool
 
 	gdt [gdtEntries]uint64

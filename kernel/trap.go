@@ -121,8 +121,10 @@ func pageFaultUnlocked(c *cpu, tf *TrapFrame, kernelMode bool) bool {
 	addr := readCR2()
 	pageFaultHook(addr)
 	// (A first-touch fault of the kernel's runtime, neither present nor
-	// ring 3's, passes one test of the error code here.)
-	if tf.ErrorCode&(pfUser|pfPresent) != 0 && !vmMayResolve(tf, addr) {
+	// ring 3's, passes one test of the error code here; its
+	// copy-on-write fault one more, of the CPU's flag that a process's
+	// thread runs.)
+	if tf.ErrorCode&(pfUser|pfPresent) != 0 && (tf.ErrorCode&pfUser != 0 || c.lstarUser) && !vmMayResolve(tf, addr) {
 		atomic.AddUint64(&trapCounts[vecPageFault], ^uint64(0)) // counted again on the locked path
 		return false
 	}
@@ -191,7 +193,7 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 		}
 		kernelPanic(tf, msg, addr)
 	}
-	if tf.ErrorCode&(pfUser|pfPresent) == pfPresent && kernelTouchedProcess(tf, addr) {
+	if tf.ErrorCode&(pfUser|pfPresent) == pfPresent && thisCPU().lstarUser && kernelTouchedProcess(tf, addr) {
 		if smapProbeFixup(tf) { // test kernels: the probe's unbracketed copy
 			return
 		}
