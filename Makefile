@@ -43,7 +43,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 need = @command -v $(1) >/dev/null 2>&1 || { echo "installing $(2)"; \
 	$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
 
-.PHONY: all image qemu test test-host test-handlers test-qemu test-std cover soak tools deps clean debug iso iso-deps test-iso linux-image test-linux-parity
+.PHONY: all image qemu progs test test-host test-handlers test-qemu test-std cover soak tools deps clean debug iso iso-deps test-iso linux-image test-linux-parity
 
 DURATION ?= 10m
 
@@ -79,7 +79,7 @@ qemu: image
 # gdb on :1234 (no time limit); the README's "Debugging" section has the
 # gdb line. The symbols are in build/kernel.elf or build/debug.test.
 GDB_RUNTIME := $(shell $(GO) env GOROOT)/src/runtime
-debug: tools image
+debug: tools image progs
 ifeq ($(PKG),$(QEMU_PKGS))
 	@echo "QEMU waits for gdb on :1234. In another terminal:"
 	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/kernel.elf' -ex 'target remote :1234'"
@@ -92,6 +92,25 @@ else
 endif
 
 test: test-host test-handlers test-qemu test-std test-iso
+
+# The programs tests/process runs as processes in ring 3: small static
+# programs in assembly (tests/process/progs/*.s, GNU as and ld from
+# binutils), linked in the task window (at 0x400000400000: the kernel's
+# image still sits where ordinary programs are linked, see docs/DESIGN.md
+# "Processes"), into tests/process/testdata, which qemuexec packs. No
+# binary is committed: make builds them before any in-kernel test.
+PROGS_SRC := $(wildcard tests/process/progs/*.s)
+PROGS     := $(patsubst tests/process/progs/%.s,tests/process/testdata/%.elf,$(PROGS_SRC))
+PROGS_BASE := 0x400000400000
+
+progs: $(PROGS)
+
+tests/process/testdata/%.elf: tests/process/progs/%.s tests/process/progs/sys.inc
+	$(call need,as,binutils)
+	@mkdir -p $(dir $@) $(BUILD)/progs
+	as --64 -I tests/process/progs -o $(BUILD)/progs/$*.o $<
+	ld -static -nostdlib -z noexecstack -z separate-code -z max-page-size=4096 \
+		-Ttext-segment=$(PROGS_BASE) -e _start -o $@ $(BUILD)/progs/$*.o
 
 test-host:
 	$(GO) vet $(HOST_PKGS)
@@ -119,7 +138,7 @@ test-handlers: image
 # package's line ends with the share of their statements it ran.
 COVERPKG := hurdvm/mm/...,hurdvm/paging/...,hurdvm/kernel/...
 COVERFLAGS := $(if $(COVER),-cover -coverpkg=$(COVERPKG))
-test-qemu: tools
+test-qemu: tools progs
 ifneq ($(PKG),$(QEMU_PKGS))
 	$(SMPENV)$(MEMENV)$(KGO) test $(KTFLAGS) $(COVERFLAGS) -exec $(QEMUEXEC) -count=1 -v $(PKG) $(TESTFLAGS)
 else
@@ -134,9 +153,9 @@ else
 	@# and at -smp 8 TestSpinningGoroutineIsPreempted, whose 2 s limit for
 	@# a 20 ms sleep and a GC beside a spinner is not met with 8 vCPUs on 2
 	@# busy host cores (2.2 to 4.6 s; 1 s at -smp 4, 0.2 s at -smp 1).
-	echo "== tests/smp, tests/vm, tests/tasks, tests/stress with -smp $(SMP_CPUS)"
+	echo "== tests/smp, tests/vm, tests/tasks, tests/stress, tests/process with -smp $(SMP_CPUS)"
 	HURDVM_SMP=$(SMP_CPUS) $(KGO) test $(KTFLAGS) $(COVERFLAGS) -exec $(QEMUEXEC) -count=1 -v \
-		$(SMP_PKGS) ./tests/vm ./tests/tasks ./tests/stress -skip '^TestTenThousandCycles$$' $(TESTFLAGS)
+		$(SMP_PKGS) ./tests/vm ./tests/tasks ./tests/stress ./tests/process -skip '^TestTenThousandCycles$$' $(TESTFLAGS)
 	echo "== tests/boot with -smp 8"
 	HURDVM_SMP=8 $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/boot -skip '^TestSpinningGoroutineIsPreempted$$'
 	@# The frame allocator over other memory maps: small, large, past 4 GiB.
@@ -160,6 +179,16 @@ else
 	@# TestKill*, each of which killed it before its fix), in one boot.
 	echo "== tests/syscalls with -syscalls.killers"
 	$(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v -run Kill ./tests/syscalls -args -syscalls.killers
+	@# Processes on a CPU with SMEP and SMAP (QEMU's -cpu max; qemu64 has
+	@# neither): TestSMAPStopsTheKernel runs only there.
+	echo "== tests/process with -cpu max (SMEP, SMAP)"
+	HURDVM_QEMU_ARGS="-cpu max" $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/process
+	@# qemuexec -process: a program booted as the first process, its
+	@# output on the console and its exit status qemuexec's.
+	echo "== qemuexec -process tests/process/testdata/hello.elf"
+	$(QEMUEXEC) -process tests/process/testdata/hello.elf > $(BUILD)/process-hello.out 2>&1; s=$$?; \
+		if [ $$s -ne 42 ] || ! grep -qx hello $(BUILD)/process-hello.out; then \
+		cat $(BUILD)/process-hello.out; echo "qemuexec -process: exit status $$s, want 42 and hello"; exit 1; fi
 	@# XSAVE: the runtime on AVX2 (QEMU's -cpu max), built for x86-64-v3.
 	echo "== tests/boot with -cpu max, GOAMD64=v3"
 	HURDVM_QEMU_ARGS="-cpu max" GOAMD64=v3 $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -v ./tests/boot -args -boot.avx2
@@ -179,7 +208,7 @@ test-std: tools
 # (go tool covdata) into build/cover/percent.txt (a line a package),
 # build/cover/profile.txt and build/cover.html. The report is written
 # even when a package fails, and then the target fails.
-cover: tools
+cover: tools progs
 	rm -rf $(BUILD)/cover && mkdir -p $(BUILD)/cover/counters
 	status=0; $(KGO) test $(KTFLAGS) -exec $(QEMUEXEC) -count=1 -cover -coverpkg=$(COVERPKG) $(filter-out $(SMP_PKGS),$(QEMU_PKGS)) \
 		-args -test.gocoverdir=$(abspath $(BUILD))/cover/counters || status=$$?; \
@@ -203,7 +232,7 @@ iso-deps:
 		command -v xorriso >/dev/null && command -v mformat >/dev/null || { echo "installing $(ISO_PKGS)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(ISO_PKGS) >/dev/null; }
 
-iso: image iso-deps
+iso: image iso-deps progs
 	$(GO) build -o $(BUILD)/mkiso ./cmd/mkiso
 	@mkdir -p $(BUILD)/tests
 	for t in $(TEST_NAMES); do $(KGO) test -c $(KTFLAGS) -o $(BUILD)/tests/$$t.test ./tests/$$t || exit 1; done

@@ -110,6 +110,12 @@ func printCPU() {
 	if cpuFeatures.rdseed {
 		kprint(", RDSEED")
 	}
+	if smepOn {
+		kprint(", SMEP")
+	}
+	if smapOn {
+		kprint(", SMAP")
+	}
 	kprint("\n")
 }
 

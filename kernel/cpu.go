@@ -36,10 +36,12 @@ func interruptsOn()
 // Entry points in trap_amd64.s and entry_amd64.s.
 func entry()
 func syscallEntry()
+func syscallEntryUser()
 func trapReturn()
 func idleLoop()
 func vectorTable() uintptr
 func syscallEntryAddr() uintptr
+func syscallEntryUserAddr() uintptr
 func idleLoopAddr() uintptr
 func imageBounds() (start, etext, data, end uintptr)
 func bssStart() uintptr
@@ -61,6 +63,14 @@ const (
 	rflagsIF = 1 << 9
 	rflagsDF = 1 << 10
 	rflagsAC = 1 << 18
+	rflagsNT = 1 << 14
+
+	// rflagsIOPL is the I/O privilege level: 0 for every thread, so that
+	// ring 3 has no CLI, STI, IN or OUT.
+	rflagsIOPL = 3 << 12
+
+	cr4SMEP = 1 << 20
+	cr4SMAP = 1 << 21
 )
 
 // cpuFeatures records what CPUID said at boot.
@@ -70,6 +80,7 @@ var cpuFeatures struct {
 	rdrand, rdseed, nx, pdpe1gb bool
 	invariantTSC, x2apic        bool
 	tscDeadline                 bool
+	smep, smap                  bool
 	leaf1ECX, leaf1EDX          uint32
 }
 
@@ -87,6 +98,8 @@ func detectCPU() {
 	if cpuFeatures.maxLeaf >= 7 {
 		_, b, _, _ = cpuid(7, 0)
 		cpuFeatures.rdseed = b&(1<<18) != 0
+		cpuFeatures.smep = b&(1<<7) != 0
+		cpuFeatures.smap = b&(1<<20) != 0
 	}
 	a, _, _, _ = cpuid(0x80000000, 0)
 	cpuFeatures.maxExtLeaf = a
@@ -124,4 +137,37 @@ func fpuInit() {
 	if m := uint32(img[28]) | uint32(img[29])<<8 | uint32(img[30])<<16 | uint32(img[31])<<24; m != 0 {
 		mxcsrMask = m
 	}
+}
+
+// smapOn is set when CR4.SMAP is on (every CPU's, from the boot CPU's
+// protectionSetup on): the copies of a process's memory bracket their one
+// instruction with STAC and CLAC, and the trap entry clears AC
+// (trap_amd64.s, user_amd64.s). Without SMAP, STAC and CLAC are #UD.
+var smapOn bool
+
+// smepOn is set when CR4.SMEP is on.
+var smepOn bool
+
+// smapOff and smepOff keep protectionSetup from turning SMAP and SMEP on:
+// test kernels set them (testhooks.go) to show the tests that would catch
+// a kernel touching a process's memory outside a copy; never otherwise.
+var smapOff, smepOff bool
+
+// protectionSetup turns on what keeps the kernel from the processes'
+// pages, where the CPU has it (QEMU's -cpu max does; qemu64 does not):
+// SMEP (ring 0 never executes a user page) and SMAP (ring 0 touches a user
+// page only between STAC and CLAC). Every CPU, in setupDescriptors. No
+// page of the kernel's own carries U/S, so neither changes anything for
+// the kernel's runtime.
+func protectionSetup() {
+	cr4 := readCR4()
+	if cpuFeatures.smep && !smepOff {
+		cr4 |= cr4SMEP
+		smepOn = true
+	}
+	if cpuFeatures.smap && !smapOff {
+		cr4 |= cr4SMAP
+		smapOn = true
+	}
+	writeCR4(cr4)
 }

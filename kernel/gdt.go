@@ -1,18 +1,28 @@
 //go:build hurdvm
 
-// Descriptor tables: each CPU's GDT (code, data, TSS) and TSS with its
-// interrupt stacks, and the IDT they share. The kernel stacks they name
-// are the CPU's stack slots, each with an unmapped guard page at its
-// bottom.
+// Descriptor tables: each CPU's GDT (the kernel's code and data, the
+// processes' code and data, the TSS) and TSS with its interrupt stacks and
+// RSP0, and the IDT they share. The kernel stacks they name are the CPU's
+// stack slots, each with an unmapped guard page at its bottom.
 
 package kernel
 
 import "unsafe"
 
+// The selectors. The kernel's are where they always were; the ring-3
+// ones are in the order SYSCALL and SYSRET need (STAR: SYSRET's CS is
+// STAR[63:48]+16, its SS STAR[63:48]+8) and have Linux's values, which a
+// process sees in its signal frames and may compare: __USER32_CS 0x23,
+// __USER_DS 0x2b, __USER_CS 0x33. Slot 3 (0x18) is left empty.
 const (
 	selKernelCode = 0x08
 	selKernelData = 0x10
-	selTSS        = 0x18
+	selUser32Code = 0x20 | 3 // 32-bit code, ring 3: present, as Linux has it, never used (no 32-bit personality)
+	selUserData   = 0x28 | 3
+	selUserCode   = 0x30 | 3
+	selTSS        = 0x38
+
+	gdtEntries = 9 // the TSS descriptor takes two
 )
 
 // The kernel stacks of a CPU. Slot i is [kstackLo+i*kstackSlot,
@@ -128,15 +138,27 @@ func setupDescriptors(c *cpu) {
 	c.setTSSIST(stackException+1, c.kstackTop(stackException))
 	c.setTSSIST(stackDouble+1, c.kstackTop(stackDouble))
 	c.setTSSIST(stackNMI+1, c.kstackTop(stackNMI))
-	c.tss[25] = tssSize << 16 // I/O map base past the end: no bitmap
+	c.tss[25] = tssSize << 16 // I/O map base past the end: no bitmap, so ring 3 has no port
+	// RSP0, the stack a trap from ring 3 through a gate without an IST
+	// would switch to. Every gate has one (setupIDT), so this is where
+	// nothing lands; it is the trap stack all the same, the one place a
+	// ring-3 entry may start. hurdvm's threads own no kernel stack (a
+	// blocked thread's state is its TrapFrame in its record: sched.go),
+	// so it is the CPU's, not the thread's, and never changes.
+	c.tss[1] = uint32(c.trapStackTop)
+	c.tss[2] = uint32(c.trapStackTop >> 32)
 
 	c.gdt[0] = 0
 	c.gdt[1] = 0x00af9a000000ffff // 64-bit code, ring 0
-	c.gdt[2] = 0x00cf92000000ffff // data
+	c.gdt[2] = 0x00cf92000000ffff // data, ring 0
+	c.gdt[3] = 0
+	c.gdt[4] = 0x00cffa000000ffff // 32-bit code, ring 3
+	c.gdt[5] = 0x00cff2000000ffff // data, ring 3
+	c.gdt[6] = 0x00affa000000ffff // 64-bit code, ring 3
 	base := uint64(uintptr(unsafe.Pointer(&c.tss)))
 	limit := uint64(tssSize - 1)
-	c.gdt[3] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
-	c.gdt[4] = base >> 32
+	c.gdt[7] = limit&0xffff | (base&0xffffff)<<16 | 0x89<<40 | (limit>>16&0xf)<<48 | (base>>24&0xff)<<56
+	c.gdt[8] = base >> 32
 
 	var p descriptorPointer
 	p.limit = uint16(unsafe.Sizeof(c.gdt) - 1)
@@ -150,9 +172,36 @@ func setupDescriptors(c *cpu) {
 	lidt(uintptr(unsafe.Pointer(&p.limit)))
 
 	// SYSCALL: the runtime's system calls enter at syscallEntry in ring 0
-	// with IF, DF, TF and AC cleared.
+	// with IF, DF, TF, AC and NT cleared (NT as Linux clears it: a ring-3
+	// caller could set it with POPF, and IRETQ with NT set faults). A
+	// CPU running a process's thread has LSTAR at syscallEntryUser
+	// instead (setSyscallEntry). STAR: SYSCALL loads the kernel's CS and
+	// SS; SYSRET would load 0x33 and 0x2b.
 	wrmsr(msrEFER, rdmsr(msrEFER)|eferSCE)
-	wrmsr(msrSTAR, uint64(selKernelCode)<<32|uint64(selKernelCode)<<48)
+	wrmsr(msrSTAR, uint64(selKernelCode)<<32|uint64(selUser32Code)<<48)
 	wrmsr(msrLSTAR, uint64(syscallEntryAddr()))
-	wrmsr(msrFMASK, rflagsIF|rflagsDF|rflagsTF|rflagsAC)
+	c.lstarUser = false
+	wrmsr(msrFMASK, rflagsIF|rflagsDF|rflagsTF|rflagsAC|rflagsNT)
+	// The processes' GS base while the kernel runs (SWAPGS: trap_amd64.s):
+	// 0, which a process cannot change (no ARCH_SET_GS for processes, no
+	// FSGSBASE in ring 3).
+	wrmsr(msrKernelGSBase, 0)
+	protectionSetup()
+}
+
+// setSyscallEntry points this CPU's SYSCALL at the entry for the thread
+// it is about to run: syscallEntryUser (SWAPGS first) for a process's
+// ring-3 thread, syscallEntry for the kernel's own. SYSCALL says nothing
+// of where it came from, and the kernel's runtime must keep its path as it
+// was; the MSR is written only when the kind of thread changes.
+func setSyscallEntry(c *cpu, user bool) {
+	if c.lstarUser == user {
+		return
+	}
+	c.lstarUser = user
+	if user {
+		wrmsr(msrLSTAR, uint64(syscallEntryUserAddr()))
+	} else {
+		wrmsr(msrLSTAR, uint64(syscallEntryAddr()))
+	}
 }

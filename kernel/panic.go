@@ -59,7 +59,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 	panicFrame, panicAddr = *tf, addr
 	panicNBytes = 0
 	for i := range panicBytes {
-		if p, _ := mapped(tf.RIP + uint64(i)); !p {
+		if p, _ := mapped(tf.RIP + uint64(i)); !p || tf.CS&3 != 0 {
 			break
 		}
 		panicBytes[i] = *(*byte)(at(tf.RIP + uint64(i)))
@@ -75,7 +75,7 @@ func kernelPanic(tf *TrapFrame, what string, addr uint64) {
 
 	// Freeze every other thread and finish the report on the current one.
 	c := thisCPU()
-	if !isIdle(c.current) && c.userFrame != 0 && thr(c.current).state != threadFree {
+	if !isIdle(c.current) && c.userFrame != 0 && thr(c.current).state != threadFree && thr(c.current).proc == 0 {
 		uf := (*TrapFrame)(at(uint64(c.userFrame)))
 		sameStack := c.stackSlot(uint64(c.userFrame)) == c.stackSlot(uint64(uintptr(unsafe.Pointer(tf))))
 		if uf == tf || !sameStack {

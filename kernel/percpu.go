@@ -72,12 +72,16 @@ type cpu struct {
 	shoot    shootReq
 	shootSeq atomic.Uint64
 	kicked         bool   // idle, and sent a wake-up it has not yet taken
+	// lstarUser: a process's thread is this CPU's current thread, and
+	// MSR_LSTAR is syscallEntryUser, not syscallEntry (setSyscallEntry).
+	// The fault path reads it too: a kernel fault with it clear cannot
+	// be on a process's page.
+	lstarUser bool
 
-	gdt [5]uint64
-	// tss is the 64-bit task-state segment: only the IST pointers
-	// matter, since everything runs in ring 0 and there is no I/O
-	// bitmap. The hardware layout is packed (the 64-bit fields sit at 4
-	// mod 8), hence words.
+	gdt [gdtEntries]uint64
+	// tss is the 64-bit task-state segment: the IST pointers and RSP0
+	// (gdt.go); there is no I/O bitmap. The hardware layout is packed
+	// (the 64-bit fields sit at 4 mod 8), hence words.
 	tss [26]uint32
 }
 

@@ -64,6 +64,7 @@ const (
 	waitFileSlot   // a file call, for a free request slot
 	waitFileServer // the file server, for a request
 	waitFileDrain  // exit_group, for the file server to finish its work
+	waitProcess    // the kernel program's Wait, for a process to end (process.go)
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -87,6 +88,11 @@ type thread struct {
 	gsBase uint64 // ARCH_SET_GS: kept, reported, never loaded (Go does not use GS)
 	cr3    uint64
 	space  int32 // index in spaces: whose task window this thread sees
+	// proc is the process whose ring-3 thread this is (its index in
+	// procs plus one: process.go), 0 for a thread of the kernel's own
+	// program. The kernel program's signals, tids and CPU time leave
+	// process threads out.
+	proc int32
 
 	// Blocking (see the file comment). wait says what for; the wait*
 	// fields are the system call's arguments, kept for resumeBlocked.
@@ -254,7 +260,7 @@ func live(i int32) bool {
 
 func findTID(tid int32) int32 {
 	for i := int32(1); i < threadHigh; i++ {
-		if thr(i).tid == tid && live(i) {
+		if thr(i).tid == tid && live(i) && thr(i).proc == 0 {
 			return i
 		}
 	}
@@ -368,6 +374,8 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		r = fileReadyResume(t, tf)
 	case waitFileSlot, waitFileServer, waitFileDrain:
 		r = restartCall(tf)
+	case waitProcess:
+		r = procWaitResume(t)
 	case waitConsole:
 		// The write call restarts: its SYSCALL is re-executed with the
 		// call's number in RAX (consoleRestart), signal or not.
@@ -412,7 +420,7 @@ func threadCPU(i int32) int64 {
 func processCPU() int64 {
 	ns := exitedCPUNS
 	for i := int32(1); i < threadHigh; i++ {
-		if thr(i).state != threadFree {
+		if thr(i).state != threadFree && thr(i).proc == 0 {
 			ns += threadCPU(i)
 		}
 	}
@@ -430,6 +438,9 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	now := nanotime()
 	cur := c.current
 	t := thr(cur)
+	if t.proc != 0 && t.state == threadRunnable && procs[t.proc-1].killed {
+		procEnd(t.proc-1, cur) // killed while it ran here (procKill kicked this CPU)
+	}
 	sliceOver := now-c.sliceStart >= timeSlice
 	switchOut := t.state != threadRunnable || isIdle(cur) || c.yielding ||
 		(runHead >= 0 && sliceOver)
@@ -456,7 +467,9 @@ func leaveKernel(tf *TrapFrame) uint64 {
 			t.cpuNS += now - c.sliceStart
 			t.oncpu = -1
 			if t.state == threadDead {
-				exitedCPUNS += t.cpuNS
+				if t.proc == 0 {
+					exitedCPUNS += t.cpuNS
+				}
 				t.state = threadFree
 				for threadHigh > 1 && thr(threadHigh-1).state == threadFree {
 					threadHigh-- // keep the table scans short
@@ -476,11 +489,14 @@ func leaveKernel(tf *TrapFrame) uint64 {
 			if thr(next).cr3 != 0 {
 				setCR3(c, thr(next).cr3)
 			}
+			setSyscallEntry(c, thr(next).proc != 0)
 		}
 		c.sliceStart = now
 	}
 	nt := thr(c.current)
-	if !isIdle(c.current) {
+	if nt.proc != 0 {
+		procReturnFrame(tf) // no signals, no blocking calls yet
+	} else if !isIdle(c.current) {
 		if nt.resume {
 			resumeBlocked(nt, tf)
 		}

@@ -172,7 +172,7 @@ func sendToProcess(sig uint32) {
 	}
 	processPending |= sigbit(sig)
 	for i := int32(1); i < threadHigh; i++ {
-		if live(i) && thr(i).sigMask&sigbit(sig) == 0 {
+		if live(i) && thr(i).proc == 0 && thr(i).sigMask&sigbit(sig) == 0 {
 			interrupt(i)
 			return
 		}

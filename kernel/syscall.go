@@ -111,6 +111,9 @@ func vmCall(c *cpu, tf *TrapFrame) bool {
 	default:
 		return false
 	}
+	if tf.CS&3 != 0 {
+		return procVMCall(c, tf) // a process's (procsyscall.go)
+	}
 	trapEnter(c, tf, c.inKernelStack(tf.RSP))
 	c.callNr = nr
 	atomic.AddUint64(&syscallCounts[nr&(uint64(len(syscallCounts))-1)], 1)
@@ -244,6 +247,9 @@ func systemCall(tf *TrapFrame) {
 		r = fileServerCall(nr, a0, a1, a2, a3, a4)
 	case sysACPIMap, sysACPIClose: // CPU discovery at boot (acpiwindow.go)
 		r = acpiWindowCall(nr, a0, a1)
+	case sysProcNew, sysProcMap, sysProcProtect, sysProcWrite, sysProcStart, sysProcWait,
+		sysProcInfo, sysProcKill, sysProcAbort, sysProcStatus: // processes (process.go)
+		r = procCall(tf, nr, a0, a1, a2, a3)
 	default:
 		if testSyscall(tf, nr, a0, a1, &r) {
 			break

@@ -42,7 +42,7 @@ func taskSyscall(nr, a0, a1, a2 uint64) uint64 {
 		}
 		return 0
 	case mm.SysTaskNew:
-		return taskNew(int64(a0))
+		return taskNew(int64(a0), false)
 	case mm.SysTaskEnter:
 		return taskEnter(int64(a0))
 	case mm.SysTaskDestroy:
@@ -51,13 +51,19 @@ func taskSyscall(nr, a0, a1, a2 uint64) uint64 {
 	return taskErr(mm.EINVAL)
 }
 
-func liveTask(i int64) bool { return i > 0 && i < maxSpaces && spaces[i].PT.Live() }
+// liveTask reports whether slot i is a live task of Go code in ring 0 (a
+// process's space is not one: its pages carry U/S, which the kernel's
+// own code never touches but through a process's system calls).
+func liveTask(i int64) bool {
+	return i > 0 && i < maxSpaces && spaces[i].PT.Live() && !spaces[i].User
+}
 
 // taskNew makes a task: empty (parent -1), or a copy-on-write fork of a
 // live task. The kernel task is no parent: its regions are the Go heap,
 // which every space shares already (mm.ErrNotATask keeps a zero mm.Task
-// from asking).
-func taskNew(parent int64) uint64 {
+// from asking). user makes an empty process's space (process.go): its
+// pages carry U/S.
+func taskNew(parent int64, user bool) uint64 {
 	if parent != -1 && !liveTask(parent) {
 		return taskErr(mm.EINVAL)
 	}
@@ -86,6 +92,7 @@ func taskNew(parent int64) uint64 {
 	as := &spaces[slot]
 	lockSpace(as)
 	err := as.Create(taskWindowStart, taskWindowEnd)
+	as.User = user && err == nil
 	if err == nil {
 		// The shared kernel half: the same PDPTs as the kernel's tables.
 		err = as.PT.ShareKernelHalf(kernelPT, 0, 1)

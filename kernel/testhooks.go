@@ -341,6 +341,8 @@ func testSyscall(tf *TrapFrame, nr, a0, a1 uint64, r *uint64) bool {
 		kernelStore.SetCapacity(a0)
 		l.Unlock()
 		kernelVM.SetPager(a0 != 0)
+	case sysTestUserBit, sysTestSMAP:
+		*r = procTestHook(nr, a0, a1) // proc_testhooks.go
 	default:
 		return smpTestSyscall(nr, a0, r) // smphooks.go
 	}

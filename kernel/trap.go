@@ -49,7 +49,10 @@ var trapCounts [257]uint64
 // code it returns to (the kernel's, when returning into a handler).
 func trap(tf *TrapFrame) uint64 {
 	c := thisCPU()
-	kernelMode := c.inKernelStack(tf.RSP)
+	// The kernel itself was interrupted: ring 0 on a kernel stack. A
+	// process's thread is never taken for the kernel, wherever it points
+	// its RSP (the CS of its frames says ring 3).
+	kernelMode := c.inKernelStack(tf.RSP) && tf.CS&3 == 0
 	// What another CPU asks of this one is answered without the kernel
 	// lock: the asker may hold it.
 	switch tf.Vector {
@@ -72,6 +75,8 @@ func trap(tf *TrapFrame) uint64 {
 			return unlockedReturn(c, tf, kernelMode)
 		}
 	case vecSyscall:
+		// (A process's memory calls too: vmCall passes them to
+		// procVMCall.)
 		if vmCall(c, tf) {
 			return unlockedReturn(c, tf, kernelMode)
 		}
@@ -115,6 +120,14 @@ func pageFaultUnlocked(c *cpu, tf *TrapFrame, kernelMode bool) bool {
 	trapEnter(c, tf, kernelMode)
 	addr := readCR2()
 	pageFaultHook(addr)
+	// (A first-touch fault of the kernel's runtime, neither present nor
+	// ring 3's, passes one test of the error code here; its
+	// copy-on-write fault one more, of the CPU's flag that a process's
+	// thread runs.)
+	if tf.ErrorCode&(pfUser|pfPresent) != 0 && (tf.ErrorCode&pfUser != 0 || c.lstarUser) && !vmMayResolve(tf, addr) {
+		atomic.AddUint64(&trapCounts[vecPageFault], ^uint64(0)) // counted again on the locked path
+		return false
+	}
 	if vmFault(addr, accessOf(tf.ErrorCode), tf.ErrorCode&pfPresent == 0) != mm.FaultResolved {
 		atomic.AddUint64(&trapCounts[vecPageFault], ^uint64(0)) // counted again on the locked path
 		return false
@@ -138,7 +151,11 @@ func trapLocked(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
 	trapEnter(c, tf, kernelMode)
 	switch v := tf.Vector; {
 	case v == vecSyscall:
-		systemCall(tf)
+		if tf.CS&3 != 0 {
+			procSyscall(tf)
+		} else {
+			systemCall(tf)
+		}
 	case v == vecTimer:
 		lapicEOI()
 		c.timerArmed = 0
@@ -176,7 +193,20 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 		}
 		kernelPanic(tf, msg, addr)
 	}
-	res := vmFault(addr, accessOf(tf.ErrorCode), false)
+	if tf.ErrorCode&(pfUser|pfPresent) == pfPresent && thisCPU().lstarUser && kernelTouchedProcess(tf, addr) {
+		if smapProbeFixup(tf) { // test kernels: the probe's unbracketed copy
+			return
+		}
+		msg := "SMAP: the kernel touched a process's page outside a copy (userCopyAC)"
+		if tf.ErrorCode&pfFetch != 0 {
+			msg = "SMEP: the kernel executed a process's page"
+		}
+		kernelPanic(tf, msg, addr)
+	}
+	res := mm.FaultNoRegion
+	if tf.ErrorCode&pfUser == 0 || processMayFault(addr) {
+		res = vmFault(addr, accessOf(tf.ErrorCode), false)
+	}
 	if res == mm.FaultResolved {
 		return
 	}
@@ -189,15 +219,56 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	t := thr(current())
 	t.lastFault = mm.FaultRecord{Addr: uintptr(addr), Access: accessOf(tf.ErrorCode), Cause: res}
 	t.lastFaultValid = true
+	sig, code := uint32(sigSEGV), int32(segvMapErr)
 	switch res {
 	case mm.FaultNoMemory: // as Linux does for a mapping it cannot back
 		reportOutOfMemory(addr)
-		forceSignal(tf, sigBUS, busAdrErr, addr)
+		sig, code = sigBUS, busAdrErr
 	case mm.FaultProtection:
-		forceSignal(tf, sigSEGV, segvAccErr, addr)
-	default:
-		forceSignal(tf, sigSEGV, segvMapErr, addr)
+		code = segvAccErr
 	}
+	if t.proc != 0 {
+		procFatalSignal(tf, sig, addr) // no handlers yet: the process ends, alone
+		return
+	}
+	forceSignal(tf, sig, code, addr)
+}
+
+// vmMayResolve says whether the VM is to resolve a fault that is ring 3's
+// or on a present page: not a process's fault outside its task window
+// (processMayFault), nor the kernel's on a process's page outside a copy
+// (kernelTouchedProcess: the locked path panics).
+func vmMayResolve(tf *TrapFrame, addr uint64) bool {
+	if tf.ErrorCode&pfUser != 0 {
+		return processMayFault(addr)
+	}
+	return !kernelTouchedProcess(tf, addr)
+}
+
+// processMayFault reports whether a fault of ring 3 (the error code's U/S
+// bit) at addr is the VM's to resolve: in a process's own task window
+// only. The kernel's pages (the image, the heap window, the physmap),
+// present or not, are not the process's to fault in, and its faults there
+// are SIGSEGV.
+func processMayFault(addr uint64) bool {
+	return inTaskWindow(addr) && thr(current()).proc != 0
+}
+
+// kernelTouchedProcess reports a fault of the kernel itself (U/S clear in
+// the error code) on a present page (the caller checks both) of the
+// running process's task window outside a bracketed copy (AC clear: SMAP
+// refused it), or an instruction fetch there (SMEP): a kernel bug the VM
+// must not take for a stale TLB entry and retry for ever. Only where the
+// CPU has SMAP and SMEP: without them such an access does not fault at
+// all.
+func kernelTouchedProcess(tf *TrapFrame, addr uint64) bool {
+	if !inTaskWindow(addr) || thr(current()).proc == 0 {
+		return false
+	}
+	if tf.ErrorCode&pfFetch != 0 {
+		return smepOn
+	}
+	return smapOn && tf.RFLAGS&rflagsAC == 0
 }
 
 // exception turns a CPU exception in Go code into the signal Linux would
@@ -227,6 +298,10 @@ func exception(tf *TrapFrame, kernelMode bool) {
 	}
 	if kernelMode || panicking {
 		kernelPanic(tf, exceptionName(tf.Vector), readCR2())
+	}
+	if thr(current()).proc != 0 {
+		procFatalSignal(tf, sig, 0)
+		return
 	}
 	forceSignal(tf, sig, code, 0)
 }

@@ -46,15 +46,24 @@ func userCopy(dst, src, n uintptr) (left uintptr)
 // fault handler's fix-up point (userCopyFault).
 func userCopyRepAddr() uintptr
 
+// userCopyAC is userCopy for a process's memory: the copy instruction
+// bracketed by STAC and CLAC where SMAP is on (procuser.go).
+func userCopyAC(dst, src, n uintptr) (left uintptr)
+
+// userCopyRepACAddr is the address of userCopyAC's bracketed REP MOVSB, the
+// fault handler's second fix-up point.
+func userCopyRepACAddr() uintptr
+
 // userCopyRepLen is the length of that instruction (F3 A4).
 const userCopyRepLen = 2
 
-// userCopyFault is the page-fault handler's part: a fault at userCopy's
-// copy instruction that the VM could not resolve. The copy stops where it
-// is (RCX holds what is left, as REP MOVSB leaves it) and userCopy returns
-// that count. It reports whether the fault was userCopy's.
+// userCopyFault is the page-fault handler's part: a fault at one of the
+// two copy instructions (userCopy's, userCopyAC's bracketed one) that the
+// VM could not resolve. The copy stops where it is (RCX holds what is
+// left, as REP MOVSB leaves it) and the copy returns that count. It
+// reports whether the fault was a copy's.
 func userCopyFault(tf *TrapFrame) bool {
-	if tf.RIP != uint64(userCopyRepAddr()) {
+	if tf.RIP != uint64(userCopyRepAddr()) && tf.RIP != uint64(userCopyRepACAddr()) {
 		return false
 	}
 	tf.RIP += userCopyRepLen

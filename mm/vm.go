@@ -39,6 +39,10 @@ const knownFlags = VM_HERE | VM_ZEROFILL
 // like any other, and may merge with its neighbours.)
 const (
 	regionShared = 1 << 1 // mapped in a slot every address space shares (Global pages)
+	// regionUser: a region of a process's space (AddressSpace.User),
+	// whose pages carry U/S. Every region of such a space has it (insert
+	// adds it), so it never keeps two neighbours from merging.
+	regionUser = 1 << 2
 )
 
 // Stats are kernel-wide counters.
@@ -177,6 +181,14 @@ type AddressSpace struct {
 	// claiming: the operation holds a claim (VM.claim) that covers its
 	// tables.
 	claiming bool
+	// User: the space is a process's (issue 17), whose code runs in ring
+	// 3: every page its regions map carries U/S (its regions carry
+	// regionUser, which pageFlags reads). Set by the kernel right after
+	// Create, before anything is mapped; Create clears it. The
+	// pages of every other space (the kernel task's, the tasks of Go code
+	// in ring 0) are supervisor pages, and the kernel half every space
+	// links never carries U/S.
+	User bool
 
 	// dead are the frames an unmap removed, on their way back
 	// (releaseLeaf).
@@ -305,6 +317,7 @@ func (as *AddressSpace) Create(windowStart, windowEnd uintptr) error {
 	}
 	as.faults, as.cowCopies, as.cowReuses = 0, 0, 0
 	as.evictions, as.majorFaults, as.hand = 0, 0, windowStart
+	as.User = false
 	return nil
 }
 
@@ -460,6 +473,9 @@ func pageFlags(r Region, writable bool, vm *VM) paging.Flags {
 	if r.Flags&regionShared != 0 {
 		f |= paging.Global
 	}
+	if r.Flags&regionUser != 0 {
+		f |= paging.User
+	}
 	return f
 }
 
@@ -555,6 +571,9 @@ func (as *AddressSpace) Allocate(address *uintptr, size, flags uintptr, mapNow b
 // pages only inside r, so r's edges cut none), and a map that cannot take
 // r has not changed.
 func (as *AddressSpace) insert(r Region, mapNow bool) error {
+	if as.User {
+		r.Flags |= regionUser
+	}
 	if mapNow {
 		if err := as.populate(r); err != nil {
 			as.unmap(r.Start, r.End)

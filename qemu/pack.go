@@ -50,6 +50,10 @@ type PackOptions struct {
 	MaxTotal int64    // the archive's largest size; past it PackDir fails (0: no limit)
 	MaxFile  int64    // a regular file larger is left out (0: no limit)
 	Exclude  []string // absolute paths of directories left out
+	// Extra are absolute paths of files packed at their own paths (with
+	// their ancestors) whatever the rules above say: qemuexec -process's
+	// program, an ELF file that may lie anywhere. MaxTotal counts them.
+	Extra []string
 }
 
 // DefaultMaxTotal and DefaultMaxFile are qemuexec's limits: the archive
@@ -100,7 +104,9 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 	sum := PackSummary{Dir: abs}
 	rec := cpio.NewRecorder()
 	var entries []packEntry
+	packed := map[string]bool{}
 	add := func(r cpio.Record, path string) {
+		packed[path] = true
 		r.UID, r.GID = 0, 0
 		r.Name = strings.TrimPrefix(filepath.ToSlash(path), "/")
 		if r.ReaderAt == nil {
@@ -183,6 +189,32 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 	})
 	if err != nil {
 		return sum, err
+	}
+	for _, x := range opt.Extra {
+		x = filepath.Clean(x)
+		if !filepath.IsAbs(x) {
+			return sum, fmt.Errorf("packing %s: an extra file's path must be absolute", x)
+		}
+		if packed[x] {
+			continue
+		}
+		for _, a := range ancestors(x) {
+			if packed[a] {
+				continue
+			}
+			fi, err := os.Stat(a)
+			if err != nil {
+				return sum, err
+			}
+			r := cpio.Directory(a, uint64(fi.Mode().Perm()))
+			r.MTime = uint64(fi.ModTime().Unix())
+			add(r, a)
+		}
+		r, err := rec.GetRecord(x)
+		if err != nil {
+			return sum, fmt.Errorf("packing %s: %w", x, err)
+		}
+		add(r, x)
 	}
 	total := recordSize(cpio.Trailer, 0)
 	for _, e := range entries {

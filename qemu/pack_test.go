@@ -209,3 +209,37 @@ func TestPackDirLimit(t *testing.T) {
 		t.Errorf("summary size %d", sum.Size)
 	}
 }
+
+// TestPackDirExtra: an extra file goes in at its own path with its
+// ancestors, even an ELF file outside testdata and outside the directory.
+func TestPackDirExtra(t *testing.T) {
+	dir := testTree(t)
+	prog := filepath.Join(filepath.Dir(dir), "elsewhere", "prog")
+	if err := os.MkdirAll(filepath.Dir(prog), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(prog, []byte("\x7fELF a program"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(dir, "a.test") // an ELF file the rules leave out
+	archive, _ := pack(t, dir, PackOptions{Extra: []string{prog, inside, filepath.Join(dir, "a_test.go")}})
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(archive)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range recs {
+		count[r.Name]++
+	}
+	for _, p := range []string{prog, filepath.Dir(prog), inside} {
+		if count[strings.TrimPrefix(p, "/")] != 1 {
+			t.Errorf("%s is in the archive %d times, want once", p, count[strings.TrimPrefix(p, "/")])
+		}
+	}
+	if n := count[strings.TrimPrefix(filepath.Join(dir, "a_test.go"), "/")]; n != 1 {
+		t.Errorf("a file both in the directory and extra is in the archive %d times", n)
+	}
+	if _, err := PackDir(io.Discard, dir, PackOptions{Extra: []string{"relative"}}); err == nil {
+		t.Error("a relative extra path was packed")
+	}
+}

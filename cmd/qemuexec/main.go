@@ -3,6 +3,7 @@
 // (go test -exec qemuexec ...), and what `make qemu` runs.
 //
 //	qemuexec [-m 512M] [-smp 1] [-timeout 5m] [-accel tcg] [-dir .] PROGRAM [ARG...]
+//	qemuexec -process [flags] PROGRAM [ARG...]
 //
 // PROGRAM is a Go executable linked for the kernel (it imports
 // hurdvm/kernel); qemuexec wraps it in a multiboot image, boots it with
@@ -19,6 +20,13 @@
 // back (-test.gocoverdir, -test.coverprofile, profiles) are written in
 // the guest's /tmp/hurdvm-export, which the kernel sends over the second
 // serial port, and copied to where go test looks when the machine stops.
+//
+// With -process, PROGRAM is a static Linux x86-64 program to run as a
+// process in ring 3 (issue 17; for now linked in hurdvm's task window,
+// see docs/DESIGN.md "Processes"): qemuexec boots the kernel program
+// cmd/procinit (built from the repository, or -init), packs PROGRAM at
+// its own path beside -dir, and procinit starts it with ARGs, prints its
+// output and ends with its exit status (128+N for signal N).
 package main
 
 import (
@@ -27,6 +35,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -49,8 +58,10 @@ func run() int {
 	dirFlag := flag.String("dir", ".", "the directory the program finds read-only at its own path, as its working directory; \"\" for none")
 	dirLimit := sizeFlag("dir-limit", qemu.DefaultMaxTotal, "the largest archive -dir may pack into (the archive stays in guest memory)")
 	fileLimit := sizeFlag("file-limit", qemu.DefaultMaxFile, "a larger file of -dir is left out, with a note")
+	process := flag.Bool("process", false, "PROGRAM is a static Linux program to run as a process in ring 3 (under cmd/procinit), not a kernel program")
+	initProg := flag.String("init", "", "with -process: the kernel program to boot (default: cmd/procinit, built from the repository)")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: qemuexec [flags] PROGRAM [ARG...]\n")
+		fmt.Fprintf(os.Stderr, "usage: qemuexec [flags] PROGRAM [ARG...]\n       qemuexec -process [flags] PROGRAM [ARG...]\n")
 		flag.PrintDefaults()
 	}
 	if v := os.Getenv("HURDVM_SMP"); v != "" {
@@ -91,6 +102,28 @@ func run() int {
 		return fail(err)
 	}
 	defer os.RemoveAll(dir)
+	var packExtra []string
+	if *process {
+		// The program at its own absolute path in the archive, named
+		// so to procinit, which the machine boots instead.
+		abs, err := filepath.Abs(prog)
+		if err == nil {
+			abs, err = filepath.EvalSymlinks(abs)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if *dirFlag == "" {
+			return fail(errors.New("-process needs an archive to carry the program: -dir cannot be empty"))
+		}
+		packExtra = append(packExtra, abs)
+		args = append([]string{abs}, args...)
+		if prog = *initProg; prog == "" {
+			if prog, err = buildProcinit(root, dir); err != nil {
+				return fail(err)
+			}
+		}
+	}
 	image := filepath.Join(dir, filepath.Base(prog))
 	if err := qemu.BuildImage(root, prog, image); err != nil {
 		return fail(err)
@@ -116,7 +149,7 @@ func run() int {
 		}
 		c.Initrd = filepath.Join(dir, ".hurdvm-dir.cpio")
 		if err := packDir(c.Initrd, cwd, qemu.PackOptions{MaxTotal: *dirLimit, MaxFile: *fileLimit,
-			Exclude: []string{filepath.Join(root, "build")}}); err != nil {
+			Exclude: []string{filepath.Join(root, "build")}, Extra: packExtra}); err != nil {
 			return fail(err)
 		}
 		env = append(env, "PWD="+cwd)
@@ -138,6 +171,20 @@ func run() int {
 		return fail(err)
 	}
 	return res.Status
+}
+
+// buildProcinit builds cmd/procinit, the kernel program -process boots,
+// into dir, as make builds kernel programs.
+func buildProcinit(root, dir string) (string, error) {
+	out := filepath.Join(dir, "procinit")
+	cmd := exec.Command("go", "build", "-tags", "hurdvm",
+		"-ldflags", "-T 0x1001000 -E hurdvm/kernel.entry -s=false", "-o", out, "./cmd/procinit")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building cmd/procinit: %v\n%s", err, b)
+	}
+	return out, nil
 }
 
 // packDir writes the archive of the program's directory, saying what a

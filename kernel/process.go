@@ -1,0 +1,402 @@
+//go:build hurdvm
+
+// Processes (issue 17, first slice): programs that run in ring 3, each in
+// a task of its own, whose memory is hurd_vm_allocate's. The kernel's side
+// of them: the table of processes, the calls by which the kernel's own
+// program makes one, starts it, waits for it and kills it, and a
+// process's end. Handler context (the loading is ordinary Go:
+// procstart.go; the process's own system calls: procsyscall.go).
+//
+// A process here is one thread in ring 3 (no clone yet) in an address
+// space made by taskNew with U/S on every page it maps (mm.AddressSpace.
+// User). Its thread is an ordinary thread of the scheduler (sched.go),
+// with proc set: the timer preempts it, the kernel program's signals,
+// tids and CPU time leave it out, and LSTAR is syscallEntryUser while it
+// runs (setSyscallEntry). It ends by exit or exit_group, by a fault or
+// exception (no signal handlers yet: the signal ends it, alone), or when
+// the kernel kills it; its space is then destroyed on the spot, its frames
+// going back, and its record keeps what the kernel program's Wait reads:
+// the status, the signal, its space's counters, its output.
+
+package kernel
+
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
+
+const (
+	// maxProcs is how many processes may exist at once (live or ended
+	// and not yet waited for).
+	maxProcs = 16
+	// procOutMax is how much of a process's output (fds 1 and 2) its
+	// record keeps for Wait; the rest is counted (and echoed, if asked).
+	procOutMax = 8192
+)
+
+// The calls of the kernel's program (procstart.go), made under the
+// kernel lock; a process cannot make them (procSyscall knows none).
+const (
+	sysProcNew     = 0x48560070 // a0 flags (procEcho): record index, or -errno
+	sysProcMap     = 0x48560071 // a0 index, a1 address, a2 size: VM_HERE, read-write
+	sysProcProtect = 0x48560072 // a0 index, a1 address, a2 size, a3 prot
+	sysProcWrite   = 0x48560073 // a0 index, a1 address, a2 buffer, a3 n: through the physmap
+	sysProcStart   = 0x48560074 // a0 index, a1 entry, a2 stack pointer, a3 break: the pid
+	sysProcWait    = 0x48560075 // a0 index: 0 when it has ended; blocks (EINTR on a signal)
+	sysProcInfo    = 0x48560076 // a0 index, a1 *ProcessInfo, a2 its size: copies it out, frees the record
+	sysProcKill    = 0x48560077 // a0 index: ends it with SIGKILL
+	sysProcAbort   = 0x48560078 // a0 index: throws away a process not started
+	sysProcStatus  = 0x48560079 // a0 index, a1 *ProcessStatus, a2 its size
+)
+
+// ProcessStatus is a live look at a process (sysProcStatus).
+type ProcessStatus struct {
+	Running bool // it has not ended
+	// Stats are its space's counters now (at its end, once it ended).
+	Stats                            mm.SpaceStats
+	Allocates, Deallocates, Protects uint64 // as ProcessInfo's
+	OutputLen                        uint64
+}
+
+// procEcho: the process's output goes to the console too.
+const procEcho = 1
+
+type procState uint8
+
+const (
+	procFree    procState = iota
+	procLoading           // sysProcNew made it; its memory is being filled
+	procRunning
+	procExited // ended, its space destroyed: waiting for sysProcInfo
+)
+
+// ProcessInfo is what the kernel keeps of a process once it has ended, as
+// sysProcInfo copies it out.
+type ProcessInfo struct {
+	PID      int32
+	ExitCode int32 // exit's or exit_group's status (low 8 bits), when Signal is 0
+	Signal   int32 // the signal that ended it, 0 if it exited
+	_        int32
+	// For an exception or fault: where it was (RIP) and, for a page
+	// fault, the address.
+	FaultRIP, FaultAddr uint64
+	// Stats are its address space's counters at its end, before the
+	// space was destroyed.
+	Stats mm.SpaceStats
+	// The VM calls its mmap, munmap, brk and mprotect made in its space
+	// (mm.AddressSpace.Allocate, Deallocate and Protect): each counted
+	// when it succeeded.
+	Allocates, Deallocates, Protects uint64
+	// OutputLen is how many bytes it wrote to fds 1 and 2; Output holds
+	// the first procOutMax of them.
+	OutputLen uint64
+	Output    [procOutMax]byte
+}
+
+// proc is a process's record.
+type proc struct {
+	state  procState
+	echo   bool
+	killed bool  // procKill: it ends at its CPU's next way out of the kernel
+	slot   int32 // its address space
+	thread int32 // its thread (a slot of the thread table)
+	waiter int32 // the thread blocked in sysProcWait, plus one; 0: none
+	// The program break: [brkStart, brk) is the brk area, its pages
+	// from brkStart up to brk rounded up allocated (procBrk). Changed
+	// under the space's lock.
+	brkStart, brk uint64
+	info          ProcessInfo
+}
+
+var (
+	procs [maxProcs]proc
+	// procTableFull is said once, when sysProcNew first finds no record.
+	procTableFull bool
+)
+
+// procCall serves the kernel program's process calls (the kernel lock is
+// held).
+func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
+	if nr == sysProcNew {
+		return procNew(a0)
+	}
+	if a0 >= maxProcs {
+		return errno(eINVAL)
+	}
+	p := &procs[a0]
+	switch nr {
+	case sysProcMap, sysProcProtect, sysProcWrite, sysProcStart, sysProcAbort:
+		if p.state != procLoading {
+			return errno(eINVAL)
+		}
+	case sysProcWait, sysProcInfo, sysProcKill, sysProcStatus:
+		if p.state != procRunning && p.state != procExited {
+			return errno(eINVAL)
+		}
+	}
+	as := &spaces[p.slot]
+	switch nr {
+	case sysProcMap:
+		va := uintptr(a1)
+		lockSpace(as)
+		err := as.Allocate(&va, uintptr(a2), mm.VM_HERE, false)
+		unlockSpace(as)
+		return linuxErrno(err)
+	case sysProcProtect:
+		lockSpace(as)
+		err := as.Protect(uintptr(a1), uintptr(a2), protOf(a3))
+		unlockSpace(as)
+		return linuxErrno(err)
+	case sysProcWrite:
+		// Whatever the pages' protection will be: they are read-write
+		// until the loader is done (sysProcMap).
+		if spaceCopy(as, a1, a2, a3, copyToCaller) != a3 {
+			return errno(eFAULT)
+		}
+		return 0
+	case sysProcStart:
+		return procStart(a0, a1, a2, a3)
+	case sysProcAbort:
+		lockSpace(as)
+		as.Destroy()
+		unlockSpace(as)
+		p.state = procFree
+		return 0
+	case sysProcWait:
+		if p.state == procExited {
+			return 0
+		}
+		if p.waiter != 0 {
+			return errno(eAGAIN) // one waiter at a time (procstart.go's Wait is serialized)
+		}
+		p.waiter = current() + 1
+		block(waitProcess, 0)
+		return 0 // procWaitResume says
+	case sysProcInfo:
+		if p.state != procExited {
+			return errno(eAGAIN)
+		}
+		if a2 != uint64(unsafe.Sizeof(p.info)) || !copyOut(a1, bytesOf(&p.info)) {
+			return errno(eFAULT)
+		}
+		p.state = procFree
+		return 0
+	case sysProcKill:
+		procKill(int32(a0))
+		return 0
+	case sysProcStatus:
+		// The counters change under the space's lock (procsyscall.go).
+		st := ProcessStatus{Running: p.state == procRunning, Stats: p.info.Stats, OutputLen: p.info.OutputLen}
+		if st.Running {
+			lockSpace(as)
+			st.Stats = as.Stats()
+		}
+		st.Allocates, st.Deallocates, st.Protects = p.info.Allocates, p.info.Deallocates, p.info.Protects
+		if st.Running {
+			unlockSpace(as)
+		}
+		if a2 != uint64(unsafe.Sizeof(st)) || !copyOut(a1, bytesOf(&st)) {
+			return errno(eFAULT)
+		}
+		return 0
+	}
+	return errno(eINVAL)
+}
+
+// procNew makes a record and an empty process space for a program being
+// loaded.
+func procNew(flags uint64) uint64 {
+	i := -1
+	for j := range procs {
+		if procs[j].state == procFree {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		if !procTableFull {
+			procTableFull = true
+			kprint("hurdvm: the process table is full (16 processes not yet waited for)\n")
+		}
+		return errno(eAGAIN)
+	}
+	r := taskNew(-1, true)
+	if r&taskErrBit != 0 {
+		return errno(eNOMEM)
+	}
+	p := &procs[i]
+	*p = proc{state: procLoading, slot: int32(r), echo: flags&procEcho != 0}
+	return uint64(i)
+}
+
+// procStart gives the loaded process i its thread, entering ring 3 at
+// entry with its stack pointer at sp (the Linux start stack the loader
+// wrote there) and every other register 0, as Linux starts a static
+// program; brk is where its program break starts. The pid is the thread's
+// tid, as Linux's main thread has.
+func procStart(i, entry, sp, brk uint64) uint64 {
+	p := &procs[i]
+	if entry >= taskWindowEnd || entry < taskWindowStart || sp >= taskWindowEnd || sp < taskWindowStart || sp%16 != 0 {
+		return errno(eINVAL)
+	}
+	ti, ok := newThread()
+	if !ok {
+		return errno(eAGAIN)
+	}
+	t := thr(ti)
+	t.frame = TrapFrame{RIP: entry, RSP: sp, CS: selUserCode, SS: selUserData, RFLAGS: rflagsIF | 2}
+	fpuReset(&t.fpu)
+	t.frame.FPU = fpuAreaOf(t)
+	t.space = p.slot
+	t.cr3 = spaces[p.slot].PT.Root
+	t.proc = int32(i) + 1
+	copy(t.name[:15], "process")
+	p.thread = ti
+	p.brkStart, p.brk = brk, brk
+	p.info = ProcessInfo{PID: t.tid}
+	p.state = procRunning
+	t.state = threadRunnable
+	enqueue(ti)
+	kickIdleCPU()
+	return uint64(t.tid)
+}
+
+// procWaitResume finishes sysProcWait for its waiter t: 0 once the process
+// has ended; EINTR when a signal woke t first (the caller asks again).
+func procWaitResume(t *thread) uint64 {
+	if t.woken == wokenBySignal {
+		for i := range procs {
+			if procs[i].waiter == current()+1 {
+				procs[i].waiter = 0
+			}
+		}
+		return errno(eINTR)
+	}
+	return 0
+}
+
+// procKill ends process i with SIGKILL: at once when its thread is on no
+// CPU, else at that CPU's next way out of the kernel (the kick makes it
+// soon: leaveKernel sees killed).
+func procKill(i int32) {
+	p := &procs[i]
+	if p.state != procRunning || p.killed {
+		return
+	}
+	p.killed = true
+	p.info.Signal = sigKILL
+	t := thr(p.thread)
+	if t.oncpu >= 0 {
+		kickCPU(t.oncpu)
+		return
+	}
+	procEnd(i, p.thread)
+}
+
+// procFatalSignal ends the current thread's process with sig (a fault or
+// exception in ring 3 that nothing handles: hurdvm's processes have no
+// signal handlers yet), as Linux ends a process killed by a signal whose
+// action is the default one. The kernel and the other processes go on.
+func procFatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
+	t := thr(current())
+	i := t.proc - 1
+	p := &procs[i]
+	p.info.Signal = int32(sig)
+	p.info.FaultRIP, p.info.FaultAddr = tf.RIP, addr
+	kprint("hurdvm: process ")
+	kprintDec(uint64(p.info.PID))
+	kprint(" killed by signal ")
+	kprintDec(uint64(sig))
+	kprint(" at rip ")
+	kprintHex(tf.RIP)
+	if tf.Vector == vecPageFault {
+		kprint(", address ")
+		kprintHex(addr)
+	}
+	kprint(" (vector ")
+	kprintDec(tf.Vector)
+	kprint(", error code ")
+	kprintHex(tf.ErrorCode)
+	kprint(")")
+	kprint("\n")
+	procEnd(i, current())
+}
+
+// procExit ends the current thread's process with status (exit,
+// exit_group: one thread).
+func procExit(status int32) {
+	t := thr(current())
+	procs[t.proc-1].info.ExitCode = status & 0xff
+	procEnd(t.proc-1, current())
+}
+
+// procEnd ends process i, whose thread is ti: the thread ends (the
+// current one leaves the CPU at the trap's exit; one on no CPU is taken
+// off the run queue), the space's counters are kept and the space is
+// destroyed, its frames and tables going back, and the waiter is woken.
+// Kernel lock held. The space is loaded nowhere but here: only its thread
+// ever loads it, and a CPU that switches away from a thread loads the next
+// one's tables (the idle thread's are the kernel's).
+func procEnd(i, ti int32) {
+	p := &procs[i]
+	t := thr(ti)
+	c := thisCPU()
+	if c.current == ti {
+		setCR3(c, kernelPT.Root)
+		t.state = threadDead
+	} else {
+		unqueue(ti)
+		t.state = threadFree
+	}
+	t.cr3, t.space = kernelPT.Root, kernelSpace
+	as := &spaces[p.slot]
+	lockSpace(as)
+	p.info.Stats = as.Stats()
+	as.Destroy()
+	unlockSpace(as)
+	p.state = procExited
+	if p.waiter != 0 {
+		w := p.waiter - 1
+		p.waiter = 0
+		if thr(w).state == threadBlocked && thr(w).wait == waitProcess {
+			wake(w, wokenByEvent)
+		}
+	}
+}
+
+// procReturnFrame is the last look at a process thread's frame before
+// IRETQ takes it to ring 3 (leaveKernel): its selectors and flags are the
+// kernel's to say (ring 3, IF on, IOPL 0), and its RIP must be an address
+// of the lower half, which IRETQ would refuse in ring 0 otherwise, with
+// the process's GS already loaded. Nothing a process can do sets RIP
+// (no sigreturn for processes yet): a bad one is the kernel's bug.
+func procReturnFrame(tf *TrapFrame) {
+	tf.CS, tf.SS = selUserCode, selUserData
+	tf.RFLAGS = tf.RFLAGS&^(rflagsIOPL|rflagsNT) | rflagsIF | 2
+	if tf.RIP >= taskWindowEnd {
+		kernelPanic(tf, "a process thread's frame returns outside the lower half", 0)
+	}
+}
+
+// unqueue takes thread i off the run queue, if it is there.
+func unqueue(i int32) {
+	prev := int32(-1)
+	for j := runHead; j >= 0; j = thr(j).runNext {
+		if j != i {
+			prev = j
+			continue
+		}
+		next := thr(j).runNext
+		if prev < 0 {
+			runHead = next
+		} else {
+			thr(prev).runNext = next
+		}
+		if runTail == i {
+			runTail = prev
+		}
+		thr(i).runNext = -1
+		return
+	}
+}

@@ -1,0 +1,419 @@
+//go:build hurdvm
+
+// A process's system calls (issue 17, first slice): the Linux calls a
+// small static program needs, with Linux's numbers and answers, served in
+// the process's own task. Everything else is ENOSYS: the rest of the
+// personality (syscall.go) serves the kernel's own program and trusts it
+// (its descriptors, signals and threads are that program's), so a process
+// reaches none of it. Handler context.
+//
+// A process's pointers (procRange, procCopyIn, procCopyOut) may point
+// into its task window only, the whole of what it can map: the kernel's
+// image, the heap window, the physmap, non-canonical addresses and ranges
+// that wrap are EFAULT before anything is touched. Inside the window the
+// copy is userCopyAC's one bracketed instruction, which the fault path
+// knows: a page the VM cannot give (no region, a region that forbids the
+// access) ends the copy short, and the call answers EFAULT (or the count
+// copied, where Linux does), never a kernel fault.
+//
+// The memory calls (mmap, munmap, mprotect, brk) are VMAllocate,
+// VMDeallocate and Protect in the process's space, under its lock alone
+// (procVMCall, without the kernel lock, as the kernel's own vmCall); the
+// others under the kernel lock (procSyscall).
+
+package kernel
+
+import (
+	"unsafe"
+
+	"hurdvm/mm"
+)
+
+const (
+	sysBrk     = 12
+	sysGetppid = 110
+
+	mapPopulate = 0x8000
+
+	// procWriteMax is the most one write call takes (Linux's is
+	// MAX_RW_COUNT, 2 GiB less a page): a write of more returns the
+	// count written, as a write may, and the program writes the rest.
+	// A console piece: echoed output goes into the console ring as
+	// kernel messages do, with interrupts off until it is in.
+	procWriteMax = consolePiece
+)
+
+// procRange reports whether [addr, addr+n) lies in the process's task
+// window, without wrapping.
+func procRange(addr, n uint64) bool {
+	end := addr + n
+	return end >= addr && addr >= taskWindowStart && end <= taskWindowEnd
+}
+
+// procCopyIn copies len(dst) bytes from the process's address src.
+func procCopyIn(dst []byte, src uint64) bool {
+	n := uint64(len(dst))
+	if n == 0 {
+		return true
+	}
+	return procRange(src, n) && userCopyAC(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)) == 0
+}
+
+// procCopyOut copies src to the process's address dst.
+func procCopyOut(dst uint64, src []byte) bool {
+	n := uint64(len(src))
+	if n == 0 {
+		return true
+	}
+	return procRange(dst, n) && userCopyAC(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
+}
+
+// procVMCall serves a process's mmap, munmap and mprotect without the
+// kernel lock, under its space's lock (vmCall passes them here; brk, which
+// the kernel's runtime never makes, comes through procSyscall, under the
+// same space lock).
+func procVMCall(c *cpu, tf *TrapFrame) bool {
+	nr := uint64(uint32(tf.RAX))
+	trapEnter(c, tf, false)
+	c.callNr = nr
+	t := thr(c.current)
+	p := &procs[t.proc-1]
+	as := &spaces[t.space]
+	a0, a1, a2, a3 := tf.RDI, tf.RSI, tf.RDX, tf.R10
+	var r uint64
+	switch nr {
+	case sysMmap:
+		r = procMmap(p, as, a0, a1, a2, a3, tf.R8, tf.R9)
+	case sysMunmap:
+		r = procMunmap(p, as, a0, a1)
+	case sysMprotect:
+		r = procMprotect(p, as, a0, a1, a2)
+	default: // vmCall's others (madvise, the VM's and the tasks' own calls): not a process's
+		r = errno(eNOSYS)
+	}
+	tf.RAX = r
+	return true
+}
+
+// procErrno is the Linux errno of a VM error in a process's mmap: no room
+// in the window is ENOMEM, as Linux says when no range fits.
+func procErrno(err error) uint64 {
+	if err == mm.ENOSPC {
+		return errno(eNOMEM)
+	}
+	return linuxErrno(err)
+}
+
+// procMmap is mmap of anonymous memory: a region made by Allocate (with
+// VM_HERE at a fixed address or a usable hint, first fit in the window
+// otherwise; map_now for MAP_POPULATE), given prot by Protect unless it is
+// read-write. MAP_FIXED deallocates what was there first. The checks and
+// their order are Linux 6.1's; a process has no descriptor to map
+// (EBADF), and MAP_SHARED is private memory (no process shares its
+// memory with another yet).
+func procMmap(p *proc, as *mm.AddressSpace, addr, length, prot, flags, fd, off uint64) uint64 {
+	if off%pageSize != 0 {
+		return errno(eINVAL)
+	}
+	if flags&mapAnonymous == 0 {
+		return errno(eBADF)
+	}
+	if flags&mapHugetlb != 0 {
+		return errno(eNOMEM)
+	}
+	if length == 0 {
+		return errno(eINVAL)
+	}
+	length = roundUp(length, pageSize)
+	if length == 0 || length > taskSize {
+		return errno(eNOMEM)
+	}
+	fixed := flags&(mapFixed|mapFixedNoreplace) != 0
+	if fixed && addr%pageSize != 0 {
+		return errno(eINVAL)
+	}
+	switch flags & mapType {
+	case mapShared:
+		if flags&mapGrowsdown != 0 {
+			return errno(eINVAL)
+		}
+	case mapPrivate:
+	default:
+		return errno(eINVAL)
+	}
+	if fixed && !procRange(addr, length) {
+		return errno(eNOMEM) // outside the window: nothing there the process may map
+	}
+	populate := flags&mapPopulate != 0
+	va := uintptr(addr)
+	size := uintptr(length)
+	lockSpace(as)
+	var err error
+	switch {
+	case flags&mapFixed != 0:
+		if err = as.Deallocate(va, size); err == nil {
+			p.info.Deallocates++
+			err = as.Allocate(&va, size, mm.VM_HERE, populate)
+		}
+	case flags&mapFixedNoreplace != 0:
+		err = as.Allocate(&va, size, mm.VM_HERE, populate)
+	default:
+		err = mm.EEXIST
+		if addr != 0 && addr%pageSize == 0 && procRange(addr, length) {
+			err = as.Allocate(&va, size, mm.VM_HERE, populate) // the hint, if it is free
+		}
+		if err != nil {
+			err = as.Allocate(&va, size, 0, populate)
+		}
+	}
+	if err == nil {
+		p.info.Allocates++
+		if pr := protOf(prot); pr != mm.ProtRead|mm.ProtWrite {
+			if err = as.Protect(va, size, pr); err != nil {
+				as.Deallocate(va, size)
+				p.info.Deallocates++
+			} else {
+				p.info.Protects++
+			}
+		}
+	}
+	unlockSpace(as)
+	if err != nil {
+		return procErrno(err)
+	}
+	return uint64(va)
+}
+
+// procMunmap is munmap: Deallocate of the range's part in the window (the
+// rest of the lower half holds nothing of the process's).
+func procMunmap(p *proc, as *mm.AddressSpace, addr, length uint64) uint64 {
+	if addr%pageSize != 0 || length == 0 {
+		return errno(eINVAL)
+	}
+	end := roundUp(addr+length, pageSize)
+	if end <= addr || end > taskSize {
+		return errno(eINVAL)
+	}
+	addr, end = max(addr, taskWindowStart), min(end, taskWindowEnd)
+	if addr >= end {
+		return 0
+	}
+	lockSpace(as)
+	err := as.Deallocate(uintptr(addr), uintptr(end-addr))
+	if err == nil {
+		p.info.Deallocates++
+	}
+	unlockSpace(as)
+	return procErrno(err)
+}
+
+// procMprotect is mprotect: Protect; a page outside every region (or
+// outside the window) is ENOMEM, as Linux says.
+func procMprotect(p *proc, as *mm.AddressSpace, addr, length, prot uint64) uint64 {
+	if addr%pageSize != 0 || prot&^(protRead|protWrite|protExec|protSem) != 0 {
+		return errno(eINVAL)
+	}
+	if length == 0 {
+		return 0
+	}
+	length = roundUp(length, pageSize)
+	if length == 0 || addr+length < addr || addr+length > taskSize {
+		return errno(eNOMEM)
+	}
+	if !procRange(addr, length) {
+		return errno(eNOMEM)
+	}
+	lockSpace(as)
+	err := as.Protect(uintptr(addr), uintptr(length), protOf(prot))
+	if err == nil {
+		p.info.Protects++
+	}
+	unlockSpace(as)
+	return procErrno(err)
+}
+
+// procBrk is brk: the break moves to addr when the pages between its old
+// and new page-rounded ends can be allocated (VM_HERE) or are
+// deallocated; the answer is the break, unchanged when it cannot move (as
+// Linux answers).
+func procBrk(p *proc, as *mm.AddressSpace, addr uint64) uint64 {
+	lockSpace(as)
+	r := procMoveBrk(p, as, addr)
+	unlockSpace(as)
+	return r
+}
+
+// procMoveBrk is procBrk under the space's lock.
+func procMoveBrk(p *proc, as *mm.AddressSpace, addr uint64) uint64 {
+	if addr < p.brkStart || !procRange(p.brkStart, addr-p.brkStart) {
+		return p.brk
+	}
+	oldTop, newTop := roundUp(p.brk, pageSize), roundUp(addr, pageSize)
+	switch {
+	case newTop > oldTop:
+		va := uintptr(oldTop)
+		if as.Allocate(&va, uintptr(newTop-oldTop), mm.VM_HERE, false) != nil {
+			return p.brk
+		}
+		p.info.Allocates++
+	case newTop < oldTop:
+		if as.Deallocate(uintptr(newTop), uintptr(oldTop-newTop)) != nil {
+			return p.brk
+		}
+		p.info.Deallocates++
+	}
+	p.brk = addr
+	return addr
+}
+
+// procSyscall serves a process's other calls, under the kernel lock.
+func procSyscall(tf *TrapFrame) {
+	nr := uint64(uint32(tf.RAX))
+	c := thisCPU()
+	c.callNr = nr
+	t := thr(c.current)
+	p := &procs[t.proc-1]
+	a0, a1, a2 := tf.RDI, tf.RSI, tf.RDX
+	var r uint64
+	switch nr {
+	case sysWrite:
+		r = procWrite(p, a0, a1, a2)
+	case sysExit, sysExitGroup:
+		procExit(int32(a0)) // one thread: exit ends the process too
+		return
+	case sysGetpid:
+		r = uint64(p.info.PID)
+	case sysGettid:
+		r = uint64(t.tid)
+	case sysGetppid:
+		r = processID // the kernel's program started it
+	case sysSchedYield:
+		c.yielding = true
+	case sysArchPrctl:
+		r = procArchPrctl(t, a0, a1)
+	case sysClockGettime:
+		r = procClock(int64(int32(a0)), a1)
+	case sysBrk:
+		r = procBrk(p, &spaces[t.space], a0)
+	case sysMmap, sysMunmap, sysMprotect: // (vmCall's, but for a file mmap)
+		procVMCall(c, tf)
+		return
+	case sysGetrandom:
+		r = procRandom(a0, a1, a2)
+	default:
+		if !procTestSyscall(nr, a0, &r) { // test kernels' hooks (proc_testhooks.go)
+			r = errno(eNOSYS)
+		}
+	}
+	tf.RAX = r
+}
+
+// procWrite is write on fds 1 and 2, the process's output: kept in its
+// record (for Wait) and, when it was started so, printed on the console.
+// Through a buffer on the kernel stack, piece by piece: a piece that
+// cannot be read ends the call with the count written before it, or
+// EFAULT.
+func procWrite(p *proc, fd, buf, n uint64) uint64 {
+	if fd != 1 && fd != 2 {
+		return errno(eBADF)
+	}
+	n = min(n, procWriteMax)
+	if n == 0 {
+		return 0
+	}
+	if !procRange(buf, n) {
+		return errno(eFAULT)
+	}
+	var piece [256]byte
+	for done := uint64(0); done < n; {
+		k := min(n-done, uint64(len(piece)))
+		if !procCopyIn(piece[:k], buf+done) {
+			if done > 0 {
+				return done
+			}
+			return errno(eFAULT)
+		}
+		if o := p.info.OutputLen; o < procOutMax {
+			copy(p.info.Output[o:], piece[:k])
+		}
+		p.info.OutputLen += k
+		if p.echo {
+			kprintBytes(piece[:k])
+		}
+		done += k
+	}
+	return n
+}
+
+// procArchPrctl is arch_prctl's FS calls (Go's and glibc's TLS). GS is
+// not the process's to set yet (SWAPGS keeps it 0 in ring 3).
+func procArchPrctl(t *thread, code, addr uint64) uint64 {
+	switch code {
+	case archSetFS:
+		if addr >= taskSize {
+			return errno(ePERM)
+		}
+		t.fsBase = addr
+		return 0
+	case archGetFS:
+		if !procCopyOut(addr, bytesOf(&t.fsBase)) {
+			return errno(eFAULT)
+		}
+		return 0
+	}
+	return errno(eINVAL)
+}
+
+// procClock is clock_gettime.
+func procClock(id int64, ts uint64) uint64 {
+	ns, ok := clockNow(id)
+	if !ok || id == clockProcessCPU || id == clockThreadCPU {
+		// The CPU-time clocks are the kernel program's (clockNow reads
+		// its threads), not the process's.
+		if ok && id == clockThreadCPU {
+			ns, ok = threadCPU(current()), true
+		} else {
+			return errno(eINVAL)
+		}
+	}
+	v := [2]int64{ns / nsPerSecond, ns % nsPerSecond}
+	if !procCopyOut(ts, bytesOf(&v)) {
+		return errno(eFAULT)
+	}
+	return 0
+}
+
+// procRandom is getrandom: the kernel's generator (random.go), through a
+// buffer on the kernel stack; a page that cannot be written ends the call
+// with what was written, or EFAULT.
+func procRandom(buf, n, flags uint64) uint64 {
+	f := uint32(flags)
+	if f&^(grndNonblock|grndRandom|grndInsecure) != 0 || f&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
+		return errno(eINVAL)
+	}
+	n = min(n, getrandomMax)
+	if n == 0 {
+		return 0
+	}
+	if !procRange(buf, n) {
+		return errno(eFAULT)
+	}
+	if now := nanotime(); now-rngReseeded >= rngReseedNS {
+		reseed(now)
+	}
+	var piece [256]byte
+	for done := uint64(0); done < n; {
+		k := min(n-done, uint64(len(piece)))
+		rng.Read(piece[:k])
+		ok := procCopyOut(buf+done, piece[:k])
+		clear(piece[:k])
+		if !ok {
+			if done > 0 {
+				return done
+			}
+			return errno(eFAULT)
+		}
+		done += k
+	}
+	return n
+}
