@@ -17,10 +17,10 @@ import (
 const (
 	// sysTestUserBit: a0 an address of the kernel's image, a1 1 to give
 	// its page U/S (ring 3 may then read it), 0 to take it away again.
-	sysTestUserBit = 0x48560038
+	sysTestUserBit = 0x4856007b
 	// sysTestSMAP: a0 1 turns SMAP on, 0 off; returns 1 if it was on.
 	// One CPU only (EINVAL otherwise): the others would keep it.
-	sysTestSMAP = 0x48560039
+	sysTestSMAP = 0x4856007c
 	// sysTestUnbracketed is a process's call: the kernel reads 8 bytes of
 	// the process's memory at a0 with userCopy, the copy without STAC, as
 	// a kernel bug would. 1: SMAP caught it (the fault path's fix-up

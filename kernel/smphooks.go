@@ -31,7 +31,11 @@ func _() {
 		sysInspectTranslate, sysInspectFrameAlloc, sysInspectFrameFree, sysInspectFrameStats, sysStoreCapacity, sysEvictTask,
 		sysFileNext, sysFileCopy, sysFileString, sysFileDone, sysFileNotify, sysFileExport, sysFileUp,
 		sysACPIMap, sysACPIClose,
-		sysSMPCPUs, sysSMPShootdownsSent, sysSMPShootdowns:
+		sysSMPCPUs, sysSMPShootdownsSent, sysSMPShootdowns,
+		sysInspectLocks, sysPagerMarks, sysPagerPolling,
+		sysProcNew, sysProcMap, sysProcProtect, sysProcWrite, sysProcStart, sysProcWait, sysProcInfo,
+		sysProcKill, sysProcAbort, sysProcStatus,
+		sysTestUserBit, sysTestSMAP, sysTestUnbracketed:
 	}
 }
 
