@@ -82,7 +82,7 @@ func main() {
 	linux := flag.String("linux", "", "Linux kernel image (default: the newest /boot/vmlinuz-*)")
 	out := flag.String("o", "build/bench.md", "the report (Markdown)")
 	svg := flag.String("svg", "build/bench.svg", "the chart of the ratios (SVG)")
-	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one boot")
+	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one boot (a pager machine's: 3 times it)")
 	flag.StringVar(&icount, "icount", icount, "QEMU -icount option")
 	flag.StringVar(&cpuModel, "cpu", cpuModel, "QEMU -cpu model (the consoles go to build/bench, or build/bench-MODEL for another)")
 	only := flag.String("only", "", "boot only this kernel (linux or hurdvm): for trying things; the report has gaps")
@@ -284,9 +284,9 @@ func bootAll(root, linux string, runs, jobs int, only, pager string, timeout tim
 			case "linux":
 				console, err = bootLinux(linux, linuxProgram, timeout, p)
 			case "linux-pager":
-				console, err = bootLinuxPager(linux, zraminit, linuxProgram, timeout, p)
+				console, err = bootLinuxPager(linux, zraminit, linuxProgram, pagerTimeout*timeout, p)
 			case "hurdvm-pager":
-				console, err = bootHurdvmPager(hurdvmImage, timeout, p)
+				console, err = bootHurdvmPager(hurdvmImage, pagerTimeout*timeout, p)
 			default:
 				console, err = bootHurdvm(hurdvmImage, timeout, p)
 			}

@@ -33,6 +33,10 @@ var (
 	pagerStore = "1G"
 )
 
+// pagerTimeout: a pager machine's boot may last this many times
+// -timeout (about 20 billion instructions: 2 minutes on an idle host).
+const pagerTimeout = 3
+
 // pagerConfig is the pager machine: machineConfig with pagerMem.
 func pagerConfig(timeout time.Duration) qemu.Config {
 	c := machineConfig(timeout)
