@@ -4,7 +4,10 @@
 // it is given in its place (execve: the program is process 1 then, and
 // powers the machine off itself, as cmd/vmbench does).
 //
-//	zraminit [-size 1G] [-comp lz4] [-mglru] PROGRAM [ARG...]
+//	zraminit [-size 1G] [-comp lz4] [-mglru] /PROGRAM [ARG...]
+//
+// (Words before the first flag or absolute path are skipped: Linux passes
+// init the kernel parameters it did not take, nokaslr for one.)
 //
 // Step by step:
 //
@@ -44,9 +47,18 @@ func main() {
 	size := flag.String("size", "1G", "zram0's disksize: the swap's uncompressed capacity (K, M, G suffixes)")
 	comp := flag.String("comp", "lz4", "zram0's compressor")
 	mglru := flag.Bool("mglru", false, "turn the multi-generational LRU on")
-	flag.Parse()
+	// Linux hands init the command-line words it does not know itself
+	// before the ones after "--": parameters of the boot stage such as
+	// nokaslr arrive first. Neither a flag nor the program's absolute
+	// path: skip them.
+	args := os.Args[1:]
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") && !strings.HasPrefix(args[0], "/") {
+		fmt.Printf("zraminit: a kernel parameter, not mine: %s\n", args[0])
+		args = args[1:]
+	}
+	flag.CommandLine.Parse(args)
 	if flag.NArg() < 1 {
-		fail("usage: zraminit [-size 1G] [-comp lz4] [-mglru] PROGRAM [ARG...]")
+		fail("usage: zraminit [-size 1G] [-comp lz4] [-mglru] /PROGRAM [ARG...]")
 	}
 	bytesize, err := parseSize(*size)
 	if err != nil {
