@@ -227,7 +227,8 @@ clean:
 # Benchmarks against Linux in the same QEMU machine (cmd/benchreport; the
 # README's Benchmarks section): each kernel booted 3 times under -icount,
 # one table in build/bench.md, the ratios drawn in build/bench.svg. Fails
-# if a kernel's runs spread more than 1 % (5 % on the pager's figures).
+# if a kernel's runs spread more than 1 % (10 % for Linux's figures of the
+# pager's skewed workload, which move by up to 6 % between boots).
 # Linux is Debian's linux-image-amd64, installed when /boot has no vmlinuz.
 # The pager's table (issue 16; cmd/benchreport/pager.go) comes from 3 more
 # boots of each kernel on a 256 MiB machine: Linux with zram swap (the
