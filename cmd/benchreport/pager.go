@@ -22,11 +22,12 @@ import (
 
 var (
 	// pagerMem is the pager machine's memory in MiB (QEMU's -m for both
-	// kernels). Debian's Linux 6.1 keeps 46 MiB of it for itself: at
-	// tests/pager's 128 MiB it starts the program with 48 MB free, less
-	// than the 2× pass's compressed pages take, and panics ("System is
-	// deadlocked on memory": the program is init, which the OOM killer
-	// spares); at 256 MiB it has 174 MB, hurdvm 246 MiB.
+	// kernels). Debian's Linux 6.1 keeps about 50 MiB of it out of its
+	// MemTotal: at tests/pager's 128 MiB it starts the program with
+	// 47 MiB available, less than the 2× pass's compressed pages take,
+	// and panics ("System is deadlocked on memory": the program is init,
+	// which the OOM killer spares); at 256 MiB it has 167 MiB free,
+	// hurdvm 246 MiB.
 	pagerMem = 256
 	// pagerStore is zram's disksize and hurdvm's store capacity
 	// (hurdvm.store=): uncompressed bytes, room for the 2× memory pass.
