@@ -9,13 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/u-root/u-root/pkg/kmodule"
 )
 
 // LinuxProgram is a static linux/amd64 program booted as /init, the only
@@ -26,6 +29,17 @@ type LinuxProgram struct {
 	Args    []string // its arguments
 	Env     []string // its environment: NAME=value, with no '.' in NAME
 	Params  []string // kernel parameters besides console=ttyS0, no_timer_check and panic=-1
+	// Files are more files of the initramfs (its directories are made
+	// for them): kernel modules, a second program /init runs.
+	Files []InitramfsFile
+}
+
+// InitramfsFile is a host file copied into an initramfs.
+type InitramfsFile struct {
+	Path string      // in the archive, without the leading slash: "lib/modules/6.1.0-57-amd64/modules.dep"
+	Host string      // the host file; "" when Data is the contents
+	Data []byte      // the contents, when Host is ""
+	Mode os.FileMode // permission bits; 0 means 0o644
 }
 
 // Cmdline is the kernel command line that gives the program its arguments
@@ -76,7 +90,7 @@ func RunLinux(ctx context.Context, c Config, p LinuxProgram) (Result, error) {
 	}
 	defer os.RemoveAll(dir)
 	c.Image, c.Initrd, c.Cmdline = p.Kernel, filepath.Join(dir, "initramfs.cpio"), p.Cmdline()
-	if err := WriteInitramfs(c.Initrd, p.Program); err != nil {
+	if err := WriteInitramfs(c.Initrd, p.Program, p.Files...); err != nil {
 		return Result{}, err
 	}
 	s, err := launch(ctx, c)
@@ -101,9 +115,10 @@ func RunLinux(ctx context.Context, c Config, p LinuxProgram) (Result, error) {
 	return s.Result, nil
 }
 
-// WriteInitramfs writes a newc cpio archive holding prog as /init and the
-// console device Linux opens for it; the same prog gives the same bytes.
-func WriteInitramfs(out, prog string) error {
+// WriteInitramfs writes a newc cpio archive holding prog as /init, the
+// console device Linux opens for it, and files (with the directories
+// above them); the same inputs give the same bytes.
+func WriteInitramfs(out, prog string, files ...InitramfsFile) error {
 	b, err := os.ReadFile(prog)
 	if err != nil {
 		return err
@@ -112,6 +127,28 @@ func WriteInitramfs(out, prog string) error {
 		cpio.Directory("dev", 0o755),
 		cpio.CharDev("dev/console", 0o600, 5, 1),
 		cpio.StaticRecord(b, cpio.Info{Name: "init", Mode: cpio.S_IFREG | 0o755}),
+	}
+	dirs := map[string]bool{"dev": true}
+	for _, f := range files {
+		data := f.Data
+		if f.Host != "" {
+			if data, err = os.ReadFile(f.Host); err != nil {
+				return err
+			}
+		}
+		var parents []string
+		for d := path.Dir(f.Path); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
+			parents = append(parents, d)
+			dirs[d] = true
+		}
+		for i := len(parents) - 1; i >= 0; i-- {
+			recs = append(recs, cpio.Directory(parents[i], 0o755))
+		}
+		mode := uint64(f.Mode.Perm())
+		if mode == 0 {
+			mode = 0o644
+		}
+		recs = append(recs, cpio.StaticRecord(data, cpio.Info{Name: f.Path, Mode: cpio.S_IFREG | mode}))
 	}
 	for i := range recs {
 		recs[i].Ino = uint64(i + 1)
@@ -132,6 +169,64 @@ func WriteInitramfs(out, prog string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// LinuxRelease is the release (uname -r) of a /boot/vmlinuz-RELEASE image.
+func LinuxRelease(kernel string) (string, error) {
+	base := filepath.Base(kernel)
+	if !strings.HasPrefix(base, "vmlinuz-") {
+		return "", fmt.Errorf("%s: not a vmlinuz-RELEASE file, so its modules cannot be found", kernel)
+	}
+	return strings.TrimPrefix(base, "vmlinuz-"), nil
+}
+
+// LinuxModules are the initramfs files that let a Linux kernel load the
+// named modules and what they depend on as modprobe would (u-root's
+// pkg/kmodule, in the guest): each module's file from the host's
+// /lib/modules/RELEASE, the one of the kernel's own package, and a
+// modules.dep of their lines, sorted by path. The modules are found by
+// the same kmodule run dry on the host (its DryRunCB names each module it
+// would load).
+func LinuxModules(kernel string, names ...string) ([]InitramfsFile, error) {
+	rel, err := LinuxRelease(kernel)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join("/lib/modules", rel)
+	var mods []string
+	seen := map[string]bool{}
+	var mu sync.Mutex
+	opts := kmodule.ProbeOpts{KVer: rel, IgnoreProcMods: true, DryRunCB: func(p string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[p] {
+			seen[p] = true
+			mods = append(mods, p)
+		}
+	}}
+	for _, n := range names {
+		if err := kmodule.ProbeOptions(n, "", opts); err != nil {
+			return nil, fmt.Errorf("module %s of %s (is linux-image's package for it installed?): %w", n, rel, err)
+		}
+	}
+	deps, err := os.ReadFile(filepath.Join(dir, "modules.dep"))
+	if err != nil {
+		return nil, err
+	}
+	var files []InitramfsFile
+	var dep strings.Builder
+	for _, line := range strings.Split(string(deps), "\n") {
+		name, _, _ := strings.Cut(line, ":")
+		if name != "" && seen[filepath.Join(dir, name)] {
+			dep.WriteString(line + "\n")
+		}
+	}
+	sort.Strings(mods)
+	for _, m := range mods {
+		files = append(files, InitramfsFile{Path: strings.TrimPrefix(m, "/"), Host: m})
+	}
+	files = append(files, InitramfsFile{Path: strings.TrimPrefix(filepath.Join(dir, "modules.dep"), "/"), Data: []byte(dep.String())})
+	return files, nil
 }
 
 // NewestLinux is the /boot/vmlinuz-* of the highest version.

@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -81,11 +82,16 @@ func main() {
 	linux := flag.String("linux", "", "Linux kernel image (default: the newest /boot/vmlinuz-*)")
 	out := flag.String("o", "build/bench.md", "the report (Markdown)")
 	svg := flag.String("svg", "build/bench.svg", "the chart of the ratios (SVG)")
-	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one boot")
+	timeout := flag.Duration("timeout", 5*time.Minute, "limit for one boot (a pager machine's: 3 times it)")
 	flag.StringVar(&icount, "icount", icount, "QEMU -icount option")
 	flag.StringVar(&cpuModel, "cpu", cpuModel, "QEMU -cpu model (the consoles go to build/bench, or build/bench-MODEL for another)")
 	only := flag.String("only", "", "boot only this kernel (linux or hurdvm): for trying things; the report has gaps")
 	from := flag.String("from", "", "boot nothing: report the consoles a former run left in this directory (build/bench)")
+	pager := flag.String("pager", "on", "the pager's rows (pager.go): on, off, or only (boot only the pager machines)")
+	flag.IntVar(&pagerMem, "pager-mem", pagerMem, "the pager machine's memory in MiB, both kernels")
+	flag.StringVar(&pagerStore, "store", pagerStore, "zram's disksize and hurdvm's store capacity on the pager machine")
+	pagerSpread := flag.Float64("pager-spread", 1, "largest spread allowed between runs of a kernel on the pager's figures, percent")
+	pagerSkewSpread := flag.Float64("pager-skew-spread", 10, "the same for the pager's skewed workload, whose Linux figures move by up to 6 % between boots")
 	scale := flag.Bool("scale", false, "the scaling table instead (scale.go): -smp 1, 2, 4 under multi-threaded TCG, wall time; -o defaults to build/bench-scale.md")
 	flag.Parse()
 	if *scale {
@@ -105,6 +111,9 @@ func main() {
 	if *runs < 1 || *jobs < 1 {
 		fatal(errors.New("-runs and -j must be at least 1"))
 	}
+	if *pager != "on" && *pager != "off" && *pager != "only" {
+		fatal(fmt.Errorf("-pager %q: on, off or only", *pager))
+	}
 
 	root, err := qemu.RepoRoot(".")
 	if err != nil {
@@ -113,23 +122,31 @@ func main() {
 	var results map[string][]Run
 	date := time.Now().UTC()
 	if *from != "" {
-		results, date, err = readLogs(*from, *runs)
+		results, date, err = readLogs(*from, *runs, *pager)
 	} else {
-		results, err = bootAll(root, *linux, *runs, *jobs, *only, *timeout)
+		results, err = bootAll(root, *linux, *runs, *jobs, *only, *pager, *timeout)
 	}
 	if err != nil {
 		fatal(err)
 	}
 
 	rep := Report{
-		Linux:   results["linux"],
-		Hurdvm:  results["hurdvm"],
-		Date:    date.Format("2006-01-02"),
-		QEMU:    qemuVersion(),
-		LinuxOS: results["linux"][0].Kernel,
-		Machine: machineLine(),
-		Icount:  icount,
-		Spread:  *spread,
+		Linux:           results["linux"],
+		Hurdvm:          results["hurdvm"],
+		LinuxPager:      results["linux-pager"],
+		HurdvmPager:     results["hurdvm-pager"],
+		Date:            date.Format("2006-01-02"),
+		QEMU:            qemuVersion(),
+		Machine:         machineLine(),
+		Icount:          icount,
+		Spread:          *spread,
+		PagerSpread:     *pagerSpread,
+		PagerSkewSpread: *pagerSkewSpread,
+	}
+	for _, k := range []string{"linux", "linux-pager"} {
+		if rs := results[k]; len(rs) > 0 && rs[0].Kernel != "" && rep.LinuxOS == "" {
+			rep.LinuxOS = rs[0].Kernel
+		}
 	}
 	md := rep.Markdown()
 	fmt.Print(md)
@@ -141,10 +158,17 @@ func main() {
 	}
 	logf("wrote %s and %s", *out, *svg)
 	if bad := rep.SpreadFailures(); len(bad) > 0 {
-		fmt.Fprintf(os.Stderr, "\nbenchreport: FAILED: runs spread more than %.1f %%:\n  %s\n", *spread, strings.Join(bad, "\n  "))
+		fmt.Fprintf(os.Stderr, "\nbenchreport: FAILED: runs spread more than %.1f %% (the pager's figures: %.1f %%, its skewed workload's %.1f %%):\n  %s\n", *spread, *pagerSpread, *pagerSkewSpread, strings.Join(bad, "\n  "))
 		os.Exit(1)
 	}
-	if missing := rep.Missing(); len(missing) > 0 && *only == "" {
+	var missing []string
+	if *pager != "only" {
+		missing = rep.Missing()
+	}
+	if *pager != "off" {
+		missing = append(missing, rep.pagerMissing()...)
+	}
+	if len(missing) > 0 && *only == "" {
 		fmt.Fprintf(os.Stderr, "\nbenchreport: FAILED: figures missing: %s\n", strings.Join(missing, ", "))
 		os.Exit(1)
 	}
@@ -160,8 +184,11 @@ func logDirName() string {
 }
 
 // bootAll builds vmbench both ways and boots each kernel runs times, jobs
-// at once; each console goes to build/bench/KERNEL-N.log (logDirName).
-func bootAll(root, linux string, runs, jobs int, only string, timeout time.Duration) (map[string][]Run, error) {
+// at once, on the main machine and (pager: on or only) on the pager's;
+// each console goes to build/bench/KIND-N.log (logDirName), KIND being
+// linux, hurdvm, linux-pager or hurdvm-pager. Every 10 s it says which
+// boots run, for how long, and the last figure each printed.
+func bootAll(root, linux string, runs, jobs int, only, pager string, timeout time.Duration) (map[string][]Run, error) {
 	if err := qemu.Available(); err != nil {
 		return nil, err
 	}
@@ -180,22 +207,62 @@ func bootAll(root, linux string, runs, jobs int, only string, timeout time.Durat
 	if err != nil {
 		return nil, err
 	}
+	var zraminit string
+	if pager != "off" && only != "hurdvm" {
+		if zraminit, err = buildZraminit(root, dir); err != nil {
+			return nil, err
+		}
+	}
 
 	type job struct {
 		kernel string
 		run    int
 	}
 	var jobsList []job
-	// Linux's boots are the longest: start them first.
-	for _, k := range []string{"linux", "hurdvm"} {
-		if only != "" && k != only {
+	// The pager's boots are the longest, then Linux's: start them first.
+	kinds := []string{"linux-pager", "hurdvm-pager", "linux", "hurdvm"}
+	switch pager {
+	case "off":
+		kinds = kinds[2:]
+	case "only":
+		kinds = kinds[:2]
+	}
+	for _, k := range kinds {
+		if only != "" && strings.TrimSuffix(k, "-pager") != only {
 			continue
 		}
 		for i := 0; i < runs; i++ {
 			jobsList = append(jobsList, job{k, i})
 		}
 	}
-	results := map[string][]Run{"linux": make([]Run, runs), "hurdvm": make([]Run, runs)}
+	results := map[string][]Run{}
+	for _, k := range kinds {
+		results[k] = make([]Run, runs)
+	}
+	var running sync.Map // job -> *progress
+	stopTicker := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopTicker:
+				return
+			case <-t.C:
+			}
+			var parts []string
+			running.Range(func(k, v any) bool {
+				j, p := k.(job), v.(*progress)
+				parts = append(parts, fmt.Sprintf("%s run %d %v (%s)", j.kernel, j.run+1, time.Since(p.start).Round(time.Second), p.last()))
+				return true
+			})
+			sort.Strings(parts)
+			if len(parts) > 0 {
+				logf("running: %s", strings.Join(parts, "; "))
+			}
+		}
+	}()
+	defer close(stopTicker)
 	var (
 		mu   sync.Mutex
 		errs []error
@@ -210,13 +277,20 @@ func bootAll(root, linux string, runs, jobs int, only string, timeout time.Durat
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			t0 := time.Now()
+			p := &progress{start: t0}
+			running.Store(j, p)
+			defer running.Delete(j)
 			var console []byte
 			var err error
 			switch j.kernel {
 			case "linux":
-				console, err = bootLinux(linux, linuxProgram, timeout)
+				console, err = bootLinux(linux, linuxProgram, timeout, p)
+			case "linux-pager":
+				console, err = bootLinuxPager(linux, zraminit, linuxProgram, pagerTimeout*timeout, p)
+			case "hurdvm-pager":
+				console, err = bootHurdvmPager(hurdvmImage, pagerTimeout*timeout, p)
 			default:
-				console, err = bootHurdvm(hurdvmImage, timeout)
+				console, err = bootHurdvm(hurdvmImage, timeout, p)
 			}
 			os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.log", j.kernel, j.run+1)), console, 0o644)
 			var r Run
@@ -242,11 +316,19 @@ func bootAll(root, linux string, runs, jobs int, only string, timeout time.Durat
 
 }
 
-// readLogs reads the consoles a former run left in dir, and their date.
-func readLogs(dir string, runs int) (map[string][]Run, time.Time, error) {
+// readLogs reads the consoles a former run left in dir, and their date
+// (the pager's with pager on or only).
+func readLogs(dir string, runs int, pager string) (map[string][]Run, time.Time, error) {
 	results := map[string][]Run{}
 	var date time.Time
-	for _, k := range []string{"linux", "hurdvm"} {
+	kinds := []string{"linux", "hurdvm", "linux-pager", "hurdvm-pager"}
+	switch pager {
+	case "off":
+		kinds = kinds[:2]
+	case "only":
+		kinds = kinds[2:]
+	}
+	for _, k := range kinds {
 		for i := 1; i <= runs; i++ {
 			name := filepath.Join(dir, fmt.Sprintf("%s-%d.log", k, i))
 			b, err := os.ReadFile(name)
@@ -304,10 +386,63 @@ func build(root, dir string) (linuxProgram, image string, err error) {
 	return linuxProgram, image, nil
 }
 
+// buildZraminit builds cmd/zraminit for Linux, the pager machine's /init.
+func buildZraminit(root, dir string) (string, error) {
+	out := filepath.Join(dir, "zraminit")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", out, "./cmd/zraminit")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), qemu.GoBuildEnv...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/zraminit: %w\n%s", err, b)
+	}
+	return out, nil
+}
+
+// progress receives a boot's console as it arrives and keeps its last
+// BENCH or INFO line, for bootAll's progress lines.
+type progress struct {
+	start   time.Time
+	mu      sync.Mutex
+	partial []byte
+	line    string
+}
+
+func (p *progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.partial = append(p.partial, b...)
+	for {
+		i := bytes.IndexByte(p.partial, '\n')
+		if i < 0 {
+			break
+		}
+		l := strings.TrimSpace(string(p.partial[:i]))
+		if strings.HasPrefix(l, "BENCH") || strings.HasPrefix(l, "INFO") {
+			p.line = l
+		}
+		p.partial = p.partial[i+1:]
+	}
+	return len(b), nil
+}
+
+func (p *progress) last() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.line == "" {
+		return "booting"
+	}
+	if len(p.line) > 100 {
+		return p.line[:100] + "..."
+	}
+	return p.line
+}
+
 // bootLinux boots the kernel with vmbench as /init and returns the
 // console; vmbench powers the machine off when done.
-func bootLinux(kernel, program string, timeout time.Duration) ([]byte, error) {
-	res, err := qemu.RunLinux(context.Background(), machineConfig(timeout), linuxBoot(kernel, program))
+func bootLinux(kernel, program string, timeout time.Duration, console *progress) ([]byte, error) {
+	c := machineConfig(timeout)
+	c.Console = console
+	res, err := qemu.RunLinux(context.Background(), c, linuxBoot(kernel, program))
 	if err == nil && !res.PoweredOff {
 		err = fmt.Errorf("vmbench exited with status %d instead of powering the machine off", res.Status)
 	}
@@ -315,9 +450,9 @@ func bootLinux(kernel, program string, timeout time.Duration) ([]byte, error) {
 }
 
 // bootHurdvm boots the hurdvm image through the project's runner.
-func bootHurdvm(image string, timeout time.Duration) ([]byte, error) {
+func bootHurdvm(image string, timeout time.Duration, console *progress) ([]byte, error) {
 	c := machineConfig(timeout)
-	c.Image, c.Cmdline = image, goDebug
+	c.Image, c.Cmdline, c.Console = image, goDebug, console
 	res, err := qemu.Run(context.Background(), c)
 	if err == nil && res.Status != 0 {
 		err = fmt.Errorf("exit status %d", res.Status)

@@ -16,6 +16,7 @@ type Run struct {
 	Kernel string             // the BENCH-START line's uname
 	Values map[string]float64 // "syscall/first_touch" -> 3312.5
 	Units  map[string]string
+	Info   []string // the pager's INFO lines (INFO pager..., INFO zram...): what the machine had
 }
 
 // ParseRun reads vmbench's lines from a console: BENCH-START, the BENCH
@@ -36,6 +37,10 @@ func ParseRun(console []byte) (Run, error) {
 			}
 		case "BENCH-END":
 			ended = true
+		case "INFO":
+			if len(f) > 1 && (strings.HasPrefix(f[1], "pager") || strings.HasPrefix(f[1], "zram")) {
+				r.Info = append(r.Info, strings.Join(f[1:], " "))
+			}
 		case "BENCH":
 			if len(f) != 4 {
 				return r, fmt.Errorf("malformed line %q", line)
@@ -105,16 +110,27 @@ var notAvailable = map[string]string{
 // Report is the table of several runs of each kernel.
 type Report struct {
 	Linux, Hurdvm []Run
-	Date, QEMU    string
-	LinuxOS       string
-	Machine       string
-	Icount        string  // QEMU's -icount option
-	Spread        float64 // percent allowed
+	// LinuxPager and HurdvmPager are the pager machine's boots
+	// (pager.go); none when it was not booted.
+	LinuxPager, HurdvmPager []Run
+	Date, QEMU              string
+	LinuxOS                 string
+	Machine                 string
+	Icount                  string  // QEMU's -icount option
+	Spread                  float64 // percent allowed
+	// PagerSpread is the percent allowed on the pager's figures, and
+	// PagerSkewSpread on its skewed workload's (pager.go, skewed).
+	PagerSpread, PagerSkewSpread float64
 }
 
 func (rep *Report) runs(kernel string) []Run {
-	if kernel == "linux" {
+	switch kernel {
+	case "linux":
 		return rep.Linux
+	case "linux-pager":
+		return rep.LinuxPager
+	case "hurdvm-pager":
+		return rep.HurdvmPager
 	}
 	return rep.Hurdvm
 }
@@ -161,7 +177,11 @@ func (rep *Report) SpreadOf(c column, op string) (float64, bool) {
 // SpreadFailures lists the figures whose runs spread more than allowed.
 func (rep *Report) SpreadFailures() []string {
 	var bad []string
-	for _, kernel := range []string{"linux", "hurdvm"} {
+	for _, kernel := range []string{"linux", "hurdvm", "linux-pager", "hurdvm-pager"} {
+		limit := rep.Spread
+		if strings.HasSuffix(kernel, "-pager") {
+			limit = rep.PagerSpread
+		}
 		names := map[string]bool{}
 		for _, r := range rep.runs(kernel) {
 			for n := range r.Values {
@@ -176,7 +196,11 @@ func (rep *Report) SpreadFailures() []string {
 			}
 			path, op, _ := strings.Cut(n, "/")
 			s, _ := rep.SpreadOf(column{"", kernel, path}, op)
-			if s > rep.Spread {
+			lim := limit
+			if strings.HasSuffix(kernel, "-pager") && skewed(op) {
+				lim = rep.PagerSkewSpread
+			}
+			if s > lim {
 				bad = append(bad, fmt.Sprintf("%s %s: %.2f %% (runs: %s)", kernel, n, s, fmtList(vs)))
 			}
 		}
@@ -220,6 +244,9 @@ func (rep *Report) speedup(c column, suffix string) (float64, bool) {
 
 // Markdown is the report: the table, what n/a means, the spread.
 func (rep *Report) Markdown() string {
+	if len(rep.Linux) == 0 && len(rep.Hurdvm) == 0 {
+		return rep.pagerMarkdown() // benchreport -pager only
+	}
 	var b strings.Builder
 	notes := []string{}
 	noteMark := func(key string) string {
@@ -306,6 +333,9 @@ func (rep *Report) Markdown() string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "\nLargest spread: Linux %.2f %%, hurdvm %.2f %%.\n", worst["linux"], worst["hurdvm"])
+	if p := rep.pagerMarkdown(); p != "" {
+		b.WriteString("\n" + p)
+	}
 	return b.String()
 }
 
@@ -412,6 +442,18 @@ func (rep *Report) SVG() []byte {
 		br.ratio[1] = 1 / x
 		lo, hi = min(lo, 1/x, br.row.target), max(hi, 1/x)
 		bars = append(bars, br)
+	}
+	// The pager's rows with a target (pager.go): hurdvm in a task.
+	for _, r := range pagerRows {
+		if r.target == 0 {
+			continue
+		}
+		if x, ok := rep.pagerRatio(r.op); ok && x > 0 {
+			br := bar{row: row{label: r.short, target: r.target}}
+			br.ratio[1] = x
+			lo, hi = min(lo, x, r.target), max(hi, x, r.target)
+			bars = append(bars, br)
+		}
 	}
 	// Powers of two around the data, with room right of parity.
 	hi = max(hi, 2)

@@ -6,9 +6,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -244,4 +246,101 @@ func scaleChild(i int, sh *scaleShared) {
 		}
 	}
 	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, status, 0, 0)
+}
+
+// pagerPath: on Linux the pager's figures are through mmap.
+const pagerPath = "syscall"
+
+// runPager runs the pager's benchmarks on mmap's memory.
+func runPager() { benchPager(sysOps) }
+
+// pagerStats reads /proc/vmstat (mounted by cmd/zraminit): pages written
+// to swap, and major faults.
+func pagerStats() pagerCounts {
+	b, err := os.ReadFile("/proc/vmstat")
+	if err != nil {
+		fail("/proc/vmstat", err)
+	}
+	var c pagerCounts
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			continue
+		}
+		v, _ := strconv.ParseUint(f[1], 10, 64)
+		switch f[0] {
+		case "pswpout":
+			c.evictions = v
+		case "pgmajfault":
+			c.majors = v
+		}
+		for i, n := range pagerExtra {
+			if f[0] == n {
+				c.extra[i] = v
+			}
+		}
+	}
+	return c
+}
+
+// pagerExtra are more of /proc/vmstat's counters, for the INFO lines:
+// pages swapped in, anonymous pages reclaimed (freed) and scanned, and
+// refaults of anonymous pages that had been evicted recently.
+var pagerExtra = [...]string{"pswpin", "pgsteal_anon", "pgscan_anon", "workingset_refault_anon"}
+
+// freeMemory is MemFree.
+func freeMemory() uint64 {
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemFree:" {
+			v, _ := strconv.ParseUint(f[1], 10, 64)
+			return v << 10
+		}
+	}
+	fail("/proc/meminfo", errors.New("no MemFree"))
+	return 0
+}
+
+// pin takes size bytes out of what the program may evict: an mlock'd
+// mapping, its pages touched.
+func pin(size uintptr) (release func()) {
+	size = size &^ (pageSize - 1)
+	a := sysOps.alloc(size, false)
+	touch(a, size, 1)
+	if _, _, e := syscall.RawSyscall(syscall.SYS_MLOCK, a, size, 0); e != 0 {
+		fail("mlock", e)
+	}
+	return func() { sysOps.free(a, size) }
+}
+
+// pagerMemInfo is the memory the program starts with, and the LRU.
+func pagerMemInfo() string {
+	var out []string
+	b, _ := os.ReadFile("/proc/meminfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 && (f[0] == "MemTotal:" || f[0] == "MemFree:" || f[0] == "MemAvailable:" || f[0] == "SwapTotal:") {
+			out = append(out, f[0]+" "+f[1]+" kB")
+		}
+	}
+	lru, err := os.ReadFile("/sys/kernel/mm/lru_gen/enabled")
+	if err == nil {
+		out = append(out, "lru_gen/enabled "+strings.TrimSpace(string(lru)))
+	}
+	return strings.Join(out, ", ")
+}
+
+// storeInfo is zram's state: /sys/block/zram0/mm_stat's first three
+// fields (the pages' bytes, compressed, and the memory zram uses).
+func storeInfo() string {
+	b, err := os.ReadFile("/sys/block/zram0/mm_stat")
+	if err != nil {
+		return err.Error()
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return string(b)
+	}
+	n := func(s string) uint64 { v, _ := strconv.ParseUint(s, 10, 64); return v >> 20 }
+	return fmt.Sprintf("%d MiB of pages in %d MiB compressed, %d MiB of memory (zram mm_stat)", n(f[0]), n(f[1]), n(f[2]))
 }

@@ -257,7 +257,7 @@ const idlePause = 200 * time.Millisecond
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "-help") {
-		fmt.Fprintln(os.Stderr, "usage: vmbench [-scale N] (see the package doc)")
+		fmt.Fprintln(os.Stderr, "usage: vmbench [-scale N | -pager MiB] (see the package doc and pager.go)")
 		os.Exit(2)
 	}
 	// -scale N, wherever it stands (a multiboot command line may carry
@@ -274,6 +274,15 @@ func main() {
 		debug.SetGCPercent(-1)
 		fmt.Printf("BENCH-START %s %s GOMAXPROCS=%d scale\n", kernelName(), runtime.Version(), n+1)
 		benchScale(n)
+		fmt.Println("BENCH-END")
+		exit(0)
+	}
+	if n, ok := pagerArgs(os.Args); ok {
+		pagerMiB = n
+		runtime.GC()
+		debug.SetGCPercent(-1)
+		fmt.Printf("BENCH-START %s %s GOMAXPROCS=%d pager %d MiB\n", kernelName(), runtime.Version(), runtime.GOMAXPROCS(0), n)
+		runPager()
 		fmt.Println("BENCH-END")
 		exit(0)
 	}
