@@ -233,7 +233,7 @@ clean:
 # The pager's table (issue 16; cmd/benchreport/pager.go) comes from 3 more
 # boots of each kernel on a 256 MiB machine: Linux with zram swap (the
 # package's own zram and lz4 modules, MGLRU on), hurdvm with its store; it
-# adds about 6 minutes on 2 cores. The -cpu max run leaves it out;
+# adds about 7 minutes on 2 cores (14 in all). The -cpu max run leaves it out;
 # BENCH_PAGER=off leaves it out of the first too.
 BENCH_PAGER ?= on
 .PHONY: bench profile-fault
