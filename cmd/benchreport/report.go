@@ -266,7 +266,7 @@ func (rep *Report) Markdown() string {
 	fmt.Fprintf(&b, "%s; `%s`; Linux %s (Debian linux-image-amd64, initramfs, `%s`); "+
 		"median of %d boots of each kernel, each figure in a boot the median of its samples. "+
 		"Times are guest instructions: under `-icount shift=0` the guest clock advances 1 ns per instruction.\n\n",
-		rep.QEMU, rep.Machine, rep.LinuxOS, linuxBoot("", "").Cmdline(), len(rep.Linux))
+		rep.QEMU, rep.Machine, strings.TrimPrefix(rep.LinuxOS, "Linux-"), linuxBoot("", "").Cmdline(), len(rep.Linux))
 	b.WriteString("| operation | unit | Linux | hurdvm syscalls | hurdvm in-kernel | syscalls ÷ Linux | in-kernel ÷ Linux | target |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range rows {
