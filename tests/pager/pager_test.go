@@ -286,11 +286,14 @@ func TestDeallocateEvicted(t *testing.T) {
 }
 
 // TestIncompressiblePastMemory: random data past memory. Evicting it gains
-// nothing (the store keeps it in a frame as it is) and the store fills:
-// the task gets its fault, map_now ENOMEM, everything comes back and the
-// kernel lives.
+// nothing (the store keeps it in a frame as it is), and with the store
+// small (1 MiB) it fills and refuses pages: the task gets its fault,
+// map_now ENOMEM, everything comes back and the kernel lives. (At 16 MiB
+// the store never filled here: the task ran out of frames first, with 2
+// MiB stored, so the full store went untested.)
 func TestIncompressiblePastMemory(t *testing.T) {
-	old := kernel.SetStoreCapacity(16 << 20)
+	const capacity = 1 << 20
+	old := kernel.SetStoreCapacity(capacity)
 	defer kernel.SetStoreCapacity(old)
 	start := mm.ReadStats()
 	task, err := mm.NewTask()
@@ -314,8 +317,11 @@ func TestIncompressiblePastMemory(t *testing.T) {
 		t.Fatalf("writing random data past memory ended with %v, want the task's fault", err)
 	}
 	s := mm.ReadStats()
-	t.Logf("the task wrote %d MiB of %d before its fault; store %d MiB (%d compressed), %d evictions refused",
-		pages>>8, size>>20, s.StoreUncompressed>>20, s.StoreCompressed>>20, s.EvictFailures-start.EvictFailures)
+	t.Logf("the task wrote %d MiB of %d before its fault; store %d KiB (%d compressed) of %d, %d evictions refused",
+		pages>>8, size>>20, s.StoreUncompressed>>10, s.StoreCompressed>>10, capacity>>10, s.EvictFailures-start.EvictFailures)
+	if s.StoreUncompressed+page <= capacity || s.EvictFailures == start.EvictFailures {
+		t.Errorf("the store did not fill: %d of %d bytes held, %d evictions refused", s.StoreUncompressed, capacity, s.EvictFailures-start.EvictFailures)
+	}
 	run(t, task, func() {
 		var y uintptr
 		if err := mm.VMAllocate(&y, uintptr(start.FreeFrames)*page, 0, true); err != mm.ENOMEM {
