@@ -12,14 +12,14 @@ const (
 	lapicICRLow  = 0x300
 	lapicICRHigh = 0x310
 
-	icrFixed      = 0 << 8
-	icrNMI        = 4 << 8
-	icrInit       = 5 << 8
-	icrStartup    = 6 << 8
-	icrPending    = 1 << 12 // delivery status: not yet accepted
-	icrAssert     = 1 << 14
-	icrLevel      = 1 << 15
-	icrSelf       = 1 << 18 // destination shorthand: this CPU (the ICR's destination is ignored)
+	icrFixed   = 0 << 8
+	icrNMI     = 4 << 8
+	icrInit    = 5 << 8
+	icrStartup = 6 << 8
+	icrPending = 1 << 12 // delivery status: not yet accepted
+	icrAssert  = 1 << 14
+	icrLevel   = 1 << 15
+	icrSelf    = 1 << 18 // destination shorthand: this CPU (the ICR's destination is ignored)
 )
 
 // lapicID is this CPU's local APIC ID.

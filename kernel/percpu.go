@@ -61,9 +61,9 @@ type cpu struct {
 	// other CPUs (shootdown.go).
 	tlbVA     [tlbBatchMax]uintptr
 	tlbN      int32
-	tlbAll    bool // a FlushAll, or more than tlbBatchMax pages
-	tlbShared bool // some of them are in what every space shares
-	tlbTables bool // tables are freed after the Sync
+	tlbAll    bool   // a FlushAll, or more than tlbBatchMax pages
+	tlbShared bool   // some of them are in what every space shares
+	tlbTables bool   // tables are freed after the Sync
 	tlbStale  uint32 // idle, it was left out of shootdowns: flush before running a thread (atomic)
 
 	shootdownsSent uint64 // IPIs this CPU sent for shootdowns
@@ -71,7 +71,7 @@ type cpu struct {
 	// counts them (its atomic add is the barrier shootdown needs).
 	shoot    shootReq
 	shootSeq atomic.Uint64
-	kicked         bool   // idle, and sent a wake-up it has not yet taken
+	kicked   bool // idle, and sent a wake-up it has not yet taken
 	// lstarUser: a process's thread is this CPU's current thread, and
 	// MSR_LSTAR is syscallEntryUser, not syscallEntry (setSyscallEntry).
 	// The fault path reads it too: a kernel fault with it clear cannot

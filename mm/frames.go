@@ -200,7 +200,7 @@ type frameCache struct {
 	// Written by the cache's CPU alone, read by others (atomic loads).
 	allocs, frees uint64
 	u, z          [cacheSize]uint32
-	_     [64 - (4+8+16)%64]byte // a cache line or more of its own
+	_             [64 - (4+8+16)%64]byte // a cache line or more of its own
 }
 
 // freeList is the list of free blocks of one order.
@@ -1176,12 +1176,11 @@ func (a *FrameAllocator) TakenHere() uint64 {
 
 // Stats returns the counters.
 //
-//go:nosplit
-//
 // Exact: it holds every cache's lock and the lists' at once, so no frame
 // is on its way between them. The caches' frames count as free blocks of
 // order 0 (Drain first to see them merged).
 //
+//go:nosplit
 //go:nosplit
 func (a *FrameAllocator) Stats() (st FrameStats) {
 	for k := 0; k < a.ncaches; k++ {

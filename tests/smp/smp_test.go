@@ -21,7 +21,6 @@ import (
 	"hurdvm/tests/internal/probe"
 )
 
-
 func words(addr uintptr, n int) []uint64 { return unsafe.Slice((*uint64)(unsafe.Pointer(addr)), n) }
 
 // threads is how many threads the tests run at once: one a CPU, at
