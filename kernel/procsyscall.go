@@ -118,28 +118,9 @@ func procMmap(p *proc, as *mm.AddressSpace, addr, length, prot, flags, fd, off u
 	if flags&mapAnonymous == 0 {
 		return errno(eBADF)
 	}
-	if flags&mapHugetlb != 0 {
-		return errno(eNOMEM)
-	}
-	if length == 0 {
-		return errno(eINVAL)
-	}
-	length = roundUp(length, pageSize)
-	if length == 0 || length > taskSize {
-		return errno(eNOMEM)
-	}
-	fixed := flags&(mapFixed|mapFixedNoreplace) != 0
-	if fixed && addr%pageSize != 0 {
-		return errno(eINVAL)
-	}
-	switch flags & mapType {
-	case mapShared:
-		if flags&mapGrowsdown != 0 {
-			return errno(eINVAL)
-		}
-	case mapPrivate:
-	default:
-		return errno(eINVAL)
+	length, fixed, e := anonMmapChecks(addr, length, flags)
+	if e != 0 {
+		return e
 	}
 	if fixed && !procRange(addr, length) {
 		return errno(eNOMEM) // outside the window: nothing there the process may map
@@ -383,37 +364,8 @@ func procClock(id int64, ts uint64) uint64 {
 	return 0
 }
 
-// procRandom is getrandom: the kernel's generator (random.go), through a
-// buffer on the kernel stack; a page that cannot be written ends the call
-// with what was written, or EFAULT.
+// procRandom is getrandom (random.go) into a process's memory; a piece
+// that cannot be written ends the call with what was written, or EFAULT.
 func procRandom(buf, n, flags uint64) uint64 {
-	f := uint32(flags)
-	if f&^(grndNonblock|grndRandom|grndInsecure) != 0 || f&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
-		return errno(eINVAL)
-	}
-	n = min(n, getrandomMax)
-	if n == 0 {
-		return 0
-	}
-	if !procRange(buf, n) {
-		return errno(eFAULT)
-	}
-	if now := nanotime(); now-rngReseeded >= rngReseedNS {
-		reseed(now)
-	}
-	var piece [256]byte
-	for done := uint64(0); done < n; {
-		k := min(n-done, uint64(len(piece)))
-		rng.Read(piece[:k])
-		ok := procCopyOut(buf+done, piece[:k])
-		clear(piece[:k])
-		if !ok {
-			if done > 0 {
-				return done
-			}
-			return errno(eFAULT)
-		}
-		done += k
-	}
-	return n
+	return getrandom(buf, n, flags, true)
 }

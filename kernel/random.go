@@ -144,6 +144,14 @@ func gatherJitter(p *random.Pool) (samples, bits int) {
 // GRND_INSECURE are accepted, any other bit, or RANDOM with INSECURE, is
 // EINVAL (Linux 6.1).
 func sysRandom(buf, n, flags uint64) uint64 {
+	return getrandom(buf, n, flags, false)
+}
+
+// getrandom is getrandom(2) for the kernel's runtime (sysRandom) and, with
+// process, for a process (procRandom): the buffer is checked and written
+// as that caller's memory. (A flag, not functions passed in: the piece
+// handed to a function value would escape to the heap.)
+func getrandom(buf, n, flags uint64, process bool) uint64 {
 	f := uint32(flags) // an unsigned int
 	if f&^(grndNonblock|grndRandom|grndInsecure) != 0 || f&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
 		return errno(eINVAL)
@@ -152,7 +160,7 @@ func sysRandom(buf, n, flags uint64) uint64 {
 	if n == 0 {
 		return 0
 	}
-	if !userRange(buf, n, true) {
+	if process && !procRange(buf, n) || !process && !userRange(buf, n, true) {
 		return errno(eFAULT)
 	}
 	if now := nanotime(); now-rngReseeded >= rngReseedNS {
@@ -165,7 +173,13 @@ func sysRandom(buf, n, flags uint64) uint64 {
 	for done := uint64(0); done < n; {
 		k := min(n-done, uint64(len(piece)))
 		rng.Read(piece[:k])
-		c := copyOutPartial(buf+done, piece[:k])
+		var c uint64
+		switch {
+		case !process:
+			c = copyOutPartial(buf+done, piece[:k])
+		case procCopyOut(buf+done, piece[:k]): // all of the piece, or nothing
+			c = k
+		}
 		clear(piece[:k])
 		done += c
 		if c < k {

@@ -55,6 +55,40 @@ func protOf(prot uint64) mm.Prot {
 	return p
 }
 
+// anonMmapChecks are the checks of an anonymous mmap that the kernel's
+// runtime (mmapAnon) and a process (procMmap) share, in Linux 6.1's order
+// after the descriptor's: it returns the length rounded up to pages,
+// whether the address is fixed (MAP_FIXED or MAP_FIXED_NOREPLACE), and
+// the errno, 0 if the call may go on.
+func anonMmapChecks(addr, length, flags uint64) (rounded uint64, fixed bool, e uint64) {
+	if flags&mapHugetlb != 0 {
+		return 0, false, errno(eNOMEM) // no huge-page pool
+	}
+	if length == 0 {
+		return 0, false, errno(eINVAL)
+	}
+	length = roundUp(length, pageSize)
+	if length == 0 || length > taskSize {
+		return 0, false, errno(eNOMEM)
+	}
+	fixed = flags&(mapFixed|mapFixedNoreplace) != 0
+	if fixed && addr%pageSize != 0 {
+		return 0, false, errno(eINVAL)
+	}
+	// For anonymous memory only MAP_SHARED and MAP_PRIVATE are types,
+	// and a shared mapping cannot grow down.
+	switch flags & mapType {
+	case mapShared:
+		if flags&mapGrowsdown != 0 {
+			return 0, false, errno(eINVAL)
+		}
+	case mapPrivate:
+	default:
+		return 0, false, errno(eINVAL)
+	}
+	return length, fixed, 0
+}
+
 // mmapAnon is mmap. Only anonymous memory exists: the heap window holds
 // it, where the VM finds room (hints are ignored, as Linux may), or at
 // addr with MAP_FIXED (replacing what was there) or MAP_FIXED_NOREPLACE
@@ -72,30 +106,9 @@ func mmapAnon(addr, length, prot, flags, fd, off uint64) uint64 {
 		}
 		return errno(eNODEV) // no descriptor here can be mapped
 	}
-	if flags&mapHugetlb != 0 {
-		return errno(eNOMEM) // no huge-page pool
-	}
-	if length == 0 {
-		return errno(eINVAL)
-	}
-	length = roundUp(length, pageSize)
-	if length == 0 || length > taskSize {
-		return errno(eNOMEM)
-	}
-	fixed := flags&(mapFixed|mapFixedNoreplace) != 0
-	if fixed && addr%pageSize != 0 {
-		return errno(eINVAL)
-	}
-	// For anonymous memory only MAP_SHARED and MAP_PRIVATE are types,
-	// and a shared mapping cannot grow down.
-	switch flags & mapType {
-	case mapShared:
-		if flags&mapGrowsdown != 0 {
-			return errno(eINVAL)
-		}
-	case mapPrivate:
-	default:
-		return errno(eINVAL)
+	length, fixed, e := anonMmapChecks(addr, length, flags)
+	if e != 0 {
+		return e
 	}
 	if fixed {
 		if addr < heapWindowStart || addr+length > heapWindowEnd || addr+length < addr {
