@@ -1010,20 +1010,12 @@ func (a *FrameAllocator) refHead(pa PhysAddr) (*frameRec, error) {
 //
 //go:nosplit
 func (a *FrameAllocator) IncRef(pa PhysAddr) error {
-	// Fast path, for fork's loop over every shared page: the head of a
-	// live allocation with room in its count. Anything else takes the
-	// checked path below, which names the problem.
-	if i := uint64(pa)>>frameShift - a.basePFN; pa&(FrameSize-1) == 0 && i < uint64(a.nframes) {
-		// (The caller holds a reference, so the count cannot drop to
-		// zero meanwhile: one locked add.)
-		if r := a.rec(uint32(i)); r.state == stAlloc && atomic.LoadUint32(&r.ref)-1 < 1<<32-2 {
-			if a.smp {
-				atomic.AddUint32(&r.ref, 1)
-			} else {
-				r.ref++
-			}
-			return nil
-		}
+	// The fast path (incRefsFast) for the head of a live allocation with
+	// room in its count; anything else takes the checked path, which
+	// names the problem.
+	one := [1]uint64{uint64(pa)}
+	if a.incRefsFast(one[:]) == 1 {
+		return nil
 	}
 	return a.incRefChecked(pa)
 }
@@ -1052,7 +1044,9 @@ func (a *FrameAllocator) IncRefs(pas []uint64) (refused int, first PhysAddr, err
 
 // incRefsFast is IncRef's fast path for each frame of pas in turn, up to
 // the first that needs the checked path; it returns how many it counted.
-// A loop with no call in it, so that nothing is spilled per frame.
+// A loop with no call in it, so that nothing is spilled per frame. (The
+// caller holds a reference to each, so no count can drop to zero
+// meanwhile: one locked add.)
 //
 //go:nosplit
 func (a *FrameAllocator) incRefsFast(pas []uint64) int {
