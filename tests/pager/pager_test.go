@@ -178,20 +178,7 @@ func TestForkEvicted(t *testing.T) {
 	if s := mm.ReadStats(); s.StoreRefs-s.StorePages < n {
 		t.Fatalf("after fork: %d pages, %d references in the store", s.StorePages, s.StoreRefs)
 	}
-	check := func(task *mm.Task, seed func(i uintptr) uint64) {
-		t.Helper()
-		bad := 0
-		run(t, task, func() {
-			for i := uintptr(0); i < n; i++ {
-				if !same(x+i*page, seed(i)) {
-					bad++
-				}
-			}
-		})
-		if bad != 0 {
-			t.Fatalf("task %d: %d pages wrong", task.ID(), bad)
-		}
-	}
+	check := func(task *mm.Task, seed func(i uintptr) uint64) { t.Helper(); checkPages(t, task, x, n, seed) }
 	pseed := func(i uintptr) uint64 { return 1 }
 	cseed := func(i uintptr) uint64 { return 1 }
 	for round := uint64(0); round < 3; round++ {
@@ -349,6 +336,23 @@ func TestIncompressiblePastMemory(t *testing.T) {
 	})
 	if err := again.Destroy(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkPages fails the test unless each of the n pages at x in task holds
+// what fill wrote there with seed(i), i the page's index.
+func checkPages(t *testing.T, task *mm.Task, x, n uintptr, seed func(i uintptr) uint64) {
+	t.Helper()
+	bad := 0
+	run(t, task, func() {
+		for i := uintptr(0); i < n; i++ {
+			if !same(x+i*page, seed(i)) {
+				bad++
+			}
+		}
+	})
+	if bad != 0 {
+		t.Fatalf("task %d: %d pages wrong", task.ID(), bad)
 	}
 }
 
@@ -622,20 +626,7 @@ func TestEvictSharedPages(t *testing.T) {
 			t.Fatalf("task %d: %d pages resident after its shared pages were evicted (%v)", task.ID(), st.ResidentPages, err)
 		}
 	}
-	check := func(task *mm.Task, seed func(i uintptr) uint64) {
-		t.Helper()
-		bad := 0
-		run(t, task, func() {
-			for i := uintptr(0); i < n; i++ {
-				if !same(x+i*page, seed(i)) {
-					bad++
-				}
-			}
-		})
-		if bad != 0 {
-			t.Fatalf("task %d: %d pages wrong", task.ID(), bad)
-		}
-	}
+	check := func(task *mm.Task, seed func(i uintptr) uint64) { t.Helper(); checkPages(t, task, x, n, seed) }
 	one := func(uintptr) uint64 { return 1 }
 	m0 := mm.ReadStats().MajorFaults
 	check(child, one)
