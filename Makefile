@@ -53,6 +53,7 @@ deps:
 	$(call need,qemu-system-x86_64,qemu-system-x86)
 	$(call need,objcopy,binutils)
 	$(call need,gcc,gcc)
+	$(call need,gdb,gdb)
 
 tools: deps
 	@mkdir -p $(BUILD)
@@ -76,19 +77,21 @@ qemu: image
 
 # gdb: `make debug` boots the demo, `make debug PKG=./tests/vm
 # TESTFLAGS=-test.run=TestOnDemand` one test package, in QEMU waiting for
-# gdb on :1234 (no time limit); the README's "Debugging" section has the
-# gdb line. The symbols are in build/kernel.elf or build/debug.test.
+# gdb on :1234 (GDBPORT=N for another port; no time limit); the README's
+# "Debugging" section has the gdb line, and qemu/'s TestREADMEDebugging
+# follows it. The symbols are in build/kernel.elf or build/debug.test.
 GDB_RUNTIME := $(shell $(GO) env GOROOT)/src/runtime
+GDBPORT     ?= 1234
 debug: tools image progs
 ifeq ($(PKG),$(QEMU_PKGS))
-	@echo "QEMU waits for gdb on :1234. In another terminal:"
-	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/kernel.elf' -ex 'target remote :1234'"
-	$(QEMUEXEC) -timeout 0 -qemu "-s -S" -m $(DEMO_MEM) -dir= $(BUILD)/kernel.elf $(DEMO_ARGS)
+	@echo "QEMU waits for gdb on :$(GDBPORT). In another terminal:"
+	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/kernel.elf' -ex 'target remote :$(GDBPORT)'"
+	$(QEMUEXEC) -timeout 0 -qemu "-gdb tcp::$(GDBPORT) -S" -m $(DEMO_MEM) -dir= $(BUILD)/kernel.elf $(DEMO_ARGS)
 else
 	$(KGO) test -c $(KTFLAGS) -o $(BUILD)/debug.test $(PKG)
-	@echo "QEMU waits for gdb on :1234. In another terminal:"
-	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/debug.test' -ex 'target remote :1234'"
-	$(SMPENV)$(QEMUEXEC) -timeout 0 -qemu "-s -S" -dir $(PKG) $(BUILD)/debug.test $(TESTFLAGS)
+	@echo "QEMU waits for gdb on :$(GDBPORT). In another terminal:"
+	@echo "  gdb -iex 'add-auto-load-safe-path $(GDB_RUNTIME)' -ex 'set architecture i386:x86-64' -ex 'file $(BUILD)/debug.test' -ex 'target remote :$(GDBPORT)'"
+	$(SMPENV)$(QEMUEXEC) -timeout 0 -qemu "-gdb tcp::$(GDBPORT) -S" -dir $(PKG) $(BUILD)/debug.test $(TESTFLAGS)
 endif
 
 test: test-host test-handlers test-qemu test-std test-iso

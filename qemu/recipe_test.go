@@ -66,34 +66,7 @@ func TestREADMERecipes(t *testing.T) {
 	if len(r.files) < 2 || len(r.commands) < 3 {
 		t.Fatalf("README has %d recipe files and %d commands; the section lost its markers?", len(r.files), len(r.commands))
 	}
-	// The copy is made in the repository's build/, not in the host's
-	// /tmp: the guest has its tmpfs there, which would hide the recipe's
-	// testdata from its test.
-	if err := os.MkdirAll(filepath.Join(root, "build"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	copyDir, err := os.MkdirTemp(filepath.Join(root, "build"), "recipe-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(copyDir) })
-	ls, err := exec.Command("git", "-C", root, "ls-files", "--cached", "--others", "--exclude-standard").Output()
-	if err != nil {
-		t.Fatalf("git ls-files: %v", err)
-	}
-	for _, name := range strings.Fields(string(ls)) {
-		data, err := os.ReadFile(filepath.Join(root, name))
-		if err != nil {
-			continue // deleted in the working tree
-		}
-		dst := filepath.Join(copyDir, name)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	copyDir := copyRepo(t, root, "recipe-")
 	for name, body := range r.files {
 		dst := filepath.Join(copyDir, name)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -119,4 +92,38 @@ func TestREADMERecipes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// copyRepo copies the repository's files (tracked and untracked, not
+// ignored) into a new directory under its build/ and returns it. The
+// copy is made in build/, not in the host's /tmp: the guest has its tmpfs
+// there, which would hide a recipe's testdata from its test.
+func copyRepo(t *testing.T, root, prefix string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(root, "build"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyDir, err := os.MkdirTemp(filepath.Join(root, "build"), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(copyDir) })
+	ls, err := exec.Command("git", "-C", root, "ls-files", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	for _, name := range strings.Fields(string(ls)) {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			continue // deleted in the working tree
+		}
+		dst := filepath.Join(copyDir, name)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return copyDir
 }
