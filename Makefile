@@ -111,7 +111,15 @@ GOPROGS   := $(patsubst tests/process/goprogs/%/,tests/process/testdata/%.elf,$(
 PROGS_BASE := 0x400000400000
 GOPROGS_TEXT := $(shell printf '0x%x' $$(($(PROGS_BASE) + 0x1000)))
 
-progs: $(PROGS) $(GOPROGS)
+# And a go test -c binary of an ordinary package (kernel/random: tested on
+# the host, importing nothing of the kernel's), built the same way.
+GOTESTS := tests/process/testdata/random.test.elf
+
+progs: $(PROGS) $(GOPROGS) $(GOTESTS)
+
+tests/process/testdata/random.test.elf: $(wildcard kernel/random/*.go)
+	@mkdir -p $(dir $@)
+	$(KGO) test -c -ldflags '-T $(GOPROGS_TEXT)' -o $@ ./kernel/random
 
 .SECONDEXPANSION:
 $(GOPROGS): tests/process/testdata/%.elf: $$(wildcard tests/process/goprogs/%/*.go)

@@ -135,3 +135,22 @@ func TestGoKilledWithThreads(t *testing.T) {
 	}
 	framesBack(t, before)
 }
+
+// TestGoTestBinary: go test -c's binary of an ordinary package
+// (kernel/random, host-tested) passes as a process: testing's flags, its
+// tests' goroutines and allocation checks, its PASS and exit status 0.
+func TestGoTestBinary(t *testing.T) {
+	warm(t)
+	before := frames()
+	s := run(t, "random.test", "-test.v")
+	out := string(s.Output)
+	if s.Signal != 0 || s.ExitCode != 0 || !strings.HasSuffix(out, "\nPASS\n") ||
+		!strings.Contains(out, "--- PASS: TestOutputLooksRandom") {
+		t.Errorf("random.test -test.v: %v, wrote:\n%s", s, out)
+	}
+	s = run(t, "random.test", "-test.run=^TestNoSuchTest$", "-test.count=x")
+	if s.Signal != 0 || s.ExitCode != 2 {
+		t.Errorf("random.test with a bad flag: %v, want exit status 2", s)
+	}
+	framesBack(t, before)
+}
