@@ -1,22 +1,26 @@
 //go:build hurdvm
 
-// Processes (issue 17, first slice): programs that run in ring 3, each in
-// a task of its own, whose memory is hurd_vm_allocate's. The kernel's side
-// of them: the table of processes, the calls by which the kernel's own
-// program makes one, starts it, waits for it and kills it, and a
-// process's end. Handler context (the loading is ordinary Go:
-// procstart.go; the process's own system calls: procsyscall.go).
+// Processes (issue 17): programs that run in ring 3, each in a task of
+// its own, whose memory is hurd_vm_allocate's. The kernel's side of them:
+// the table of processes, what the threads of a program share
+// (progState), the calls by which the kernel's own program makes one,
+// starts it, waits for it and kills it, and a process's end. Handler
+// context (the loading is ordinary Go: procstart.go; the process's own
+// system calls: procsyscall.go; the rest of its calls are the
+// personality's, syscall.go).
 //
-// A process here is one thread in ring 3 (no clone yet) in an address
-// space made by taskNew with U/S on every page it maps (mm.AddressSpace.
-// User). Its thread is an ordinary thread of the scheduler (sched.go),
-// with proc set: the timer preempts it, the kernel program's signals,
-// tids and CPU time leave it out, and LSTAR is syscallEntryUser while it
-// runs (setSyscallEntry). It ends by exit or exit_group, by a fault or
-// exception (no signal handlers yet: the signal ends it, alone), or when
-// the kernel kills it; its space is then destroyed on the spot, its frames
-// going back, and its record keeps what the kernel program's Wait reads:
-// the status, the signal, its space's counters, its output.
+// A process is one or more threads in ring 3 (clone) in an address space
+// made by taskNew with U/S on every page it maps (mm.AddressSpace.User).
+// Its threads are ordinary threads of the scheduler (sched.go), with proc
+// set: the timer preempts them, on any CPU; signals, tids and futexes are
+// their program's (progState, findTID, futexWake), the kernel program's
+// CPU time leaves them out, and LSTAR is syscallEntryUser while one runs
+// (setSyscallEntry). It ends by exit_group, by its last thread's exit, by
+// a signal whose action is the default one (a fault its handler cannot
+// take: fatalSignal), or when the kernel kills it; every thread ends
+// (procEnd), the last one destroys its space, its frames going back, and
+// its record keeps what the kernel program's Wait reads: the status, the
+// signal, its space's counters, its output.
 
 package kernel
 
@@ -357,11 +361,13 @@ func procFatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
 		kprint(", address ")
 		kprintHex(addr)
 	}
-	kprint(" (vector ")
-	kprintDec(tf.Vector)
-	kprint(", error code ")
-	kprintHex(tf.ErrorCode)
-	kprint(")")
+	if tf.Vector < 32 { // an exception; otherwise a signal's default action on the way out of a call or an interrupt
+		kprint(" (vector ")
+		kprintDec(tf.Vector)
+		kprint(", error code ")
+		kprintHex(tf.ErrorCode)
+		kprint(")")
+	}
 	kprint("\n")
 	procEnd(i)
 }

@@ -1,25 +1,27 @@
 //go:build hurdvm
 
-// A process's system calls (issue 17, first slice): the Linux calls a
-// small static program needs, with Linux's numbers and answers, served in
-// the process's own task. Everything else is ENOSYS: the rest of the
-// personality (syscall.go) serves the kernel's own program and trusts it
-// (its descriptors, signals and threads are that program's), so a process
-// reaches none of it. Handler context.
+// A process's system calls (issue 17), the ones that are its own: with
+// Linux's numbers and answers, served in the process's own task. The
+// calls any program makes the same way (threads, futexes, signals, time,
+// the netpoller's descriptors) are the personality's (syscall.go), which
+// finds the caller's program in its thread (progState); procSyscall says
+// which, and every other call is ENOSYS, so a process reaches none of the
+// kernel program's files, tasks or hurdvm's own calls. Handler context.
 //
-// A process's pointers (procRange, procCopyIn, procCopyOut) may point
-// into its task window only, the whole of what it can map: the kernel's
-// image, the heap window, the physmap, non-canonical addresses and ranges
-// that wrap are EFAULT before anything is touched. Inside the window the
-// copy is userCopyAC's one bracketed instruction, which the fault path
-// knows: a page the VM cannot give (no region, a region that forbids the
-// access) ends the copy short, and the call answers EFAULT (or the count
-// copied, where Linux does), never a kernel fault.
+// A process's pointers (procRange, through userRange and the copies of
+// user.go) may point into its task window only, the whole of what it can
+// map: the kernel's image, the heap window, the physmap, non-canonical
+// addresses and ranges that wrap are EFAULT before anything is touched.
+// Inside the window the copy is userCopyAC's one bracketed instruction,
+// which the fault path knows: a page the VM cannot give (no region, a
+// region that forbids the access) ends the copy short, and the call
+// answers EFAULT (or the count copied, where Linux does), never a kernel
+// fault.
 //
-// The memory calls (mmap, munmap, mprotect, brk) are VMAllocate,
-// VMDeallocate and Protect in the process's space, under its lock alone
-// (procVMCall, without the kernel lock, as the kernel's own vmCall); the
-// others under the kernel lock (procSyscall).
+// The memory calls (mmap, munmap, mprotect, madvise, brk) are
+// VMAllocate, VMDeallocate, Protect and Discard in the process's space,
+// under its lock alone (procVMCall, without the kernel lock, as the
+// kernel's own vmCall); the others under the kernel lock (procSyscall).
 
 package kernel
 

@@ -336,9 +336,10 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 // sigreturn restores the context saved by deliverSignal, as the handler
 // may have changed it (the runtime injects calls to asyncPreempt and
 // sigpanic by editing rip and rsp). Nothing the program wrote is trusted:
-// the flags keep the kernel's bits, the segments are the kernel's own
-// (programs run in ring 0 with fixed selectors), RIP and RSP must be
-// canonical (IRETQ to a non-canonical RIP faults in the kernel), and the
+// the flags keep the kernel's bits, the segments are fixed (the kernel's
+// own for its program, which runs in ring 0; ring 3's for a process), RIP
+// and RSP must be canonical (IRETQ to a non-canonical RIP faults in the
+// kernel) and a process's RIP in the lower half, and the
 // MXCSR may not set reserved bits (FXRSTOR would fault in the kernel on
 // hardware), nor the XSAVE header bits XRSTOR refuses (fpuFromFrame). A
 // frame that cannot be read, or a context that cannot be returned to, is
