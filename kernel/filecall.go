@@ -452,7 +452,7 @@ func fdDrop(fd int32) {
 // (events ev): epoll learns it, and the threads waiting for h to do
 // something of ev are woken to call again.
 func fileHandleReady(h int32, ev uint32) {
-	pg := &programs[0] // the file server serves the kernel's program alone
+	pg := &kernelProg // the file server serves the kernel's program alone
 	for i := range pg.files {
 		if f := &pg.files[i]; f.kind == fileServer && f.handle == h {
 			f.ready = ev

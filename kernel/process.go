@@ -124,9 +124,12 @@ var (
 
 // progState is what the threads of one program share, as the threads of
 // one Linux process share their signal actions and descriptor table: the
-// kernel's own program's is programs[0], process i's programs[i+1]
-// (thread.proc indexes it). The personality's calls (signal.go, fd.go,
-// epoll.go) reach the caller's through curProg.
+// kernel's own program's is kernelProg, process i's fills frames of its
+// own (progFrames[i], an order-progOrder block in the physmap: 47 KiB, too
+// large for the image's eager BSS 16 times over), taken when its slot is
+// first used and kept for the next process in the slot, as thread records
+// are. The personality's calls (signal.go, fd.go, epoll.go) reach the
+// caller's through curProg.
 type progState struct {
 	sigactions [nsig]sigaction
 	// pending are the signals sent to the program (kill) that no
@@ -137,10 +140,27 @@ type progState struct {
 	epollRegs [maxEpollRegs]epollReg
 }
 
-var programs [maxProcs + 1]progState
+const progOrder = 4
+
+var (
+	kernelProg progState
+	progFrames [maxProcs]uint64
+)
+
+// The state must fit its frames.
+var _ [pageSize<<progOrder - unsafe.Sizeof(progState{})]byte
 
 // progOf is thread t's program's state.
-func progOf(t *thread) *progState { return &programs[t.proc] }
+func progOf(t *thread) *progState { return progIndex(t.proc) }
+
+// progIndex is the state of program p: 0 the kernel's own, i+1 process
+// i's.
+func progIndex(p int32) *progState {
+	if p == 0 {
+		return &kernelProg
+	}
+	return (*progState)(at(physmapBase + progFrames[(p-1)&(maxProcs-1)]))
+}
 
 // curProg is the calling thread's program's state.
 func curProg() *progState { return progOf(thr(current())) }
@@ -260,14 +280,23 @@ func procNew(flags uint64) uint64 {
 		}
 		return errno(eAGAIN)
 	}
+	if progFrames[i] == 0 {
+		pa, err := frames.AllocZeroed(progOrder)
+		if err != nil {
+			return errno(eNOMEM)
+		}
+		progFrames[i] = uint64(pa)
+		threadFramesTaken += 1 << progOrder
+	}
 	r := taskNew(-1, true)
 	if r&taskErrBit != 0 {
 		return errno(eNOMEM)
 	}
 	p := &procs[i]
 	*p = proc{state: procLoading, slot: int32(r), echo: flags&procEcho != 0}
-	programs[i+1] = progState{} // no handlers, no descriptors but 0, 1 and 2
-	consoleFDs(&programs[i+1])
+	pg := progIndex(int32(i) + 1)
+	*pg = progState{} // no handlers, no descriptors but 0, 1 and 2
+	consoleFDs(pg)
 	return uint64(i)
 }
 

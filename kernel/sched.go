@@ -146,7 +146,7 @@ type thread struct {
 // runtime stops at 10,000 threads, so 16,384 slots never run out first.
 var (
 	threadFrames      [maxThreads]uint64
-	threadFramesTaken uint64 // mm.Stats.KernelFrames
+	threadFramesTaken uint64 // mm.Stats.KernelFrames (with the processes' progState frames)
 )
 
 // thr is thread i's record, in the physmap.

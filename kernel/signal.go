@@ -164,7 +164,7 @@ func sendToThread(i int32, sig uint32) {
 // from the kernel.
 func sendToProcess(sig uint32) {
 	me := thr(current()).proc
-	pg := &programs[me]
+	pg := progIndex(me)
 	if ignored(pg, sig) {
 		return
 	}

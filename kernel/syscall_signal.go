@@ -23,7 +23,7 @@ func sysSigaction(sig, act, oact, setsize uint64) uint64 {
 		return errno(eINVAL)
 	}
 	me := thr(current()).proc
-	pg := &programs[me]
+	pg := progIndex(me)
 	old := pg.sigactions[sig]
 	if act != 0 {
 		na.mask &^= unblockable
