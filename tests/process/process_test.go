@@ -432,9 +432,12 @@ func TestSignalFramesAreChecked(t *testing.T) {
 // own threads only: the kernel's program (pid 1, tid 1) and a tid not its
 // own are ESRCH.
 func TestSignalsStayInTheProcess(t *testing.T) {
+	warm(t)
+	before := frames()
 	if s := run(t, "sig", "t"); s.Signal != 0 || s.ExitCode != 0 {
 		t.Errorf("sig t: %v (11: tgkill(1, 1), 12: kill(1), 13: tgkill(pid, 1) was not ESRCH)", s)
 	}
+	framesBack(t, before)
 }
 
 // TestDescriptorsAreTheProcesses: a process has descriptors of its own
@@ -442,6 +445,8 @@ func TestSignalsStayInTheProcess(t *testing.T) {
 // EBADF to read and close, and the kernel's netpoller, whose epoll and
 // eventfd descriptors those are in its table, still works afterwards.
 func TestDescriptorsAreTheProcesses(t *testing.T) {
+	warm(t)
+	before := frames()
 	if s := run(t, "sig", "d"); s.Signal != 0 || s.ExitCode != 0 {
 		t.Errorf("sig d: %v (20+fd: read or close of fd was not EBADF)", s)
 	}
@@ -450,12 +455,15 @@ func TestDescriptorsAreTheProcesses(t *testing.T) {
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Errorf("a 10 ms sleep took %v after the process", d)
 	}
+	framesBack(t, before)
 }
 
 // TestFutexesAreTheProcesses: a futex is keyed by its process and address:
 // another process waking the same address, over and over, does not wake
 // the waiter, whose wait times out.
 func TestFutexesAreTheProcesses(t *testing.T) {
+	warm(t)
+	before := frames()
 	w := start(t, "sig", "f")
 	time.Sleep(10 * time.Millisecond)
 	k := start(t, "sig", "w")
@@ -465,4 +473,5 @@ func TestFutexesAreTheProcesses(t *testing.T) {
 	if s := wait(t, k); s.Signal != 0 || s.ExitCode != 0 {
 		t.Errorf("the waker: %v", s)
 	}
+	framesBack(t, before)
 }
