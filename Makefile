@@ -102,11 +102,32 @@ test: test-host test-handlers test-qemu test-std test-iso
 # image still sits where ordinary programs are linked, see docs/DESIGN.md
 # "Processes"), into tests/process/testdata, which qemuexec packs. No
 # binary is committed: make builds them before any in-kernel test.
+#
+# Ordinary Go programs too (tests/process/goprogs/NAME, package main, not
+# importing hurdvm/kernel): built as for Linux, CGO_ENABLED=0 GOOS=linux
+# GOARCH=amd64 go build, with only the link address given, at the same
+# base: Go's -T is where the text starts, a page above the base that
+# holds the ELF headers (as Go's default 0x401000 over 0x400000).
 PROGS_SRC := $(wildcard tests/process/progs/*.s)
 PROGS     := $(patsubst tests/process/progs/%.s,tests/process/testdata/%.elf,$(PROGS_SRC))
+GOPROGS   := $(patsubst tests/process/goprogs/%/,tests/process/testdata/%.elf,$(sort $(dir $(wildcard tests/process/goprogs/*/*.go))))
 PROGS_BASE := 0x400000400000
+GOPROGS_TEXT := $(shell printf '0x%x' $$(($(PROGS_BASE) + 0x1000)))
 
-progs: $(PROGS)
+# And a go test -c binary of an ordinary package (kernel/random: tested on
+# the host, importing nothing of the kernel's), built the same way.
+GOTESTS := tests/process/testdata/random.test.elf
+
+progs: $(PROGS) $(GOPROGS) $(GOTESTS)
+
+tests/process/testdata/random.test.elf: $(wildcard kernel/random/*.go)
+	@mkdir -p $(dir $@)
+	$(KGO) test -c -ldflags '-T $(GOPROGS_TEXT)' -o $@ ./kernel/random
+
+.SECONDEXPANSION:
+$(GOPROGS): tests/process/testdata/%.elf: $$(wildcard tests/process/goprogs/%/*.go)
+	@mkdir -p $(dir $@)
+	$(KGO) build -ldflags '-T $(GOPROGS_TEXT)' -o $@ ./tests/process/goprogs/$*
 
 tests/process/testdata/%.elf: tests/process/progs/%.s tests/process/progs/sys.inc
 	$(call need,as,binutils)

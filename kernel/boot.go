@@ -45,7 +45,7 @@ func kmain() {
 	printMemory()
 	randomInit()
 	threadsInit(uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-16]))))
-	consoleFDs()
+	consoleFDs(&kernelProg)
 	runtimeStartSP = buildStartStack()
 	kprint("hurdvm: entering the Go runtime\n")
 	consoleStartBuffering()

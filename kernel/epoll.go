@@ -36,7 +36,7 @@ type epollReg struct {
 	pending uint32 // edge-triggered: events since the last report
 }
 
-var epollRegs [maxEpollRegs]epollReg
+// A program's registrations are its progState's epollRegs.
 
 func epollCreate(flags uint64) uint64 {
 	if flags&^oCloexec != 0 {
@@ -59,8 +59,9 @@ func epollLookup(epfd int32) (*openFile, uint64) {
 }
 
 func epollFind(epfd, fd int32) *epollReg {
-	for i := range epollRegs {
-		if r := &epollRegs[i]; r.used && r.epfd == epfd && r.fd == fd {
+	pg := curProg()
+	for i := range pg.epollRegs {
+		if r := &pg.epollRegs[i]; r.used && r.epfd == epfd && r.fd == fd {
 			return r
 		}
 	}
@@ -103,9 +104,10 @@ func epollCtl(epfd int32, op uint64, fd int32, ev uint64) uint64 {
 		if r != nil {
 			return errno(eEXIST)
 		}
-		for i := range epollRegs {
-			if !epollRegs[i].used {
-				r = &epollRegs[i]
+		pg := curProg()
+		for i := range pg.epollRegs {
+			if !pg.epollRegs[i].used {
+				r = &pg.epollRegs[i]
 				break
 			}
 		}
@@ -133,8 +135,9 @@ func epollCtl(epfd int32, op uint64, fd int32, ev uint64) uint64 {
 
 // epollForget drops the registrations of descriptor fd, when it closes.
 func epollForget(fd int32) {
-	for i := range epollRegs {
-		if r := &epollRegs[i]; r.used && r.fd == fd {
+	pg := curProg()
+	for i := range pg.epollRegs {
+		if r := &pg.epollRegs[i]; r.used && r.fd == fd {
 			*r = epollReg{}
 		}
 	}
@@ -143,8 +146,9 @@ func epollForget(fd int32) {
 // epollForgetInstance drops every registration of the epoll instance
 // epfd named, when its open file goes.
 func epollForgetInstance(epfd int32) {
-	for i := range epollRegs {
-		if r := &epollRegs[i]; r.used && r.epfd == epfd {
+	pg := curProg()
+	for i := range pg.epollRegs {
+		if r := &pg.epollRegs[i]; r.used && r.epfd == epfd {
 			*r = epollReg{}
 		}
 	}
@@ -164,8 +168,9 @@ func epollReadyEvents(r *epollReg) uint32 {
 
 // epollAnyReady reports whether instance epfd has an event to report.
 func epollAnyReady(epfd int32) bool {
-	for i := range epollRegs {
-		if r := &epollRegs[i]; r.used && r.epfd == epfd && epollReadyEvents(r) != 0 {
+	pg := curProg()
+	for i := range pg.epollRegs {
+		if r := &pg.epollRegs[i]; r.used && r.epfd == epfd && epollReadyEvents(r) != 0 {
 			return true
 		}
 	}
@@ -176,12 +181,13 @@ func epollAnyReady(epfd int32) bool {
 // and returns how many, or -1 if buf is bad. A reported edge-triggered
 // event is consumed; a one-shot registration is disarmed.
 func epollCollect(epfd int32, buf uint64, max int64) int64 {
+	pg := curProg()
 	n := int64(0)
-	for i := range epollRegs {
+	for i := range pg.epollRegs {
 		if n == max {
 			break
 		}
-		r := &epollRegs[i]
+		r := &pg.epollRegs[i]
 		if !r.used || r.epfd != epfd {
 			continue
 		}
@@ -283,8 +289,9 @@ func fdNotify(fd int32, events uint32) { epollNotify(fd, events, epollMaxNests) 
 const epollMaxNests = 4
 
 func epollNotify(fd int32, events uint32, depth int) {
-	for i := range epollRegs {
-		r := &epollRegs[i]
+	pg := curProg()
+	for i := range pg.epollRegs {
+		r := &pg.epollRegs[i]
 		if !r.used || r.fd != fd || r.events&events == 0 {
 			continue
 		}
@@ -298,9 +305,10 @@ func epollNotify(fd int32, events uint32, depth int) {
 
 // epollWake wakes the threads waiting in epoll_pwait on epfd.
 func epollWake(epfd int32) {
+	me := thr(current()).proc
 	for i := int32(1); i < threadHigh; i++ {
 		t := thr(i)
-		if t.state == threadBlocked && t.wait == waitEpoll && t.waitFD == epfd {
+		if t.state == threadBlocked && t.wait == waitEpoll && t.proc == me && t.waitFD == epfd {
 			wake(i, wokenByEvent)
 		}
 	}

@@ -60,25 +60,25 @@ const (
 	maxFiles = maxFDs
 )
 
-var (
-	fds   [maxFDs]fdEntry
-	files [maxFiles]openFile
-)
+// A program's descriptors and open files are its progState's (fds,
+// files): the kernel's own program's, or a process's (process.go).
 
-// consoleFDs opens 0, 1 and 2 on the console, as a program finds them.
-func consoleFDs() {
-	files[0] = openFile{kind: fileConsole, refs: 3, flags: 2}
+// consoleFDs opens 0, 1 and 2 on the console in pg, as a program finds
+// them (a process's console is its output: procWrite).
+func consoleFDs(pg *progState) {
+	pg.files[0] = openFile{kind: fileConsole, refs: 3, flags: 2}
 	for i := 0; i < 3; i++ {
-		fds[i] = fdEntry{file: 1}
+		pg.fds[i] = fdEntry{file: 1}
 	}
 }
 
 // newFile makes an open file and a descriptor for it (the lowest free, as
 // Linux): the descriptor, or -EMFILE.
 func newFile(kind fileKind, flags uint64) uint64 {
+	pg := curProg()
 	fi := int32(-1)
-	for i := range files {
-		if files[i].kind == fileFree {
+	for i := range pg.files {
+		if pg.files[i].kind == fileFree {
 			fi = int32(i)
 			break
 		}
@@ -87,21 +87,22 @@ func newFile(kind fileKind, flags uint64) uint64 {
 	if fi < 0 || fd < 0 {
 		return errno(eMFILE)
 	}
-	files[fi] = openFile{kind: kind, refs: 1, flags: uint32(flags & oNonblock)}
-	fds[fd] = fdEntry{file: fi + 1, cloexec: flags&oCloexec != 0}
+	pg.files[fi] = openFile{kind: kind, refs: 1, flags: uint32(flags & oNonblock)}
+	pg.fds[fd] = fdEntry{file: fi + 1, cloexec: flags&oCloexec != 0}
 	return uint64(fd)
 }
 
 // freeFDs is how many descriptors newFile can still make.
 func freeFDs() int {
+	pg := curProg()
 	nfd, nfile := 0, 0
-	for i := range fds {
-		if fds[i].file == 0 {
+	for i := range pg.fds {
+		if pg.fds[i].file == 0 {
 			nfd++
 		}
 	}
-	for i := range files {
-		if files[i].kind == fileFree {
+	for i := range pg.files {
+		if pg.files[i].kind == fileFree {
 			nfile++
 		}
 	}
@@ -110,8 +111,9 @@ func freeFDs() int {
 
 // lowestFreeFD is the lowest free descriptor at or above min, or -1.
 func lowestFreeFD(min int32) int32 {
+	pg := curProg()
 	for i := max(min, 0); i < maxFDs; i++ {
-		if fds[i].file == 0 {
+		if pg.fds[i].file == 0 {
 			return i
 		}
 	}
@@ -120,10 +122,11 @@ func lowestFreeFD(min int32) int32 {
 
 // fdFile is the open file descriptor fd names, or nil.
 func fdFile(fd int32) *openFile {
-	if fd < 0 || fd >= maxFDs || fds[fd].file == 0 {
+	pg := curProg()
+	if fd < 0 || fd >= maxFDs || pg.fds[fd].file == 0 {
 		return nil
 	}
-	return &files[fds[fd].file-1]
+	return &pg.files[pg.fds[fd].file-1]
 }
 
 func closeFD(fd int32) uint64 {
@@ -132,7 +135,7 @@ func closeFD(fd int32) uint64 {
 		return errno(eBADF)
 	}
 	epollForget(fd)
-	fds[fd] = fdEntry{}
+	curProg().fds[fd] = fdEntry{}
 	if f.refs--; f.refs == 0 {
 		switch f.kind {
 		case fileEpoll:
@@ -158,7 +161,8 @@ func dupFD(fd, min int32, cloexec bool) uint64 {
 	if nfd < 0 {
 		return errno(eMFILE)
 	}
-	fds[nfd] = fdEntry{file: fds[fd].file, cloexec: cloexec}
+	pg := curProg()
+	pg.fds[nfd] = fdEntry{file: pg.fds[fd].file, cloexec: cloexec}
 	f.refs++
 	return uint64(nfd)
 }
@@ -270,12 +274,12 @@ func sysFcntlFD(fd int32, cmd, arg uint64) uint64 {
 	case fDupfd, fDupfdCloexec:
 		return dupFD(fd, int32(arg), cmd == fDupfdCloexec)
 	case fGetfd:
-		if fds[fd].cloexec {
+		if curProg().fds[fd].cloexec {
 			return fdCloexec
 		}
 		return 0
 	case fSetfd:
-		fds[fd].cloexec = arg&fdCloexec != 0
+		curProg().fds[fd].cloexec = arg&fdCloexec != 0
 		return 0
 	case fGetfl:
 		return uint64(f.flags) | 2 // O_RDWR
@@ -362,8 +366,9 @@ func eventfdRead(fd int32, f *openFile, buf, n uint64) uint64 {
 // runs again (resumeBlocked), and blocks again if another reader took the
 // count first.
 func eventfdWakeReaders(f *openFile) {
+	me := thr(current()).proc
 	for i := int32(1); i < threadHigh; i++ {
-		if t := thr(i); t.state == threadBlocked && t.wait == waitEventFD && fdFile(t.waitFD) == f {
+		if t := thr(i); t.state == threadBlocked && t.wait == waitEventFD && t.proc == me && fdFile(t.waitFD) == f {
 			wake(i, wokenByEvent)
 		}
 	}

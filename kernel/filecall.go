@@ -442,7 +442,7 @@ func fdDrop(fd int32) {
 	if f == nil {
 		return
 	}
-	fds[fd] = fdEntry{}
+	curProg().fds[fd] = fdEntry{}
 	if f.refs--; f.refs == 0 {
 		*f = openFile{}
 	}
@@ -452,8 +452,9 @@ func fdDrop(fd int32) {
 // (events ev): epoll learns it, and the threads waiting for h to do
 // something of ev are woken to call again.
 func fileHandleReady(h int32, ev uint32) {
-	for i := range files {
-		if f := &files[i]; f.kind == fileServer && f.handle == h {
+	pg := &kernelProg // the file server serves the kernel's program alone
+	for i := range pg.files {
+		if f := &pg.files[i]; f.kind == fileServer && f.handle == h {
 			f.ready = ev
 			fileNotify(f, ev)
 		}

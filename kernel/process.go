@@ -1,22 +1,26 @@
 //go:build hurdvm
 
-// Processes (issue 17, first slice): programs that run in ring 3, each in
-// a task of its own, whose memory is hurd_vm_allocate's. The kernel's side
-// of them: the table of processes, the calls by which the kernel's own
-// program makes one, starts it, waits for it and kills it, and a
-// process's end. Handler context (the loading is ordinary Go:
-// procstart.go; the process's own system calls: procsyscall.go).
+// Processes (issue 17): programs that run in ring 3, each in a task of
+// its own, whose memory is hurd_vm_allocate's. The kernel's side of them:
+// the table of processes, what the threads of a program share
+// (progState), the calls by which the kernel's own program makes one,
+// starts it, waits for it and kills it, and a process's end. Handler
+// context (the loading is ordinary Go: procstart.go; the process's own
+// system calls: procsyscall.go; the rest of its calls are the
+// personality's, syscall.go).
 //
-// A process here is one thread in ring 3 (no clone yet) in an address
-// space made by taskNew with U/S on every page it maps (mm.AddressSpace.
-// User). Its thread is an ordinary thread of the scheduler (sched.go),
-// with proc set: the timer preempts it, the kernel program's signals,
-// tids and CPU time leave it out, and LSTAR is syscallEntryUser while it
-// runs (setSyscallEntry). It ends by exit or exit_group, by a fault or
-// exception (no signal handlers yet: the signal ends it, alone), or when
-// the kernel kills it; its space is then destroyed on the spot, its frames
-// going back, and its record keeps what the kernel program's Wait reads:
-// the status, the signal, its space's counters, its output.
+// A process is one or more threads in ring 3 (clone) in an address space
+// made by taskNew with U/S on every page it maps (mm.AddressSpace.User).
+// Its threads are ordinary threads of the scheduler (sched.go), with proc
+// set: the timer preempts them, on any CPU; signals, tids and futexes are
+// their program's (progState, findTID, futexWake), the kernel program's
+// CPU time leaves them out, and LSTAR is syscallEntryUser while one runs
+// (setSyscallEntry). It ends by exit_group, by its last thread's exit, by
+// a signal whose action is the default one (a fault its handler cannot
+// take: fatalSignal), or when the kernel kills it; every thread ends
+// (procEnd), the last one destroys its space, its frames going back, and
+// its record keeps what the kernel program's Wait reads: the status, the
+// signal, its space's counters, its output.
 
 package kernel
 
@@ -96,12 +100,15 @@ type ProcessInfo struct {
 
 // proc is a process's record.
 type proc struct {
-	state  procState
-	echo   bool
-	killed bool  // procKill: it ends at its CPU's next way out of the kernel
-	slot   int32 // its address space
-	thread int32 // its thread (a slot of the thread table)
-	waiter int32 // the thread blocked in sysProcWait, plus one; 0: none
+	state procState
+	echo  bool
+	// ending: procEnd has begun; a thread of it still on a CPU ends at
+	// that CPU's next way out of the kernel (leaveKernel).
+	ending  bool
+	slot    int32 // its address space
+	thread  int32 // its first thread (a slot of the thread table)
+	threads int32 // its threads not yet ended
+	waiter  int32 // the thread blocked in sysProcWait, plus one; 0: none
 	// The program break: [brkStart, brk) is the brk area, its pages
 	// from brkStart up to brk rounded up allocated (procBrk). Changed
 	// under the space's lock.
@@ -114,6 +121,58 @@ var (
 	// procTableFull is said once, when sysProcNew first finds no record.
 	procTableFull bool
 )
+
+// progState is what the threads of one program share, as the threads of
+// one Linux process share their signal actions and descriptor table: the
+// kernel's own program's is kernelProg, process i's fills frames of its
+// own (progFrames[i], an order-progOrder block in the physmap: 47 KiB, too
+// large for the image's eager BSS 16 times over), taken when its slot is
+// first used and kept for the next process in the slot, as thread records
+// are. The personality's calls (signal.go, fd.go, epoll.go) reach the
+// caller's through curProg.
+type progState struct {
+	sigactions [nsig]sigaction
+	// pending are the signals sent to the program (kill) that no
+	// thread has taken yet.
+	pending   uint64
+	fds       [maxFDs]fdEntry
+	files     [maxFiles]openFile
+	epollRegs [maxEpollRegs]epollReg
+}
+
+const progOrder = 4
+
+var (
+	kernelProg progState
+	progFrames [maxProcs]uint64
+)
+
+// The state must fit its frames.
+var _ [pageSize<<progOrder - unsafe.Sizeof(progState{})]byte
+
+// progOf is thread t's program's state.
+func progOf(t *thread) *progState { return progIndex(t.proc) }
+
+// progIndex is the state of program p: 0 the kernel's own, i+1 process
+// i's.
+func progIndex(p int32) *progState {
+	if p == 0 {
+		return &kernelProg
+	}
+	return (*progState)(at(physmapBase + progFrames[(p-1)&(maxProcs-1)]))
+}
+
+// curProg is the calling thread's program's state.
+func curProg() *progState { return progOf(thr(current())) }
+
+// curPID is the calling thread's program's process ID: the kernel
+// program's is 1, a process's its first thread's tid.
+func curPID() int32 {
+	if p := thr(current()).proc; p != 0 {
+		return procs[p-1].info.PID
+	}
+	return processID
+}
 
 // procCall serves the kernel program's process calls (the kernel lock is
 // held).
@@ -221,12 +280,23 @@ func procNew(flags uint64) uint64 {
 		}
 		return errno(eAGAIN)
 	}
+	if progFrames[i] == 0 {
+		pa, err := frames.AllocZeroed(progOrder)
+		if err != nil {
+			return errno(eNOMEM)
+		}
+		progFrames[i] = uint64(pa)
+		threadFramesTaken += 1 << progOrder
+	}
 	r := taskNew(-1, true)
 	if r&taskErrBit != 0 {
 		return errno(eNOMEM)
 	}
 	p := &procs[i]
 	*p = proc{state: procLoading, slot: int32(r), echo: flags&procEcho != 0}
+	pg := progIndex(int32(i) + 1)
+	*pg = progState{} // no handlers, no descriptors but 0, 1 and 2
+	consoleFDs(pg)
 	return uint64(i)
 }
 
@@ -252,7 +322,7 @@ func procStart(i, entry, sp, brk uint64) uint64 {
 	t.cr3 = spaces[p.slot].PT.Root
 	t.proc = int32(i) + 1
 	copy(t.name[:15], "process")
-	p.thread = ti
+	p.thread, p.threads = ti, 1
 	p.brkStart, p.brk = brk, brk
 	p.info = ProcessInfo{PID: t.tid}
 	p.state = procRunning
@@ -276,33 +346,39 @@ func procWaitResume(t *thread) uint64 {
 	return 0
 }
 
-// procKill ends process i with SIGKILL: at once when its thread is on no
-// CPU, else at that CPU's next way out of the kernel (the kick makes it
-// soon: leaveKernel sees killed).
+// procKill ends process i with SIGKILL (procEnd): the kernel's program
+// asks, so no thread of it is this CPU's.
 func procKill(i int32) {
 	p := &procs[i]
-	if p.state != procRunning || p.killed {
+	if p.state != procRunning || p.ending {
 		return
 	}
-	p.killed = true
 	p.info.Signal = sigKILL
-	t := thr(p.thread)
-	if t.oncpu >= 0 {
-		kickCPU(t.oncpu)
-		return
-	}
-	procEnd(i, p.thread)
+	procEnd(i)
 }
 
 // procFatalSignal ends the current thread's process with sig (a fault or
-// exception in ring 3 that nothing handles: hurdvm's processes have no
-// signal handlers yet), as Linux ends a process killed by a signal whose
-// action is the default one. The kernel and the other processes go on.
+// exception in ring 3 its handler cannot take, a signal whose action is
+// the default one: fatalSignal), as Linux ends a process killed by a
+// signal. The kernel and the other processes go on. tf is nil for kill's
+// SIGKILL.
 func procFatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
 	t := thr(current())
 	i := t.proc - 1
 	p := &procs[i]
+	if p.ending {
+		return // another thread ended it first: leaveKernel ends this one
+	}
 	p.info.Signal = int32(sig)
+	if tf == nil {
+		kprint("hurdvm: process ")
+		kprintDec(uint64(p.info.PID))
+		kprint(" killed by signal ")
+		kprintDec(uint64(sig))
+		kprint("\n")
+		procEnd(i)
+		return
+	}
 	p.info.FaultRIP, p.info.FaultAddr = tf.RIP, addr
 	kprint("hurdvm: process ")
 	kprintDec(uint64(p.info.PID))
@@ -314,31 +390,60 @@ func procFatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
 		kprint(", address ")
 		kprintHex(addr)
 	}
-	kprint(" (vector ")
-	kprintDec(tf.Vector)
-	kprint(", error code ")
-	kprintHex(tf.ErrorCode)
-	kprint(")")
+	if tf.Vector < 32 { // an exception; otherwise a signal's default action on the way out of a call or an interrupt
+		kprint(" (vector ")
+		kprintDec(tf.Vector)
+		kprint(", error code ")
+		kprintHex(tf.ErrorCode)
+		kprint(")")
+	}
 	kprint("\n")
-	procEnd(i, current())
+	procEnd(i)
 }
 
-// procExit ends the current thread's process with status (exit,
-// exit_group: one thread).
+// procExit ends the current thread's process with status (exit_group).
 func procExit(status int32) {
 	t := thr(current())
-	procs[t.proc-1].info.ExitCode = status & 0xff
-	procEnd(t.proc-1, current())
+	p := &procs[t.proc-1]
+	if !p.ending {
+		p.info.ExitCode = status & 0xff
+	}
+	procEnd(t.proc - 1)
 }
 
-// procEnd ends process i, whose thread is ti: the thread ends (the
-// current one leaves the CPU at the trap's exit; one on no CPU is taken
-// off the run queue), the space's counters are kept and the space is
-// destroyed, its frames and tables going back, and the waiter is woken.
-// Kernel lock held. The space is loaded nowhere but here: only its thread
-// ever loads it, and a CPU that switches away from a thread loads the next
+// procEnd ends process i: each of its threads ends (procThreadEnd) now,
+// or, when it runs on another CPU, at that CPU's next way out of the
+// kernel, which the kick makes soon (leaveKernel sees ending). The last
+// one to end destroys the space. Kernel lock held.
+func procEnd(i int32) {
+	p := &procs[i]
+	if p.ending {
+		return
+	}
+	p.ending = true
+	c := thisCPU()
+	for j := int32(1); j < threadHigh; j++ {
+		t := thr(j)
+		if t.proc != i+1 || t.state == threadFree || t.state == threadDead {
+			continue
+		}
+		if t.oncpu >= 0 && j != c.current {
+			kickCPU(t.oncpu)
+			continue
+		}
+		procThreadEnd(i, j)
+	}
+}
+
+// procThreadEnd ends thread ti of process i (exit, or its process's end):
+// the current one leaves the CPU at the trap's exit, one on no CPU is
+// taken off the run queue or out of its wait. When it was the last, the
+// process ends: its space's counters are kept and the space is destroyed,
+// its frames and tables going back, and the waiter is woken. The space is
+// loaded nowhere then: only the process's threads load it, none is on a
+// CPU any more, and a CPU that switches away from a thread loads the next
 // one's tables (the idle thread's are the kernel's).
-func procEnd(i, ti int32) {
+func procThreadEnd(i, ti int32) {
 	p := &procs[i]
 	t := thr(ti)
 	c := thisCPU()
@@ -346,10 +451,18 @@ func procEnd(i, ti int32) {
 		setCR3(c, kernelPT.Root)
 		t.state = threadDead
 	} else {
-		unqueue(ti)
+		if t.state == threadRunnable {
+			unqueue(ti)
+		}
+		if t.deadline != 0 {
+			deadlinesStale = true
+		}
 		t.state = threadFree
 	}
 	t.cr3, t.space = kernelPT.Root, kernelSpace
+	if p.threads--; p.threads > 0 {
+		return
+	}
 	as := &spaces[p.slot]
 	lockSpace(as)
 	p.info.Stats = as.Stats()
@@ -369,8 +482,9 @@ func procEnd(i, ti int32) {
 // IRETQ takes it to ring 3 (leaveKernel): its selectors and flags are the
 // kernel's to say (ring 3, IF on, IOPL 0), and its RIP must be an address
 // of the lower half, which IRETQ would refuse in ring 0 otherwise, with
-// the process's GS already loaded. Nothing a process can do sets RIP
-// (no sigreturn for processes yet): a bad one is the kernel's bug.
+// the process's GS already loaded. What a process sets RIP to (a signal
+// handler: deliverSignal; sigreturn's context) is checked where it is
+// set: a bad one here is the kernel's bug.
 func procReturnFrame(tf *TrapFrame) {
 	tf.CS, tf.SS = selUserCode, selUserData
 	tf.RFLAGS = tf.RFLAGS&^(rflagsIOPL|rflagsNT) | rflagsIF | 2

@@ -1,33 +1,31 @@
 //go:build hurdvm
 
-// A process's system calls (issue 17, first slice): the Linux calls a
-// small static program needs, with Linux's numbers and answers, served in
-// the process's own task. Everything else is ENOSYS: the rest of the
-// personality (syscall.go) serves the kernel's own program and trusts it
-// (its descriptors, signals and threads are that program's), so a process
-// reaches none of it. Handler context.
+// A process's system calls (issue 17), the ones that are its own: with
+// Linux's numbers and answers, served in the process's own task. The
+// calls any program makes the same way (threads, futexes, signals, time,
+// the netpoller's descriptors) are the personality's (syscall.go), which
+// finds the caller's program in its thread (progState); procSyscall says
+// which, and every other call is ENOSYS, so a process reaches none of the
+// kernel program's files, tasks or hurdvm's own calls. Handler context.
 //
-// A process's pointers (procRange, procCopyIn, procCopyOut) may point
-// into its task window only, the whole of what it can map: the kernel's
-// image, the heap window, the physmap, non-canonical addresses and ranges
-// that wrap are EFAULT before anything is touched. Inside the window the
-// copy is userCopyAC's one bracketed instruction, which the fault path
-// knows: a page the VM cannot give (no region, a region that forbids the
-// access) ends the copy short, and the call answers EFAULT (or the count
-// copied, where Linux does), never a kernel fault.
+// A process's pointers (procRange, through userRange and the copies of
+// user.go) may point into its task window only, the whole of what it can
+// map: the kernel's image, the heap window, the physmap, non-canonical
+// addresses and ranges that wrap are EFAULT before anything is touched.
+// Inside the window the copy is userCopyAC's one bracketed instruction,
+// which the fault path knows: a page the VM cannot give (no region, a
+// region that forbids the access) ends the copy short, and the call
+// answers EFAULT (or the count copied, where Linux does), never a kernel
+// fault.
 //
-// The memory calls (mmap, munmap, mprotect, brk) are VMAllocate,
-// VMDeallocate and Protect in the process's space, under its lock alone
-// (procVMCall, without the kernel lock, as the kernel's own vmCall); the
-// others under the kernel lock (procSyscall).
+// The memory calls (mmap, munmap, mprotect, madvise, brk) are
+// VMAllocate, VMDeallocate, Protect and Discard in the process's space,
+// under its lock alone (procVMCall, without the kernel lock, as the
+// kernel's own vmCall); the others under the kernel lock (procSyscall).
 
 package kernel
 
-import (
-	"unsafe"
-
-	"hurdvm/mm"
-)
+import "hurdvm/mm"
 
 const (
 	sysBrk     = 12
@@ -50,24 +48,6 @@ func procRange(addr, n uint64) bool {
 	return end >= addr && addr >= taskWindowStart && end <= taskWindowEnd
 }
 
-// procCopyIn copies len(dst) bytes from the process's address src.
-func procCopyIn(dst []byte, src uint64) bool {
-	n := uint64(len(dst))
-	if n == 0 {
-		return true
-	}
-	return procRange(src, n) && userCopyAC(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)) == 0
-}
-
-// procCopyOut copies src to the process's address dst.
-func procCopyOut(dst uint64, src []byte) bool {
-	n := uint64(len(src))
-	if n == 0 {
-		return true
-	}
-	return procRange(dst, n) && userCopyAC(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
-}
-
 // procVMCall serves a process's mmap, munmap and mprotect without the
 // kernel lock, under its space's lock (vmCall passes them here; brk, which
 // the kernel's runtime never makes, comes through procSyscall, under the
@@ -88,7 +68,9 @@ func procVMCall(c *cpu, tf *TrapFrame) bool {
 		r = procMunmap(p, as, a0, a1)
 	case sysMprotect:
 		r = procMprotect(p, as, a0, a1, a2)
-	default: // vmCall's others (madvise, the VM's and the tasks' own calls): not a process's
+	case sysMadvise:
+		r = madviseRange(as, taskWindowStart, taskWindowEnd, a0, a1, a2)
+	default: // vmCall's others (the VM's and the tasks' own calls): not a process's
 		r = errno(eNOSYS)
 	}
 	tf.RAX = r
@@ -247,57 +229,91 @@ func procMoveBrk(p *proc, as *mm.AddressSpace, addr uint64) uint64 {
 	return addr
 }
 
-// procSyscall serves a process's other calls, under the kernel lock.
-func procSyscall(tf *TrapFrame) {
-	nr := uint64(uint32(tf.RAX))
-	c := thisCPU()
-	c.callNr = nr
-	t := thr(c.current)
+// procSyscall serves a process's calls that are its own, under the kernel
+// lock (systemCall passes every call of a process here first), and
+// reports whether it did: false for the calls the kernel's personality
+// serves for any program, the process's state being where the calling
+// thread's program keeps it (progState: signal actions, descriptors;
+// futexes keyed by the program; copies into its task window): threads
+// (clone, exit, futex, gettid, sched_yield, sched_getaffinity,
+// arch_prctl), signals (rt_sigaction, rt_sigprocmask, rt_sigreturn,
+// sigaltstack, kill, tkill, tgkill), time (nanosleep, clock_nanosleep),
+// getrandom, and the netpoller's descriptors (epoll, eventfd). Any other
+// call is ENOSYS, so a process reaches none of the kernel program's
+// files, tasks, or hurdvm's own calls.
+func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	p := &procs[t.proc-1]
+	if p.ending {
+		return true // its process is ending: leaveKernel ends this thread too, the call unmade
+	}
 	a0, a1, a2 := tf.RDI, tf.RSI, tf.RDX
 	var r uint64
 	switch nr {
 	case sysWrite:
-		r = procWrite(p, a0, a1, a2)
-	case sysExit, sysExitGroup:
-		procExit(int32(a0)) // one thread: exit ends the process too
-		return
-	case sysGetpid:
-		r = uint64(p.info.PID)
-	case sysGettid:
-		r = uint64(t.tid)
+		if f := fdFile(int32(a0)); f != nil && f.kind == fileConsole {
+			r = procWrite(p, a1, a2)
+		} else {
+			r = sysWriteFD(tf, int32(a0), a1, a2)
+		}
+	case sysRead:
+		r = sysReadFD(int32(a0), a1, a2)
+	case sysClose:
+		r = closeFD(int32(a0))
+	case sysFcntl:
+		r = sysFcntlFD(int32(a0), a1, a2)
+	case sysOpen, sysOpenat:
+		path := a0
+		if nr == sysOpenat {
+			path = a1
+		}
+		r = procOpen(path)
+	case sysExitGroup:
+		procExit(int32(a0))
+		return true
 	case sysGetppid:
 		r = processID // the kernel's program started it
-	case sysSchedYield:
-		c.yielding = true
-	case sysArchPrctl:
-		r = procArchPrctl(t, a0, a1)
 	case sysClockGettime:
 		r = procClock(int64(int32(a0)), a1)
 	case sysBrk:
 		r = procBrk(p, &spaces[t.space], a0)
 	case sysMmap, sysMunmap, sysMprotect: // (vmCall's, but for a file mmap)
-		procVMCall(c, tf)
-		return
-	case sysGetrandom:
-		r = procRandom(a0, a1, a2)
+		procVMCall(thisCPU(), tf)
+		return true
+	case sysExit, sysClone, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
+		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysKill, sysTkill, sysTgkill,
+		sysNanosleep, sysClockNanosleep, sysGetrandom,
+		sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollWait, sysEventfd2:
+		return false // the personality's, for any program (systemCall)
 	default:
 		if !procTestSyscall(nr, a0, &r) { // test kernels' hooks (proc_testhooks.go)
+			reportUnimplemented(nr)
 			r = errno(eNOSYS)
 		}
 	}
-	tf.RAX = r
+	if t.state == threadRunnable {
+		tf.RAX = r
+	}
+	return true
 }
 
-// procWrite is write on fds 1 and 2, the process's output: kept in its
-// record (for Wait) and, when it was started so, printed on the console.
-// Through a buffer on the kernel stack, piece by piece: a piece that
-// cannot be read ends the call with the count written before it, or
-// EFAULT.
-func procWrite(p *proc, fd, buf, n uint64) uint64 {
-	if fd != 1 && fd != 2 {
-		return errno(eBADF)
+// procOpen is open and openat: a process has no file system yet, so a
+// path it can read names nothing (ENOENT: the runtime's look at
+// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size finds no file, as
+// on a Linux without it); one it cannot read is EFAULT.
+func procOpen(path uint64) uint64 {
+	var b [1]byte
+	if userCopyPartial(b[:], path) == 0 {
+		return errno(eFAULT)
 	}
+	return errno(eNOENT)
+}
+
+// procWrite is write on the process's console (fds 0, 1 and 2, and their
+// dups), its output: kept in its record (for Wait) and, when it was
+// started so, printed on the console. Through a buffer on the kernel
+// stack, piece by piece: a piece that cannot be read ends the call with
+// the count written before it, or EFAULT.
+func procWrite(p *proc, buf, n uint64) uint64 {
 	n = min(n, procWriteMax)
 	if n == 0 {
 		return 0
@@ -308,7 +324,7 @@ func procWrite(p *proc, fd, buf, n uint64) uint64 {
 	var piece [256]byte
 	for done := uint64(0); done < n; {
 		k := min(n-done, uint64(len(piece)))
-		if !procCopyIn(piece[:k], buf+done) {
+		if !copyIn(piece[:k], buf+done) {
 			if done > 0 {
 				return done
 			}
@@ -326,25 +342,6 @@ func procWrite(p *proc, fd, buf, n uint64) uint64 {
 	return n
 }
 
-// procArchPrctl is arch_prctl's FS calls (Go's and glibc's TLS). GS is
-// not the process's to set yet (SWAPGS keeps it 0 in ring 3).
-func procArchPrctl(t *thread, code, addr uint64) uint64 {
-	switch code {
-	case archSetFS:
-		if addr >= taskSize {
-			return errno(ePERM)
-		}
-		t.fsBase = addr
-		return 0
-	case archGetFS:
-		if !procCopyOut(addr, bytesOf(&t.fsBase)) {
-			return errno(eFAULT)
-		}
-		return 0
-	}
-	return errno(eINVAL)
-}
-
 // procClock is clock_gettime.
 func procClock(id int64, ts uint64) uint64 {
 	ns, ok := clockNow(id)
@@ -358,14 +355,8 @@ func procClock(id int64, ts uint64) uint64 {
 		}
 	}
 	v := [2]int64{ns / nsPerSecond, ns % nsPerSecond}
-	if !procCopyOut(ts, bytesOf(&v)) {
+	if !copyOut(ts, bytesOf(&v)) {
 		return errno(eFAULT)
 	}
 	return 0
-}
-
-// procRandom is getrandom (random.go) into a process's memory; a piece
-// that cannot be written ends the call with what was written, or EFAULT.
-func procRandom(buf, n, flags uint64) uint64 {
-	return getrandom(buf, n, flags, true)
 }

@@ -144,14 +144,13 @@ func gatherJitter(p *random.Pool) (samples, bits int) {
 // GRND_INSECURE are accepted, any other bit, or RANDOM with INSECURE, is
 // EINVAL (Linux 6.1).
 func sysRandom(buf, n, flags uint64) uint64 {
-	return getrandom(buf, n, flags, false)
+	return getrandom(buf, n, flags)
 }
 
-// getrandom is getrandom(2) for the kernel's runtime (sysRandom) and, with
-// process, for a process (procRandom): the buffer is checked and written
-// as that caller's memory. (A flag, not functions passed in: the piece
-// handed to a function value would escape to the heap.)
-func getrandom(buf, n, flags uint64, process bool) uint64 {
+// getrandom is getrandom(2) for the kernel's runtime and for a process
+// alike (sysRandom): the buffer is checked and written as the caller's
+// memory (userRange, copyOutPartial know whose).
+func getrandom(buf, n, flags uint64) uint64 {
 	f := uint32(flags) // an unsigned int
 	if f&^(grndNonblock|grndRandom|grndInsecure) != 0 || f&(grndRandom|grndInsecure) == grndRandom|grndInsecure {
 		return errno(eINVAL)
@@ -160,7 +159,7 @@ func getrandom(buf, n, flags uint64, process bool) uint64 {
 	if n == 0 {
 		return 0
 	}
-	if process && !procRange(buf, n) || !process && !userRange(buf, n, true) {
+	if !userRange(buf, n, true) {
 		return errno(eFAULT)
 	}
 	if now := nanotime(); now-rngReseeded >= rngReseedNS {
@@ -173,13 +172,7 @@ func getrandom(buf, n, flags uint64, process bool) uint64 {
 	for done := uint64(0); done < n; {
 		k := min(n-done, uint64(len(piece)))
 		rng.Read(piece[:k])
-		var c uint64
-		switch {
-		case !process:
-			c = copyOutPartial(buf+done, piece[:k])
-		case procCopyOut(buf+done, piece[:k]): // all of the piece, or nothing
-			c = k
-		}
+		c := copyOutPartial(buf+done, piece[:k])
 		clear(piece[:k])
 		done += c
 		if c < k {

@@ -146,7 +146,7 @@ type thread struct {
 // runtime stops at 10,000 threads, so 16,384 slots never run out first.
 var (
 	threadFrames      [maxThreads]uint64
-	threadFramesTaken uint64 // mm.Stats.KernelFrames
+	threadFramesTaken uint64 // mm.Stats.KernelFrames (with the processes' progState frames)
 )
 
 // thr is thread i's record, in the physmap.
@@ -258,9 +258,12 @@ func live(i int32) bool {
 	return s == threadRunnable || s == threadBlocked
 }
 
+// findTID is the slot of the live thread tid of the caller's program, or
+// -1: a program's tids name its own threads only.
 func findTID(tid int32) int32 {
+	me := thr(current()).proc
 	for i := int32(1); i < threadHigh; i++ {
-		if thr(i).tid == tid && live(i) && thr(i).proc == 0 {
+		if thr(i).tid == tid && live(i) && thr(i).proc == me {
 			return i
 		}
 	}
@@ -436,10 +439,11 @@ func leaveKernel(tf *TrapFrame) uint64 {
 	c.kicked = false
 	pagerWakeOwed(c) // pager.go: before the choice, which it may change
 	now := nanotime()
+again:
 	cur := c.current
 	t := thr(cur)
-	if t.proc != 0 && t.state == threadRunnable && procs[t.proc-1].killed {
-		procEnd(t.proc-1, cur) // killed while it ran here (procKill kicked this CPU)
+	if t.proc != 0 && t.state != threadDead && procs[t.proc-1].ending {
+		procThreadEnd(t.proc-1, cur) // its process ended while it ran here (procEnd kicked this CPU)
 	}
 	sliceOver := now-c.sliceStart >= timeSlice
 	switchOut := t.state != threadRunnable || isIdle(cur) || c.yielding ||
@@ -494,13 +498,17 @@ func leaveKernel(tf *TrapFrame) uint64 {
 		c.sliceStart = now
 	}
 	nt := thr(c.current)
-	if nt.proc != 0 {
-		procReturnFrame(tf) // no signals, no blocking calls yet
-	} else if !isIdle(c.current) {
+	if !isIdle(c.current) {
 		if nt.resume {
 			resumeBlocked(nt, tf)
 		}
 		deliverPending(nt, tf)
+		if nt.proc != 0 {
+			if nt.state != threadRunnable {
+				goto again // a signal's default action ended its process: another thread
+			}
+			procReturnFrame(tf)
+		}
 	}
 
 	// The next timer event: a deadline, or the end of the slice if

@@ -81,11 +81,9 @@ type sigaction struct {
 	mask     uint64
 }
 
-var sigactions [nsig]sigaction
-
-// processPending are the signals sent to the process (kill) that no
-// thread has taken yet; each thread has its own (tgkill) besides.
-var processPending uint64
+// A program's actions (sigactions) and the signals sent to it (kill)
+// that no thread has taken yet (pending) are its progState's; each thread
+// has its own pending signals (tgkill) besides.
 
 // sigcontext is Linux's struct sigcontext (the runtime's sigcontext).
 type sigcontext struct {
@@ -139,16 +137,17 @@ func defaultIgnored(sig uint32) bool {
 	return false
 }
 
-// ignored reports whether sig would be thrown away on delivery.
-func ignored(sig uint32) bool {
-	h := sigactions[sig].handler
+// ignored reports whether sig would be thrown away on delivery to program
+// pg.
+func ignored(pg *progState, sig uint32) bool {
+	h := pg.sigactions[sig].handler
 	return sig != sigKILL && (h == sigIGN || h == sigDFL && defaultIgnored(sig))
 }
 
 // sendToThread queues sig for thread i and, if i does not block it, ends
 // a system call it is blocked in.
 func sendToThread(i int32, sig uint32) {
-	if ignored(sig) {
+	if ignored(progOf(thr(i)), sig) {
 		return
 	}
 	t := thr(i)
@@ -158,21 +157,24 @@ func sendToThread(i int32, sig uint32) {
 	}
 }
 
-// sendToProcess queues sig for the process and picks the thread that will
-// take it, as Linux's complete_signal: the main thread if it does not
-// block it, else any thread that does not. That thread's blocked system
-// call ends with EINTR; a runnable one takes it at its next return from
-// the kernel.
+// sendToProcess queues sig for the caller's program and picks the thread
+// that will take it, as Linux's complete_signal: the main thread if it
+// does not block it, else any thread that does not. That thread's blocked
+// system call ends with EINTR; a runnable one takes it at its next return
+// from the kernel.
 func sendToProcess(sig uint32) {
-	if ignored(sig) {
+	me := thr(current()).proc
+	pg := progIndex(me)
+	if ignored(pg, sig) {
 		return
 	}
 	if sig == sigKILL {
 		fatalSignal(nil, sig, 0)
+		return
 	}
-	processPending |= sigbit(sig)
+	pg.pending |= sigbit(sig)
 	for i := int32(1); i < threadHigh; i++ {
-		if live(i) && thr(i).proc == 0 && thr(i).sigMask&sigbit(sig) == 0 {
+		if live(i) && thr(i).proc == me && thr(i).sigMask&sigbit(sig) == 0 {
 			interrupt(i)
 			return
 		}
@@ -182,14 +184,12 @@ func sendToProcess(sig uint32) {
 // forceSignal delivers a synchronous fault signal to the current thread now.
 // A fault the thread cannot take (signal blocked, as inside the runtime's own
 // handler, or no handler, or no room for the frame) ends the program as Linux
-// would.
+// would: the kernel's program ends the machine, a process ends alone.
 func forceSignal(tf *TrapFrame, sig uint32, code int32, addr uint64) {
 	t := thr(current())
-	a := &sigactions[sig]
-	if t.sigMask&sigbit(sig) != 0 || a.handler == sigDFL || a.handler == sigIGN {
-		fatalSignal(tf, sig, addr)
-	}
-	if !deliverSignal(t, tf, sig, code, addr) {
+	a := &progOf(t).sigactions[sig]
+	if t.sigMask&sigbit(sig) != 0 || a.handler == sigDFL || a.handler == sigIGN ||
+		!deliverSignal(t, tf, sig, code, addr) {
 		fatalSignal(tf, sig, addr)
 	}
 }
@@ -198,7 +198,7 @@ func forceSignal(tf *TrapFrame, sig uint32, code int32, addr uint64) {
 // the lowest pending one it does not block, its own or the process's (0:
 // none).
 func nextSignal(t *thread) uint32 {
-	ready := (t.pending | processPending) &^ t.sigMask
+	ready := (t.pending | progOf(t).pending) &^ t.sigMask
 	if ready == 0 {
 		return 0
 	}
@@ -215,7 +215,7 @@ func nextSignal(t *thread) uint32 {
 // Linux's -ERESTARTSYS calls are.
 func restartsAfterSignal(t *thread) bool {
 	sig := nextSignal(t)
-	return sig != 0 && sigactions[sig].flags&saRestart != 0
+	return sig != 0 && progOf(t).sigactions[sig].flags&saRestart != 0
 }
 
 // deliverPending delivers the lowest pending signal the thread does not
@@ -225,16 +225,18 @@ func deliverPending(t *thread, tf *TrapFrame) {
 	if sig == 0 {
 		return
 	}
+	pg := progOf(t)
 	if t.pending&sigbit(sig) != 0 {
 		t.pending &^= sigbit(sig)
 	} else {
-		processPending &^= sigbit(sig)
+		pg.pending &^= sigbit(sig)
 	}
-	if ignored(sig) {
+	if ignored(pg, sig) {
 		return
 	}
-	if sigactions[sig].handler == sigDFL {
+	if pg.sigactions[sig].handler == sigDFL {
 		fatalSignal(tf, sig, 0)
+		return
 	}
 	if !deliverSignal(t, tf, sig, siTkill, 0) {
 		if sig == sigURG {
@@ -260,7 +262,13 @@ func onAltStack(t *thread, sp uint64) bool {
 // the stack is not the program's memory, or the alternate stack is too
 // small for it (Linux then forces SIGSEGV, which the caller does).
 func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64) bool {
-	a := sigactions[sig]
+	pg := progOf(t)
+	a := pg.sigactions[sig]
+	if t.proc != 0 && a.handler >= taskWindowEnd {
+		// A process's handler in the upper half: IRETQ would fault in
+		// the kernel, as for sigreturn's RIP (procReturnFrame).
+		return false
+	}
 	sp := tf.RSP
 	onAlt := onAltStack(t, sp)
 	useAlt := a.flags&saOnstack != 0 && t.altSize != 0 && !onAlt
@@ -309,7 +317,7 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 	}
 	t.sigMask = (t.sigMask | a.mask) &^ unblockable
 	if a.flags&saResethand != 0 {
-		sigactions[sig].handler = sigDFL
+		pg.sigactions[sig].handler = sigDFL
 	}
 	if useAlt && t.altFlags&ssAutodisarm != 0 {
 		t.altSP, t.altSize = 0, 0 // the handler's rt_sigreturn arms it again
@@ -328,9 +336,10 @@ func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64
 // sigreturn restores the context saved by deliverSignal, as the handler
 // may have changed it (the runtime injects calls to asyncPreempt and
 // sigpanic by editing rip and rsp). Nothing the program wrote is trusted:
-// the flags keep the kernel's bits, the segments are the kernel's own
-// (programs run in ring 0 with fixed selectors), RIP and RSP must be
-// canonical (IRETQ to a non-canonical RIP faults in the kernel), and the
+// the flags keep the kernel's bits, the segments are fixed (the kernel's
+// own for its program, which runs in ring 0; ring 3's for a process), RIP
+// and RSP must be canonical (IRETQ to a non-canonical RIP faults in the
+// kernel) and a process's RIP in the lower half, and the
 // MXCSR may not set reserved bits (FXRSTOR would fault in the kernel on
 // hardware), nor the XSAVE header bits XRSTOR refuses (fpuFromFrame). A
 // frame that cannot be read, or a context that cannot be returned to, is
@@ -348,8 +357,13 @@ func sigreturn(tf *TrapFrame) {
 	// a code segment that is not the program's, a stack segment that is
 	// not (when the frame asks for it strictly, as Linux's do), or a
 	// non-canonical RIP or RSP.
-	badSS := f.uc.flags&ucStrictRestoreSS != 0 && m.pad != selKernelData
-	if m.cs != selKernelCode || badSS || !canonical(m.rip) || !canonical(m.rsp) || !fpuFromFrame(t, m.fpstate) {
+	// A process's thread returns to ring 3, and to the lower half only.
+	cs, ss, ripOK := uint16(selKernelCode), uint16(selKernelData), canonical(m.rip)
+	if t.proc != 0 {
+		cs, ss, ripOK = selUserCode, selUserData, m.rip < taskWindowEnd
+	}
+	badSS := f.uc.flags&ucStrictRestoreSS != 0 && m.pad != ss
+	if m.cs != cs || badSS || !ripOK || !canonical(m.rsp) || !fpuFromFrame(t, m.fpstate) {
 		forceSignal(tf, sigSEGV, siKernel, 0)
 		return
 	}
@@ -358,7 +372,7 @@ func sigreturn(tf *TrapFrame) {
 	tf.RDI, tf.RSI, tf.RBP, tf.RBX = m.rdi, m.rsi, m.rbp, m.rbx
 	tf.RDX, tf.RAX, tf.RCX, tf.RSP = m.rdx, m.rax, m.rcx, m.rsp
 	tf.RIP = m.rip
-	tf.CS, tf.SS = selKernelCode, selKernelData
+	tf.CS, tf.SS = uint64(cs), uint64(ss)
 	// The handler may not grant itself privileges: keep IF on and the
 	// I/O privilege level, NT and the reserved bits as the kernel wants.
 	tf.RFLAGS = m.eflags&0xcd5 | rflagsIF | 2
@@ -376,8 +390,14 @@ func canonical(va uint64) bool { return uint64(int64(va<<16)>>16) == va }
 
 // fatalSignal ends the program the way Linux ends a process killed by a
 // signal: the exit status is 128+sig. tf is nil for a signal that did not
-// come from the code it interrupted (kill with SIGKILL).
+// come from the code it interrupted (kill with SIGKILL). A process ends
+// alone (procFatalSignal), and fatalSignal returns; the kernel's program
+// ends the machine.
 func fatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
+	if thr(current()).proc != 0 {
+		procFatalSignal(tf, sig, addr)
+		return
+	}
 	kprint("\nhurdvm: fatal signal ")
 	kprintDec(uint64(sig))
 	kprint(" in thread ")

@@ -124,7 +124,7 @@ func vmCall(c *cpu, tf *TrapFrame) bool {
 	case sysMunmap:
 		r = munmapRange(a0, a1)
 	case sysMadvise:
-		r = madviseRange(a0, a1, a2)
+		r = madviseRange(&spaces[kernelSpace], heapWindowStart, heapWindowEnd, a0, a1, a2)
 	case sysMprotect:
 		r = mprotectRange(a0, a1, a2)
 	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:
@@ -136,6 +136,18 @@ func vmCall(c *cpu, tf *TrapFrame) bool {
 	}
 	tf.RAX = r
 	return true
+}
+
+// reportUnimplemented says once, for each number, that a program made a
+// call hurdvm does not serve (ENOSYS).
+func reportUnimplemented(nr uint64) {
+	if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {
+		unknownSyscallSeen[nr] = true
+		kprint("hurdvm: unimplemented system call ")
+		kprintDec(nr)
+		kprintSyscallName(nr)
+		kprint("\n")
+	}
 }
 
 // systemCall serves the system call in tf. A call that blocks the thread
@@ -150,8 +162,13 @@ func systemCall(tf *TrapFrame) {
 		atomic.AddUint64(&syscallCounts[nr], 1)
 	}
 	t := thr(current())
-	r, ok := fileSyscall(tf, nr, [6]uint64{a0, a1, a2, a3, a4, a5})
-	if ok {
+	var r uint64
+	var ok bool
+	if t.proc != 0 {
+		if procSyscall(tf, t, nr) { // a process's own calls, and the ones it may not make
+			return
+		}
+	} else if r, ok = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, a3, a4, a5}); ok {
 		goto done
 	}
 	switch nr {
@@ -191,7 +208,7 @@ func systemCall(tf *TrapFrame) {
 	case sysKill:
 		r = sysKillProcess(int32(a0), a1)
 	case sysTkill:
-		r = sysSignalThread(processID, int32(a0), a1)
+		r = sysSignalThread(curPID(), int32(a0), a1)
 	case sysTgkill:
 		r = sysSignalThread(int32(a0), int32(a1), a2)
 
@@ -199,7 +216,7 @@ func systemCall(tf *TrapFrame) {
 	case sysClone:
 		r = sysCloneThread(tf, a0, a1, a2, a3, a4)
 	case sysExit:
-		threadExit(t)
+		threadExit(t, int32(a0))
 	case sysExitGroup:
 		if exitWaitsForFiles() {
 			break // made again when the server is idle
@@ -214,7 +231,7 @@ func systemCall(tf *TrapFrame) {
 	case sysArchPrctl:
 		r = sysArchPrctlOp(t, a0, a1)
 	case sysGetpid:
-		r = processID
+		r = uint64(curPID())
 	case sysGettid:
 		r = uint64(t.tid)
 
@@ -254,13 +271,7 @@ func systemCall(tf *TrapFrame) {
 		if testSyscall(tf, nr, a0, a1, &r) {
 			break
 		}
-		if nr < uint64(len(unknownSyscallSeen)) && !unknownSyscallSeen[nr] {
-			unknownSyscallSeen[nr] = true
-			kprint("hurdvm: unimplemented system call ")
-			kprintDec(nr)
-			kprintSyscallName(nr)
-			kprint("\n")
-		}
+		reportUnimplemented(nr)
 		r = errno(eNOSYS)
 	}
 done:

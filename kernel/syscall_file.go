@@ -216,7 +216,8 @@ func dup2FD(nr uint64, oldfd, newfd int32, flags uint64) uint64 {
 	if fdFile(newfd) != nil {
 		closeFD(newfd)
 	}
-	fds[newfd] = fdEntry{file: fds[oldfd].file, cloexec: flags&oCloexec != 0}
+	pg := curProg()
+	pg.fds[newfd] = fdEntry{file: pg.fds[oldfd].file, cloexec: flags&oCloexec != 0}
 	f.refs++
 	return uint64(newfd)
 }

@@ -159,12 +159,14 @@ func munmapRange(addr, length uint64) uint64 {
 	return linuxErrno(err)
 }
 
-// madviseRange is madvise: MADV_DONTNEED and MADV_FREE give the pages of the heap
-// window back (they read as zero when touched again); every other advice
-// Linux knows is accepted and changes nothing here. A range with pages in
-// no region is ENOMEM (after the advice was taken for the others, as in
-// Linux).
-func madviseRange(addr, length, advice uint64) uint64 {
+// madviseRange is madvise in space as, whose program's memory is the
+// window [winLo, winHi) (the kernel's program: the heap window; a
+// process: its task window): MADV_DONTNEED and MADV_FREE give the pages
+// of the window back (they read as zero when touched again); every other
+// advice Linux knows is accepted and changes nothing here. A range with
+// pages in no region is ENOMEM (after the advice was taken for the
+// others, as in Linux).
+func madviseRange(as *mm.AddressSpace, winLo, winHi, addr, length, advice uint64) uint64 {
 	known := false
 	for _, a := range madviseKnown {
 		known = known || a == advice
@@ -179,8 +181,7 @@ func madviseRange(addr, length, advice uint64) uint64 {
 	if end == addr {
 		return 0
 	}
-	as := &spaces[kernelSpace]
-	lo, hi := max(addr, heapWindowStart), min(end, heapWindowEnd)
+	lo, hi := max(addr, winLo), min(end, winHi)
 	lockSpace(as)
 	defer unlockSpace(as)
 	if (advice == madvDontneed || advice == madvFree) && lo < hi {

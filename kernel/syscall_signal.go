@@ -22,15 +22,19 @@ func sysSigaction(sig, act, oact, setsize uint64) uint64 {
 	if !validSignal(sig) || act != 0 && (sig == sigKILL || sig == sigSTOP) {
 		return errno(eINVAL)
 	}
-	old := sigactions[sig]
+	me := thr(current()).proc
+	pg := progIndex(me)
+	old := pg.sigactions[sig]
 	if act != 0 {
 		na.mask &^= unblockable
-		sigactions[sig] = na
-		if ignored(uint32(sig)) {
+		pg.sigactions[sig] = na
+		if ignored(pg, uint32(sig)) {
 			// POSIX: setting a pending signal to be ignored discards it.
-			processPending &^= sigbit(uint32(sig))
+			pg.pending &^= sigbit(uint32(sig))
 			for i := int32(1); i < threadHigh; i++ {
-				thr(i).pending &^= sigbit(uint32(sig))
+				if thr(i).proc == me {
+					thr(i).pending &^= sigbit(uint32(sig))
+				}
 			}
 		}
 	}
@@ -126,13 +130,14 @@ func setAltStack(t *thread, rsp, sp uint64, flags uint32, size uint64) uint64 {
 	return 0
 }
 
-// sysKillProcess is kill(pid, sig). The program is process 1, alone in its
-// process group (pid 0 reaches it too); sig 0 only checks.
+// sysKillProcess is kill(pid, sig). The calling program (the kernel's,
+// process 1, or a process) is alone in its process group (pid 0 reaches
+// it too) and reaches no other; sig 0 only checks.
 func sysKillProcess(pid int32, sig uint64) uint64 {
 	if sig >= nsig {
 		return errno(eINVAL)
 	}
-	if pid != processID && pid != 0 {
+	if pid != curPID() && pid != 0 {
 		return errno(eSRCH) // -1 too: "every process but init and the caller", and it is init
 	}
 	if sig != 0 {
@@ -149,7 +154,7 @@ func sysSignalThread(tgid, tid int32, sig uint64) uint64 {
 		return errno(eINVAL)
 	}
 	i := findTID(tid)
-	if i < 0 || tgid != processID {
+	if i < 0 || tgid != curPID() {
 		return errno(eSRCH)
 	}
 	if sig >= nsig {

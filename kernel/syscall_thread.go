@@ -34,9 +34,10 @@ var threadTableFull bool
 
 // sysCloneThread makes a thread that shares everything: the child returns
 // from the same SYSCALL with RAX=0 on stack stk, with TLS tls when
-// CLONE_SETTLS. hurdvm runs one program, so a clone that is not a new
-// thread of it (fork, vfork, a new process) is EINVAL until processes
-// exist, and so is any flag it cannot honour.
+// CLONE_SETTLS. A clone that is not a new thread of the caller's program
+// (fork, vfork, a new process) is EINVAL, and so is any flag it cannot
+// honour. A process's new thread is the process's (its task, its
+// program's state) and returns to ring 3.
 func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 	if flags&cloneThreadFlags != cloneThreadFlags || flags&^(cloneKnown|0xff) != 0 {
 		return errno(eINVAL)
@@ -78,10 +79,15 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 	if flags&cloneSettls != 0 {
 		c.fsBase = tls
 	}
-	// A new thread is one of the runtime's generic Ms: it starts in the
-	// kernel task whatever task its creator was running (only Task.Run's
-	// own locked thread enters a task).
-	c.cr3, c.space = kernelPT.Root, kernelSpace
+	if p.proc != 0 {
+		c.cr3, c.space, c.proc = p.cr3, p.space, p.proc
+		procs[p.proc-1].threads++
+	} else {
+		// A new thread is one of the runtime's generic Ms: it starts in
+		// the kernel task whatever task its creator was running (only
+		// Task.Run's own locked thread enters a task).
+		c.cr3, c.space = kernelPT.Root, kernelSpace
+	}
 	c.sigMask = p.sigMask
 	c.name = p.name
 	c.state = threadRunnable
@@ -90,12 +96,20 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 }
 
 // threadExit ends the current thread (exit): CLONE_CHILD_CLEARTID's word
-// is cleared and its waiters woken, as pthread_join expects.
-func threadExit(t *thread) {
+// is cleared and its waiters woken, as pthread_join expects. A process's
+// last thread ends the process with status, as Linux's do_exit.
+func threadExit(t *thread, status int32) {
 	if t.clearTID != 0 && writeUser32(t.clearTID, 0) {
 		futexWake(t.clearTID, 1, futexBitsetAny)
 	}
-	t.state = threadDead
+	if t.proc == 0 {
+		t.state = threadDead
+		return
+	}
+	if p := &procs[t.proc-1]; p.threads == 1 && !p.ending {
+		p.info.ExitCode = status & 0xff
+	}
+	procThreadEnd(t.proc-1, current())
 }
 
 // futex operations and flags.
@@ -192,9 +206,10 @@ func sysFutexOp(uaddr, op uint64, val uint32, timeout, uaddr2 uint64, val3 uint3
 		}
 		n := futexWake(uaddr, int64(val), futexBitsetAny)
 		moved := uint64(0)
+		me := thr(current()).proc
 		for i := int32(1); i < threadHigh && moved < uint64(uint32(timeout)); i++ {
 			t := thr(i)
-			if t.state == threadBlocked && t.wait == waitFutex && t.waitAddr == uaddr {
+			if t.state == threadBlocked && t.wait == waitFutex && t.proc == me && t.waitAddr == uaddr {
 				t.waitAddr = uaddr2
 				moved++
 			}
@@ -223,12 +238,15 @@ func futexKey(uaddr, op uint64) uint64 {
 }
 
 // futexWake wakes up to n threads waiting on uaddr whose bitset meets bits
-// and returns how many it woke.
+// and returns how many it woke. A futex's key is the caller's program and
+// the address (a process's addresses are its own task's; the kernel
+// program's threads share the kernel task's).
 func futexWake(uaddr uint64, n int64, bits uint32) uint64 {
 	woken := int64(0)
+	me := thr(current()).proc
 	for i := int32(1); i < threadHigh && woken < n; i++ {
 		t := thr(i)
-		if t.state == threadBlocked && t.wait == waitFutex && t.waitAddr == uaddr && t.waitBits&bits != 0 {
+		if t.state == threadBlocked && t.wait == waitFutex && t.proc == me && t.waitAddr == uaddr && t.waitBits&bits != 0 {
 			wake(i, wokenByEvent)
 			woken++
 		}

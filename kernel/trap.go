@@ -151,11 +151,7 @@ func trapLocked(c *cpu, tf *TrapFrame, kernelMode bool) uint64 {
 	trapEnter(c, tf, kernelMode)
 	switch v := tf.Vector; {
 	case v == vecSyscall:
-		if tf.CS&3 != 0 {
-			procSyscall(tf)
-		} else {
-			systemCall(tf)
-		}
+		systemCall(tf) // a process's too (procSyscall first)
 	case v == vecTimer:
 		lapicEOI()
 		c.timerArmed = 0
@@ -227,11 +223,7 @@ func pageFault(tf *TrapFrame, kernelMode bool) {
 	case mm.FaultProtection:
 		code = segvAccErr
 	}
-	if t.proc != 0 {
-		procFatalSignal(tf, sig, addr) // no handlers yet: the process ends, alone
-		return
-	}
-	forceSignal(tf, sig, code, addr)
+	forceSignal(tf, sig, code, addr) // a process without a handler ends alone (fatalSignal)
 }
 
 // vmMayResolve says whether the VM is to resolve a fault that is ring 3's
@@ -298,10 +290,6 @@ func exception(tf *TrapFrame, kernelMode bool) {
 	}
 	if kernelMode || panicking {
 		kernelPanic(tf, exceptionName(tf.Vector), readCR2())
-	}
-	if thr(current()).proc != 0 {
-		procFatalSignal(tf, sig, 0)
-		return
 	}
 	forceSignal(tf, sig, code, 0)
 }

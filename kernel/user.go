@@ -71,11 +71,16 @@ func userCopyFault(tf *TrapFrame) bool {
 }
 
 // userRange reports whether [addr, addr+n) lies wholly in memory the
-// calling program may own, with write access if write is set. n == 0 is
+// calling program may own, with write access if write is set: for the
+// kernel's own program its image, heap window and task window, for a
+// process its task window. n == 0 is
 // always fine (Linux checks no address for an empty buffer).
 func userRange(addr, n uint64, write bool) bool {
 	if n == 0 {
 		return true
+	}
+	if thr(current()).proc != 0 {
+		return procRange(addr, n) // a process's memory is its task window
 	}
 	end := addr + n
 	if end < addr {
@@ -152,13 +157,22 @@ func userAccess(addr, n uint64, write bool) bool {
 	return true
 }
 
+// copyUser is the copy for the calling program: userCopyAC, bracketed for
+// SMAP, when it is a process (its pages carry U/S), userCopy otherwise.
+func copyUser(dst, src, n uintptr) uintptr {
+	if thr(current()).proc != 0 {
+		return userCopyAC(dst, src, n)
+	}
+	return userCopy(dst, src, n)
+}
+
 // copyIn copies len(dst) bytes from the program's address src.
 func copyIn(dst []byte, src uint64) bool {
 	n := uint64(len(dst))
 	if n == 0 {
 		return true
 	}
-	return userAccess(src, n, false) && userCopy(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)) == 0
+	return userAccess(src, n, false) && copyUser(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)) == 0
 }
 
 // copyOut copies src to the program's address dst.
@@ -167,7 +181,7 @@ func copyOut(dst uint64, src []byte) bool {
 	if n == 0 {
 		return true
 	}
-	return userAccess(dst, n, true) && userCopy(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
+	return userAccess(dst, n, true) && copyUser(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)) == 0
 }
 
 // userCopyPartial copies as much of the program's memory at src into dst
@@ -182,7 +196,7 @@ func userCopyPartial(dst []byte, src uint64) uint64 {
 	if !userRange(src, n, false) {
 		n = min(n, pageSize-src%pageSize) // up to the end of the first page at least
 	}
-	return n - uint64(userCopy(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)))
+	return n - uint64(copyUser(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(n)))
 }
 
 // copyOutPartial copies src to the program's dst up to the first byte it
@@ -195,7 +209,7 @@ func copyOutPartial(dst uint64, src []byte) uint64 {
 	if !userRange(dst, n, true) {
 		n = min(n, pageSize-dst%pageSize)
 	}
-	return n - uint64(userCopy(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)))
+	return n - uint64(copyUser(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(n)))
 }
 
 // bytesOf is the memory of *p as bytes, for copying a structure in or out.

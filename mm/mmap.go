@@ -67,11 +67,15 @@ func (as *AddressSpace) Unmap(addr, size, lo, hi uintptr) error {
 
 // Discard is madvise(MADV_DONTNEED): the pages of [addr, addr+size) go
 // back (their frames freed unless shared) and read as zero when touched
-// again; the regions stay. The range is in a shared window (SharedFrames).
+// again; the regions stay. In the kernel task the range is in a shared
+// window: what it frees is taken off SharedFrames. A task's (a process's
+// heap) frames are its own, and SharedFrames does not change.
 func (as *AddressSpace) Discard(addr, size uintptr) error {
-	as.shared()
-	defer as.unshared()
-	defer as.vm.charge(as.vm.taken())
+	if as.kernel {
+		as.shared()
+		defer as.unshared()
+		defer as.vm.charge(as.vm.taken())
+	}
 	if addr%PageSize != 0 {
 		return EINVAL
 	}

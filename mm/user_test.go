@@ -55,3 +55,31 @@ func TestUserSpacePagesCarryUS(t *testing.T) {
 		t.Error("Create left User set")
 	}
 }
+
+// Discard (madvise(MADV_DONTNEED)) in a task's space, a process's heap
+// giving pages back, frees the task's own frames: SharedFrames, the
+// kernel task's shared window's count, does not change (it did: Discard
+// charged every space's frames to it, and each process that gave memory
+// back with madvise left SharedFrames lower by as much at its end).
+func TestDiscardInATaskIsNotShared(t *testing.T) {
+	m := newTestMachine(t, 64<<20)
+	task := m.space()
+	a := mustAllocate(t, task, 0, 8*PageSize, 0, false)
+	for i := uintptr(0); i < 8; i++ {
+		m.write(task, a+i*PageSize, byte(i+1))
+	}
+	before := m.vm.ReadStats()
+	if err := task.Discard(a, 8*PageSize); err != nil {
+		t.Fatal(err)
+	}
+	after := m.vm.ReadStats()
+	if after.SharedFrames != before.SharedFrames {
+		t.Errorf("SharedFrames %d before the task's Discard, %d after", before.SharedFrames, after.SharedFrames)
+	}
+	if after.FreeFrames < before.FreeFrames+8 {
+		t.Errorf("free frames %d before Discard, %d after: its 8 pages did not go back", before.FreeFrames, after.FreeFrames)
+	}
+	if m.read(task, a) != 0 {
+		t.Error("a discarded page does not read as zero")
+	}
+}

@@ -38,7 +38,7 @@ const (
 var testHooks = func(t *testing.T) {}
 
 func TestMain(m *testing.M) {
-	for _, p := range []string{"hello", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap"} {
+	for _, p := range []string{"hello", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap", "sig", "gohello", "random.test"} {
 		if _, err := os.Stat(prog(p)); err != nil {
 			fmt.Fprintf(os.Stderr, "%v: the test programs are built by make (make progs, which make test-qemu runs)\n", err)
 			os.Exit(1)
@@ -402,6 +402,76 @@ func TestLoaderRefusals(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "no such file") && !strings.Contains(err.Error(), "ELF") {
 			t.Logf("%s: %v", path, err)
 		}
+	}
+	framesBack(t, before)
+}
+
+// TestSignalFramesAreChecked: a process's signal handler runs and returns
+// through rt_sigreturn; a context it edits to return to the upper half, or
+// to the kernel's code selector, and a handler in the upper half, are each
+// SIGSEGV (the kernel would IRETQ there, or to ring 0, otherwise).
+func TestSignalFramesAreChecked(t *testing.T) {
+	warm(t)
+	before := frames()
+	if s := run(t, "sig", "o"); s.Signal != 0 || s.ExitCode != 0 {
+		t.Errorf("a handler that returns: %v, want exit status 0", s)
+	}
+	for _, c := range []struct{ mode, what string }{
+		{"r", "rt_sigreturn to the upper half"},
+		{"c", "rt_sigreturn to the kernel's code selector"},
+		{"h", "a handler in the upper half"},
+	} {
+		if s := run(t, "sig", c.mode); s.Signal != sigSEGV {
+			t.Errorf("%s: %v, want SIGSEGV", c.what, s)
+		}
+	}
+	framesBack(t, before)
+}
+
+// TestSignalsStayInTheProcess: tgkill and kill from a process reach its
+// own threads only: the kernel's program (pid 1, tid 1) and a tid not its
+// own are ESRCH.
+func TestSignalsStayInTheProcess(t *testing.T) {
+	warm(t)
+	before := frames()
+	if s := run(t, "sig", "t"); s.Signal != 0 || s.ExitCode != 0 {
+		t.Errorf("sig t: %v (11: tgkill(1, 1), 12: kill(1), 13: tgkill(pid, 1) was not ESRCH)", s)
+	}
+	framesBack(t, before)
+}
+
+// TestDescriptorsAreTheProcesses: a process has descriptors of its own
+// (0, 1 and 2 its output), none of the kernel program's: 3 to 9 are
+// EBADF to read and close, and the kernel's netpoller, whose epoll and
+// eventfd descriptors those are in its table, still works afterwards.
+func TestDescriptorsAreTheProcesses(t *testing.T) {
+	warm(t)
+	before := frames()
+	if s := run(t, "sig", "d"); s.Signal != 0 || s.ExitCode != 0 {
+		t.Errorf("sig d: %v (20+fd: read or close of fd was not EBADF)", s)
+	}
+	t0 := time.Now()
+	time.Sleep(10 * time.Millisecond) // the netpoller's timers
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Errorf("a 10 ms sleep took %v after the process", d)
+	}
+	framesBack(t, before)
+}
+
+// TestFutexesAreTheProcesses: a futex is keyed by its process and address:
+// another process waking the same address, over and over, does not wake
+// the waiter, whose wait times out.
+func TestFutexesAreTheProcesses(t *testing.T) {
+	warm(t)
+	before := frames()
+	w := start(t, "sig", "f")
+	time.Sleep(10 * time.Millisecond)
+	k := start(t, "sig", "w")
+	if s := wait(t, w); s.Signal != 0 || s.ExitCode != 0 {
+		t.Errorf("the waiter: %v, want exit status 0 (1: another process's futex_wake woke it; 5: another answer than ETIMEDOUT)", s)
+	}
+	if s := wait(t, k); s.Signal != 0 || s.ExitCode != 0 {
+		t.Errorf("the waker: %v", s)
 	}
 	framesBack(t, before)
 }
