@@ -8,9 +8,10 @@
 // reaches none of it. Handler context.
 //
 // A process's pointers (procRange, procCopyIn, procCopyOut) may point
-// into its task window only, the whole of what it can map: the kernel's
-// image, the heap window, the physmap, non-canonical addresses and ranges
-// that wrap are EFAULT before anything is touched. Inside the window the
+// into its window only, the whole of what it can map (the lower half but
+// its first 64 KiB and its top page): the kernel's image, the heap
+// window, the physmap, non-canonical addresses and ranges that wrap are
+// EFAULT before anything is touched. Inside the window the
 // copy is userCopyAC's one bracketed instruction, which the fault path
 // knows: a page the VM cannot give (no region, a region that forbids the
 // access) ends the copy short, and the call answers EFAULT (or the count
@@ -43,11 +44,11 @@ const (
 	procWriteMax = consolePiece
 )
 
-// procRange reports whether [addr, addr+n) lies in the process's task
-// window, without wrapping.
+// procRange reports whether [addr, addr+n) lies in the process's window,
+// without wrapping.
 func procRange(addr, n uint64) bool {
 	end := addr + n
-	return end >= addr && addr >= taskWindowStart && end <= taskWindowEnd
+	return end >= addr && addr >= processWindowStart && end <= processWindowEnd
 }
 
 // procCopyIn copies len(dst) bytes from the process's address src.
@@ -165,8 +166,8 @@ func procMmap(p *proc, as *mm.AddressSpace, addr, length, prot, flags, fd, off u
 	return uint64(va)
 }
 
-// procMunmap is munmap: Deallocate of the range's part in the window (the
-// rest of the lower half holds nothing of the process's).
+// procMunmap is munmap: Deallocate of the range's part in the window (its
+// first 64 KiB hold nothing of the process's).
 func procMunmap(p *proc, as *mm.AddressSpace, addr, length uint64) uint64 {
 	if addr%pageSize != 0 || length == 0 {
 		return errno(eINVAL)
@@ -175,7 +176,7 @@ func procMunmap(p *proc, as *mm.AddressSpace, addr, length uint64) uint64 {
 	if end <= addr || end > taskSize {
 		return errno(eINVAL)
 	}
-	addr, end = max(addr, taskWindowStart), min(end, taskWindowEnd)
+	addr, end = max(addr, processWindowStart), min(end, processWindowEnd)
 	if addr >= end {
 		return 0
 	}
