@@ -100,9 +100,11 @@ func userRange(addr, n uint64, write bool) bool {
 // half (userRange: its image and the heap window, where Linux has none of
 // a program's). Calls that Linux checks this way before anything else
 // (and only copy later, if at all) check it first too; the copy itself
-// applies userRange.
+// applies userRange. The heap window, where the runtime's munmaps and
+// futexes are, is tried first: it is two comparisons, userRange a call.
 func accessOK(addr, n uint64) bool {
-	return addr+n >= addr && (addr+n <= taskSize || userRange(addr, n, false))
+	end := addr + n
+	return end >= addr && (end <= taskSize || addr >= heapWindowStart && end <= heapWindowEnd || userRange(addr, n, false))
 }
 
 // regionsCover reports whether the regions of as cover [addr, end) without
