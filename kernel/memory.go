@@ -249,8 +249,9 @@ func memoryInit() {
 // mapLAPIC maps the local APIC's registers, uncached, in the physmap
 // (lapicReg): where the MADT puts them (machineLAPIC, discoverCPUs), or at
 // 0xfee00000, where every PC has them, without a MADT or when the MADT's
-// address cannot be right (not page-aligned, zero, at or above 4 GiB, or
-// RAM by the memory map). Not at their physical address: the lower half
+// address cannot be right (not page-aligned, zero, RAM by the memory map,
+// or at or above 4 GiB: the physmap's slots are pinned for the RAM and the
+// first 4 GiB, which every PC's APIC is in). Not at their physical address: the lower half
 // is the processes'. kmain, after discoverCPUs and before anything uses
 // the LAPIC.
 func mapLAPIC() {
