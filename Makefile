@@ -6,9 +6,16 @@
 GO       ?= go
 BUILD    := build
 KGO      := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO)
-# -s=false: go test -c would strip the symbols, which qemu.BuildImage
-# reads to find the BSS arrays it leaves demand-zero (qemu/bss.go).
-KLDFLAGS := -ldflags '-T 0x1001000 -E hurdvm/kernel.entry -s=false'
+# The kernel's link flags are qemu.GoLDFlags, read from its one line in
+# qemu/image.go (the Go tools use the variable): the image in the top
+# 2 GiB, the kernel's entry, and -s=false, since go test -c would strip
+# the symbols, which qemu.BuildImage reads to find the BSS arrays it
+# leaves demand-zero (qemu/bss.go).
+KLINK    := $(shell sed -n 's/^[[:space:]]*GoLDFlags *= *"\(.*\)"$$/\1/p' qemu/image.go)
+ifeq ($(KLINK),)
+$(error cannot read GoLDFlags from qemu/image.go)
+endif
+KLDFLAGS := -ldflags '$(KLINK)'
 KFLAGS   := -tags hurdvm $(KLDFLAGS)
 # In-kernel test packages get the kernel's test hooks (kernel/testhooks.go:
 # inspection calls, break-the-kernel calls); a kernel booted for real never.
@@ -98,21 +105,20 @@ test: test-host test-handlers test-qemu test-std test-iso
 
 # The programs tests/process runs as processes in ring 3: small static
 # programs in assembly (tests/process/progs/*.s, GNU as and ld from
-# binutils), linked in the task window (at 0x400000400000: the kernel's
-# image still sits where ordinary programs are linked, see docs/DESIGN.md
-# "Processes"), into tests/process/testdata, which qemuexec packs. No
-# binary is committed: make builds them before any in-kernel test.
+# binutils), linked where ld links them by default (0x400000: a process
+# owns the lower half, see docs/DESIGN.md "Where programs go"), and hello
+# once more as hello-high, linked in the task window (PROGS_HIGH), into
+# tests/process/testdata, which qemuexec packs. No binary is committed:
+# make builds them before any in-kernel test.
 #
 # Ordinary Go programs too (tests/process/goprogs/NAME, package main, not
-# importing hurdvm/kernel): built as for Linux, CGO_ENABLED=0 GOOS=linux
-# GOARCH=amd64 go build, with only the link address given, at the same
-# base: Go's -T is where the text starts, a page above the base that
-# holds the ELF headers (as Go's default 0x401000 over 0x400000).
-PROGS_SRC := $(wildcard tests/process/progs/*.s)
-PROGS     := $(patsubst tests/process/progs/%.s,tests/process/testdata/%.elf,$(PROGS_SRC))
-GOPROGS   := $(patsubst tests/process/goprogs/%/,tests/process/testdata/%.elf,$(sort $(dir $(wildcard tests/process/goprogs/*/*.go))))
-PROGS_BASE := 0x400000400000
-GOPROGS_TEXT := $(shell printf '0x%x' $$(($(PROGS_BASE) + 0x1000)))
+# importing hurdvm/kernel): built exactly as for Linux, CGO_ENABLED=0
+# GOOS=linux GOARCH=amd64 go build, nothing else given.
+PROGS_SRC  := $(wildcard tests/process/progs/*.s)
+PROGS      := $(patsubst tests/process/progs/%.s,tests/process/testdata/%.elf,$(PROGS_SRC)) tests/process/testdata/hello-high.elf
+PROGS_HIGH := 0x400000400000
+PROGS_LD   := ld -static -nostdlib -z noexecstack -z separate-code -z max-page-size=4096 -e _start
+GOPROGS    := $(patsubst tests/process/goprogs/%/,tests/process/testdata/%.elf,$(sort $(dir $(wildcard tests/process/goprogs/*/*.go))))
 
 # And a go test -c binary of an ordinary package (kernel/random: tested on
 # the host, importing nothing of the kernel's), built the same way.
@@ -120,21 +126,28 @@ GOTESTS := tests/process/testdata/random.test.elf
 
 progs: $(PROGS) $(GOPROGS) $(GOTESTS)
 
-tests/process/testdata/random.test.elf: $(wildcard kernel/random/*.go)
+tests/process/testdata/random.test.elf: $(wildcard kernel/random/*.go) Makefile
 	@mkdir -p $(dir $@)
-	$(KGO) test -c -ldflags '-T $(GOPROGS_TEXT)' -o $@ ./kernel/random
+	$(KGO) test -c -o $@ ./kernel/random
 
 .SECONDEXPANSION:
-$(GOPROGS): tests/process/testdata/%.elf: $$(wildcard tests/process/goprogs/%/*.go)
+$(GOPROGS): tests/process/testdata/%.elf: $$(wildcard tests/process/goprogs/%/*.go) Makefile
 	@mkdir -p $(dir $@)
-	$(KGO) build -ldflags '-T $(GOPROGS_TEXT)' -o $@ ./tests/process/goprogs/$*
+	$(KGO) build -o $@ ./tests/process/goprogs/$*
 
-tests/process/testdata/%.elf: tests/process/progs/%.s tests/process/progs/sys.inc
+$(BUILD)/progs/%.o: tests/process/progs/%.s tests/process/progs/sys.inc
 	$(call need,as,binutils)
-	@mkdir -p $(dir $@) $(BUILD)/progs
-	as --64 -I tests/process/progs -o $(BUILD)/progs/$*.o $<
-	ld -static -nostdlib -z noexecstack -z separate-code -z max-page-size=4096 \
-		-Ttext-segment=$(PROGS_BASE) -e _start -o $@ $(BUILD)/progs/$*.o
+	@mkdir -p $(dir $@)
+	as --64 -I tests/process/progs -o $@ $<
+
+# The link lines live here: a change to them relinks (Makefile).
+tests/process/testdata/hello-high.elf: $(BUILD)/progs/hello.o Makefile
+	@mkdir -p $(dir $@)
+	$(PROGS_LD) -Ttext-segment=$(PROGS_HIGH) -o $@ $<
+
+tests/process/testdata/%.elf: $(BUILD)/progs/%.o Makefile
+	@mkdir -p $(dir $@)
+	$(PROGS_LD) -o $@ $<
 
 test-host:
 	$(GO) vet $(HOST_PKGS)

@@ -11,17 +11,20 @@
  * linked as x86-64 code with a .code32 prologue and converted to elf32-i386.
  *
  * It does the least the Go kernel cannot do for itself:
- *   1. identity-maps the first 4 GiB with 2 MiB pages (and aliases the same
- *      tables at the physmap base 0xffff800000000000);
+ *   1. identity-maps the first 4 GiB with 2 MiB pages, aliases the same
+ *      tables at the physmap base 0xffff800000000000, and maps the first
+ *      2 GiB again in the top 2 GiB, at 0xffffffff80000000, where the Go
+ *      kernel is linked (KERNEL_VIRT_OFFSET: virtual = physical + it);
  *   2. turns on PAE, long mode, NX (when the CPU has it), SSE and paging;
  *   3. checks, by the loader's memory map, that the RAM the kernel needs
  *      from 16 MiB on is there; if not, says so on COM1 and the screen and
  *      stops (exit status 1 through QEMU's isa-debug-exit);
  *   4. copies the Go kernel's PT_LOAD segments (the ELF64 embedded below
- *      with .incbin) to their physical addresses and zeroes their bss,
- *      except the lazy BSS ranges: large arrays the kernel backs on first
- *      touch, which therefore need no RAM here;
- *   5. jumps to the kernel entry with
+ *      with .incbin) to their virtual addresses, through that top map (so
+ *      into RAM from 16 MiB on), and zeroes their bss, except the lazy BSS
+ *      ranges: large arrays the kernel backs on first touch, which
+ *      therefore need no RAM here;
+ *   5. jumps to the kernel entry (a virtual address in the top 2 GiB) with
  *        rdi = multiboot magic (either version's), rsi = multiboot info (physical),
  *        rdx = physical end of this stage (everything below is in use),
  *        rcx = the lazy BSS table ([start, end) pairs), r8 = its length.
@@ -35,9 +38,14 @@
  * The kernel replaces these tables with its own and gives the frames back.
  */
 
-#if !defined(KERNEL_NEED_LO) || !defined(KERNEL_NEED_HI) || !defined(KERNEL_MIN_MIB)
-#error "boot.S is assembled by qemu.BuildImage, which defines KERNEL_NEED_LO, KERNEL_NEED_HI and KERNEL_MIN_MIB"
+#if !defined(KERNEL_NEED_LO) || !defined(KERNEL_NEED_HI) || !defined(KERNEL_MIN_MIB) || !defined(TOP_PML4_SLOT) || !defined(TOP_PDPT_SLOT)
+#error "boot.S is assembled by qemu.BuildImage, which defines KERNEL_NEED_LO, KERNEL_NEED_HI, KERNEL_MIN_MIB, TOP_PML4_SLOT and TOP_PDPT_SLOT"
 #endif
+
+/* The top map: PML4 slot TOP_PML4_SLOT's PDPT, entries TOP_PDPT_SLOT and
+ * the next (511 and 510: the top 2 GiB, KERNEL_VIRT_OFFSET's slots, which
+ * qemu.BuildImage computes) onto the first two of the four PDs, physical
+ * 0 to 2 GiB. */
 
 #define MB_MAGIC        0x1BADB002
 #define MB_FLAGS        0x00000007      /* page-align modules, memory info, video mode */
@@ -163,11 +171,21 @@ _start:
         jz no_long_mode
         movl %edx, ext_features
 
-        /* PML4[0] and PML4[256] -> one PDPT; PDPT[0..3] -> four PDs of 2 MiB pages. */
+        /* PML4[0] and PML4[256] -> one PDPT; PDPT[0..3] -> four PDs of 2 MiB
+         * pages. PML4[511] -> the top PDPT, whose last two entries are the
+         * first two PDs. */
         movl $pdpt, %eax
         orl $3, %eax
         movl %eax, pml4
         movl %eax, pml4 + 256*8
+        movl $pdpt_top, %eax
+        orl $3, %eax
+        movl %eax, pml4 + TOP_PML4_SLOT*8
+        movl $pd, %eax
+        orl $3, %eax
+        movl %eax, pdpt_top + TOP_PDPT_SLOT*8
+        addl $4096, %eax
+        movl %eax, pdpt_top + TOP_PDPT_SLOT*8 + 8
         movl $pd, %eax
         orl $3, %eax
         movl $pdpt, %edi
@@ -233,7 +251,8 @@ long_mode:
          * silently: check first (check_memory does not return if not). */
         call check_memory
 
-        /* Load the Go ELF64: every PT_LOAD segment to its physical address. */
+        /* Load the Go ELF64: every PT_LOAD segment to its virtual address
+         * (the top map puts it at virtual - KERNEL_VIRT_OFFSET in RAM). */
         leaq kernel_elf(%rip), %rbx
         movq 0x20(%rbx), %r8            /* e_phoff */
         addq %rbx, %r8
@@ -245,7 +264,7 @@ long_mode:
         jne 7f
         movq 0x08(%r8), %rsi            /* p_offset */
         addq %rbx, %rsi
-        movq 0x18(%r8), %rdi            /* p_paddr */
+        movq 0x10(%r8), %rdi            /* p_vaddr */
         movq 0x20(%r8), %rcx            /* p_filesz */
         movq 0x28(%r8), %rdx            /* p_memsz */
         addq %rdi, %rdx                 /* rdx = the segment's end in memory */
@@ -653,6 +672,7 @@ decbuf_end:     .byte 0
         .align 4096
 pml4:           .skip 4096
 pdpt:           .skip 4096
+pdpt_top:       .skip 4096
 pd:             .skip 4 * 4096
 boot_stack:     .skip 16384
 boot_stack_top:

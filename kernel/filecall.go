@@ -564,14 +564,14 @@ func spaceCopy(as *mm.AddressSpace, va, buf, n, dir uint64) uint64 {
 	for done < n {
 		a := va + done
 		k := min(n-done, pageSize-a%pageSize)
-		if !userRange(a, k, out) {
-			break
+		if as.User && !procRange(a, k) || !as.User && !userRange(a, k, out) {
+			break // a process's memory is its window; the kernel program's, userRange's
 		}
 		// The frame is copied under the lock of the space it is in, so
 		// that no other CPU frees it meanwhile (a fault on the server's
 		// buffer nests: the lock is recursive).
 		owner := as
-		if a < taskWindowStart || a >= taskWindowEnd {
+		if !inPrivateHalf(a) {
 			owner = &spaces[kernelSpace]
 		}
 		lockSpace(owner)
@@ -599,7 +599,7 @@ func spaceCopy(as *mm.AddressSpace, va, buf, n, dir uint64) uint64 {
 // for the shared windows and the image, the kernel's), made present (and
 // writable, for a write) as a fault would.
 func spaceFrame(as *mm.AddressSpace, va uint64, write bool) (uint64, bool) {
-	if va < taskWindowStart || va >= taskWindowEnd {
+	if !inPrivateHalf(va) {
 		as = &spaces[kernelSpace] // the image and the heap window: the same in every space
 	}
 	acc := mm.AccessRead

@@ -20,14 +20,25 @@ import (
 const (
 	pageSize = 4096
 
-	// kernelImageBase is where the Go kernel is linked (-T 0x1001000; its
-	// ELF header page is one page lower).
-	kernelImageBase = 16 << 20
+	// kernelImageBase is where the Go kernel's image starts in the top
+	// 2 GiB (its ELF header page; the text follows, qemu.GoLDFlags), and
+	// kernelImagePhys where the boot stage loaded it: an image address is
+	// its frame's plus kernelVirtOffset (imagePhys).
+	kernelImageBase  = memmap.KernelBase
+	kernelImagePhys  = memmap.KernelPhys
+	kernelVirtOffset = memmap.KernelVirtOffset
 
 	// heapWindowStart..heapWindowEnd is where the runtime's mmaps land
-	// (mm/layout.go): half of PML4 slot 1, shared by every address space.
+	// (mm/layout.go): half of PML4 slot 510, shared by every address space.
 	heapWindowStart = mm.HeapWindowStart
 	heapWindowEnd   = mm.HeapWindowEnd
+
+	// The PML4 slots the kernel's own mappings use, every address space
+	// sharing them: 510 (the CPUs' stacks, the heap window) and 511 (the
+	// image). The lower half, 0 to 255, is each space's own; nothing of
+	// the kernel is there, and page 0 is never mapped.
+	sharedSlotFirst = 510
+	sharedSlotLast  = 511
 
 	// physmapBase is where all physical memory is visible: PML4 slot 256
 	// and up, global, never executable.
@@ -94,10 +105,13 @@ func flushLocal(global bool) {
 
 func phys(pa uint64) unsafe.Pointer { return at(physmapBase + pa) }
 
+// imagePhys is the physical address of the image's byte at va.
+func imagePhys(va uint64) uint64 { return va - kernelVirtOffset }
+
 func roundUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
 
 // memoryInit builds the kernel's page tables, switches to them (the boot
-// stage's identity map and everything else below 16 MiB disappear: a nil
+// stage's identity map and the whole lower half disappear: a nil
 // dereference faults from now on), then starts the frame allocator over
 // all usable RAM except the image's backed part and the early tables. The
 // boot stage, its tables and its copy of the kernel, and the frames under
@@ -105,7 +119,7 @@ func roundUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
 func memoryInit() {
 	_, etext, noptrdata, imageEnd := imageBounds()
 	imageTop := roundUp(uint64(imageEnd), pageSize)
-	backedTop := backedImageTop(imageTop)
+	backedTop := imagePhys(backedImageTop(imageTop)) // physical, as the map is
 	m := memMap[:memMapLen]
 
 	// The early tables come from the first usable RAM above the image's
@@ -142,9 +156,10 @@ func memoryInit() {
 		}
 	}
 	check("root", kernelPT.Init(&pagingEnv))
-	// Pin the shared slots: image and LAPIC (0), heap window (1), physmap.
+	// Pin the shared slots: the CPUs' stacks and the heap window (510),
+	// the image (511), the physmap.
 	physmapSlots = int((max(physEnd, 4<<30, screenPhysEnd()) + 1<<39 - 1) >> 39)
-	check("pin", kernelPT.Pin(0, 1))
+	check("pin", kernelPT.Pin(sharedSlotFirst, sharedSlotLast))
 	check("pin physmap", kernelPT.Pin(physmapSlot, physmapSlot+physmapSlots-1))
 
 	nx := noExecute()
@@ -177,13 +192,13 @@ func memoryInit() {
 	// unmapped: its pages come from the page-fault handler (lazybss.go).
 	textEnd := roundUp(uint64(etext), pageSize)
 	dataStart := uint64(noptrdata) &^ (pageSize - 1) // the RW segment starts a little before noptrdata
-	check("text", kernelPT.Map(kernelImageBase, kernelImageBase, uintptr(textEnd-kernelImageBase), g))
-	check("rodata", kernelPT.Map(uintptr(textEnd), textEnd, uintptr(dataStart-textEnd), g|nx))
+	check("text", kernelPT.Map(kernelImageBase, kernelImagePhys, uintptr(textEnd-kernelImageBase), g))
+	check("rodata", kernelPT.Map(uintptr(textEnd), imagePhys(textEnd), uintptr(dataStart-textEnd), g|nx))
 	for va := dataStart; va < imageTop; va += pageSize {
 		if lo, hi := bootStacks(); va >= lo && va < hi && (va-lo)%kstackSlot == 0 || inLazyBSS(va) {
 			continue // guard page, or demand-zero
 		}
-		check("data", kernelPT.MapPages(uintptr(va), va, pageSize, paging.Writable|g|nx))
+		check("data", kernelPT.MapPages(uintptr(va), imagePhys(va), pageSize, paging.Writable|g|nx))
 	}
 	// The heap window so far (the first thread's stack, mapped by
 	// buildStartStack later) needs nothing: it is demand-paged.
@@ -207,13 +222,13 @@ func memoryInit() {
 	reserved[1] = mm.PhysRange{Start: mm.PhysAddr(early.start), End: mm.PhysAddr(early.end)}
 	nr := 2
 	// The image's backed part: around the demand-zero ranges.
-	from := uint64(kernelImageBase)
+	from := uint64(kernelImagePhys)
 	for _, r := range lazyBSS[:lazyBSSLen] {
-		reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(from), End: mm.PhysAddr(r.start)}
+		reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(from), End: mm.PhysAddr(imagePhys(r.start))}
 		nr++
-		from = r.end
+		from = imagePhys(r.end)
 	}
-	reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(from), End: mm.PhysAddr(max(from, imageTop))}
+	reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(from), End: mm.PhysAddr(max(from, imagePhys(imageTop)))}
 	nr++
 	for i := 0; i < moduleLen && nr < len(reserved); i++ {
 		reserved[nr] = mm.PhysRange{Start: mm.PhysAddr(modules[i][0]), End: mm.PhysAddr(modules[i][1])}
@@ -231,14 +246,14 @@ func memoryInit() {
 	checkRuntimeFloor()
 }
 
-// noExecute is the NX flag where the CPU has it.
-// mapLAPIC maps the local APIC's registers, uncached, at their physical
-// address (tamago's driver uses it as the address) and in the physmap:
-// where the MADT puts them (machineLAPIC, discoverCPUs), or at 0xfee00000,
-// where every PC has them, without a MADT or when the MADT's address
-// cannot be right (not page-aligned, zero, at or above 4 GiB, where the
-// driver's 32-bit base cannot reach, or RAM by the memory map). kmain, after
-// discoverCPUs and before anything uses the LAPIC.
+// mapLAPIC maps the local APIC's registers, uncached, in the physmap
+// (lapicReg): where the MADT puts them (machineLAPIC, discoverCPUs), or at
+// 0xfee00000, where every PC has them, without a MADT or when the MADT's
+// address cannot be right (not page-aligned, zero, RAM by the memory map,
+// or at or above 4 GiB: the physmap's slots are pinned for the RAM and the
+// first 4 GiB, which every PC's APIC is in). Not at their physical address: the lower half
+// is the processes'. kmain, after discoverCPUs and before anything uses
+// the LAPIC.
 func mapLAPIC() {
 	if a := machineLAPIC; machineACPI && a != lapicBase {
 		if a == 0 || a%pageSize != 0 || a >= 4<<30 || isRAM(a) {
@@ -246,13 +261,10 @@ func mapLAPIC() {
 			kprintHex(a)
 			kprint(", which cannot be: the kernel uses it at 0xfee00000\n")
 		} else {
-			lapicBase, lapicDev.Base = a, uint32(a)
+			lapicBase = a
 		}
 	}
 	fl := paging.Writable | paging.CacheDisable | paging.Global | noExecute()
-	if kernelPT.Map(uintptr(lapicBase), lapicBase, pageSize, fl) != nil {
-		kernelPanicMsg("kernel page tables: cannot map the local APIC's registers")
-	}
 	if _, _, _, ok := kernelPT.Translate(uintptr(physmapBase + lapicBase)); !ok {
 		if kernelPT.Map(uintptr(physmapBase+lapicBase), lapicBase, pageSize, fl) != nil {
 			kernelPanicMsg("kernel page tables: cannot map the local APIC's registers in the physmap")
@@ -270,6 +282,7 @@ func isRAM(pa uint64) bool {
 	return false
 }
 
+// noExecute is the NX flag where the CPU has it.
 func noExecute() paging.Flags {
 	if cpuFeatures.nx {
 		return paging.NoExecute

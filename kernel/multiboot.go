@@ -189,13 +189,13 @@ func readMultiboot2() bool {
 }
 
 // checkImageInRAM warns when the memory map does not show the backed part
-// of the kernel image (fixed at 16 MiB, where boot/ copied it) as usable
+// of the kernel image (at 16 MiB, where boot/ copied it) as usable
 // RAM: a firmware that keeps something there would have been overwritten.
 // The boot stage refuses to load where the map shows no RAM at all; this
 // catches the rest (a sliver of a page the boot stage counted usable).
 func checkImageInRAM() {
 	_, _, _, end := imageBounds()
-	lo, hi := uint64(kernelImageBase), backedImageTop(roundUp(uint64(end), pageSize))
+	lo, hi := uint64(kernelImagePhys), imagePhys(backedImageTop(roundUp(uint64(end), pageSize)))
 	if memmap.AllUsable(memMap[:memMapLen], lo, hi) {
 		return
 	}

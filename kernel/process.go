@@ -307,7 +307,7 @@ func procNew(flags uint64) uint64 {
 // tid, as Linux's main thread has.
 func procStart(i, entry, sp, brk uint64) uint64 {
 	p := &procs[i]
-	if entry >= taskWindowEnd || entry < taskWindowStart || sp >= taskWindowEnd || sp < taskWindowStart || sp%16 != 0 {
+	if !procRange(entry, 1) || !procRange(sp-1, 1) || sp%16 != 0 {
 		return errno(eINVAL)
 	}
 	ti, ok := newThread()
@@ -488,7 +488,7 @@ func procThreadEnd(i, ti int32) {
 func procReturnFrame(tf *TrapFrame) {
 	tf.CS, tf.SS = selUserCode, selUserData
 	tf.RFLAGS = tf.RFLAGS&^(rflagsIOPL|rflagsNT) | rflagsIF | 2
-	if tf.RIP >= taskWindowEnd {
+	if !inPrivateHalf(tf.RIP) {
 		kernelPanic(tf, "a process thread's frame returns outside the lower half", 0)
 	}
 }

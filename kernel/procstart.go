@@ -77,10 +77,9 @@ const StackSize = 8 << 20
 
 // StartProcess loads the static x86-64 ELF program at path (from the
 // file system: a test's directory in the initramfs) into a new task and
-// starts it in ring 3. Programs must lie in the task window (linked at
-// mm.TaskWindowStart or above): the kernel's image still sits in the
-// lowest 4 GiB, where ordinary programs are linked (docs/DESIGN.md,
-// "Processes").
+// starts it in ring 3. Its segments may lie anywhere in the process's
+// window, the lower half but its first 64 KiB and top page (mm/layout.go):
+// ordinary programs are linked at 0x400000.
 func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 	if opts == nil {
 		opts = &ProcessOptions{}
@@ -90,7 +89,7 @@ func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 		return nil, err
 	}
 	defer f.Close()
-	plan, err := loader.Load(f, &loader.Options{MinAddr: taskWindowStart, MaxAddr: loader.DefaultMaxAddr})
+	plan, err := loader.Load(f, &loader.Options{MinAddr: processWindowStart, MaxAddr: processWindowEnd})
 	if err != nil {
 		return nil, err
 	}

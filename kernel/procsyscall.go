@@ -9,14 +9,14 @@
 // kernel program's files, tasks or hurdvm's own calls. Handler context.
 //
 // A process's pointers (procRange, through userRange and the copies of
-// user.go) may point into its task window only, the whole of what it can
-// map: the kernel's image, the heap window, the physmap, non-canonical
-// addresses and ranges that wrap are EFAULT before anything is touched.
-// Inside the window the copy is userCopyAC's one bracketed instruction,
-// which the fault path knows: a page the VM cannot give (no region, a
-// region that forbids the access) ends the copy short, and the call
-// answers EFAULT (or the count copied, where Linux does), never a kernel
-// fault.
+// user.go) may point into its window only, the whole of what it can map
+// (the lower half but its first 64 KiB and its top page): the kernel's
+// image, the heap window, the physmap, non-canonical addresses and ranges
+// that wrap are EFAULT before anything is touched. Inside the window the
+// copy is userCopyAC's one bracketed instruction, which the fault path
+// knows: a page the VM cannot give (no region, a region that forbids the
+// access) ends the copy short, and the call answers EFAULT (or the count
+// copied, where Linux does), never a kernel fault.
 //
 // The memory calls (mmap, munmap, mprotect, madvise, brk) are
 // VMAllocate, VMDeallocate, Protect and Discard in the process's space,
@@ -41,11 +41,11 @@ const (
 	procWriteMax = consolePiece
 )
 
-// procRange reports whether [addr, addr+n) lies in the process's task
-// window, without wrapping.
+// procRange reports whether [addr, addr+n) lies in the process's window,
+// without wrapping.
 func procRange(addr, n uint64) bool {
 	end := addr + n
-	return end >= addr && addr >= taskWindowStart && end <= taskWindowEnd
+	return end >= addr && addr >= processWindowStart && end <= processWindowEnd
 }
 
 // procVMCall serves a process's mmap, munmap and mprotect without the
@@ -147,8 +147,8 @@ func procMmap(p *proc, as *mm.AddressSpace, addr, length, prot, flags, fd, off u
 	return uint64(va)
 }
 
-// procMunmap is munmap: Deallocate of the range's part in the window (the
-// rest of the lower half holds nothing of the process's).
+// procMunmap is munmap: Deallocate of the range's part in the window (its
+// first 64 KiB hold nothing of the process's).
 func procMunmap(p *proc, as *mm.AddressSpace, addr, length uint64) uint64 {
 	if addr%pageSize != 0 || length == 0 {
 		return errno(eINVAL)
@@ -157,7 +157,7 @@ func procMunmap(p *proc, as *mm.AddressSpace, addr, length uint64) uint64 {
 	if end <= addr || end > taskSize {
 		return errno(eINVAL)
 	}
-	addr, end = max(addr, taskWindowStart), min(end, taskWindowEnd)
+	addr, end = max(addr, processWindowStart), min(end, processWindowEnd)
 	if addr >= end {
 		return 0
 	}

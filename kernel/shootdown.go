@@ -68,7 +68,7 @@ func (machineTLB) Invalidate(va uintptr) {
 	} else {
 		c.tlbAll = true
 	}
-	if !inTaskWindow(uint64(va)) {
+	if !inPrivateHalf(uint64(va)) {
 		c.tlbShared = true
 	}
 }
@@ -97,8 +97,6 @@ func (machineTLB) Sync(root uint64) {
 	}
 	c.tlbN, c.tlbAll, c.tlbShared, c.tlbTables = 0, false, false, false
 }
-
-func inTaskWindow(va uint64) bool { return va >= taskWindowStart && va < taskWindowEnd }
 
 // shootdown sends c's batch to the CPUs that may cache it and waits for
 // every one of them.

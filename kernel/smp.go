@@ -35,11 +35,11 @@ const (
 	trampolineParams = 6
 
 	// The APs' kernel stacks, FPU nest areas and idle stacks are mapped
-	// in the lower half of PML4 slot 1 (the heap window is the upper
+	// in the lower half of PML4 slot 510 (the heap window is the upper
 	// half), cpuWindowSpan bytes a CPU: the five stack slots, each with
 	// its guard page at the bottom, then the nest areas, then a guard
 	// page and the idle stack.
-	cpuWindowBase = 0x0000_0080_0000_0000
+	cpuWindowBase = 0xffff_ff00_0000_0000
 	cpuWindowSpan = 1 << 20
 	cpuNestOff    = kstackSlot * kstackCount
 	cpuIdleOff    = cpuNestOff + (fpuNestSize+pageSize-1)&^(pageSize-1) + pageSize

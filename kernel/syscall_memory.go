@@ -29,8 +29,8 @@ const (
 	protGrows = 0x0100_0000 | 0x0200_0000
 
 	// taskSize is Linux's TASK_SIZE_MAX on x86-64 with 4-level paging:
-	// user addresses are below it.
-	taskSize = 0x0000_7fff_ffff_f000
+	// user addresses are below it (where a process's window ends).
+	taskSize = processWindowEnd
 )
 
 // The madvise advice Linux 6.1 knows (include/uapi/asm-generic/mman-common.h).
@@ -95,7 +95,9 @@ func anonMmapChecks(addr, length, flags uint64) (rounded uint64, fixed bool, e u
 // (EEXIST if anything was). The checks and their order are Linux 6.1's
 // (sys_mmap, do_mmap); differences: a fixed address outside the heap
 // window is ENOMEM (there is nothing else a program may map), and
-// MAP_32BIT is not honoured (the first 2 GiB are the kernel's).
+// MAP_32BIT is not honoured (the heap window is in the upper half). The
+// Go runtime's heap hints (0x00c000000000 and up) are ignored too: it
+// tries each once, then takes the address the VM gives.
 func mmapAnon(addr, length, prot, flags, fd, off uint64) uint64 {
 	if off%pageSize != 0 {
 		return errno(eINVAL)
@@ -149,7 +151,7 @@ func munmapRange(addr, length uint64) uint64 {
 	if length == 0 {
 		return errno(eINVAL)
 	}
-	if end, ok := userSpan(addr, length); !ok || end > taskSize {
+	if end, ok := userSpan(addr, length); !ok || !accessOK(addr, end-addr) {
 		return errno(eINVAL)
 	}
 	as := &spaces[kernelSpace]

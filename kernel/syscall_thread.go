@@ -42,7 +42,7 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 	if flags&cloneThreadFlags != cloneThreadFlags || flags&^(cloneKnown|0xff) != 0 {
 		return errno(eINVAL)
 	}
-	if flags&cloneSettls != 0 && tls >= taskSize {
+	if flags&cloneSettls != 0 && !tlsBaseOK(tls) {
 		return errno(ePERM) // as arch_prctl(ARCH_SET_FS): no FS base outside user space
 	}
 	i, ok := newThread()
@@ -228,7 +228,7 @@ func futexKey(uaddr, op uint64) uint64 {
 	if uaddr%4 != 0 {
 		return errno(eINVAL)
 	}
-	if uaddr >= taskSize {
+	if !accessOK(uaddr, 4) {
 		return errno(eFAULT)
 	}
 	if op&futexPrivate == 0 && !userRange(uaddr, 4, false) {
@@ -353,13 +353,20 @@ const (
 	archGetCPUID = 0x1011
 )
 
+// tlsBaseOK reports whether addr may be the kernel program's FS or GS
+// base: a user address as Linux says (below TASK_SIZE), or writable
+// memory of the program in the upper half, where its TLS is (the
+// runtime's m0 in the image, other threads' in the heap window). Anything
+// else is EPERM, as in Linux: a non-canonical base would make the WRMSR
+// on the way back fault in the kernel.
+func tlsBaseOK(addr uint64) bool { return addr < taskSize || userRange(addr, 1, true) }
+
 // sysArchPrctlOp sets or reads the thread's FS and GS bases. A base must
-// be a user address, as in Linux (EPERM): a non-canonical one would make
-// the WRMSR on the way back fault in the kernel.
+// be a user address (tlsBaseOK).
 func sysArchPrctlOp(t *thread, code, addr uint64) uint64 {
 	switch code {
 	case archSetFS, archSetGS:
-		if addr >= taskSize {
+		if !tlsBaseOK(addr) {
 			return errno(ePERM)
 		}
 		if code == archSetFS {

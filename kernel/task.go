@@ -91,11 +91,17 @@ func taskNew(parent int64, user bool) uint64 {
 	}
 	as := &spaces[slot]
 	lockSpace(as)
-	err := as.Create(taskWindowStart, taskWindowEnd)
+	// A process's task (user) owns the lower half; the kernel program's
+	// tasks hand out the task window, as its own space does.
+	lo, hi := uintptr(taskWindowStart), uintptr(taskWindowEnd)
+	if user {
+		lo, hi = processWindowStart, processWindowEnd
+	}
+	err := as.Create(lo, hi)
 	as.User = user && err == nil
 	if err == nil {
 		// The shared kernel half: the same PDPTs as the kernel's tables.
-		err = as.PT.ShareKernelHalf(kernelPT, 0, 1)
+		err = as.PT.ShareKernelHalf(kernelPT, sharedSlotFirst, sharedSlotLast)
 		if err == nil {
 			err = as.PT.ShareKernelHalf(kernelPT, physmapSlot, physmapSlot+physmapSlots-1)
 		}

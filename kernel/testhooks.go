@@ -202,12 +202,13 @@ func MemoryMap() []MemoryRange {
 	return out
 }
 
-// KernelImage is where the kernel's image lies (physical = virtual) and
-// which of its pages are demand-zero BSS (lazybss.go).
+// KernelImage is where the kernel's image lies (virtual addresses in the
+// top 2 GiB; its frames are at memmap.KernelPhys) and which of its pages
+// are demand-zero BSS (lazybss.go).
 type KernelImage struct {
 	Start, End uint64      // the image, page aligned
 	Lazy       [][2]uint64 // the demand-zero ranges, [start, end)
-	Modules    [][2]uint64 // the boot modules (qemuexec's archive), [start, end): reserved too
+	Modules    [][2]uint64 // the boot modules (qemuexec's archive), [start, end), physical: reserved too
 }
 
 // Image returns the image's layout (read-only kernel data, set at boot).

@@ -31,14 +31,12 @@ const (
 	nsPerSecond   = 1_000_000_000
 )
 
-// lapicDev is tamago's driver; it addresses the registers by their physical
-// address, so the kernel keeps the LAPIC page identity-mapped (uncached).
-// lapicBase is that address: the MADT's, set by mapLAPIC in kmain before
-// anything uses the LAPIC.
-var (
-	lapicDev  = lapic.LAPIC{Base: lapicPhys}
-	lapicBase = uint64(lapicPhys)
-)
+// lapicBase is the local APIC's physical address: the MADT's, set by
+// mapLAPIC in kmain before anything uses the LAPIC. The kernel reaches its
+// registers through the physmap (lapicReg), at the offsets of tamago's
+// driver (whose methods take the physical address as a pointer, which the
+// lower half, the processes', cannot hold).
+var lapicBase = uint64(lapicPhys)
 
 var (
 	tscHz      uint64
@@ -101,10 +99,9 @@ func timeInit() {
 // calibrated on the boot CPU).
 func lapicInit() {
 	wrmsr(msrAPICBase, rdmsr(msrAPICBase)|1<<11) // global enable
-	lapicDev.Enable()
-	*lapicReg(0xf0) |= vecSpurious
+	*lapicReg(lapic.LAPIC_SVR) |= 1<<lapic.SVR_ENABLE | vecSpurious
 	*lapicReg(lapicTimerDivide) = 0x3 // divide by 16
-	lapicDev.SetTimer(vecTimer, lapic.TIMER_MODE_ONE_SHOT)
+	*lapicReg(lapic.LAPIC_LVT_TIMER) = vecTimer | lapic.TIMER_MODE_ONE_SHOT<<lapic.TIMER_MODE
 }
 
 // tscFromCPUID is the TSC frequency the CPU states (Intel's leaf 0x15:
@@ -189,7 +186,7 @@ func armTimer(at int64) {
 	*lapicReg(lapicTimerInit) = uint32(ticks)
 }
 
-func lapicEOI() { lapicDev.ClearInterrupt() }
+func lapicEOI() { *lapicReg(lapic.LAPIC_EOI) = 0 }
 
 // lapicIRR is the first of the local APIC's eight interrupt request
 // registers, 32 vectors each, 16 bytes apart.

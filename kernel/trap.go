@@ -238,23 +238,23 @@ func vmMayResolve(tf *TrapFrame, addr uint64) bool {
 }
 
 // processMayFault reports whether a fault of ring 3 (the error code's U/S
-// bit) at addr is the VM's to resolve: in a process's own task window
-// only. The kernel's pages (the image, the heap window, the physmap),
-// present or not, are not the process's to fault in, and its faults there
-// are SIGSEGV.
+// bit) at addr is the VM's to resolve: in the lower half, the process's
+// own (its window; a fault outside it finds no region). The kernel's
+// pages (the image, the heap window, the physmap), present or not, are
+// not the process's to fault in, and its faults there are SIGSEGV.
 func processMayFault(addr uint64) bool {
-	return inTaskWindow(addr) && thr(current()).proc != 0
+	return inPrivateHalf(addr) && thr(current()).proc != 0
 }
 
 // kernelTouchedProcess reports a fault of the kernel itself (U/S clear in
 // the error code) on a present page (the caller checks both) of the
-// running process's task window outside a bracketed copy (AC clear: SMAP
+// running process's memory (the lower half) outside a bracketed copy (AC clear: SMAP
 // refused it), or an instruction fetch there (SMEP): a kernel bug the VM
 // must not take for a stale TLB entry and retry for ever. Only where the
 // CPU has SMAP and SMEP: without them such an access does not fault at
 // all.
 func kernelTouchedProcess(tf *TrapFrame, addr uint64) bool {
-	if !inTaskWindow(addr) || thr(current()).proc == 0 {
+	if !inPrivateHalf(addr) || thr(current()).proc == 0 {
 		return false
 	}
 	if tf.ErrorCode&pfFetch != 0 {

@@ -100,10 +100,17 @@ func userRange(addr, n uint64, write bool) bool {
 	return false
 }
 
-// accessOK is Linux's access_ok: the range lies below TASK_SIZE. Calls
-// that Linux checks this way before anything else (and only copy later,
-// if at all) check it first too; the copy itself applies userRange.
-func accessOK(addr, n uint64) bool { return addr+n >= addr && addr+n <= taskSize }
+// accessOK is Linux's access_ok for the kernel's program: the range lies
+// below TASK_SIZE, as in Linux, or in the program's memory in the upper
+// half (userRange: its image and the heap window, where Linux has none of
+// a program's). Calls that Linux checks this way before anything else
+// (and only copy later, if at all) check it first too; the copy itself
+// applies userRange. The heap window, where the runtime's munmaps and
+// futexes are, is tried first: it is two comparisons, userRange a call.
+func accessOK(addr, n uint64) bool {
+	end := addr + n
+	return end >= addr && (end <= taskSize || addr >= heapWindowStart && end <= heapWindowEnd || userRange(addr, n, false))
+}
 
 // regionsCover reports whether the regions of as cover [addr, end) without
 // a gap, each allowing the access want (0: any region will do).

@@ -14,9 +14,18 @@ import (
 )
 
 const (
-	// The task window: what hurd_vm_allocate hands out (mm/layout.go).
-	taskWindowStart = mm.TaskWindowStart
-	taskWindowEnd   = mm.TaskWindowEnd
+	// The task window: what hurd_vm_allocate hands out in the kernel
+	// program's tasks; a process's window: the lower half, less its first
+	// 64 KiB and its top page (mm/layout.go).
+	taskWindowStart    = mm.TaskWindowStart
+	taskWindowEnd      = mm.TaskWindowEnd
+	processWindowStart = mm.ProcessWindowStart
+	processWindowEnd   = mm.ProcessWindowEnd
+
+	// privateHalfEnd is the end of the lower half: below it an address
+	// space is its own (every window is there), above it everything is
+	// the kernel's and shared (inPrivateHalf).
+	privateHalfEnd = 0x0000_8000_0000_0000
 
 	maxSpaces   = 128
 	kernelSpace = 0
@@ -104,17 +113,23 @@ func vmFrameError(pa mm.PhysAddr, err error) {
 
 // spaceFor returns the address space that decides about va for the current
 // thread: the kernel task's for the heap window and the image's
-// demand-zero BSS, which every space shares, the thread's own for the task
-// window, none elsewhere.
+// demand-zero BSS, which every space shares, the thread's own for the
+// lower half (its window is there; outside it the space has no region),
+// none elsewhere.
 func spaceFor(va uint64) *mm.AddressSpace {
 	switch {
 	case va >= heapWindowStart && va < heapWindowEnd, va >= lazyBSSLo && va < lazyBSSHi:
 		return &spaces[kernelSpace]
-	case va >= taskWindowStart && va < taskWindowEnd:
+	case inPrivateHalf(va):
 		return &spaces[thr(current()).space]
 	}
 	return nil
 }
+
+// inPrivateHalf reports whether va is in the lower half, the part of an
+// address space that is its own: a change there concerns only the CPUs
+// running that space, and a process's memory is there alone.
+func inPrivateHalf(va uint64) bool { return va < privateHalfEnd }
 
 // vmFault resolves a fault at va by the VM, under the lock of the address
 // space that decides about va. notPresent says the page was not mapped at

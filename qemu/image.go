@@ -17,23 +17,32 @@ import (
 )
 
 // GoBuildEnv and GoLDFlags are how a Go program is built to run on the
-// kernel: a static linux/amd64 executable whose image starts at 16 MiB,
-// whose entry point is the kernel's, not the runtime's, and which keeps
-// its symbol table (-s=false: `go test` strips it otherwise), where
-// BuildImage finds the large arrays the boot stage leaves unbacked
-// (bss.go).
+// kernel: a static linux/amd64 executable whose image starts in the top
+// 2 GiB (memmap.KernelBase, 0xffffffff81000000: the text one page above,
+// -T -0x7efff000 being 0xffffffff81001000 to the linker, which takes no
+// unsigned 64-bit value; loaded at 16 MiB), whose entry point is the
+// kernel's, not the runtime's, and which keeps its symbol table
+// (-s=false: `go test` strips it otherwise), where BuildImage finds the
+// large arrays the boot stage leaves unbacked (bss.go). The Makefile reads
+// GoLDFlags from this line: every kernel, whoever builds it, is linked
+// with these flags.
 var (
 	GoBuildEnv = []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"}
-	GoLDFlags  = "-T 0x1001000 -E hurdvm/kernel.entry -s=false"
+	GoLDFlags  = "-T -0x7efff000 -E hurdvm/kernel.entry -s=false"
 	GoTags     = "hurdvm"
 	// GoTestTags adds the kernel's test hooks (kernel/testhooks.go), for
 	// programs that break the kernel on purpose or inspect it.
 	GoTestTags = "hurdvm,hurdvmtest"
 )
 
-// imageLimit is where the Go kernel is loaded: the boot stage, carrying it,
-// must end below.
-const imageLimit = 16 << 20
+// imageLimit is where the Go kernel is loaded (physical): the boot stage,
+// carrying it, must end below. The kernel's image, linked at
+// memmap.KernelBase, is there in RAM.
+const imageLimit = memmap.KernelPhys
+
+// topMapEnd is where the boot stage's map of the top 2 GiB ends
+// (physical): the RAM the kernel needs must end below.
+const topMapEnd = 2 << 30
 
 // BuildImage makes the multiboot image out from the Go kernel ELF goELF,
 // using the boot stage sources in repoRoot/boot and repoRoot/linker.ld.
@@ -54,6 +63,9 @@ func BuildImage(repoRoot, goELF, out string) error {
 	}
 	if err := checkLazyInBSS(f, lazy); err != nil {
 		return fmt.Errorf("%s: %w", goELF, err)
+	}
+	if hi := kernelNeedHi(f, lazy); hi > topMapEnd {
+		return fmt.Errorf("%s: the kernel needs RAM up to %#x, past the boot stage's map of the first 2 GiB", goELF, hi)
 	}
 	defines := bootDefines(f, lazy)
 	// The boot modules go above what the kernel needs (linker.ld's
@@ -89,14 +101,18 @@ func BuildImage(repoRoot, goELF, out string) error {
 
 // bootDefines tells the boot stage, as assembler symbols, what it checks
 // and skips: the RAM the kernel needs from its load address on (the image
-// up to its last backed page, then the early page tables), the machine
-// size to advise when that RAM is missing, and the lazy BSS ranges.
+// up to its last backed page, then the early page tables: physical
+// addresses), the machine size to advise when that RAM is missing, the
+// page-table slots of its map of the top 2 GiB, and the lazy BSS ranges
+// (virtual addresses, as the segments it copies).
 func bootDefines(f *elf.File, lazy []PageRange) []string {
-	end := (eagerEnd(f, lazy) + pageSize - 1) &^ (pageSize - 1)
+	end := (eagerEnd(f, lazy) - memmap.KernelVirtOffset + pageSize - 1) &^ (pageSize - 1)
 	d := []string{
 		fmt.Sprintf("-DKERNEL_NEED_LO=%#x", imageLimit),
 		fmt.Sprintf("-DKERNEL_NEED_HI=%#x", kernelNeedHi(f, lazy)),
 		fmt.Sprintf("-DKERNEL_MIN_MIB=%d", memmap.MinimumRAM(end)>>20),
+		fmt.Sprintf("-DTOP_PML4_SLOT=%d", uint64(memmap.KernelVirtOffset)>>39&511),
+		fmt.Sprintf("-DTOP_PDPT_SLOT=%d", uint64(memmap.KernelVirtOffset)>>30&511),
 	}
 	if len(lazy) > 0 {
 		var r []string
@@ -108,10 +124,11 @@ func bootDefines(f *elf.File, lazy []PageRange) []string {
 	return d
 }
 
-// kernelNeedHi is the end of the RAM the kernel needs from 16 MiB on:
-// its image up to its last backed page, then its first page tables.
+// kernelNeedHi is the end of the RAM the kernel needs from 16 MiB on
+// (physical): its image up to its last backed page, then its first page
+// tables.
 func kernelNeedHi(f *elf.File, lazy []PageRange) uint64 {
-	end := (eagerEnd(f, lazy) + pageSize - 1) &^ (pageSize - 1)
+	end := (eagerEnd(f, lazy) - memmap.KernelVirtOffset + pageSize - 1) &^ (pageSize - 1)
 	return end + memmap.EarlyTables
 }
 
@@ -138,8 +155,9 @@ func checkImage(boot64 string) error {
 	return fmt.Errorf("%s: no _boot_end symbol", boot64)
 }
 
-// checkKernelELF makes sure f was linked for the kernel: loaded at 16 MiB
-// and, where the symbols were kept, entered at the kernel's entry.
+// checkKernelELF makes sure f was linked for the kernel: at
+// memmap.KernelBase and, where the symbols were kept, entered at the
+// kernel's entry.
 func checkKernelELF(f *elf.File) error {
 	if f.Class != elf.ELFCLASS64 || f.Machine != elf.EM_X86_64 {
 		return fmt.Errorf("not an x86-64 ELF64 executable")
@@ -150,8 +168,8 @@ func checkKernelELF(f *elf.File) error {
 			low = p.Vaddr
 		}
 	}
-	if low != imageLimit {
-		return fmt.Errorf("loads at %#x, not at %#x", low, imageLimit)
+	if low != memmap.KernelBase {
+		return fmt.Errorf("loads at %#x, not at %#x", low, uint64(memmap.KernelBase))
 	}
 	syms, err := f.Symbols()
 	if err != nil {

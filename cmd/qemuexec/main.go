@@ -177,10 +177,9 @@ func run() int {
 // into dir, as make builds kernel programs.
 func buildProcinit(root, dir string) (string, error) {
 	out := filepath.Join(dir, "procinit")
-	cmd := exec.Command("go", "build", "-tags", "hurdvm",
-		"-ldflags", "-T 0x1001000 -E hurdvm/kernel.entry -s=false", "-o", out, "./cmd/procinit")
+	cmd := exec.Command("go", "build", "-tags", qemu.GoTags, "-ldflags", qemu.GoLDFlags, "-o", out, "./cmd/procinit")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Env = append(os.Environ(), qemu.GoBuildEnv...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building cmd/procinit: %v\n%s", err, b)
 	}

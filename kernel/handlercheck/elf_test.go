@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"hurdvm/qemu"
 )
 
 // The tests over real binaries build them once per run: testdata/handlers
@@ -210,7 +212,7 @@ func TestHandlersItab(t *testing.T) {
 // The kernel's itabs for the handler-context interfaces: Go 1.26's
 // layout, read from hurdvm's own binary.
 func TestKernelItabs(t *testing.T) {
-	path := built(t, "../../cmd/hurdvm", "-tags", "hurdvm", "-ldflags", "-T 0x1001000 -E hurdvm/kernel.entry")
+	path := built(t, "../../cmd/hurdvm", "-tags", qemu.GoTags, "-ldflags", qemu.GoLDFlags)
 	p, err := Load(path)
 	if err != nil {
 		t.Fatal(err)

@@ -28,17 +28,32 @@ const RuntimeFloor = 6 << 20
 const (
 	pcFirmwareTop = 128 << 10
 	pcLowHole     = 1 << 20
-	kernelBase    = 16 << 20
+)
+
+// Where the kernel's image is: loaded at KernelPhys (16 MiB) and linked at
+// KernelPhys+KernelVirtOffset, in the top 2 GiB of the address space, as
+// Linux's kernel is (its 4-byte absolute addresses are sign-extended,
+// which reaches exactly the top 2 GiB). The boot stage maps the first
+// 2 GiB of physical memory there and copies the image to its virtual
+// addresses; the ELF header's page is the first, the text follows
+// (qemu.GoLDFlags links it at KernelBase+4096). These are physical and
+// virtual addresses for boot.S, qemu.BuildImage and kernel/memory.go
+// alike, so they agree.
+const (
+	KernelPhys       = 16 << 20
+	KernelVirtOffset = 0xffff_ffff_8000_0000
+	KernelBase       = KernelVirtOffset + KernelPhys
 )
 
 // MinimumRAM is the smallest PC (QEMU's -m, in bytes, a whole number of
-// MiB) that a kernel whose backed image ends at imageEnd boots on: the
+// MiB) that a kernel whose backed image ends at imageEnd (a physical
+// address) boots on: the
 // image and the early tables in RAM from 16 MiB on, and RuntimeFloor
 // free besides the first MiB, the image, the early tables and the frame
 // records (16 bytes a frame, 1/256 of the machine).
 func MinimumRAM(imageEnd uint64) uint64 {
 	place := imageEnd + EarlyTables + pcFirmwareTop
-	taken := pcLowHole + (imageEnd - kernelBase) + EarlyTables + pcFirmwareTop
+	taken := pcLowHole + (imageEnd - KernelPhys) + EarlyTables + pcFirmwareTop
 	free := (RuntimeFloor + taken) * 256 / 255
 	return (max(place, free) + 1<<20 - 1) &^ (1<<20 - 1)
 }

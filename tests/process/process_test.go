@@ -11,6 +11,7 @@ package process
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -38,7 +39,7 @@ const (
 var testHooks = func(t *testing.T) {}
 
 func TestMain(m *testing.M) {
-	for _, p := range []string{"hello", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap", "sig", "gohello", "random.test"} {
+	for _, p := range []string{"hello", "hello-high", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap", "sig", "gohello", "random.test"} {
 		if _, err := os.Stat(prog(p)); err != nil {
 			fmt.Fprintf(os.Stderr, "%v: the test programs are built by make (make progs, which make test-qemu runs)\n", err)
 			os.Exit(1)
@@ -128,6 +129,39 @@ func TestHello(t *testing.T) {
 	framesBack(t, before)
 }
 
+// TestWholeLowerHalf: a process owns the lower half, so programs run where
+// they are linked: hello at the ordinary 0x400000 (ld's default, in the
+// first 4 GiB where the kernel's image was once), hello-high in the task
+// window, at 0x400000400000.
+func TestWholeLowerHalf(t *testing.T) {
+	warm(t)
+	before := frames()
+	for _, c := range []struct {
+		name string
+		base uint64
+	}{{"hello", 0x400000}, {"hello-high", 0x400000400000}} {
+		f, err := elf.Open(prog(c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		low := ^uint64(0)
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_LOAD {
+				low = min(low, p.Vaddr)
+			}
+		}
+		f.Close()
+		if low != c.base {
+			t.Errorf("%s is linked at %#x, not at %#x (make progs)", c.name, low, c.base)
+		}
+		s := run(t, c.name)
+		if s.Signal != 0 || s.ExitCode != 42 || string(s.Output) != "hello\n" {
+			t.Errorf("%s (linked at %#x): %v, wrote %q; want exit status 42 and %q", c.name, low, s, s.Output, "hello\n")
+		}
+	}
+	framesBack(t, before)
+}
+
 // TestArgsAndEnvironment: the stack the loader built, read by the program
 // in ring 3.
 func TestArgsAndEnvironment(t *testing.T) {
@@ -178,6 +212,7 @@ func TestKernelMemoryIsOutOfReach(t *testing.T) {
 	heap := new(uint64)
 	*heap = 0x1234
 	probeAddr := kernel.ProbeAddress()
+	text := kernel.Image().Start + mm.PageSize // the ELF header's page, then the text
 	before := frames()
 	cases := []struct {
 		what, mode string
@@ -186,8 +221,8 @@ func TestKernelMemoryIsOutOfReach(t *testing.T) {
 	}{
 		{"the kernel's data", "r", uint64(probeAddr), true},
 		{"the kernel's data (write)", "w", uint64(probeAddr), true},
-		{"the kernel's text", "r", 0x1001000, true},
-		{"the kernel's text (execute)", "x", 0x1001000, true},
+		{"the kernel's text", "r", text, true},
+		{"the kernel's text (execute)", "x", text, true},
 		{"the physmap", "r", kernel.PhysmapBase + 0x100000, true},
 		{"the physmap (write)", "w", kernel.PhysmapBase + 0x100000, true},
 		{"the Go heap", "r", uint64(uintptr(unsafe.Pointer(heap))), true},
@@ -311,7 +346,7 @@ func TestBadPointersAreEFAULT(t *testing.T) {
 	what := []string{"write: the kernel's image", "write: the heap window", "write: the physmap",
 		"write: non-canonical (0x800000000000)", "write: non-canonical (0x8000000000000000)",
 		"write: a range leaving the lower half", "write: a range that wraps", "write: NULL",
-		"write: its own unmapped page", "write: its own PROT_NONE page",
+		"write: below its window (0x8000)", "write: its own unmapped page", "write: its own PROT_NONE page",
 		"getrandom: its own text (read-only)", "getrandom: the kernel's image",
 		"clock_gettime: the physmap", "clock_gettime: non-canonical", "clock_gettime: its own memory"}
 	if len(s.Output) != 8*len(what) {
@@ -341,7 +376,7 @@ func TestMemoryCallsGoThroughTheVM(t *testing.T) {
 	}
 	w := func(i int) uint64 { return binary.LittleEndian.Uint64(s.Output[8*i:]) }
 	first, hint, brk0, brk1, brk2, fixed := w(0), w(1), w(2), w(3), w(4), w(5)
-	if first < mm.TaskWindowStart || first >= mm.TaskWindowEnd || first%mm.PageSize != 0 {
+	if first < mm.ProcessWindowStart || first >= mm.ProcessWindowEnd || first%mm.PageSize != 0 {
 		t.Errorf("mmap gave %#x", first)
 	}
 	if hint != 0x600000000000 {

@@ -131,7 +131,7 @@ func TestNoMappingIntoTheKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer task.Destroy()
-	for _, addr := range []uintptr{0xffff_8000_0000_0000, kernel.PhysmapBase + 16<<20, 16 << 20, 0x00c0_0000_0000, 0xfee0_0000} {
+	for _, addr := range []uintptr{0xffff_8000_0000_0000, kernel.PhysmapBase + 16<<20, uintptr(kernel.Image().Start), 16 << 20, mm.HeapWindowStart, 0xfee0_0000} {
 		if err := task.Run(func() {
 			a := addr
 			if err := mm.VMAllocate(&a, page, mm.VM_HERE, true); err != mm.EINVAL {
@@ -221,3 +221,48 @@ func TestIdleZeroedFramesAreZero(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelLeftTheLowerHalf: the kernel's own tables map nothing in the
+// lower half, which a process owns (docs/DESIGN.md, "Memory layout"): not
+// page 0, not the AP trampoline's page once the CPUs are up, not where the
+// image, the heap window, the CPUs' stacks and the local APIC used to be;
+// and the kernel's image, heap and physmap are where the layout says, in
+// the upper half.
+func TestKernelLeftTheLowerHalf(t *testing.T) {
+	for _, c := range []struct {
+		what string
+		addr uintptr
+	}{
+		{"page 0", 0},
+		{"the AP trampoline", 0x8000},
+		{"the first MiB", 0xb8000},
+		{"16 MiB, the image's frames", 16 << 20},
+		{"the local APIC's registers", 0xfee0_0000},
+		{"the old CPU windows", 0x0080_0000_0000},
+		{"the old heap window", 0x00c0_0000_0000},
+	} {
+		if tr := kernel.Translate(c.addr); tr.Mapped {
+			t.Errorf("%s (%#x) is mapped in the kernel's own space: %+v", c.what, c.addr, tr)
+		}
+	}
+	heap := new(uint64)
+	escape = heap
+	for _, c := range []struct {
+		what     string
+		addr, lo uintptr
+		hi       uint64
+	}{
+		{"the image", uintptr(kernel.Image().Start), 0xffff_ffff_8000_0000, 1<<64 - 1},
+		{"a heap object", uintptr(unsafe.Pointer(heap)), mm.HeapWindowStart, mm.HeapWindowEnd - 1},
+	} {
+		if uint64(c.addr) < uint64(c.lo) || uint64(c.addr) > c.hi {
+			t.Errorf("%s is at %#x, outside %#x-%#x", c.what, c.addr, c.lo, c.hi)
+		}
+		if tr := kernel.Translate(c.addr); !tr.Mapped {
+			t.Errorf("%s (%#x) is not mapped", c.what, c.addr)
+		}
+	}
+}
+
+// escape keeps TestKernelLeftTheLowerHalf's heap object on the heap.
+var escape *uint64

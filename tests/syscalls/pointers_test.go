@@ -7,15 +7,17 @@ package syscalls
 //	unmapped  a user-range page mapped on neither kernel (unmappedPage)
 //	kernel    the kernel's memory: for a buffer the kernel writes, its text
 //	          (kernelText: on hurdvm the image's read-only text, which is
-//	          also the program's code); for one it reads, the top 2 GiB
-//	          (Linux's kernel image, unmapped on hurdvm), since on hurdvm
-//	          reading the program's own code is no fault
+//	          also the program's code); for one it reads, the start of the
+//	          top 2 GiB (kernelHalf: on Linux the kernel's map of physical
+//	          0, below its image; on hurdvm unmapped, below the image),
+//	          since on hurdvm reading the program's own code is no fault
 //	physmap   0xffff800000000000: hurdvm's map of all RAM; on Linux a
 //	          kernel address like any other
-//	lapic     0xfee00000: the local APIC's registers, which hurdvm keeps
-//	          identity-mapped; on Linux an ordinary unmapped user address.
-//	          These rows are TestKillLAPIC's: writing there reprograms the
-//	          interrupt controller hurdvm's clock runs on
+//	lapic     0xfee00000: the local APIC's registers, which hurdvm kept
+//	          identity-mapped until the kernel left the lower half; on
+//	          Linux and now on hurdvm an ordinary unmapped user address.
+//	          These rows are TestKillLAPIC's: writing there reprogrammed
+//	          the interrupt controller hurdvm's clock runs on
 
 import (
 	"sync"
@@ -23,7 +25,7 @@ import (
 )
 
 const (
-	kernelHalf  = 0xffff_ffff_8100_0000
+	kernelHalf  = 0xffff_ffff_8000_0000
 	physmapBase = 0xffff_8000_0000_0000
 	lapicBase   = 0xfee0_0000
 )

@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	_ "hurdvm/kernel"
+	"hurdvm/kernel/memmap"
 	"hurdvm/mm"
 	"hurdvm/tests/internal/probe"
 )
@@ -140,8 +141,9 @@ func TestVMHere(t *testing.T) {
 	}{
 		{"unaligned", want + 1, page, mm.EINVAL},
 		{"null page", 0, page, mm.EINVAL},
-		{"kernel image", 16 << 20, page, mm.EINVAL},
-		{"heap window", 0x00c0_0000_0000, page, mm.EINVAL},
+		{"kernel image", memmap.KernelBase, page, mm.EINVAL},
+		{"where the kernel image was", 16 << 20, page, mm.EINVAL},
+		{"heap window", mm.HeapWindowStart, page, mm.EINVAL},
 		{"non-canonical", 0x0000_9000_0000_0000, page, mm.EINVAL},
 		{"kernel half", 0xffff_8000_0000_0000, page, mm.EINVAL},
 		{"wrapping", ^uintptr(0) &^ (page - 1), 2 * page, mm.EINVAL},
@@ -303,7 +305,7 @@ func TestDeallocateEINVAL(t *testing.T) {
 	defer deallocate(t, a, 2*page)
 	bytesAt(a, 1)[0] = 5
 	for _, c := range [][2]uintptr{{a + 1, page}, {a, page + 1}, {a, 1},
-		{0x00c0_0000_0000, page}, {0xffff_8000_0000_0000, page}, {0x0000_9000_0000_0000, page}} {
+		{mm.HeapWindowStart, page}, {memmap.KernelBase, page}, {0xffff_8000_0000_0000, page}, {0x0000_9000_0000_0000, page}} {
 		if err := mm.VMDeallocate(c[0], c[1]); err != mm.EINVAL {
 			t.Errorf("VMDeallocate(%#x, %#x): %v, want EINVAL", c[0], c[1], err)
 		}

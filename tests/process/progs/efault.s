@@ -11,14 +11,15 @@
 .section .rodata
 # (address, length) for write(1, address, length)
 table:
-	.quad 0x1001000, 8		# the kernel's image
-	.quad 0xc000000000, 8		# the heap window (the kernel's Go heap)
+	.quad 0xffffffff81001000, 8	# the kernel's image (its text)
+	.quad 0xffffff4000000000, 8	# the heap window (the kernel's Go heap)
 	.quad 0xffff800000000000, 8	# the physmap
 	.quad 0x0000800000000000, 8	# non-canonical, just above the lower half
 	.quad 0x8000000000000000, 8	# non-canonical
 	.quad 0x7ffffffffff8, 16	# leaves the lower half
 	.quad 0xfffffffffffffff8, 16	# wraps
 	.quad 0, 8			# NULL
+	.quad 0x8000, 8			# below its window (the first 64 KiB)
 	.quad 0x500000000000, 8		# its own task window, unmapped
 .equ entries, (. - table) / 16
 
@@ -69,7 +70,7 @@ _start:
 	mov [r12], rax
 	add r12, 8
 	mov eax, SYS_getrandom
-	mov edi, 0x1001000
+	mov rdi, 0xffffffff81001000
 	mov esi, 8
 	xor edx, edx
 	syscall

@@ -6,7 +6,7 @@
 #   s  swapgs               k  mov from cr3
 #   b  int3 (a gate of ring 0 here)    g  int 0x20 (the timer's vector)
 #   n  jump to a non-canonical address
-#   t  ret into the kernel's text at 0x1001000
+#   t  ret into the kernel's text at 0xffffffff81001000
 # (all but u and d: SIGSEGV). MODE e: a call of the kernel's own program
 # (0x48560070, a new process), which a process must get ENOSYS for: exit 0
 # if it did.
@@ -72,7 +72,7 @@ m_g:	int 0x20
 	jmp survived
 m_n:	mov rax, 0x0000800000000000
 	jmp rax
-m_t:	mov rax, 0x1001000
+m_t:	mov rax, 0xffffffff81001000
 	push rax
 	ret
 m_e:	mov eax, 0x48560070
