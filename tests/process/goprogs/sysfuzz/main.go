@@ -262,6 +262,7 @@ func newFuzzer(seed uint64) *fuzzer {
 		}
 	}
 	f.text = funcPC(main)
+	kernelLow = f.text >= 0x4000_0000_0000
 	for fd := range f.protected {
 		if _, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0); e == 0 {
 			f.protected[fd] = true
@@ -393,14 +394,23 @@ func (f *fuzzer) pointer() uint64 {
 		}
 		return uint64(f.text) + uint64(f.r.IntN(1<<16)) // its own text
 	case 8:
+		if !kernelLow {
+			return 0xffff_ffff_8000_0000 + uint64(f.r.IntN(64<<20)) // the kernel's image, at the top
+		}
 		return 0x0100_0000 + uint64(f.r.IntN(16<<20)) // the kernel's image
 	case 9:
 		return 0xffff_ffff_8000_0000 + uint64(f.r.IntN(1<<30)) // the top 2 GiB
 	case 10:
+		if !kernelLow {
+			return 0xffff_c000_0000_0000 + uint64(f.r.Int64N(1<<36)) // the upper half's other parts
+		}
 		return heapWindow + uint64(f.r.Int64N(1<<36)) // the heap window
 	case 11:
 		return 0xffff_8000_0000_0000 + uint64(f.r.Int64N(1<<32)) // the physmap
 	case 12:
+		if !kernelLow {
+			return 0xffff_8000_fee0_0000 + uint64(f.r.IntN(pageSize)) // the local APIC in the physmap
+		}
 		return 0xfee0_0000 + uint64(f.r.IntN(pageSize)) // the local APIC
 	case 13: // non-canonical, or at the lower half's end
 		return []uint64{0x0000_8000_0000_0000, 0x8000_0000_0000_0000, 0xdead_beef_0000_0000,
@@ -423,10 +433,20 @@ func (f *fuzzer) badPointer() uint64 {
 
 // certainlyBad: nothing of the process's own can be at p.
 func certainlyBad(p uint64) bool {
-	return p == 0 || p >= lowerHalfEnd || p >= 0x0100_0000 && p < 0x0200_0000 ||
-		p >= heapWindow && p < heapWindowEnd || p >= 0xfee0_0000 && p < 0xfee0_1000 ||
-		p >= guardLow && p < guardLow+pageSize
+	if p == 0 || p >= lowerHalfEnd || p >= guardLow && p < guardLow+pageSize {
+		return true
+	}
+	return kernelLow && (p >= 0x0100_0000 && p < 0x0200_0000 ||
+		p >= heapWindow && p < heapWindowEnd || p >= 0xfee0_0000 && p < 0xfee0_1000)
 }
+
+// kernelLow: the kernel sits in the lower half (its image at 16 MiB, its
+// heap window at 0xc000000000, the local APIC identity-mapped), as it
+// did while programs were linked in the task window (at 0x400000400000
+// and up). Once it moved to the top 2 GiB and programs link at 0x400000,
+// those addresses are the program's own (Go's heap at 0xc000000000):
+// the fuzzer then leaves them alone.
+var kernelLow bool
 
 func inArena(p uint64) bool { return p >= arenaBase && p < guardHigh }
 
@@ -516,7 +536,7 @@ func (f *fuzzer) memRange(addr, length *uint64) {
 		return // refused
 	case a >= lowerHalfEnd:
 		return // the upper half or non-canonical
-	case a >= 0x0100_0000 && end <= 0x0200_0000, a >= 0xfee0_0000 && end <= 0xfee0_1000:
+	case kernelLow && (a >= 0x0100_0000 && end <= 0x0200_0000 || a >= 0xfee0_0000 && end <= 0xfee0_1000):
 		return
 	}
 	if a < playStart || a >= playEnd {
@@ -700,6 +720,6 @@ func (f *fuzzer) garbageFrame() uintptr {
 
 // nonExec is an address the process cannot execute.
 func (f *fuzzer) nonExec() uint64 {
-	return []uint64{0, guardLow, 0x0100_0000 + uint64(f.r.IntN(16<<20)), 0xffff_ffff_8000_0000,
-		0xffff_8000_0000_0000, 0xfee0_0000, 0x0000_8000_0000_0000, 0xdead_beef_0000_0000}[f.r.IntN(8)]
+	return []uint64{0, guardLow, 0xffff_ffff_8100_0000, 0xffff_ffff_8000_0000,
+		0xffff_8000_0000_0000, 0xffff_8000_fee0_0000, 0x0000_8000_0000_0000, 0xdead_beef_0000_0000}[f.r.IntN(8)]
 }
