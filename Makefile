@@ -293,6 +293,18 @@ soak: tools
 	$(KGO) test $(KTFLAGS) -exec "$(QEMUEXEC) -timeout 24h" -count=1 -timeout 0 -v -run Randomized \
 		./tests/stress -args -stress.duration=$(DURATION) $(TESTFLAGS)
 
+# The system-call fuzzer from ring 3 (tests/process/goprogs/sysfuzz, issue
+# 17) for DURATION: qemuexec -process boots it as the only process, at
+# FUZZ_SMP CPUs; it prints its seed first and its calls by result every
+# 10 s, and exits 0 after "fuzz: done". FUZZ_SEED=N replays a seed (0: one
+# from the clock). tests/process runs it for a bounded number of calls.
+FUZZ_SMP  ?= 1
+FUZZ_SEED ?= 0
+.PHONY: fuzz-proc
+fuzz-proc: tools progs
+	HURDVM_SMP=$(FUZZ_SMP) $(QEMUEXEC) -timeout 0 -process tests/process/testdata/sysfuzz.elf \
+		-calls 0 -duration $(DURATION) -seed $(FUZZ_SEED)
+
 clean:
 	rm -rf $(BUILD)
 

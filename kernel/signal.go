@@ -352,6 +352,11 @@ func sigreturn(tf *TrapFrame) {
 		forceSignal(tf, sigSEGV, siKernel, 0)
 		return
 	}
+	// The frame's mask first, as Linux's rt_sigreturn sets it before it
+	// restores the context: the SIGSEGV of a context that cannot be
+	// returned to meets the mask the frame asked for (blocked, it is
+	// the default action; sysfuzz -fatal sigreturn found the order).
+	t.sigMask = f.uc.sigmask &^ unblockable
 	m := &f.uc.mcontext
 	// What IRETQ would refuse, in the kernel, is the thread's SIGSEGV:
 	// a code segment that is not the program's, a stack segment that is
@@ -376,7 +381,6 @@ func sigreturn(tf *TrapFrame) {
 	// The handler may not grant itself privileges: keep IF on and the
 	// I/O privilege level, NT and the reserved bits as the kernel wants.
 	tf.RFLAGS = m.eflags&0xcd5 | rflagsIF | 2
-	t.sigMask = f.uc.sigmask &^ unblockable
 	// The alternate stack as the frame says (how SS_AUTODISARM is undone);
 	// an error here is ignored, as Linux's restore_altstack does.
 	setAltStack(t, tf.RSP, f.uc.ssSP, f.uc.ssFlags, f.uc.ssSize)
