@@ -210,7 +210,7 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 	case sysProcWrite:
 		// Whatever the pages' protection will be: they are read-write
 		// until the loader is done (sysProcMap).
-		if spaceCopy(as, a1, a2, a3, copyToCaller) != a3 {
+		if spaceCopy(as, a1, a2, a3, copyToCaller, true) != a3 {
 			return errno(eFAULT)
 		}
 		return 0
@@ -463,6 +463,7 @@ func procThreadEnd(i, ti int32) {
 	if p.threads--; p.threads > 0 {
 		return
 	}
+	procFilesEnd(i)
 	as := &spaces[p.slot]
 	lockSpace(as)
 	p.info.Stats = as.Stats()
@@ -475,6 +476,41 @@ func procThreadEnd(i, ti int32) {
 		if thr(w).state == threadBlocked && thr(w).wait == waitProcess {
 			wake(w, wokenByEvent)
 		}
+	}
+}
+
+// procFilesEnd lets go of what process i holds of the file server's, as
+// its last thread ends: each open file's handle is released (a pipe's
+// other end then sees its end), and a request of its still in the
+// server's hands copies nothing more (its space is about to be destroyed,
+// and the slot may be another's next): a posted or answered one is
+// freed, a taken one marked gone (fileDone frees it).
+func procFilesEnd(i int32) {
+	pg := progIndex(i + 1)
+	for j := range pg.files {
+		if f := &pg.files[j]; f.kind == fileServer && f.refs > 0 {
+			fileRelease(f.handle)
+		}
+		pg.files[j] = openFile{}
+	}
+	for j := range pg.fds {
+		pg.fds[j] = fdEntry{}
+	}
+	freed := false
+	for j := range fileRequests {
+		r := &fileRequests[j]
+		if r.proc != i+1 || r.state == reqFree {
+			continue
+		}
+		if r.state == reqTaken {
+			r.gone = true
+			continue
+		}
+		r.state = reqFree
+		freed = true
+	}
+	if freed {
+		wakeFileSlotWaiters()
 	}
 }
 

@@ -5,8 +5,12 @@
 // calls any program makes the same way (threads, futexes, signals, time,
 // the netpoller's descriptors) are the personality's (syscall.go), which
 // finds the caller's program in its thread (progState); procSyscall says
-// which, and every other call is ENOSYS, so a process reaches none of the
-// kernel program's files, tasks or hurdvm's own calls. Handler context.
+// which. Files are the file server's, as for the kernel's program
+// (syscall_file.go), on the one file system it keeps for every program
+// (the test's directory, /tmp, pipes), with the process's own
+// descriptors. Every other call is ENOSYS, so a process reaches none of
+// the kernel program's descriptors, tasks or hurdvm's own calls. Handler
+// context.
 //
 // A process's pointers (procRange, through userRange and the copies of
 // user.go) may point into its task window only, the whole of what it can
@@ -238,9 +242,10 @@ func procMoveBrk(p *proc, as *mm.AddressSpace, addr uint64) uint64 {
 // (clone, exit, futex, gettid, sched_yield, sched_getaffinity,
 // arch_prctl), signals (rt_sigaction, rt_sigprocmask, rt_sigreturn,
 // sigaltstack, kill, tkill, tgkill), time (nanosleep, clock_nanosleep),
-// getrandom, and the netpoller's descriptors (epoll, eventfd). Any other
+// getrandom, the netpoller's descriptors (epoll, eventfd), and the file
+// calls (fileSyscall: paths, descriptors, pipes, dup, close). Any other
 // call is ENOSYS, so a process reaches none of the kernel program's
-// files, tasks, or hurdvm's own calls.
+// descriptors, tasks, or hurdvm's own calls.
 func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	p := &procs[t.proc-1]
 	if p.ending {
@@ -248,25 +253,19 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	}
 	a0, a1, a2 := tf.RDI, tf.RSI, tf.RDX
 	var r uint64
+	var ok bool
 	switch nr {
 	case sysWrite:
 		if f := fdFile(int32(a0)); f != nil && f.kind == fileConsole {
 			r = procWrite(p, a1, a2)
 		} else {
-			r = sysWriteFD(tf, int32(a0), a1, a2)
+			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
 		}
-	case sysRead:
-		r = sysReadFD(int32(a0), a1, a2)
-	case sysClose:
-		r = closeFD(int32(a0))
-	case sysFcntl:
-		r = sysFcntlFD(int32(a0), a1, a2)
-	case sysOpen, sysOpenat:
-		path := a0
-		if nr == sysOpenat {
-			path = a1
-		}
-		r = procOpen(path)
+	case sysChdir, sysFchdir:
+		// The working directory is the file server's one, the kernel
+		// program's (a process starts there): a process does not move it.
+		reportUnimplemented(nr)
+		r = errno(eNOSYS)
 	case sysExitGroup:
 		procExit(int32(a0))
 		return true
@@ -285,6 +284,13 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollWait, sysEventfd2:
 		return false // the personality's, for any program (systemCall)
 	default:
+		// Files: the same calls as the kernel program's (syscall_file.go),
+		// on the one file system the server keeps for every program, with
+		// the process's descriptors and its memory (the server's copies
+		// keep to its task window: spaceCopy).
+		if r, ok = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9}); ok {
+			break
+		}
 		if !procTestSyscall(nr, a0, &r) { // test kernels' hooks (proc_testhooks.go)
 			reportUnimplemented(nr)
 			r = errno(eNOSYS)
@@ -294,18 +300,6 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		tf.RAX = r
 	}
 	return true
-}
-
-// procOpen is open and openat: a process has no file system yet, so a
-// path it can read names nothing (ENOENT: the runtime's look at
-// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size finds no file, as
-// on a Linux without it); one it cannot read is EFAULT.
-func procOpen(path uint64) uint64 {
-	var b [1]byte
-	if userCopyPartial(b[:], path) == 0 {
-		return errno(eFAULT)
-	}
-	return errno(eNOENT)
 }
 
 // procWrite is write on the process's console (fds 0, 1 and 2, and their
