@@ -38,7 +38,7 @@ const (
 var testHooks = func(t *testing.T) {}
 
 func TestMain(m *testing.M) {
-	for _, p := range []string{"hello", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap", "sig", "gohello", "random.test"} {
+	for _, p := range []string{"hello", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap", "sig", "gohello", "gofiles", "random.test"} {
 		if _, err := os.Stat(prog(p)); err != nil {
 			fmt.Fprintf(os.Stderr, "%v: the test programs are built by make (make progs, which make test-qemu runs)\n", err)
 			os.Exit(1)
