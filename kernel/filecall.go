@@ -330,7 +330,8 @@ func fileNext(view uint64) uint64 {
 
 // The notices' pseudo calls: fileOpRelease, Handles[0] has no descriptor
 // left; fileOpPipe, make a pipe with ends Handles[0] and Handles[1], and
-// Args[0] its O_NONBLOCK. No one waits for an answer.
+// Args[0] its O_NONBLOCK; fileOpDup (procfork.go), Handles[0] has
+// descriptors in one more program. No one waits for an answer.
 const (
 	fileOpRelease = 1 << 32
 	fileOpPipe    = 1<<32 + 1

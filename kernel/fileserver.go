@@ -99,6 +99,9 @@ func (srv *fileService) serveRequests() {
 		case srv.view.Nr == fileOpRelease && srv.view.Slot < 0: // a notice
 			fsys.Close(fs.Handle(srv.view.Handles[0]))
 			continue
+		case srv.view.Nr == fileOpDup: // a fork's child shares the handle
+			fsys.Dup(fs.Handle(srv.view.Handles[0]))
+			continue
 		case srv.view.Nr == fileOpPipe:
 			if e := fsys.PipeAt(fs.Handle(srv.view.Handles[0]), fs.Handle(srv.view.Handles[1]), int(srv.view.Args[0])); e != 0 {
 				print("hurdvm: file server: the kernel's pipe ", srv.view.Handles[0], ": ", e.Error(), "\n")

@@ -261,6 +261,20 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		} else {
 			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
 		}
+	case sysFork, sysVfork:
+		r = procFork(tf, t, sigCHLD, 0)
+	case sysClone:
+		if a0&cloneThread != 0 {
+			return false // a thread of the process: the personality's
+		}
+		r = procFork(tf, t, a0, a1)
+	case sysWait4:
+		r = procWait4(t, int32(a0), a1, a2, tf.R10)
+	case sysKill:
+		if pid := int32(a0); pid <= 0 || pid == curPID() {
+			return false // itself: the personality's
+		}
+		r = procKillPID(int32(a0), a1)
 	case sysChdir, sysFchdir:
 		// The working directory is the file server's one, the kernel
 		// program's (a process starts there): a process does not move it.
@@ -270,7 +284,10 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		procExit(int32(a0))
 		return true
 	case sysGetppid:
-		r = processID // the kernel's program started it
+		r = processID // the kernel's program started it (or its parent ended: init's, as Linux reparents)
+		if p.parent > 0 {
+			r = uint64(procs[p.parent-1].info.PID)
+		}
 	case sysClockGettime:
 		r = procClock(int64(int32(a0)), a1)
 	case sysBrk:
@@ -278,8 +295,8 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	case sysMmap, sysMunmap, sysMprotect: // (vmCall's, but for a file mmap)
 		procVMCall(thisCPU(), tf)
 		return true
-	case sysExit, sysClone, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
-		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysKill, sysTkill, sysTgkill,
+	case sysExit, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
+		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysTkill, sysTgkill,
 		sysNanosleep, sysClockNanosleep, sysGetrandom,
 		sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollWait, sysEventfd2:
 		return false // the personality's, for any program (systemCall)
