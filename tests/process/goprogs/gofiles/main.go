@@ -15,10 +15,12 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -43,6 +45,7 @@ var checks = map[string]func(string) error{
 	"pipe":     pipe,
 	"efault":   efault,
 	"leave":    leave,
+	"fork":     fork,
 }
 
 // testdata reads a file of the test's testdata by a relative path (the
@@ -257,5 +260,68 @@ func leave(param string) error {
 		return err
 	}
 	_, _ = w, f // open at the exit
+	return nil
+}
+
+// forkChild forks; the child makes exit_group(status) at once, or spins
+// (status < 0) until it is killed. Raw calls only in the child, as
+// syscall.forkAndExecInChild: it has one thread, the copy of this one.
+func forkChild(status int) (int, error) {
+	pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	if pid == 0 {
+		for status < 0 {
+			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, uintptr(status), 0, 0)
+	}
+	return int(pid), nil
+}
+
+// fork makes children with fork(2): one that exits with 5 (SIGCHLD
+// arrives, wait4 reaps it with its status, getppid is this process), one
+// killed by kill(2) (SIGKILL in its status); then no child is left
+// (ECHILD) and a pid that is no one's is ESRCH.
+func fork(string) error {
+	chld := make(chan os.Signal, 4)
+	signal.Notify(chld, syscall.SIGCHLD)
+	defer signal.Stop(chld)
+	pid, err := forkChild(5)
+	if err != nil {
+		return fmt.Errorf("fork: %v", err)
+	}
+	select {
+	case <-chld:
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("no SIGCHLD within 10 s of the child's exit")
+	}
+	var ws syscall.WaitStatus
+	got, err := syscall.Wait4(pid, &ws, 0, nil)
+	if err != nil || got != pid || !ws.Exited() || ws.ExitStatus() != 5 {
+		return fmt.Errorf("wait4(%d): %d, %v, status %#x, want the child exited with 5", pid, got, err, uint32(ws))
+	}
+	spinner, err := forkChild(-1)
+	if err != nil {
+		return fmt.Errorf("fork: %v", err)
+	}
+	if got, err := syscall.Wait4(spinner, &ws, syscall.WNOHANG, nil); got != 0 || err != nil {
+		return fmt.Errorf("wait4(WNOHANG) of a running child: %d, %v", got, err)
+	}
+	if err := syscall.Kill(spinner, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill(%d, SIGKILL): %v", spinner, err)
+	}
+	got, err = syscall.Wait4(-1, &ws, 0, nil)
+	if err != nil || got != spinner || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		return fmt.Errorf("wait4(-1): %d, %v, status %#x, want the spinner killed by SIGKILL", got, err, uint32(ws))
+	}
+	if _, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); err != syscall.ECHILD {
+		return fmt.Errorf("wait4 with no child: %v, want ECHILD", err)
+	}
+	if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+		return fmt.Errorf("kill of the reaped child %d: %v, want ESRCH", pid, err)
+	}
+	fmt.Printf("fork: child %d exited with 5 (SIGCHLD, wait4), child %d killed, then ECHILD and ESRCH\n", pid, spinner)
 	return nil
 }
