@@ -21,6 +21,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 func main() {
@@ -263,15 +264,22 @@ func leave(param string) error {
 	return nil
 }
 
-// forkChild forks; the child makes exit_group(status) at once, or spins
-// (status < 0) until it is killed. Raw calls only in the child, as
-// syscall.forkAndExecInChild: it has one thread, the copy of this one.
-func forkChild(status int) (int, error) {
+// childByte is what a child writes into its descriptor.
+var childByte = [1]byte{'c'}
+
+// forkChild forks; the child writes childByte to fd (if fd >= 0) and
+// makes exit_group(status), or spins (status < 0) until it is killed.
+// Raw calls only in the child, as syscall.forkAndExecInChild: it has one
+// thread, the copy of this one.
+func forkChild(status int, fd int) (int, error) {
 	pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
 	if e != 0 {
 		return 0, e
 	}
 	if pid == 0 {
+		if fd >= 0 {
+			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&childByte[0])), 1)
+		}
 		for status < 0 {
 			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
 		}
@@ -280,15 +288,23 @@ func forkChild(status int) (int, error) {
 	return int(pid), nil
 }
 
-// fork makes children with fork(2): one that exits with 5 (SIGCHLD
-// arrives, wait4 reaps it with its status, getppid is this process), one
-// killed by kill(2) (SIGKILL in its status); then no child is left
-// (ECHILD) and a pid that is no one's is ESRCH.
+// fork makes children with fork(2): one that writes into a pipe it shares
+// with this process and exits with 5 (SIGCHLD arrives, wait4 reaps it
+// with its status; its byte is in the pipe, and the pipe still works
+// after its end closed its copies of the descriptors), one killed by
+// kill(2) (SIGKILL in its status); then no child is left (ECHILD) and a
+// pid that is no one's is ESRCH.
 func fork(string) error {
 	chld := make(chan os.Signal, 4)
 	signal.Notify(chld, syscall.SIGCHLD)
 	defer signal.Stop(chld)
-	pid, err := forkChild(5)
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	defer w.Close()
+	pid, err := forkChild(5, int(w.Fd()))
 	if err != nil {
 		return fmt.Errorf("fork: %v", err)
 	}
@@ -302,7 +318,14 @@ func fork(string) error {
 	if err != nil || got != pid || !ws.Exited() || ws.ExitStatus() != 5 {
 		return fmt.Errorf("wait4(%d): %d, %v, status %#x, want the child exited with 5", pid, got, err, uint32(ws))
 	}
-	spinner, err := forkChild(-1)
+	if _, err := w.Write([]byte("p")); err != nil {
+		return fmt.Errorf("the parent's write after the child's end: %v", err)
+	}
+	two := make([]byte, 2)
+	if _, err := io.ReadFull(r, two); err != nil || string(two) != "cp" {
+		return fmt.Errorf("the pipe held %q (%v), want the child's byte and the parent's", two, err)
+	}
+	spinner, err := forkChild(-1, -1)
 	if err != nil {
 		return fmt.Errorf("fork: %v", err)
 	}
