@@ -284,28 +284,32 @@ func epollResume(t *thread) uint64 {
 // every epoll instance that watches it, and of instances watching those,
 // epollMaxNests deep (Linux's EP_MAX_NESTS), so a cycle of instances
 // cannot recurse for ever.
-func fdNotify(fd int32, events uint32) { epollNotify(fd, events, epollMaxNests) }
+func fdNotify(fd int32, events uint32) { epollNotify(thr(current()).proc, fd, events, epollMaxNests) }
 
 const epollMaxNests = 4
 
-func epollNotify(fd int32, events uint32, depth int) {
-	pg := curProg()
+// epollNotify records events on descriptor fd of program prog (progIndex's
+// numbering) for its registrations, and wakes their waiters.
+func epollNotify(prog, fd int32, events uint32, depth int) {
+	pg := progIndex(prog)
 	for i := range pg.epollRegs {
 		r := &pg.epollRegs[i]
 		if !r.used || r.fd != fd || r.events&events == 0 {
 			continue
 		}
 		r.pending |= events & r.events
-		epollWake(r.epfd)
+		epollWakeIn(prog, r.epfd)
 		if depth > 0 {
-			epollNotify(r.epfd, epollIn, depth-1)
+			epollNotify(prog, r.epfd, epollIn, depth-1)
 		}
 	}
 }
 
 // epollWake wakes the threads waiting in epoll_pwait on epfd.
-func epollWake(epfd int32) {
-	me := thr(current()).proc
+func epollWake(epfd int32) { epollWakeIn(thr(current()).proc, epfd) }
+
+// epollWakeIn wakes program prog's threads waiting on its epfd.
+func epollWakeIn(me, epfd int32) {
 	for i := int32(1); i < threadHigh; i++ {
 		t := thr(i)
 		if t.state == threadBlocked && t.wait == waitEpoll && t.proc == me && t.waitFD == epfd {

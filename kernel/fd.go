@@ -74,8 +74,11 @@ func consoleFDs(pg *progState) {
 
 // newFile makes an open file and a descriptor for it (the lowest free, as
 // Linux): the descriptor, or -EMFILE.
-func newFile(kind fileKind, flags uint64) uint64 {
-	pg := curProg()
+func newFile(kind fileKind, flags uint64) uint64 { return newFileIn(curProg(), kind, flags) }
+
+// newFileIn is newFile in program pg's table (the file server's answers
+// install descriptors in their caller's, which may be a process's).
+func newFileIn(pg *progState, kind fileKind, flags uint64) uint64 {
 	fi := int32(-1)
 	for i := range pg.files {
 		if pg.files[i].kind == fileFree {
@@ -83,7 +86,7 @@ func newFile(kind fileKind, flags uint64) uint64 {
 			break
 		}
 	}
-	fd := lowestFreeFD(0)
+	fd := lowestFreeFDIn(pg, 0)
 	if fi < 0 || fd < 0 {
 		return errno(eMFILE)
 	}
@@ -110,8 +113,9 @@ func freeFDs() int {
 }
 
 // lowestFreeFD is the lowest free descriptor at or above min, or -1.
-func lowestFreeFD(min int32) int32 {
-	pg := curProg()
+func lowestFreeFD(min int32) int32 { return lowestFreeFDIn(curProg(), min) }
+
+func lowestFreeFDIn(pg *progState, min int32) int32 {
 	for i := max(min, 0); i < maxFDs; i++ {
 		if pg.fds[i].file == 0 {
 			return i
@@ -206,10 +210,15 @@ func fileReady(fd int32, f *openFile) uint32 {
 
 // fileNotify records that events happened on file f: every descriptor
 // naming it is notified (fdNotify).
-func fileNotify(f *openFile, events uint32) {
+func fileNotify(f *openFile, events uint32) { fileNotifyIn(thr(current()).proc, f, events) }
+
+// fileNotifyIn is fileNotify for a file of program prog (progIndex's
+// numbering): the file server's readiness notices reach every program's.
+func fileNotifyIn(prog int32, f *openFile, events uint32) {
+	pg := progIndex(prog)
 	for fd := int32(0); fd < maxFDs; fd++ {
-		if fdFile(fd) == f {
-			fdNotify(fd, events)
+		if e := pg.fds[fd].file; e != 0 && &pg.files[e-1] == f {
+			epollNotify(prog, fd, events, epollMaxNests)
 		}
 	}
 }

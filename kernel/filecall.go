@@ -4,10 +4,11 @@
 //
 // hurdvm's files (the test's directory, the tmpfs at /tmp, pipes) are
 // served outside the VM core, the Hurd's way: by a server, here a goroutine
-// of the kernel's own program (fileserver.go) that runs kernel/fs. A
-// program's file system call becomes a request: the kernel fills a slot of
-// fileRequests with the call and the descriptors translated to the
-// server's handles, wakes the server, and blocks the caller. The server
+// of the kernel's own program (fileserver.go) that runs kernel/fs, for
+// every program (the kernel's, the processes'). A program's file system
+// call becomes a request: the kernel fills a slot of fileRequests with the
+// call and the descriptors translated to the server's handles, wakes the
+// server, and blocks the caller. The server
 // takes the request (SysFileNext), reads and writes the caller's memory
 // through the kernel (SysFileCopy, SysFileString: the caller may be in
 // another address space), and answers (SysFileDone). The kernel then
@@ -103,6 +104,14 @@ type fileRequest struct {
 	thread int32 // the caller's slot
 	tid    int32
 	space  int32
+	// proc is the caller's program (thread.proc: 0 the kernel's, i+1
+	// process i's). A process's addresses are its task window's alone
+	// (procRange), for the server's copies as for its own calls.
+	proc int32
+	// gone: the caller's process ended while the server held the
+	// request; its space is destroyed (and may be another's by now), so
+	// the server's copies copy nothing.
+	gone   bool
 	answer fileAnswer
 	fds    [2]int32 // the descriptors the answer installed
 }
@@ -137,7 +146,7 @@ func fileCall(nr uint64, args [6]uint64, h0, h1 int32) uint64 {
 		return 0
 	}
 	r := &fileRequests[slot]
-	*r = fileRequest{state: reqPosted, thread: current(), tid: t.tid, space: t.space}
+	*r = fileRequest{state: reqPosted, thread: current(), tid: t.tid, space: t.space, proc: t.proc}
 	r.view = fileRequestView{Nr: nr, Args: args, Handles: [2]int32{h0, h1}, Slot: slot, Umask: fileUmask}
 	t.waitReq = slot
 	block(waitFile, 0)
@@ -248,13 +257,19 @@ func fileServerCall(nr, a0, a1, a2, a3, a4 uint64) uint64 {
 		if a1 > copyProbeCaller {
 			return errno(eINVAL)
 		}
-		return spaceCopy(&spaces[r.space], a2, a3, a4, a1)
+		if r.gone {
+			return 0
+		}
+		return spaceCopy(&spaces[r.space], a2, a3, a4, a1, r.proc != 0)
 	case sysFileString:
 		r := requestOf(a0)
 		if r == nil {
 			return errno(eINVAL)
 		}
-		return spaceString(&spaces[r.space], a1, a2, a3)
+		if r.gone {
+			return errno(eFAULT)
+		}
+		return spaceString(&spaces[r.space], a1, a2, a3, r.proc != 0)
 	case sysFileDone:
 		return fileDone(a0, a1)
 	case sysFileNotify:
@@ -315,7 +330,8 @@ func fileNext(view uint64) uint64 {
 
 // The notices' pseudo calls: fileOpRelease, Handles[0] has no descriptor
 // left; fileOpPipe, make a pipe with ends Handles[0] and Handles[1], and
-// Args[0] its O_NONBLOCK. No one waits for an answer.
+// Args[0] its O_NONBLOCK; fileOpDup (procfork.go), Handles[0] has
+// descriptors in one more program. No one waits for an answer.
 const (
 	fileOpRelease = 1 << 32
 	fileOpPipe    = 1<<32 + 1
@@ -377,13 +393,22 @@ func fileDone(slot, answer uint64) uint64 {
 		return errno(eFAULT)
 	}
 	a := &r.answer
+	i := r.thread
+	t := thr(i)
+	gone := t.tid != r.tid || t.state != threadBlocked || t.wait != waitFile
 	if a.Block == 0 && a.Result >= 0 && a.NHandles > 0 {
+		if gone {
+			// No one to give descriptors to (its process ended): the
+			// server closes the handles, then answers again.
+			return errno(eSRCH)
+		}
+		pg := progOf(t) // the caller's table, not the server's
 		n := min(a.NHandles, 2)
 		for i := int32(0); i < n; i++ {
-			fd := newServerFile(a.Handles[i], a.Flags, a.Ready[i])
+			fd := newServerFile(pg, a.Handles[i], a.Flags, a.Ready[i])
 			if int64(fd) < 0 {
 				for j := int32(0); j < i; j++ {
-					fdDrop(r.fds[j]) // the server closes every handle
+					fdDrop(pg, r.fds[j]) // the server closes every handle
 				}
 				return fd // -EMFILE: the server closes the handles, then answers again
 			}
@@ -393,9 +418,7 @@ func fileDone(slot, answer uint64) uint64 {
 			a.Result = int64(r.fds[0])
 		}
 	}
-	i := r.thread
-	t := thr(i)
-	if t.tid != r.tid || t.state != threadBlocked || t.wait != waitFile {
+	if gone {
 		r.state = reqFree // the caller is gone
 		return 0
 	}
@@ -425,38 +448,47 @@ func fileDone(slot, answer uint64) uint64 {
 	return 0
 }
 
-// newServerFile makes an open file and a descriptor for a server handle.
-func newServerFile(h int32, flags, ready uint32) uint64 {
-	fd := newFile(fileServer, uint64(flags))
+// newServerFile makes an open file and a descriptor for a server handle
+// in program pg's table.
+func newServerFile(pg *progState, h int32, flags, ready uint32) uint64 {
+	fd := newFileIn(pg, fileServer, uint64(flags))
 	if int64(fd) >= 0 {
-		f := fdFile(int32(fd))
+		f := &pg.files[pg.fds[fd].file-1]
 		f.handle, f.ready = h, ready
 		f.pollable = flags&answerPollable != 0
 	}
 	return fd
 }
 
-// fdDrop takes descriptor fd back without asking the server anything.
-func fdDrop(fd int32) {
-	f := fdFile(fd)
-	if f == nil {
+// fdDrop takes descriptor fd of program pg back without asking the
+// server anything.
+func fdDrop(pg *progState, fd int32) {
+	if fd < 0 || fd >= maxFDs || pg.fds[fd].file == 0 {
 		return
 	}
-	curProg().fds[fd] = fdEntry{}
+	f := &pg.files[pg.fds[fd].file-1]
+	pg.fds[fd] = fdEntry{}
 	if f.refs--; f.refs == 0 {
 		*f = openFile{}
 	}
 }
 
 // fileHandleReady records that the server's handle h may be ready now
-// (events ev): epoll learns it, and the threads waiting for h to do
+// (events ev): epoll learns it, in every program with a descriptor for it
+// (the kernel's and the processes': one file system serves them all, and
+// a pipe's ends may be in two), and the threads waiting for h to do
 // something of ev are woken to call again.
 func fileHandleReady(h int32, ev uint32) {
-	pg := &kernelProg // the file server serves the kernel's program alone
-	for i := range pg.files {
-		if f := &pg.files[i]; f.kind == fileServer && f.handle == h {
-			f.ready = ev
-			fileNotify(f, ev)
+	for prog := int32(0); prog <= maxProcs; prog++ {
+		if prog > 0 && procs[prog-1].state != procRunning {
+			continue
+		}
+		pg := progIndex(prog)
+		for i := range pg.files {
+			if f := &pg.files[i]; f.kind == fileServer && f.handle == h {
+				f.ready = ev
+				fileNotifyIn(prog, f, ev)
+			}
 		}
 	}
 	for i := int32(1); i < threadHigh; i++ {
@@ -539,13 +571,14 @@ func pipeCall(nr uint64, fdsAddr, flags uint64) uint64 {
 	if nextPipeHandle += 2; nextPipeHandle < fileChosenHandles {
 		nextPipeHandle = fileChosenHandles // wrapped past int32
 	}
+	pg := curProg()
 	fds := [2]int32{
-		int32(newServerFile(r, uint32(flags)|answerPollable, 0)),
-		int32(newServerFile(w, uint32(flags)|answerPollable, epollOut|epollWrNorm)),
+		int32(newServerFile(pg, r, uint32(flags)|answerPollable, 0)),
+		int32(newServerFile(pg, w, uint32(flags)|answerPollable, epollOut|epollWrNorm)),
 	}
 	if !copyOut(fdsAddr, bytesOf(&fds)) {
-		fdDrop(fds[0])
-		fdDrop(fds[1])
+		fdDrop(pg, fds[0])
+		fdDrop(pg, fds[1])
 		return errno(eFAULT)
 	}
 	postNotice(fileNotice{op: fileOpPipe, handles: [2]int32{r, w}, flags: uint32(flags & oNonblock)})
@@ -557,14 +590,17 @@ func pipeCall(nr uint64, fdsAddr, flags uint64) uint64 {
 // another (the caller of a file call, in a task): page by page through the
 // physmap, the VM faulting a page in where the caller's access would. It
 // returns the bytes copied (dir copyProbeCaller: that could be copied to
-// the caller), up to the first that cannot be.
-func spaceCopy(as *mm.AddressSpace, va, buf, n, dir uint64) uint64 {
+// the caller), up to the first that cannot be. A process's memory (proc)
+// is its task window alone, as for its own calls (procRange): the server
+// runs in the kernel's program, whose userRange would also let it reach
+// the kernel's image and heap, the same in every space.
+func spaceCopy(as *mm.AddressSpace, va, buf, n, dir uint64, proc bool) uint64 {
 	out := dir != copyFromCaller
 	done := uint64(0)
 	for done < n {
 		a := va + done
 		k := min(n-done, pageSize-a%pageSize)
-		if as.User && !procRange(a, k) || !as.User && !userRange(a, k, out) {
+		if proc && !procRange(a, k) || !proc && !userRange(a, k, out) {
 			break // a process's memory is its window; the kernel program's, userRange's
 		}
 		// The frame is copied under the lock of the space it is in, so
@@ -624,11 +660,12 @@ func spaceFrame(as *mm.AddressSpace, va uint64, write bool) (uint64, bool) {
 
 // spaceString copies the NUL-terminated string at va in address space as
 // into the server's buffer (size bytes) and returns its length; EFAULT if
-// it cannot be read, ENAMETOOLONG if no NUL comes within size.
-func spaceString(as *mm.AddressSpace, va, buf, size uint64) uint64 {
+// it cannot be read, ENAMETOOLONG if no NUL comes within size. proc: as
+// spaceCopy's.
+func spaceString(as *mm.AddressSpace, va, buf, size uint64, proc bool) uint64 {
 	for done := uint64(0); done < size; {
 		k := min(size-done, pageSize-(va+done)%pageSize)
-		got := spaceCopy(as, va+done, buf+done, k, copyFromCaller)
+		got := spaceCopy(as, va+done, buf+done, k, copyFromCaller, proc)
 		b := unsafe.Slice((*byte)(at(buf+done)), got)
 		for i, c := range b {
 			if c == 0 {

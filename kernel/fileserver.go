@@ -1,8 +1,9 @@
 //go:build hurdvm
 
 // The file server: a goroutine of the kernel's program that owns the file
-// system (kernel/fs) and answers the program's file system calls, which
-// the kernel passes it (filecall.go). Ordinary Go code, not handler
+// system (kernel/fs) and answers the file system calls of every program,
+// the kernel's and the processes' (one file system for all, as Linux's),
+// which the kernel passes it (filecall.go). Ordinary Go code, not handler
 // context: it may allocate, lock and block, and it reaches the kernel only
 // through system calls of its own, as a Hurd translator would.
 //
@@ -17,6 +18,7 @@ package kernel
 import (
 	"os"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -77,11 +79,16 @@ func newFileService() *fileService {
 	return srv
 }
 
+// fileOpenHandles is how many handles the server had open after its last
+// request or notice (the tests read it: a process's end releases its).
+var fileOpenHandles atomic.Int64
+
 // serveRequests is the server's loop: take a request, answer it.
 func (srv *fileService) serveRequests() {
 	runtime.LockOSThread() // its own thread: it blocks in the kernel between requests
 	fsys := srv.fsys
 	for {
+		fileOpenHandles.Store(int64(fsys.OpenHandles()))
 		// syscall.Syscall, not RawSyscall: the goroutine gives its P
 		// back while it waits in the kernel.
 		slot, _, e := syscall.Syscall(sysFileNext, uintptr(unsafe.Pointer(&srv.view)), 0, 0)
@@ -91,6 +98,9 @@ func (srv *fileService) serveRequests() {
 		switch {
 		case srv.view.Nr == fileOpRelease && srv.view.Slot < 0: // a notice
 			fsys.Close(fs.Handle(srv.view.Handles[0]))
+			continue
+		case srv.view.Nr == fileOpDup: // a fork's child shares the handle
+			fsys.Dup(fs.Handle(srv.view.Handles[0]))
 			continue
 		case srv.view.Nr == fileOpPipe:
 			if e := fsys.PipeAt(fs.Handle(srv.view.Handles[0]), fs.Handle(srv.view.Handles[1]), int(srv.view.Args[0])); e != 0 {

@@ -109,6 +109,13 @@ type proc struct {
 	thread  int32 // its first thread (a slot of the thread table)
 	threads int32 // its threads not yet ended
 	waiter  int32 // the thread blocked in sysProcWait, plus one; 0: none
+	// parent is the process that forked it, plus one (procfork.go); 0:
+	// the kernel's program started it (StartProcess, Wait); -1: its
+	// parent ended first, and its record goes as it ends.
+	parent int32
+	// exitSignal is what its end sends its parent (clone's low byte:
+	// SIGCHLD for fork).
+	exitSignal uint32
 	// The program break: [brkStart, brk) is the brk area, its pages
 	// from brkStart up to brk rounded up allocated (procBrk). Changed
 	// under the space's lock.
@@ -210,7 +217,7 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 	case sysProcWrite:
 		// Whatever the pages' protection will be: they are read-write
 		// until the loader is done (sysProcMap).
-		if spaceCopy(as, a1, a2, a3, copyToCaller) != a3 {
+		if spaceCopy(as, a1, a2, a3, copyToCaller, true) != a3 {
 			return errno(eFAULT)
 		}
 		return 0
@@ -266,6 +273,26 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 // procNew makes a record and an empty process space for a program being
 // loaded.
 func procNew(flags uint64) uint64 {
+	r := procTake()
+	if int64(r) < 0 {
+		return r
+	}
+	i := int(r)
+	s := taskNew(-1, true)
+	if s&taskErrBit != 0 {
+		return errno(eNOMEM)
+	}
+	p := &procs[i]
+	*p = proc{state: procLoading, slot: int32(s), echo: flags&procEcho != 0}
+	pg := progIndex(int32(i) + 1)
+	*pg = progState{} // no handlers, no descriptors but 0, 1 and 2
+	consoleFDs(pg)
+	return uint64(i)
+}
+
+// procTake finds a free record, with the frames of its program state, and
+// returns its index (still free: the caller fills it), or -errno.
+func procTake() uint64 {
 	i := -1
 	for j := range procs {
 		if procs[j].state == procFree {
@@ -288,15 +315,6 @@ func procNew(flags uint64) uint64 {
 		progFrames[i] = uint64(pa)
 		threadFramesTaken += 1 << progOrder
 	}
-	r := taskNew(-1, true)
-	if r&taskErrBit != 0 {
-		return errno(eNOMEM)
-	}
-	p := &procs[i]
-	*p = proc{state: procLoading, slot: int32(r), echo: flags&procEcho != 0}
-	pg := progIndex(int32(i) + 1)
-	*pg = progState{} // no handlers, no descriptors but 0, 1 and 2
-	consoleFDs(pg)
 	return uint64(i)
 }
 
@@ -463,18 +481,59 @@ func procThreadEnd(i, ti int32) {
 	if p.threads--; p.threads > 0 {
 		return
 	}
+	procFilesEnd(i)
 	as := &spaces[p.slot]
 	lockSpace(as)
 	p.info.Stats = as.Stats()
 	as.Destroy()
 	unlockSpace(as)
 	p.state = procExited
+	procOrphans(i)
+	if p.parent != 0 {
+		procChildEnded(i)
+		return
+	}
 	if p.waiter != 0 {
 		w := p.waiter - 1
 		p.waiter = 0
 		if thr(w).state == threadBlocked && thr(w).wait == waitProcess {
 			wake(w, wokenByEvent)
 		}
+	}
+}
+
+// procFilesEnd lets go of what process i holds of the file server's, as
+// its last thread ends: each open file's handle is released (a pipe's
+// other end then sees its end), and a request of its still in the
+// server's hands copies nothing more (its space is about to be destroyed,
+// and the slot may be another's next): a posted or answered one is
+// freed, a taken one marked gone (fileDone frees it).
+func procFilesEnd(i int32) {
+	pg := progIndex(i + 1)
+	for j := range pg.files {
+		if f := &pg.files[j]; f.kind == fileServer && f.refs > 0 {
+			fileRelease(f.handle)
+		}
+		pg.files[j] = openFile{}
+	}
+	for j := range pg.fds {
+		pg.fds[j] = fdEntry{}
+	}
+	freed := false
+	for j := range fileRequests {
+		r := &fileRequests[j]
+		if r.proc != i+1 || r.state == reqFree {
+			continue
+		}
+		if r.state == reqTaken {
+			r.gone = true
+			continue
+		}
+		r.state = reqFree
+		freed = true
+	}
+	if freed {
+		wakeFileSlotWaiters()
 	}
 }
 

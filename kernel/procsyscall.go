@@ -5,8 +5,12 @@
 // calls any program makes the same way (threads, futexes, signals, time,
 // the netpoller's descriptors) are the personality's (syscall.go), which
 // finds the caller's program in its thread (progState); procSyscall says
-// which, and every other call is ENOSYS, so a process reaches none of the
-// kernel program's files, tasks or hurdvm's own calls. Handler context.
+// which. Files are the file server's, as for the kernel's program
+// (syscall_file.go), on the one file system it keeps for every program
+// (the test's directory, /tmp, pipes), with the process's own
+// descriptors. Every other call is ENOSYS, so a process reaches none of
+// the kernel program's descriptors, tasks or hurdvm's own calls. Handler
+// context.
 //
 // A process's pointers (procRange, through userRange and the copies of
 // user.go) may point into its window only, the whole of what it can map
@@ -238,9 +242,10 @@ func procMoveBrk(p *proc, as *mm.AddressSpace, addr uint64) uint64 {
 // (clone, exit, futex, gettid, sched_yield, sched_getaffinity,
 // arch_prctl), signals (rt_sigaction, rt_sigprocmask, rt_sigreturn,
 // sigaltstack, kill, tkill, tgkill), time (nanosleep, clock_nanosleep),
-// getrandom, and the netpoller's descriptors (epoll, eventfd). Any other
+// getrandom, the netpoller's descriptors (epoll, eventfd), and the file
+// calls (fileSyscall: paths, descriptors, pipes, dup, close). Any other
 // call is ENOSYS, so a process reaches none of the kernel program's
-// files, tasks, or hurdvm's own calls.
+// descriptors, tasks, or hurdvm's own calls.
 func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	p := &procs[t.proc-1]
 	if p.ending {
@@ -248,30 +253,41 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	}
 	a0, a1, a2 := tf.RDI, tf.RSI, tf.RDX
 	var r uint64
+	var ok bool
 	switch nr {
 	case sysWrite:
 		if f := fdFile(int32(a0)); f != nil && f.kind == fileConsole {
 			r = procWrite(p, a1, a2)
 		} else {
-			r = sysWriteFD(tf, int32(a0), a1, a2)
+			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
 		}
-	case sysRead:
-		r = sysReadFD(int32(a0), a1, a2)
-	case sysClose:
-		r = closeFD(int32(a0))
-	case sysFcntl:
-		r = sysFcntlFD(int32(a0), a1, a2)
-	case sysOpen, sysOpenat:
-		path := a0
-		if nr == sysOpenat {
-			path = a1
+	case sysFork, sysVfork:
+		r = procFork(tf, t, sigCHLD, 0)
+	case sysClone:
+		if a0&cloneThread != 0 {
+			return false // a thread of the process: the personality's
 		}
-		r = procOpen(path)
+		r = procFork(tf, t, a0, a1)
+	case sysWait4:
+		r = procWait4(t, int32(a0), a1, a2, tf.R10)
+	case sysKill:
+		if pid := int32(a0); pid <= 0 || pid == curPID() {
+			return false // itself: the personality's
+		}
+		r = procKillPID(int32(a0), a1)
+	case sysChdir, sysFchdir:
+		// The working directory is the file server's one, the kernel
+		// program's (a process starts there): a process does not move it.
+		reportUnimplemented(nr)
+		r = errno(eNOSYS)
 	case sysExitGroup:
 		procExit(int32(a0))
 		return true
 	case sysGetppid:
-		r = processID // the kernel's program started it
+		r = processID // the kernel's program started it (or its parent ended: init's, as Linux reparents)
+		if p.parent > 0 {
+			r = uint64(procs[p.parent-1].info.PID)
+		}
 	case sysClockGettime:
 		r = procClock(int64(int32(a0)), a1)
 	case sysBrk:
@@ -279,12 +295,19 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	case sysMmap, sysMunmap, sysMprotect: // (vmCall's, but for a file mmap)
 		procVMCall(thisCPU(), tf)
 		return true
-	case sysExit, sysClone, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
-		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysKill, sysTkill, sysTgkill,
+	case sysExit, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
+		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysTkill, sysTgkill,
 		sysNanosleep, sysClockNanosleep, sysGetrandom,
 		sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollWait, sysEventfd2:
 		return false // the personality's, for any program (systemCall)
 	default:
+		// Files: the same calls as the kernel program's (syscall_file.go),
+		// on the one file system the server keeps for every program, with
+		// the process's descriptors and its memory (the server's copies
+		// keep to its task window: spaceCopy).
+		if r, ok = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9}); ok {
+			break
+		}
 		if !procTestSyscall(nr, a0, &r) { // test kernels' hooks (proc_testhooks.go)
 			reportUnimplemented(nr)
 			r = errno(eNOSYS)
@@ -294,18 +317,6 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		tf.RAX = r
 	}
 	return true
-}
-
-// procOpen is open and openat: a process has no file system yet, so a
-// path it can read names nothing (ENOENT: the runtime's look at
-// /sys/kernel/mm/transparent_hugepage/hpage_pmd_size finds no file, as
-// on a Linux without it); one it cannot read is EFAULT.
-func procOpen(path uint64) uint64 {
-	var b [1]byte
-	if userCopyPartial(b[:], path) == 0 {
-		return errno(eFAULT)
-	}
-	return errno(eNOENT)
 }
 
 // procWrite is write on the process's console (fds 0, 1 and 2, and their

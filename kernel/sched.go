@@ -65,6 +65,7 @@ const (
 	waitFileServer // the file server, for a request
 	waitFileDrain  // exit_group, for the file server to finish its work
 	waitProcess    // the kernel program's Wait, for a process to end (process.go)
+	waitChild      // a process's wait4, for a child to end (procfork.go)
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -379,6 +380,8 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		r = restartCall(tf)
 	case waitProcess:
 		r = procWaitResume(t)
+	case waitChild:
+		r = procWaitChildResume(t, tf)
 	case waitConsole:
 		// The write call restarts: its SYSCALL is re-executed with the
 		// call's number in RAX (consoleRestart), signal or not.

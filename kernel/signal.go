@@ -162,14 +162,25 @@ func sendToThread(i int32, sig uint32) {
 // does not block it, else any thread that does not. That thread's blocked
 // system call ends with EINTR; a runnable one takes it at its next return
 // from the kernel.
-func sendToProcess(sig uint32) {
-	me := thr(current()).proc
+func sendToProcess(sig uint32) { sendToProg(thr(current()).proc, sig) }
+
+// sendToProg is sendToProcess for program me (progIndex's numbering): the
+// caller's, or another process (a child's end, kill: procfork.go).
+func sendToProg(me int32, sig uint32) {
+	if me != thr(current()).proc && (me == 0 || procs[me-1].state != procRunning || procs[me-1].ending) {
+		return // not the kernel's program from another, nor a process that is ending
+	}
 	pg := progIndex(me)
 	if ignored(pg, sig) {
 		return
 	}
 	if sig == sigKILL {
-		fatalSignal(nil, sig, 0)
+		if me == thr(current()).proc {
+			fatalSignal(nil, sig, 0)
+		} else {
+			procs[me-1].info.Signal = sigKILL
+			procEnd(me - 1)
+		}
 		return
 	}
 	pg.pending |= sigbit(sig)

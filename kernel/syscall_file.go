@@ -125,7 +125,7 @@ func closeCall(a [6]uint64) uint64 {
 	}
 	h := f.handle
 	epollForget(fd)
-	fdDrop(fd) // the descriptor is gone now, whatever the server says
+	fdDrop(curProg(), fd) // the descriptor is gone now, whatever the server says
 	a[0] = uint64(h)
 	return fileCall(fileOpRelease, a, h, handleNone)
 }

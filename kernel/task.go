@@ -67,6 +67,12 @@ func taskNew(parent int64, user bool) uint64 {
 	if parent != -1 && !liveTask(parent) {
 		return taskErr(mm.EINVAL)
 	}
+	return taskMake(parent, user)
+}
+
+// taskMake is taskNew without its check of parent, which may be a
+// process's space here: a process's fork (procfork.go) copies its own.
+func taskMake(parent int64, user bool) uint64 {
 	// A free slot, taken under slotLock; the new space is made under its
 	// own lock, after the parent's (the lock order: a parent before its
 	// child, which no one else can name yet).

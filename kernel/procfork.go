@@ -1,0 +1,254 @@
+//go:build hurdvm
+
+// A process's children (issue 17): fork, wait4 and kill of another
+// process, as Linux's. Handler context, under the kernel lock
+// (procSyscall).
+//
+// fork (and clone without CLONE_THREAD, vfork) makes a process whose task
+// is a copy-on-write copy of the caller's (taskNew with the caller's space
+// as the parent: mm's ForkInto), whose one thread is a copy of the
+// calling thread (its registers, FPU state, TLS, signal mask and stack),
+// and whose program state is a copy of the caller's: signal actions,
+// descriptors and open files (a server file's handle gets one more
+// reference in the server, a notice posted before any later release of
+// it, so that either side's close leaves the other's file open). CLONE_VM
+// without CLONE_THREAD (Go's os/exec makes CLONE_VFORK|CLONE_VM, then
+// execve in the child) gets a copy too, not the caller's memory: the
+// child writes nothing its parent reads, and the parent goes on at once
+// rather than waiting for the child's execve.
+//
+// A child's record keeps its parent (proc.parent). Its end sends SIGCHLD
+// to the parent and wakes the parent's threads in wait4; the parent's
+// wait4 reaps it (Linux's status word) and frees its record. A parent
+// that ends first frees its ended children and leaves the others
+// without one: their records go as they end.
+
+package kernel
+
+const (
+	sysFork  = 57
+	sysVfork = 58
+	sysWait4 = 61
+
+	wNohang    = 1
+	wUntraced  = 2
+	wContinued = 8
+	wNothread  = 0x20000000
+	wAll       = 0x40000000
+	wClone     = 0x80000000
+
+	cloneVfork   = 0x4000
+	cloneSigMask = 0xff // the signal a child's end sends its parent
+
+	eCHILD = 10
+
+	// rusageSize is struct rusage's (wait4 fills it with zeros: no
+	// accounting yet).
+	rusageSize = 144
+)
+
+// fileOpDup is the notice that a handle has one more descriptor in
+// another program (fork): the server adds a reference (fs.Dup).
+const fileOpDup = 1<<32 + 2
+
+// procFork is fork, vfork, and clone without CLONE_THREAD: the child's
+// pid to the parent, 0 to the child (its frame's RAX).
+func procFork(tf *TrapFrame, t *thread, flags, stk uint64) uint64 {
+	if flags&cloneVM != 0 && flags&cloneVfork == 0 {
+		return errno(eINVAL) // a process sharing its parent's memory: not served
+	}
+	if flags&(cloneThread|cloneSighand) != 0 {
+		return errno(eINVAL) // CLONE_SIGHAND needs CLONE_VM, and CLONE_THREAD is sysCloneThread's
+	}
+	parent := t.proc - 1
+	pp := &procs[parent]
+	ppg := progOf(t)
+	nfiles := uint32(0)
+	for i := range ppg.files {
+		if f := &ppg.files[i]; f.kind == fileServer && f.refs > 0 {
+			nfiles++
+		}
+	}
+	if nfiles > 0 && (!fileServerUp || !fileNoticeRoom(nfiles)) {
+		return errno(eAGAIN)
+	}
+	r := procTake()
+	if int64(r) < 0 {
+		return r
+	}
+	ci := int32(r)
+	// The child's task: a copy-on-write copy of the parent's.
+	s := taskMake(int64(pp.slot), true)
+	if s&taskErrBit != 0 {
+		return errno(eNOMEM) // ENOMEM, as Linux's fork says for a copy it cannot make
+	}
+	ti, ok := newThread()
+	if !ok {
+		as := &spaces[int32(s)]
+		lockSpace(as)
+		as.Destroy()
+		unlockSpace(as)
+		return errno(eAGAIN)
+	}
+	c := &procs[ci]
+	*c = proc{slot: int32(s)}
+	cpg := progIndex(ci + 1)
+	*cpg = *ppg
+	cpg.pending = 0
+	for i := range cpg.files {
+		if f := &cpg.files[i]; f.kind == fileServer && f.refs > 0 {
+			postNotice(fileNotice{op: fileOpDup, handles: [2]int32{f.handle, -1}})
+		}
+	}
+
+	ct := thr(ti)
+	ct.frame = *tf
+	ct.frame.RAX = 0
+	ct.fpu = t.fpu // the parent's state, saved by this very system call
+	ct.frame.FPU = fpuAreaOf(ct)
+	if stk != 0 {
+		ct.frame.RSP = stk
+	}
+	ct.fsBase, ct.gsBase = t.fsBase, t.gsBase
+	ct.space, ct.cr3, ct.proc = c.slot, spaces[c.slot].PT.Root, ci+1
+	ct.sigMask = t.sigMask
+	ct.altSP, ct.altSize, ct.altFlags = t.altSP, t.altSize, t.altFlags
+	ct.name = t.name
+
+	c.state = procRunning
+	c.echo = pp.echo
+	c.parent = parent + 1
+	c.exitSignal = uint32(flags & cloneSigMask)
+	c.thread, c.threads = ti, 1
+	c.brkStart, c.brk = pp.brkStart, pp.brk
+	c.info = ProcessInfo{PID: ct.tid}
+	ct.state = threadRunnable
+	enqueue(ti)
+	kickIdleCPU()
+	return uint64(ct.tid)
+}
+
+// procChildEnded is the end of process i that has a parent: the parent, if
+// it has not ended, learns it (its exit signal, SIGCHLD for fork's
+// children, and its threads in wait4 woken); an orphan's record goes.
+func procChildEnded(i int32) {
+	p := &procs[i]
+	if p.parent < 0 {
+		p.state = procFree
+		return
+	}
+	par := p.parent
+	if sig := p.exitSignal; sig != 0 && sig < nsig {
+		sendToProg(par, sig)
+	}
+	for j := int32(1); j < threadHigh; j++ {
+		if t := thr(j); t.state == threadBlocked && t.wait == waitChild && t.proc == par {
+			wake(j, wokenByEvent)
+		}
+	}
+}
+
+// procOrphans is the end of process i for its children: those that ended
+// are freed (no one will wait for them), the others will be as they end.
+func procOrphans(i int32) {
+	for j := range procs {
+		c := &procs[j]
+		if c.parent != i+1 || c.state == procFree {
+			continue
+		}
+		if c.state == procExited {
+			c.state = procFree
+		} else {
+			c.parent = -1
+		}
+	}
+}
+
+// procWait4 is wait4(pid, status, options, rusage): a child that ended
+// (pid -1, 0 or below -1: any, as there are no process groups; else that
+// one) is reaped, its pid the answer and its status Linux's word (the
+// exit code << 8, or the signal); none that ended: 0 with WNOHANG, else
+// the caller waits for one (waitChild) and makes the call again; no child
+// at all: ECHILD.
+func procWait4(t *thread, pid int32, status, options, rusage uint64) uint64 {
+	if options&^(wNohang|wUntraced|wContinued|wNothread|wAll|wClone) != 0 {
+		return errno(eINVAL)
+	}
+	me := t.proc
+	found := false
+	for j := range procs {
+		c := &procs[j]
+		if c.parent != me || c.state != procRunning && c.state != procExited {
+			continue
+		}
+		if pid > 0 && c.info.PID != pid {
+			continue
+		}
+		found = true
+		if c.state != procExited {
+			continue
+		}
+		w := uint32(c.info.ExitCode&0xff) << 8
+		if c.info.Signal != 0 {
+			w = uint32(c.info.Signal & 0x7f)
+		}
+		cpid := c.info.PID
+		c.state = procFree // reaped, whatever the copies say (as Linux)
+		if status != 0 && !writeUser32(status, w) {
+			return errno(eFAULT)
+		}
+		if rusage != 0 {
+			var zero [rusageSize]byte
+			if !copyOut(rusage, zero[:]) {
+				return errno(eFAULT)
+			}
+		}
+		return uint64(cpid)
+	}
+	if !found {
+		return errno(eCHILD)
+	}
+	if options&wNohang != 0 {
+		return 0
+	}
+	block(waitChild, 0)
+	return 0
+}
+
+// procWaitChildResume finishes a wait4 that waited: the call again (a child
+// ended, or a signal's SA_RESTART handler ran), or EINTR.
+func procWaitChildResume(t *thread, tf *TrapFrame) uint64 {
+	if t.woken == wokenBySignal && !restartsAfterSignal(t) {
+		return errno(eINTR)
+	}
+	return restartCall(tf)
+}
+
+// procKillPID is kill(pid, sig) from a process for another process's pid
+// (its own is the personality's sysKillProcess): ESRCH when no live
+// process has it; SIGKILL ends it at once, another signal is pending for
+// it as for a kill(2) of its own.
+func procKillPID(pid int32, sig uint64) uint64 {
+	if sig >= nsig {
+		return errno(eINVAL)
+	}
+	for j := range procs {
+		p := &procs[j]
+		if p.state != procRunning || p.info.PID != pid {
+			continue
+		}
+		if p.ending {
+			return 0
+		}
+		switch {
+		case sig == 0:
+		case sig == sigKILL:
+			p.info.Signal = sigKILL
+			procEnd(int32(j))
+		default:
+			sendToProg(int32(j)+1, uint32(sig))
+		}
+		return 0
+	}
+	return errno(eSRCH)
+}
