@@ -338,6 +338,11 @@ func runPaging(t *testing.T, data []byte) {
 		if s.tlb.unsynced != 0 || s.frames.unsyncedFrees != 0 {
 			t.Fatalf("%v: %d invalidations not shot down at the end, %d frames freed before their shootdown", o, s.tlb.unsynced, s.frames.unsyncedFrees)
 		}
+		// One shootdown an operation, whatever it split, unmapped
+		// and freed (issue 15: one IPI to each CPU).
+		if s.tlb.shootdowns > 1 {
+			t.Fatalf("%v: %d shootdowns, want at most one", o, s.tlb.shootdowns)
+		}
 		if err == nil && o.kind >= 2 {
 			for _, l := range before {
 				changed := o.kind == 2 || l.flags != o.flags

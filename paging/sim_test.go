@@ -146,6 +146,9 @@ type simTLB struct {
 	unsynced int
 	syncs    int
 	local    int
+	// shootdowns counts the Syncs with an invalidation to send: the
+	// kernel's IPIs to each CPU with the tables loaded.
+	shootdowns int
 
 	// cached, when not nil (watch), stands for another CPU's
 	// paging-structure caches: cached[i] says that CPU may hold frame i
@@ -165,6 +168,9 @@ func (r *simTLB) Sync(root uint64) {
 			clear(r.cached)
 		}
 		r.cache(root)
+	}
+	if r.unsynced != 0 {
+		r.shootdowns++
 	}
 	r.unsynced = 0
 	r.syncs++
@@ -214,7 +220,7 @@ func (r *simTLB) Invalidate(va uintptr) {
 }
 func (r *simTLB) FlushAll() { r.flushes++; r.unsynced++ }
 func (r *simTLB) reset() {
-	r.inval, r.flushes, r.unsynced, r.syncs = r.inval[:0], 0, 0, 0
+	r.inval, r.flushes, r.unsynced, r.syncs, r.shootdowns = r.inval[:0], 0, 0, 0, 0
 }
 func (r *simTLB) total() int { return len(r.inval) + r.flushes }
 

@@ -56,6 +56,12 @@ func (pt *PageTable) UnmapSplit(va, size uintptr, release func(pa uint64, size u
 // that must change other state between the two (the VM removes regions)
 // splits first, so that it never has to undo that state.
 //
+// The split huge pages are invalidated on this CPU only: the other CPUs
+// drop them with the operation's one shootdown, the Sync of the
+// UnmapSplit or Unmap of the same range that follows (which always has
+// leaves to invalidate when something was split), or else SyncTLB, which
+// the caller makes before it returns.
+//
 //go:nosplit
 func (pt *PageTable) SplitEdges(va, size uintptr) error {
 	last, err := pt.checkRange(va, size)
