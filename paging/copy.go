@@ -300,7 +300,7 @@ func (pt *PageTable) MapPage(va uintptr, pa uint64, flags Flags) error {
 		// Tables linked on the way are empty: clear frees them, after
 		// an invalidation, since the CPU may have cached the entries
 		// that linked them in its paging-structure caches meanwhile.
-		pt.clear(va, va+PageSize-1, nil, clearLive)
+		pt.clear(va, va+PageSize-1, nil, clearRollback)
 		return err
 	}
 	e := w.slot()

@@ -60,13 +60,13 @@ func (pt *PageTable) mapRange(va uintptr, pa uint64, size uintptr, flags Flags, 
 			l = pt.largest(cur, p, last-cur)
 		}
 		if err := w.seek(cur, l, true); err != nil {
-			pt.clear(va, last, nil, clearLive)
+			pt.clear(va, last, nil, clearRollback)
 			return err
 		}
 		if w.lvl != l {
 			// A huge leaf above l: mapped() saw nothing, so this cannot
 			// happen while the invariants hold; fail safe.
-			pt.clear(va, cur-1, nil, clearLive)
+			pt.clear(va, cur-1, nil, clearRollback)
 			return ErrMapped
 		}
 		t := pt.table(w.path[l&7])
@@ -80,7 +80,7 @@ func (pt *PageTable) mapRange(va uintptr, pa uint64, size uintptr, flags Flags, 
 				// A table with nothing mapped in it: cannot happen
 				// while empty tables are freed; fail safe.
 				if cur != va {
-					pt.clear(va, cur-1, nil, clearLive)
+					pt.clear(va, cur-1, nil, clearRollback)
 				}
 				return ErrMapped
 			}

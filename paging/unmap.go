@@ -87,24 +87,41 @@ func (pt *PageTable) EdgeTables(va, size uintptr) int {
 // valid frame).
 const noFrame = ^uint64(0)
 
-// clearHow says what clear must do about the TLB.
+// clearHow says what clear may assume and must do.
 type clearHow uint8
 
 const (
-	// clearLive: Unmap of a live space, and Map's or Copy's roll-back
-	// (which may leave tables it linked empty: clear frees them like any
-	// other table emptied). Every CPU may hold translations: one
-	// shootdown before anything is released.
+	// clearLive: Unmap of a live space. Every CPU may hold translations:
+	// one shootdown before anything is released. A table above the PT
+	// level that the range only partly covers is looked at only when
+	// something in it was removed: nothing but clear empties such a
+	// table, and clear frees it then. (A 4 KiB table can be emptied entry
+	// by entry, by TakeLeaf or the pager's all-zero pages: clear always
+	// looks at those.)
 	clearLive clearHow = iota
+	// clearRollback: Map's or Copy's roll-back, which may leave tables it
+	// linked empty: every table the range reaches is looked at.
+	clearRollback
 	// clearDead: Destroy. The space is loaded on no CPU (nothing to
 	// invalidate) and every table goes.
 	clearDead
 )
 
+// gather is what clear's first walk knows of the tables on its path, a
+// bit a level: changed, it marked or condemned something in the level-l
+// table since it went in; kept, something in it stays. It needs no list
+// of what it gathers: the frames stay in the tables, marked dying.
+type gather struct {
+	va, last      uintptr
+	how           clearHow
+	changed, kept uint8
+	condemned     bool // some table was
+}
+
 // clear removes every leaf in [va, last] and frees the tables that become
 // empty. Huge leaves at the edges must already be split (splitEdges), so
 // every leaf met lies inside the range. It is the core of Unmap, of Map's
-// roll-back and of Destroy (how: clearLive, clearDead).
+// roll-back and of Destroy (how: clearLive, clearRollback, clearDead).
 //
 // It is Linux's mmu_gather without a list: one operation, one shootdown,
 // and nothing released (a leaf's frame through release, a table through
@@ -117,7 +134,9 @@ const (
 //     are now zero or dying, it condemns it: the entry that links it is
 //     made non-present and dying too, with the table's address kept, so
 //     that no page walk can enter it any more, and its own table may be
-//     condemned in turn.
+//     condemned in turn. A table wholly inside the range is known empty
+//     from the walk itself (gather.kept: it saw every entry), one it
+//     only partly covers is scanned (leave).
 //  2. The translations go, everywhere: under the invalidation limit a
 //     second walk invalidates each dying leaf, past it one FlushAll; if a
 //     table was condemned, InvalidateTables, which also drops the
@@ -139,7 +158,8 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 	w := walker{pt: pt}
 
 	// 1. Mark, and condemn the tables left empty.
-	n, soft, condemned := 0, 0, false
+	n, soft := 0, 0
+	g := gather{va: va, last: last, how: how}
 	w.seek(va, PT, false)
 	for {
 		e := w.slot()
@@ -148,19 +168,18 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 				w.down(*e)
 				continue
 			}
-			// (Not present first, then marked: only clear reads the
-			// mark.)
-			clearBits(e, Present)
-			setBits(e, dying)
+			markDying(e)
 			n++
+			g.changed |= 1 << w.lvl
 		} else if w.lvl == PT && e.IsSoft() {
 			*e |= dying // no CPU writes a non-present entry
 			soft++
+			g.changed |= 1 << PT
 		}
 		from := w.lvl
 		wrapped := w.next()
 		for l := from; l < w.lvl; l++ {
-			condemned = pt.condemn(&w, l, w.va-1) || condemned
+			pt.leave(&w, l, w.va-1, &g)
 		}
 		if wrapped {
 			break
@@ -168,12 +187,12 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		if w.va > last {
 			// The tables still on the path may have been emptied by
 			// the end of the range.
-			for l := w.lvl; l < PML4 && pt.condemn(&w, l, w.va); l++ {
-				condemned = true
+			for l := w.lvl; l < PML4 && pt.leave(&w, l, w.va, &g); l++ {
 			}
 			break
 		}
 	}
+	condemned := g.condemned
 	if n == 0 && soft == 0 && !condemned {
 		return // nothing to release, no table to free: no second walk
 	}
@@ -251,21 +270,53 @@ func (pt *PageTable) invalidateDying(w *walker, va, last uintptr) {
 	}
 }
 
-// condemn makes the level-l table on the walker's path unreachable if
-// every entry in it is zero or dying (clear, step 1): the entry that links
-// it becomes non-present and dying, its address kept for clear's last
-// walk, which frees it. at is an address inside that table's span (it
-// picks the parent entry). PDPTs under a pinned PML4 entry are kept. It
-// reports whether the table was condemned.
+// leave is clear's first walk leaving the level-l table on its path
+// (at is an address inside that table's span): it condemns the table if
+// every entry in it is now zero or dying, and records in g what the
+// table's parent keeps. A table wholly inside the range is empty unless
+// the walk kept something in it (g.kept: it saw every entry); one the
+// range only partly covers is scanned, in clearLive only if the walk
+// changed something in it or it is a 4 KiB table (clearHow). It reports
+// whether the table was condemned.
 //
-//go:nosplit
-func (pt *PageTable) condemn(w *walker, l Level, at uintptr) bool {
+// Not nosplit, as invalidateDying: clear's frame holds the walker and g,
+// and a fuzzing build's instrumentation would take the chain through Map's
+// roll-back past the linker's bound; its stack check starts a new bounded
+// chain (docs/DESIGN.md, "Stacks"), once a table.
+func (pt *PageTable) leave(w *walker, l Level, at uintptr, g *gather) bool {
 	if l >= PML4 {
 		return false
 	}
-	if !emptySoon(pt.table(w.path[l&7]), l.Index(at)) {
-		return false
+	bit := uint8(1) << l
+	span := (l + 1).Size()
+	base := at &^ (span - 1)
+	empty := false
+	switch {
+	case base >= g.va && base+span-1 <= g.last:
+		empty = g.kept&bit == 0
+	case l == PT || g.how != clearLive || g.changed&bit != 0:
+		empty = emptySoon(pt.table(w.path[l&7]), l.Index(at))
 	}
+	g.changed &^= bit // (the next level-l table starts afresh)
+	g.kept &^= bit
+	if empty && pt.condemn(w, l, at) {
+		g.changed |= bit << 1
+		g.condemned = true
+		return true
+	}
+	g.kept |= bit << 1
+	return false
+}
+
+// condemn makes the level-l table on the walker's path unreachable, its
+// entries all zero or dying (clear, step 1): the entry that links it
+// becomes non-present and dying, its address kept for clear's last walk,
+// which frees it. at is an address inside that table's span (it picks the
+// parent entry). PDPTs under a pinned PML4 entry are kept: it reports
+// whether the table was condemned.
+//
+//go:nosplit
+func (pt *PageTable) condemn(w *walker, l Level, at uintptr) bool {
 	parent := &pt.table(w.path[(l+1)&7])[(l + 1).Index(at)]
 	if *parent&Pinned != 0 {
 		return false
