@@ -170,11 +170,12 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 			}
 			markDying(e)
 			n++
-			g.changed |= 1 << w.lvl
+			if w.lvl != PT { // (a 4 KiB table is looked at anyway: leave)
+				g.changed |= 1 << (w.lvl & 7)
+			}
 		} else if w.lvl == PT && e.IsSoft() {
 			*e |= dying // no CPU writes a non-present entry
 			soft++
-			g.changed |= 1 << PT
 		}
 		from := w.lvl
 		wrapped := w.next()
@@ -218,14 +219,17 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 			w.down(*e)
 			continue
 		}
-		if old := *e; old&(Present|dying) == dying {
+		// A dying leaf, or a dying soft entry (which alone has Evicted:
+		// no leaf carries it, and the tables were handled above).
+		if old := *e; old&(Present|dying|Evicted) == dying {
 			*e = 0
 			if release != nil {
-				if w.lvl == PT && old.IsSoft() {
-					release(old.SoftValue(), SoftSize)
-				} else {
-					release(leafPA(old, w.lvl), w.lvl.Size())
-				}
+				release(leafPA(old, w.lvl), w.lvl.Size())
+			}
+		} else if old&(Present|dying|Evicted) == dying|Evicted {
+			*e = 0
+			if release != nil {
+				release(old.SoftValue(), SoftSize)
 			}
 		}
 		from := w.lvl
@@ -261,7 +265,7 @@ func (pt *PageTable) invalidateDying(w *walker, va, last uintptr) {
 			w.down(*e)
 			continue
 		}
-		if *e&(Present|dying) == dying && !(w.lvl == PT && e.IsSoft()) {
+		if *e&(Present|dying|Evicted) == dying { // (not a soft entry: never in a TLB)
 			pt.env.TLB.Invalidate(w.leafVA())
 		}
 		if w.next() || w.va > last {
@@ -287,7 +291,7 @@ func (pt *PageTable) leave(w *walker, l Level, at uintptr, g *gather) bool {
 	if l >= PML4 {
 		return false
 	}
-	bit := uint8(1) << l
+	bit := uint8(1) << (l & 7)
 	span := (l + 1).Size()
 	base := at &^ (span - 1)
 	empty := false
