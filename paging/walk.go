@@ -121,16 +121,16 @@ func (pt *PageTable) leafAt(va uintptr) (*Entry, Level) {
 // zeroes the dying ones, unmap.go), looking first at the eight entries
 // around index i: beside an entry just cleared are the likeliest to be in
 // use, where a scan from the start of a sparse table may pass many unused
-// ones first. clear asks it of every table it leaves, and a table about to
-// be freed is scanned whole, so it tests eight entries per branch.
+// ones first. It tests eight entries per branch, and eight zero entries
+// (the common case in a sparse table) cost one OR each.
 //
 //go:nosplit
 func emptySoon(t *Table, i int) bool {
-	if used8((*[8]Entry)(t[i&^7&511:][:8])) {
+	if c := (*[8]Entry)(t[i&^7&511:][:8]); c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] != 0 && used8(c) {
 		return false
 	}
 	for i := 0; i < len(t); i += 8 {
-		if used8((*[8]Entry)(t[i : i+8])) {
+		if c := (*[8]Entry)(t[i : i+8]); c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] != 0 && used8(c) {
 			return false
 		}
 	}
@@ -139,14 +139,10 @@ func emptySoon(t *Table, i int) bool {
 
 // used8 reports whether one of the eight entries is neither zero nor
 // dying, without a branch per entry: an entry whose dying bit is set
-// counts as zero (no present entry carries the bit). Eight zero entries,
-// the common case in a sparse table, cost one OR each.
+// counts as zero (no present entry carries the bit).
 //
 //go:nosplit
 func used8(c *[8]Entry) bool {
-	if c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] == 0 {
-		return false
-	}
 	return notDying(c[0])|notDying(c[1])|notDying(c[2])|notDying(c[3])|
 		notDying(c[4])|notDying(c[5])|notDying(c[6])|notDying(c[7]) != 0
 }
