@@ -299,7 +299,13 @@ func (pt *PageTable) leave(w *walker, l Level, at uintptr, g *gather) bool {
 	case base >= g.va && base+span-1 <= g.last:
 		empty = g.kept&bit == 0
 	case l == PT || g.how != clearLive || g.changed&bit != 0:
-		empty = emptySoon(pt.table(w.path[l&7]), l.Index(at))
+		// The entry just before the range is the likeliest in use
+		// (first fit puts regions after the ones in use).
+		near := at
+		if g.va > base {
+			near = g.va - 1
+		}
+		empty = emptySoon(pt.table(w.path[l&7]), l.Index(near))
 	}
 	g.changed &^= bit // (the next level-l table starts afresh)
 	g.kept &^= bit
