@@ -162,20 +162,18 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 	g := gather{va: va, last: last, how: how}
 	w.seek(va, PT, false)
 	for {
-		e := w.slot()
-		if *e&Present != 0 {
+		if w.lvl == PT {
+			i, j := w.ptRun(last)
+			m, k := markPT(pt.table(w.path[PT&7]), i, j)
+			n, soft = n+m, soft+k
+		} else if e := w.slot(); *e&Present != 0 {
 			if isTable(*e, w.lvl) {
 				w.down(*e)
 				continue
 			}
-			markDying(e)
+			markDying(e) // a huge leaf
 			n++
-			if w.lvl != PT { // (a 4 KiB table is looked at anyway: leave)
-				g.changed |= 1 << (w.lvl & 7)
-			}
-		} else if w.lvl == PT && e.IsSoft() {
-			*e |= dying // no CPU writes a non-present entry
-			soft++
+			g.changed |= 1 << (w.lvl & 7) // (a 4 KiB table is looked at anyway: leave)
 		}
 		from := w.lvl
 		wrapped := w.next()
@@ -187,7 +185,14 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 		}
 		if w.va > last {
 			// The tables still on the path may have been emptied by
-			// the end of the range.
+			// the end of the range. (An Unmap that found nothing,
+			// deallocating pages never touched, has leave's answer
+			// at once: it would scan only the 4 KiB table the walk
+			// ends in, if any, and stop at the first that stays.)
+			if n == 0 && soft == 0 && !g.condemned && how == clearLive &&
+				(w.lvl > PT || !emptySoon(pt.table(w.path[PT&7]), PT.Index(va-1))) {
+				return
+			}
 			for l := w.lvl; l < PML4 && pt.leave(&w, l, w.va, &g); l++ {
 			}
 			break
@@ -214,22 +219,16 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 	// 3. Release, and free the condemned tables.
 	w.seek(va, PT, false)
 	for {
-		e := w.slot()
-		if linksTable(*e, w.lvl) {
+		if w.lvl == PT {
+			i, j := w.ptRun(last)
+			releasePT(pt.table(w.path[PT&7]), i, j, release)
+		} else if e := w.slot(); linksTable(*e, w.lvl) {
 			w.down(*e)
 			continue
-		}
-		// A dying leaf, or a dying soft entry (which alone has Evicted:
-		// no leaf carries it, and the tables were handled above).
-		if old := *e; old&(Present|dying|Evicted) == dying {
+		} else if old := *e; old&(Present|dying) == dying { // a huge leaf
 			*e = 0
 			if release != nil {
 				release(leafPA(old, w.lvl), w.lvl.Size())
-			}
-		} else if old&(Present|dying|Evicted) == dying|Evicted {
-			*e = 0
-			if release != nil {
-				release(old.SoftValue(), SoftSize)
 			}
 		}
 		from := w.lvl
@@ -244,6 +243,69 @@ func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintpt
 			for l := w.lvl; l < PML4 && pt.freeCondemned(&w, l, w.va); l++ {
 			}
 			break
+		}
+	}
+}
+
+// ptRun returns the indexes i..j of the entries of the 4 KiB table the
+// walker is in that lie in [w.va, last], and moves the walker onto the
+// last of them: clear's walks go through a 4 KiB table in a loop of their
+// own (markPT, releasePT), as fork's copy of a whole table does, where the
+// walker's step per entry would cost more than the entry's work. (The
+// three are not inlined: clear's frame is on the nosplit chain through
+// Map's roll-back, whose bound a fuzzing build reaches.)
+//
+//go:nosplit
+//go:noinline
+func (w *walker) ptRun(last uintptr) (i, j int) {
+	i, j = PT.Index(w.va), 511
+	if k := (last - w.va) / PageSize; k < uintptr(j-i) {
+		j = i + int(k)
+	}
+	w.va += uintptr(j-i) * PageSize
+	return i, j
+}
+
+// markPT is clear's first walk through the entries i..j of the 4 KiB
+// table t: each leaf is marked dying (one locked add; it keeps its
+// address), each soft entry too (its value kept), and counted.
+//
+//go:nosplit
+//go:noinline
+func markPT(t *Table, i, j int) (n, soft int) {
+	for ; i <= j; i++ {
+		e := &t[i&511]
+		if *e&Present != 0 {
+			markDying(e)
+			n++
+		} else if *e != 0 && e.IsSoft() {
+			*e |= dying // no CPU writes a non-present entry
+			soft++
+		}
+	}
+	return n, soft
+}
+
+// releasePT is clear's last walk through the entries i..j of the 4 KiB
+// table t: each dying entry is zeroed and released, a leaf as its frame,
+// a soft entry (the only one with Evicted) as its value.
+//
+//go:nosplit
+//go:noinline
+func releasePT(t *Table, i, j int, release func(pa uint64, size uintptr)) {
+	for ; i <= j; i++ {
+		e := &t[i&511]
+		switch old := *e; old & (Present | dying | Evicted) {
+		case dying:
+			*e = 0
+			if release != nil {
+				release(old.Addr(), PageSize)
+			}
+		case dying | Evicted:
+			*e = 0
+			if release != nil {
+				release(old.SoftValue(), SoftSize)
+			}
 		}
 	}
 }
