@@ -84,6 +84,13 @@ func (tableFrames) FreeTable(pa uint64) {
 	if pa >= early.start && pa < early.end {
 		return // the kernel's permanent tables never go back
 	}
+	if c := thisCPU(); c.tlbN != 0 || c.tlbAll {
+		// paging frees a table only after the one shootdown of the
+		// operation that unlinked it (machineTLB.Sync, which empties
+		// this CPU's batch): before it, another CPU's page walk could
+		// still go through the frame, whatever it becomes.
+		kernelPanicMsg("a page table freed before its shootdown was answered")
+	}
 	if err := frames.Free(mm.PhysAddr(pa), 0); err != nil {
 		frameErrorPanic("page table", pa, err)
 	}

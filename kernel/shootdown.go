@@ -14,8 +14,10 @@
 // switched away from a task's tables kept none of its translations (they
 // are not global, and loading CR3 drops the rest).
 //
-// An idle CPU is left out of a shootdown that frees no tables: it flushes
-// everything before it runs a thread again (tlbStale).
+// An idle CPU is left out of a shootdown that frees no tables it may have
+// cached: it flushes everything before it runs a thread again (tlbStale).
+// One operation sends one shootdown, its leaves and its freed tables
+// together (paging's clear): each CPU gets one IPI.
 //
 // Several CPUs change tables at once (each under the lock of the address
 // space it changes: docs/DESIGN.md, "Locking"), so each CPU has a request
@@ -109,15 +111,22 @@ func shootdown(c *cpu, root uint64) {
 	var targets uint64
 	for j := int32(0); j < ncpu; j++ {
 		o := &cpus[j]
+		loaded := atomic.LoadUint64(&o.cr3) == root
+		// The tables freed are root's own, or, for the kernel task's
+		// root, what every space links: a CPU with other tables
+		// loaded has none of root's own in its paging-structure
+		// caches (loading CR3 dropped them).
+		tables := c.tlbTables && (loaded || root == kernelPT.Root)
 		switch {
-		case j == c.index || !shared && atomic.LoadUint64(&o.cr3) != root:
-		case isIdle(atomic.LoadInt32(&o.current)) && !c.tlbTables:
+		case j == c.index || !shared && !loaded:
+		case isIdle(atomic.LoadInt32(&o.current)) && !tables:
 			// Idle: it flushes before it runs a thread again (Linux's
 			// lazy TLB), which costs less than waking it now. Not when
-			// tables go: its page walks could still reach them. It
-			// takes its flag with a swap after it stores its new
-			// thread (leaveKernel); looking again after setting the
-			// flag, this CPU sends the IPI if it missed the flag.
+			// tables it may have cached go: its page walks could
+			// still reach them. It takes its flag with a swap after
+			// it stores its new thread (leaveKernel); looking again
+			// after setting the flag, this CPU sends the IPI if it
+			// missed the flag.
 			atomic.StoreUint32(&o.tlbStale, 1)
 			if !isIdle(atomic.LoadInt32(&o.current)) {
 				targets |= 1 << j

@@ -30,10 +30,21 @@ import "hurdvm/paging"
 // destroys it. The parent is unchanged apart from pages made read-only,
 // which only costs it copy-on-write faults that then take the frames over.
 func (as *AddressSpace) ForkInto(child *AddressSpace) error {
-	fa := as.vm.Frames
 	if err := as.Regions.Clone(&child.Regions); err != nil {
 		return err
 	}
+	err := as.shareRegions(child)
+	// One shootdown for every region's write-protection: every CPU sees
+	// the parent's pages read-only before fork returns (a write that
+	// lands later faults and copies), on ENOMEM too.
+	as.PT.SyncTLB()
+	return err
+}
+
+// shareRegions is ForkInto's copy of the page tables, region by region
+// (paging.ShareLeaves, whose shootdown ForkInto makes once for all).
+func (as *AddressSpace) shareRegions(child *AddressSpace) error {
+	fa := as.vm.Frames
 	for r, ok := as.Regions.Next(0); ok; r, ok = as.Regions.Next(r.End) {
 		if r.Flags&regionShared != 0 {
 			if err := child.Regions.RemoveRange(r.Start, r.End, nil); err != nil {

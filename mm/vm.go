@@ -697,6 +697,7 @@ func (as *AddressSpace) remove(start, end uintptr) error {
 		return ENOMEM
 	}
 	if err := as.Regions.RemoveRange(start, end, nil); err != nil {
+		as.PT.SyncTLB() // what SplitEdges split (one shootdown, UnmapSplit's otherwise)
 		return err
 	}
 	as.PT.UnmapSplit(start, end-start, as.releaseLeaf)
@@ -743,6 +744,7 @@ func (as *AddressSpace) Protect(start, size uintptr, prot Prot) error {
 		return ENOMEM
 	}
 	if err := as.Regions.Protect(start, end, prot); err != nil {
+		as.PT.SyncTLB() // what SplitEdges split
 		return err
 	}
 	var clear, set paging.Flags
@@ -756,7 +758,10 @@ func (as *AddressSpace) Protect(start, size uintptr, prot Prot) error {
 			clear |= paging.NoExecute
 		}
 	}
-	// Cannot fail: the edges are split.
+	// Cannot fail: the edges are split. Its one shootdown also covers
+	// what SplitEdges split; SyncTLB is that shootdown when the change
+	// altered no leaf (a split page whose flags were already right).
 	as.PT.Change(start, size, clear, set)
+	as.PT.SyncTLB()
 	return nil
 }

@@ -90,6 +90,7 @@ func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() b
 				}
 			}
 		}
+		m.tlb.shootdowns = 0
 		switch op.Kind {
 		case vmmodel.OpNewTask:
 			if len(spaces) < diffMaxTasks {
@@ -152,6 +153,11 @@ func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() b
 			if (res != FaultResolved) != wfault || (!wfault && v != wv) {
 				t.Fatalf("op %d %v: got %#x (fault result %d), model says %#x (fault %v)", ops, op, v, res, wv, wfault)
 			}
+		}
+		// One shootdown for a fork or a deallocation, however many
+		// regions, frames and tables (issue 15); none left to send.
+		if (op.Kind == vmmodel.OpFork || op.Kind == vmmodel.OpDeallocate) && m.tlb.shootdowns > 1 || m.tlb.pending != 0 {
+			t.Fatalf("op %d %v: %d shootdowns, %d invalidations left unsent", ops, op, m.tlb.shootdowns, m.tlb.pending)
 		}
 	}
 	// Every byte written lately, in every task.

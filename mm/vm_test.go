@@ -10,25 +10,45 @@ import (
 // same arena, a TLB that counts. The "CPU" is access(): it walks the page
 // tables like the MMU and calls Fault the way the kernel's #PF handler does.
 
-type testTables struct{ fa *FrameAllocator }
+type testTables struct {
+	fa  *FrameAllocator
+	tlb *countTLB
+}
 
 func (t testTables) AllocTable() (uint64, bool) {
 	pa, err := t.fa.AllocZeroed(0)
 	return uint64(pa), err == nil
 }
 func (t testTables) FreeTable(pa uint64) {
+	if t.tlb.pending != 0 {
+		// Another CPU could still walk it: paging frees a table only
+		// after the shootdown of the operation that unlinked it.
+		panic("a page table freed before its shootdown")
+	}
 	if err := t.fa.Free(PhysAddr(pa), 0); err != nil {
 		panic(err)
 	}
 }
 
-type countTLB struct{ invalidations, flushes, syncs, local int }
+// countTLB counts. pending is what the next Sync sends to the other
+// CPUs; shootdowns counts the Syncs that had something to send (the
+// kernel's IPIs to each CPU with the space loaded).
+type countTLB struct {
+	invalidations, flushes, syncs, local int
+	pending, shootdowns                  int
+}
 
-func (c *countTLB) Invalidate(va uintptr)       { c.invalidations++ }
-func (c *countTLB) FlushAll()                   { c.flushes++ }
-func (c *countTLB) Sync(root uint64)            { c.syncs++ }
+func (c *countTLB) Invalidate(va uintptr)       { c.invalidations++; c.pending++ }
+func (c *countTLB) FlushAll()                   { c.flushes++; c.pending++ }
 func (c *countTLB) InvalidateLocal(va uintptr)  { c.local++ }
-func (c *countTLB) InvalidateTables(va uintptr) { c.invalidations++ }
+func (c *countTLB) InvalidateTables(va uintptr) { c.invalidations++; c.pending++ }
+func (c *countTLB) Sync(root uint64) {
+	c.syncs++
+	if c.pending != 0 {
+		c.shootdowns++
+		c.pending = 0
+	}
+}
 
 type testMachine struct {
 	t      testing.TB
@@ -58,7 +78,7 @@ func newTestMachine(t testing.TB, memBytes PhysAddr) *testMachine {
 		t.Fatal(err)
 	}
 	m.fa.EnableCaches(2, func() int { return m.cpu })
-	m.env = paging.Env{PhysOffset: m.ar.physOffset, Frames: testTables{&m.fa}, TLB: &m.tlb}
+	m.env = paging.Env{PhysOffset: m.ar.physOffset, Frames: testTables{&m.fa, &m.tlb}, TLB: &m.tlb}
 	m.vm = VM{Frames: &m.fa, Env: &m.env, NoExecute: true}
 	return m
 }

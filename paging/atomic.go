@@ -56,3 +56,12 @@ func setBits(e *Entry, bits Entry) { atomic.OrUint64((*uint64)(unsafe.Pointer(e)
 func swapIfSame(e *Entry, old, nw Entry) bool {
 	return atomic.CompareAndSwapUint64((*uint64)(unsafe.Pointer(e)), uint64(old), uint64(nw))
 }
+
+// markDying makes the present leaf *e non-present and dying (Unmap's
+// mark, unmap.go) with one locked instruction: Present is set and dying
+// clear in a present leaf, and the hardware meanwhile only sets Accessed
+// and Dirty, so adding dying-Present clears the one bit and sets the other
+// without a borrow or a carry reaching any other bit.
+//
+//go:nosplit
+func markDying(e *Entry) { atomic.AddUint64((*uint64)(unsafe.Pointer(e)), uint64(dying-Present)) }

@@ -22,6 +22,11 @@ package paging
 // escape): calls of ShareLeaves on one pt must not overlap, which the
 // VM's space lock ensures (it forks a space under its lock).
 //
+// The write-protection of pt's pages is invalidated on this CPU, and
+// reaches the other CPUs at the caller's SyncTLB, which it makes before
+// the parent's threads may rely on it (before fork returns): a fork calls
+// ShareLeaves once a region, and pays one shootdown for them all.
+//
 // dst must map nothing in the range yet: a leaf already there is
 // ErrMapped (leaves copied before it stay, and the caller destroys dst). A
 // leaf of pt that reaches outside the range is shared for the part inside,
@@ -47,11 +52,6 @@ func (pt *PageTable) ShareLeaves(dst *PageTable, va, size uintptr, readOnly bool
 	pt.flushShared(visit)
 	if n > pt.env.invalidateLimit() {
 		pt.env.TLB.FlushAll()
-	}
-	if n > 0 {
-		// Every CPU sees the parent's pages read-only before fork
-		// returns: a write that lands later faults and copies.
-		pt.env.TLB.Sync(pt.Root)
 	}
 	return err
 }

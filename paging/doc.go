@@ -63,10 +63,14 @@
 // Map into empty entries needs no invalidation. Unmap and Protect invalidate
 // each changed leaf (one Invalidate per leaf, whatever its size) up to
 // Env.InvalidateLimit (DefaultInvalidateLimit, 33), and past it do a single
-// FlushAll instead. A split invalidates the huge page it replaced. Unmap
-// releases a frame only after its translation is gone from the TLB, and
-// frees tables only after one more Invalidate (which also flushes the
-// paging-structure caches), so nothing is reused while the CPU can reach it.
+// FlushAll instead. A split invalidates the huge page it replaced. One
+// operation shoots all its invalidations down with one Sync (one IPI to
+// each other CPU in the kernel): Unmap gathers what it removes as Linux's
+// mmu_gather does, in the tables themselves: the leaves and the tables
+// left empty are unlinked (marked dying) first, then the one shootdown
+// drops the translations and, with InvalidateTables, the paging-structure
+// caches, and only then are the frames released and the tables freed, so
+// nothing is reused while any CPU can reach it (unmap.go, clear).
 //
 // # The shared kernel half
 //

@@ -27,7 +27,11 @@ type Frames interface {
 // frame or frees a table whose translations it dropped, and before an
 // operation that removed, downgraded or replaced translations returns. So
 // no frame is reused, and no permission relied on, while any CPU can
-// still reach it through a stale entry.
+// still reach it through a stale entry. Two leave the Sync to their
+// caller, who makes one for several of them (PageTable.SyncTLB): fork's
+// ShareLeaves, called once a region, and SplitEdges, whose splits change
+// no translation and go with the Unmap or Change of the same range that
+// follows.
 type TLB interface {
 	// Invalidate drops every translation of the page containing va, of
 	// whatever size, and every paging-structure-cache entry (INVLPG does

@@ -268,6 +268,7 @@ func runPaging(t *testing.T, data []byte) {
 		}
 		tables := s.frames.nlive
 		s.tlb.reset()
+		s.tlb.watch(pt)
 		s.frames.budget = o.budget
 		var err error
 		var freed []extent
@@ -278,7 +279,9 @@ func runPaging(t *testing.T, data []byte) {
 			err = pt.MapPages(o.va, o.pa, o.size, o.flags)
 		case 2:
 			err = pt.Unmap(o.va, o.size, func(pa uint64, size uintptr) {
-				if s.tlb.unsynced != 0 {
+				// Released after the operation's shootdown, which
+				// covers every invalidation so far.
+				if s.tlb.unsynced != 0 || s.tlb.syncs == 0 {
 					s.frames.unsyncedFrees++
 				}
 				freed = append(freed, extent{pa: pa, last: size})
@@ -335,6 +338,11 @@ func runPaging(t *testing.T, data []byte) {
 		if s.tlb.unsynced != 0 || s.frames.unsyncedFrees != 0 {
 			t.Fatalf("%v: %d invalidations not shot down at the end, %d frames freed before their shootdown", o, s.tlb.unsynced, s.frames.unsyncedFrees)
 		}
+		// One shootdown an operation, whatever it split, unmapped
+		// and freed (issue 15: one IPI to each CPU).
+		if s.tlb.shootdowns > 1 {
+			t.Fatalf("%v: %d shootdowns, want at most one", o, s.tlb.shootdowns)
+		}
 		if err == nil && o.kind >= 2 {
 			for _, l := range before {
 				changed := o.kind == 2 || l.flags != o.flags
@@ -374,6 +382,7 @@ func runPaging(t *testing.T, data []byte) {
 	if n := checkTables(t, s, pt); n != 1 || s.frames.nlive != 1 {
 		t.Fatalf("after unmapping everything: %d tables reachable, %d live", n, s.frames.nlive)
 	}
+	s.tlb.unwatch()
 	pt.Destroy(nil)
 	if s.frames.nlive != 0 || s.frames.dirtyFrees+s.frames.doubleFrees+s.frames.foreign != 0 {
 		t.Fatalf("after Destroy: %d live, bad frees %d/%d/%d", s.frames.nlive, s.frames.dirtyFrees, s.frames.doubleFrees, s.frames.foreign)

@@ -29,6 +29,7 @@ func newSim(tb testing.TB, giant bool) *sim {
 		tb.Fatalf("arena base %#x not page aligned", base)
 	}
 	s.frames.init(s)
+	s.tlb.s = s
 	s.tlb.inval = make([]uintptr, 0, 1<<12)
 	s.env = Env{PhysOffset: base, Frames: &s.frames, TLB: &s.tlb, GiantPages: giant}
 	return s
@@ -52,9 +53,9 @@ type simFrames struct {
 	dirtyFrees  int // frames given back that were not all zero
 	doubleFrees int // frames given back that were not live
 	foreign     int // addresses that were never frames
-	// unsyncedFrees: tables freed, or leaves released, while an
-	// invalidation was not yet shot down (Sync): another CPU could
-	// still reach them.
+	// unsyncedFrees: tables freed, or leaves released, while another
+	// CPU could still reach them: an invalidation not yet shot down
+	// (Sync), or a table the other CPU may have cached (simTLB.cached).
 	unsyncedFrees int
 	allocs        int // AllocTable calls that succeeded
 	frees         int
@@ -86,7 +87,7 @@ func (s *sim) reset() {
 		}
 	}
 	f.nlive, f.budget = 0, -1
-	f.dirtyFrees, f.doubleFrees, f.foreign, f.allocs, f.frees = 0, 0, 0, 0, 0
+	f.dirtyFrees, f.doubleFrees, f.foreign, f.allocs, f.frees, f.unsyncedFrees = 0, 0, 0, 0, 0, 0
 	f.onFree = nil
 	s.tlb.reset()
 	s.env.InvalidateLimit = 0
@@ -121,7 +122,7 @@ func (f *simFrames) FreeTable(pa uint64) {
 	if f.onFree != nil {
 		f.onFree(pa)
 	}
-	if f.s.tlb.unsynced != 0 {
+	if f.s.tlb.unsynced != 0 || f.s.tlb.cached != nil && f.s.tlb.cached[pa/PageSize] {
 		f.unsyncedFrees++
 	}
 	t := f.s.frame(pa)
@@ -139,14 +140,73 @@ func (f *simFrames) FreeTable(pa uint64) {
 // invalidations no Sync has made global yet: a frame freed or released
 // while it is not zero could still be reached by another CPU.
 type simTLB struct {
+	s        *sim
 	inval    []uintptr
 	flushes  int
 	unsynced int
 	syncs    int
 	local    int
+	// shootdowns counts the Syncs with an invalidation to send: the
+	// kernel's IPIs to each CPU with the tables loaded.
+	shootdowns int
+
+	// cached, when not nil (watch), stands for another CPU's
+	// paging-structure caches: cached[i] says that CPU may hold frame i
+	// as a table. It may cache every table reachable from the root, at
+	// any time; the model looks when an operation starts (watch) and at
+	// every Sync. A Sync with an invalidation pending empties the caches
+	// first (an INVLPG drops every paging-structure-cache entry, SDM
+	// vol. 3 section 4.10.4.1), and the other CPU caches again what is
+	// still linked then. A table freed while cached could still be
+	// walked there: FreeTable counts it in unsyncedFrees.
+	cached []bool
 }
 
-func (r *simTLB) Sync(root uint64)            { r.unsynced = 0; r.syncs++ }
+func (r *simTLB) Sync(root uint64) {
+	if r.cached != nil {
+		if r.unsynced != 0 {
+			clear(r.cached)
+		}
+		r.cache(root)
+	}
+	if r.unsynced != 0 {
+		r.shootdowns++
+	}
+	r.unsynced = 0
+	r.syncs++
+}
+
+// watch starts the model of another CPU's paging-structure caches
+// (cached), with pt's tables as they are; unwatch stops it (Destroy: the
+// space is then loaded on no CPU).
+func (r *simTLB) watch(pt *PageTable) {
+	if r.cached == nil {
+		r.cached = make([]bool, arenaSize/PageSize)
+	}
+	clear(r.cached)
+	r.cache(pt.Root)
+}
+
+func (r *simTLB) unwatch() { r.cached = nil }
+
+// cache marks every table reachable from root through present entries
+// as cached.
+func (r *simTLB) cache(root uint64) {
+	var visit func(pa uint64, l Level)
+	visit = func(pa uint64, l Level) {
+		r.cached[pa/PageSize] = true
+		if l == PT {
+			return
+		}
+		for _, e := range r.s.frame(pa) {
+			if e&Present != 0 && e&Huge == 0 {
+				visit(e.Addr(), l-1)
+			}
+		}
+	}
+	visit(root, PML4)
+}
+
 func (r *simTLB) InvalidateLocal(va uintptr)  { r.local++ }
 func (r *simTLB) InvalidateTables(va uintptr) { r.Invalidate(va) }
 
@@ -158,8 +218,10 @@ func (r *simTLB) Invalidate(va uintptr) {
 		r.inval[len(r.inval)-1] = va // never grow: keep the recorder allocation-free
 	}
 }
-func (r *simTLB) FlushAll()  { r.flushes++; r.unsynced++ }
-func (r *simTLB) reset()     { r.inval, r.flushes, r.unsynced, r.syncs = r.inval[:0], 0, 0, 0 }
+func (r *simTLB) FlushAll() { r.flushes++; r.unsynced++ }
+func (r *simTLB) reset() {
+	r.inval, r.flushes, r.unsynced, r.syncs, r.shootdowns = r.inval[:0], 0, 0, 0, 0
+}
 func (r *simTLB) total() int { return len(r.inval) + r.flushes }
 
 // covers reports whether the recorder dropped the page [base, base+size):

@@ -161,10 +161,13 @@ func (pt *PageTable) splitAt(a uintptr, r *reserve, c change) {
 // The translation is unchanged, but the TLB may hold the huge page while
 // the CPU starts caching the small ones; the SDM (vol. 3 section 4.10.2.3)
 // leaves the choice between them to the CPU and some parts (AMD erratum 383)
-// misbehave, so the huge page is invalidated here, on every CPU, as Linux
-// does. The entry is replaced in place, not made non-present first: the
-// physmap is split this way too, and a CPU reading through it meanwhile
-// must not fault.
+// misbehave, so the huge page is invalidated, on every CPU, as Linux
+// does: here on this CPU, on the others with the operation's one
+// shootdown (the Sync of the Unmap, Change or Replace that split it, or
+// SplitEdges' caller's), which holds before the operation returns or
+// anything is freed. The entry is replaced in place, not made non-present
+// first: the physmap is split this way too, and a CPU reading through it
+// meanwhile must not fault.
 //
 //go:nosplit
 func (pt *PageTable) split(e *Entry, l Level, table uint64, va uintptr) {
@@ -188,5 +191,4 @@ func (pt *PageTable) split(e *Entry, l Level, table uint64, va uintptr) {
 		}
 	}
 	pt.env.TLB.Invalidate(va)
-	pt.env.TLB.Sync(pt.Root)
 }

@@ -117,22 +117,43 @@ func (pt *PageTable) leafAt(va uintptr) (*Entry, Level) {
 	return e, w.lvl
 }
 
-// emptyNear is empty, looking first at the eight entries around index i:
-// beside an entry just cleared are the likeliest to be in use, where a scan
-// from the start of a sparse table may pass many zero ones first.
+// emptySoon reports whether every entry of t is zero or dying (clear
+// zeroes the dying ones, unmap.go), looking first at the eight entries
+// around index i: beside an entry just cleared are the likeliest to be in
+// use, where a scan from the start of a sparse table may pass many unused
+// ones first. It tests eight entries per branch, and eight zero entries
+// (the common case in a sparse table) cost one OR each.
 //
 //go:nosplit
-func emptyNear(t *Table, i int) bool {
-	g := (*[8]Entry)(t[i&^7&511:][:8])
-	if g[0]|g[1]|g[2]|g[3]|g[4]|g[5]|g[6]|g[7] != 0 {
+func emptySoon(t *Table, i int) bool {
+	if c := (*[8]Entry)(t[i&^7&511:][:8]); c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] != 0 && used8(c) {
 		return false
 	}
-	return empty(t)
+	for i := 0; i < len(t); i += 8 {
+		if c := (*[8]Entry)(t[i : i+8]); c[0]|c[1]|c[2]|c[3]|c[4]|c[5]|c[6]|c[7] != 0 && used8(c) {
+			return false
+		}
+	}
+	return true
 }
 
-// empty reports whether every entry of t is zero. Unmap asks it of every
-// table it leaves, and a table about to be freed is scanned whole, so it
-// tests eight entries per branch. (A count of used entries per table would
+// used8 reports whether one of the eight entries is neither zero nor
+// dying, without a branch per entry: an entry whose dying bit is set
+// counts as zero (no present entry carries the bit).
+//
+//go:nosplit
+func used8(c *[8]Entry) bool {
+	return notDying(c[0])|notDying(c[1])|notDying(c[2])|notDying(c[3])|
+		notDying(c[4])|notDying(c[5])|notDying(c[6])|notDying(c[7]) != 0
+}
+
+// notDying is e, or 0 if e is dying.
+//
+//go:nosplit
+func notDying(e Entry) Entry { return e & ((e&dying)/dying - 1) }
+
+// empty reports whether every entry of t is zero (the tests' check that no
+// empty table is left linked; clear's own test is emptySoon). (A count of used entries per table would
 // avoid the scan, but the frame has no room for it: the CPU owns all 512
 // entries, and the few software bits per entry are too scattered to keep a
 // 10-bit count cheaply.)
