@@ -104,7 +104,10 @@ type proc struct {
 	echo  bool
 	// ending: procEnd has begun; a thread of it still on a CPU ends at
 	// that CPU's next way out of the kernel (leaveKernel).
-	ending  bool
+	ending bool
+	// execer is the thread whose execve is past its point of no return,
+	// plus one (procexec.go); every other thread ends as for ending.
+	execer  int32
 	slot    int32 // its address space
 	thread  int32 // its first thread (a slot of the thread table)
 	threads int32 // its threads not yet ended
@@ -187,6 +190,14 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 	if nr == sysProcNew {
 		return procNew(a0)
 	}
+	as := (*mm.AddressSpace)(nil)
+	if a0&execTarget != 0 {
+		// An execve's fresh space (procexec.go), loaded by the same calls.
+		if as = execLoadSpace(a0); as == nil || nr != sysProcMap && nr != sysProcProtect && nr != sysProcWrite {
+			return errno(eINVAL)
+		}
+		return procLoadCall(as, nr, a1, a2, a3)
+	}
 	if a0 >= maxProcs {
 		return errno(eINVAL)
 	}
@@ -201,26 +212,10 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 			return errno(eINVAL)
 		}
 	}
-	as := &spaces[p.slot]
+	as = &spaces[p.slot]
 	switch nr {
-	case sysProcMap:
-		va := uintptr(a1)
-		lockSpace(as)
-		err := as.Allocate(&va, uintptr(a2), mm.VM_HERE, false)
-		unlockSpace(as)
-		return linuxErrno(err)
-	case sysProcProtect:
-		lockSpace(as)
-		err := as.Protect(uintptr(a1), uintptr(a2), protOf(a3))
-		unlockSpace(as)
-		return linuxErrno(err)
-	case sysProcWrite:
-		// Whatever the pages' protection will be: they are read-write
-		// until the loader is done (sysProcMap).
-		if spaceCopy(as, a1, a2, a3, copyToCaller, true) != a3 {
-			return errno(eFAULT)
-		}
-		return 0
+	case sysProcMap, sysProcProtect, sysProcWrite:
+		return procLoadCall(as, nr, a1, a2, a3)
 	case sysProcStart:
 		return procStart(a0, a1, a2, a3)
 	case sysProcAbort:
@@ -268,6 +263,31 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 		return 0
 	}
 	return errno(eINVAL)
+}
+
+// procLoadCall is a loading call (sysProcMap, sysProcProtect,
+// sysProcWrite) in the space being loaded: a process's not yet started,
+// or an execve's fresh one.
+func procLoadCall(as *mm.AddressSpace, nr, a1, a2, a3 uint64) uint64 {
+	switch nr {
+	case sysProcMap:
+		va := uintptr(a1)
+		lockSpace(as)
+		err := as.Allocate(&va, uintptr(a2), mm.VM_HERE, false)
+		unlockSpace(as)
+		return linuxErrno(err)
+	case sysProcProtect:
+		lockSpace(as)
+		err := as.Protect(uintptr(a1), uintptr(a2), protOf(a3))
+		unlockSpace(as)
+		return linuxErrno(err)
+	}
+	// sysProcWrite. Whatever the pages' protection will be: they are
+	// read-write until the loader is done (sysProcMap).
+	if spaceCopy(as, a1, a2, a3, copyToCaller, true) != a3 {
+		return errno(eFAULT)
+	}
+	return 0
 }
 
 // procNew makes a record and an empty process space for a program being
@@ -384,8 +404,8 @@ func procFatalSignal(tf *TrapFrame, sig uint32, addr uint64) {
 	t := thr(current())
 	i := t.proc - 1
 	p := &procs[i]
-	if p.ending {
-		return // another thread ended it first: leaveKernel ends this one
+	if p.ends(current()) {
+		return // another thread ended it first, or execs: leaveKernel ends this one
 	}
 	p.info.Signal = int32(sig)
 	if tf == nil {
@@ -479,8 +499,10 @@ func procThreadEnd(i, ti int32) {
 	}
 	t.cr3, t.space = kernelPT.Root, kernelSpace
 	if p.threads--; p.threads > 0 {
+		execOthersEnded(i) // an execve's caller may be the last now
 		return
 	}
+	procExecGone(i)
 	procFilesEnd(i)
 	as := &spaces[p.slot]
 	lockSpace(as)
@@ -519,6 +541,14 @@ func procFilesEnd(i int32) {
 	for j := range pg.fds {
 		pg.fds[j] = fdEntry{}
 	}
+	procRequestsGone(i)
+}
+
+// procRequestsGone takes back process i's file requests, whose threads
+// have ended: a posted or answered one is freed, one the server holds is
+// marked gone, so that its copies copy nothing (the space it names goes,
+// and its slot may be another's next) and fileDone gives no descriptor.
+func procRequestsGone(i int32) {
 	freed := false
 	for j := range fileRequests {
 		r := &fileRequests[j]
@@ -535,6 +565,13 @@ func procFilesEnd(i int32) {
 	if freed {
 		wakeFileSlotWaiters()
 	}
+}
+
+// ends reports whether thread ti of process p ends at its next way out of
+// the kernel: the process ends, or another thread's execve is past its
+// point of no return.
+func (p *proc) ends(ti int32) bool {
+	return p.ending || p.execer != 0 && p.execer-1 != ti
 }
 
 // procReturnFrame is the last look at a process thread's frame before

@@ -84,6 +84,7 @@ func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 	if opts == nil {
 		opts = &ProcessOptions{}
 	}
+	execServerOnce.Do(func() { go serveExec() })
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -101,8 +102,8 @@ func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 	if e != 0 {
 		return nil, fmt.Errorf("hurdvm: new process: %w", e)
 	}
-	mem := &procMemory{index: int32(r)}
-	if err := mem.load(plan, f, path, opts); err != nil {
+	mem := &procMemory{index: uint64(r)}
+	if err := mem.load(plan, f, append([]string{path}, opts.Args...), opts.Env, path); err != nil {
 		syscall.RawSyscall(sysProcAbort, uintptr(mem.index), 0, 0)
 		return nil, err
 	}
@@ -111,15 +112,16 @@ func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 		syscall.RawSyscall(sysProcAbort, uintptr(mem.index), 0, 0)
 		return nil, fmt.Errorf("hurdvm: starting %s: %w", path, e)
 	}
-	return &Process{index: mem.index, pid: int32(pid)}, nil
+	return &Process{index: int32(mem.index), pid: int32(pid)}, nil
 }
 
 // procMemory is loader.Memory for a process being loaded: its regions are
 // made read-write (sysProcMap: VMAllocate with VM_HERE), written through
 // the kernel (sysProcWrite), and given their protection when all is
-// written (sysProcProtect).
+// written (sysProcProtect). index names the space: a process's record not
+// yet started, or execTarget|slot an execve's fresh space (procexec.go).
 type procMemory struct {
-	index int32
+	index uint64
 	sp    uint64
 	prots []procRegion
 }
@@ -148,16 +150,17 @@ func (m *procMemory) Write(addr uint64, b []byte) error {
 	return nil
 }
 
-// load carries the plan out, builds and writes the start stack, and gives
-// every region its protection.
-func (m *procMemory) load(plan *loader.Plan, f *os.File, path string, opts *ProcessOptions) error {
+// load carries the plan out, builds and writes the start stack (argv,
+// envp, execFn its AT_EXECFN), and gives every region its protection.
+func (m *procMemory) load(plan *loader.Plan, f *os.File, argv, envp []string, execFn string) error {
 	if err := plan.Apply(f, m); err != nil {
 		return err
 	}
 	a := &loader.StackArgs{
-		Top:  loader.DefaultStackTop,
-		Argv: append([]string{path}, opts.Args...),
-		Envp: opts.Env,
+		Top:    loader.DefaultStackTop,
+		Argv:   argv,
+		Envp:   envp,
+		ExecFn: execFn,
 		// AT_HWCAP, as Linux: CPUID leaf 1's EDX. AT_MINSIGSTKSZ: the
 		// kernel's signal frame with the FPU state (no handlers yet).
 		HWCap:       uint64(cpuFeatures.leaf1EDX),

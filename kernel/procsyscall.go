@@ -248,8 +248,8 @@ func procMoveBrk(p *proc, as *mm.AddressSpace, addr uint64) uint64 {
 // descriptors, tasks, or hurdvm's own calls.
 func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 	p := &procs[t.proc-1]
-	if p.ending {
-		return true // its process is ending: leaveKernel ends this thread too, the call unmade
+	if p.ends(current()) {
+		return true // its process is ending (or execs): leaveKernel ends this thread too, the call unmade
 	}
 	a0, a1, a2 := tf.RDI, tf.RSI, tf.RDX
 	var r uint64
@@ -268,6 +268,8 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 			return false // a thread of the process: the personality's
 		}
 		r = procFork(tf, t, a0, a1)
+	case sysExecve:
+		r = procExecve(t, a0, a1, a2)
 	case sysWait4:
 		r = procWait4(t, int32(a0), a1, a2, tf.R10)
 	case sysKill:

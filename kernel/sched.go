@@ -66,6 +66,9 @@ const (
 	waitFileDrain  // exit_group, for the file server to finish its work
 	waitProcess    // the kernel program's Wait, for a process to end (process.go)
 	waitChild      // a process's wait4, for a child to end (procfork.go)
+	waitExec       // a process's execve, for the exec server and its other threads' end (procexec.go)
+	waitExecSlot   // a process's execve, for another of its execve's to finish
+	waitExecServer // the exec server, for a request
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -329,7 +332,7 @@ func wake(i int32, why wakeReason) {
 func interrupt(i int32) {
 	t := thr(i)
 	switch {
-	case t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot:
+	case t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot && t.wait != waitExec && t.wait != waitExecSlot:
 		wake(i, wokenBySignal)
 	case t.oncpu >= 0:
 		kickCPU(t.oncpu) // running on another CPU: it takes the signal now, not at its next tick
@@ -376,8 +379,10 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		r = fileResume(t)
 	case waitFileReady:
 		r = fileReadyResume(t, tf)
-	case waitFileSlot, waitFileServer, waitFileDrain:
+	case waitFileSlot, waitFileServer, waitFileDrain, waitExecSlot, waitExecServer:
 		r = restartCall(tf)
+	case waitExec:
+		r = execResume(t, tf)
 	case waitProcess:
 		r = procWaitResume(t)
 	case waitChild:
@@ -445,8 +450,8 @@ func leaveKernel(tf *TrapFrame) uint64 {
 again:
 	cur := c.current
 	t := thr(cur)
-	if t.proc != 0 && t.state != threadDead && procs[t.proc-1].ending {
-		procThreadEnd(t.proc-1, cur) // its process ended while it ran here (procEnd kicked this CPU)
+	if t.proc != 0 && t.state != threadDead && procs[t.proc-1].ends(cur) {
+		procThreadEnd(t.proc-1, cur) // its process ended, or another thread's execve ends it, while it ran here (procEnd, execEndOthers kicked this CPU)
 	}
 	sliceOver := now-c.sliceStart >= timeSlice
 	switchOut := t.state != threadRunnable || isIdle(cur) || c.yielding ||

@@ -35,6 +35,7 @@ func _() {
 		sysInspectLocks, sysPagerMarks, sysPagerPolling,
 		sysProcNew, sysProcMap, sysProcProtect, sysProcWrite, sysProcStart, sysProcWait, sysProcInfo,
 		sysProcKill, sysProcAbort, sysProcStatus,
+		sysExecNext, sysExecCopy, sysExecString, sysExecNew, sysExecFail, sysExecCommit,
 		sysTestUserBit, sysTestSMAP, sysTestUnbracketed:
 	}
 }

@@ -267,6 +267,8 @@ func systemCall(tf *TrapFrame) {
 	case sysProcNew, sysProcMap, sysProcProtect, sysProcWrite, sysProcStart, sysProcWait,
 		sysProcInfo, sysProcKill, sysProcAbort, sysProcStatus: // processes (process.go)
 		r = procCall(tf, nr, a0, a1, a2, a3)
+	case sysExecNext, sysExecCopy, sysExecString, sysExecNew, sysExecFail, sysExecCommit: // execve's server (procexec.go)
+		r = execCall(nr, a0, a1, a2, a3)
 	default:
 		if testSyscall(tf, nr, a0, a1, &r) {
 			break

@@ -47,6 +47,12 @@ var checks = map[string]func(string) error{
 	"efault":   efault,
 	"leave":    leave,
 	"fork":     fork,
+	"exec":     execCmd,
+	"execerr":  execErrors,
+	"execself": execSelf,
+	"echo":     echo,
+	"exit":     exit,
+	"child":    child,
 }
 
 // testdata reads a file of the test's testdata by a relative path (the
