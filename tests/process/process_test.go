@@ -364,6 +364,21 @@ func TestBadPointersAreEFAULT(t *testing.T) {
 	}
 }
 
+// TestMadviseOverTheWindow: a process's madvise covers its whole window,
+// as Linux's: MADV_NORMAL of pages mmap put low in the window and of its
+// own data at 0x400000 is 0, MADV_DONTNEED gives a page back (it reads
+// zero), an unmapped page is ENOMEM. madvise still took the old task
+// window (0x400000000000 up) for a process's: below it, every call was
+// ENOMEM and MADV_DONTNEED discarded nothing (Go's scavenger's calls).
+func TestMadviseOverTheWindow(t *testing.T) {
+	warm(t)
+	before := frames()
+	if s := run(t, "madvise"); s.Signal != 0 || s.ExitCode != 0 {
+		t.Errorf("madvise: %v, want exit status 0 (N: step N failed, the program's comment says which)", s)
+	}
+	framesBack(t, before)
+}
+
 // TestMemoryCallsGoThroughTheVM: mmap, munmap, mprotect and brk from ring
 // 3 are VMAllocate, VMDeallocate and Protect in the process's task, as its
 // counters say, and what they unmapped faults.

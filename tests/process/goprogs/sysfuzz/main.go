@@ -23,7 +23,8 @@
 // rt_sigreturn are left to -fatal, clone's child exits at once
 // (rawClone), memory calls that change mappings aim only at its
 // playground, signals sent to itself are harmless ones, the Go runtime's
-// descriptors and signal handlers are left alone, and calls that could
+// descriptors and signal handlers are left alone, no value names the
+// program's own memory (keepOff: the Go runtime's), and calls that could
 // block get short timeouts or non-blocking descriptors. Everything else
 // is the kernel's to refuse.
 //
@@ -105,6 +106,9 @@ var (
 	traceFlag = flag.Int("trace", -1, "print every call from this one on (to find the one that hurts)")
 	skipFlag  = flag.String("skip", "", "call numbers to leave out, comma-separated (to find which one hurts)")
 	linuxFlag = flag.Bool("linux", false, "run even where /proc/self exists (Linux: do not, as root)")
+	// -own-memory and -values are for TestFuzzKeepsOffItsOwnMemory.
+	ownMemoryFlag = flag.Bool("own-memory", false, "let values name the program's own memory (keepOff off: what issue 17's long runs died of)")
+	valuesFlag    = flag.Int("values", 0, "draw this many values, count those that name the program's own memory, and exit (1 if any)")
 )
 
 // The counters the progress goroutine reads.
@@ -131,6 +135,12 @@ func main() {
 	go watchdog()
 	time.Sleep(time.Millisecond) // the runtime's netpoller opens its descriptors: newFuzzer must find them
 	f := newFuzzer(seed)
+	if *valuesFlag > 0 {
+		if f.checkValues(*valuesFlag) > 0 {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	fmt.Printf("fuzz: seed %d (sysfuzz -seed %d replays it), %s; descriptors of the runtime's left alone: %v\n",
 		seed, seed, f.limitString(), f.protectedList())
 	start := time.Now()
@@ -250,10 +260,12 @@ type fuzzer struct {
 	live      []uint64         // the same, in the order found
 	skip      map[uint64]bool  // -skip
 	text      uintptr          // the program's own (read-only) text
+	keptOff   int              // values keepOff moved off the program's own memory
+	console   map[uint64]bool  // descriptors the calls made that are the console's (dup of 0, 1, 2)
 }
 
 func newFuzzer(seed uint64) *fuzzer {
-	f := &fuzzer{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), openFDs: map[uintptr]bool{}}
+	f := &fuzzer{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), openFDs: map[uintptr]bool{}, console: map[uint64]bool{}}
 	f.pid, f.tid = uintptr(os.Getpid()), uintptr(syscall.Gettid())
 	f.skip = map[uint64]bool{}
 	for _, w := range strings.Split(*skipFlag, ",") {
@@ -282,8 +294,32 @@ func newFuzzer(seed uint64) *fuzzer {
 	}
 	syscall.RawSyscall(syscall.SYS_MUNMAP, guardLow, pageSize, 0)
 	syscall.RawSyscall(syscall.SYS_MUNMAP, guardHigh, pageSize, 0)
-	f.fillArena()
+	if *valuesFlag == 0 {
+		f.fillArena()
+	}
 	return f
+}
+
+// checkValues draws n values as the calls' arguments are drawn and counts
+// those that name a mapped page outside what the fuzzer hands out on
+// purpose (-values): with keepOff, none.
+func (f *fuzzer) checkValues(n int) int {
+	own, low := 0, 0
+	for range n {
+		v := f.value()
+		if v < 1<<16 || v >= lowerHalfEnd || v >= guardLow && v < roPage+pageSize ||
+			v >= playStart && v < playEnd || v >= uint64(f.text) && v < uint64(f.text)+1<<16+pageSize {
+			continue
+		}
+		if _, _, e := syscall.RawSyscall(syscall.SYS_MADVISE, uintptr(v&^(pageSize-1)), pageSize, 0); e == 0 {
+			own++
+			if v < 1<<32 {
+				low++
+			}
+		}
+	}
+	fmt.Printf("fuzz: values: %d of %d name the program's own memory (%d below 4 GiB), %d moved off it\n", own, n, low, f.keptOff)
+	return own
 }
 
 func funcPC(fn func()) uintptr { return **(**uintptr)(unsafe.Pointer(&fn)) }
@@ -354,22 +390,55 @@ func (f *fuzzer) fillArena() {
 	}
 }
 
-// The classes of an argument.
+// The classes of an argument. None names the program's own memory but
+// the arena, the read-only page, its text and the playground (keepOff).
 func (f *fuzzer) value() uint64 {
+	var v uint64
 	switch f.r.IntN(12) {
 	case 0, 1:
-		return uint64(f.r.IntN(17))
+		v = uint64(f.r.IntN(17))
 	case 2:
-		return boundary[f.r.IntN(len(boundary))]
+		v = boundary[f.r.IntN(len(boundary))]
 	case 3:
-		return f.r.Uint64()
+		v = f.r.Uint64()
 	case 4:
-		return uint64(f.r.Uint32())
+		v = uint64(f.r.Uint32())
 	case 5:
-		return -uint64(1 + f.r.IntN(4096))
+		v = -uint64(1 + f.r.IntN(4096))
 	default:
-		return f.pointer()
+		v = f.pointer()
 	}
+	return f.keepOff(v)
+}
+
+// keepOff moves a value that names a page of the program's own memory
+// (other than the arena, its guards, the read-only page, the text the
+// pointer classes name and the playground) into the unmapped guard page,
+// keeping its offset in the page: a pointer the kernel must refuse. Any
+// word the fuzzer hands the kernel may be taken for a pointer, and a call
+// that writes there (clock_gettime's timespec, getrandom's buffer, pipe's
+// descriptors, sigaltstack's old stack_t, fstat, wait4's status, getcwd)
+// writes into the Go runtime's own data, which ends or corrupts the
+// fuzzer legitimately: Linux would do the same writes, and break the
+// fuzzer the same way wherever its runtime's memory is. Where that is
+// differs: Linux puts mmap(NULL) at the top of the lower half, below the
+// stack, where the fuzzer's values seldom land (but a uint32 may name
+// the program's .data and .bss above 0x400000 there too); hurdvm's first
+// fit puts the runtime's first mappings at 64 KiB, 0x10000, one of the
+// boundary values, with its mcache and spans (issue 17: the long runs'
+// SIGSEGV at sigtramp's entry, "bad flushGen", "bad prune"). Whether a
+// page is mapped is asked with madvise(MADV_NORMAL), ENOMEM for a page
+// that is not, as on Linux; below 64 KiB nothing can be.
+func (f *fuzzer) keepOff(v uint64) uint64 {
+	if *ownMemoryFlag || v < 1<<16 || v >= lowerHalfEnd || v >= guardLow && v < roPage+pageSize ||
+		v >= playStart && v < playEnd || v >= uint64(f.text) && v < uint64(f.text)+1<<16+pageSize {
+		return v
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_MADVISE, uintptr(v&^(pageSize-1)), pageSize, 0); e != 0 {
+		return v // not mapped (ENOMEM)
+	}
+	f.keptOff++
+	return guardLow + v%pageSize
 }
 
 var boundary = []uint64{0, 1, 2, 3, 7, 8, 15, 16, 63, 64, 255, 256, 4095, 4096, 4097, 8191, 65535, 65536,
@@ -649,6 +718,10 @@ func (f *fuzzer) after(nr uint64, a [6]uint64, r uint64) {
 	default:
 		if r < 1024 && createsFD[nr] {
 			f.noteFD(r)
+			if (nr == syscall.SYS_DUP || nr == syscall.SYS_DUP2 || nr == syscall.SYS_DUP3 || nr == syscall.SYS_FCNTL) &&
+				(uint32(a[0]) <= 2 || f.console[uint64(uint32(a[0]))]) && r > 2 {
+				f.console[r] = true // a dup of the console: reading it waits for input that never comes
+			}
 		}
 	}
 }
@@ -682,6 +755,7 @@ func (f *fuzzer) closeOpened() {
 		syscall.RawSyscall(syscall.SYS_CLOSE, fd, 0, 0)
 		delete(f.openFDs, fd)
 	}
+	clear(f.console)
 }
 
 // The calls whose result is a new descriptor.
