@@ -103,7 +103,7 @@ const mapNowNotAvailable = "hurdvm's mmap ignores MAP_POPULATE (the Go runtime n
 var notAvailable = map[string]string{
 	"hurdvm/syscall/map_now_64m":      mapNowNotAvailable,
 	"hurdvm/syscall/map_now_64m_idle": mapNowNotAvailable,
-	"hurdvm/syscall/fork_64m":         "hurdvm's Linux personality runs one process and has no fork(2); forking is Task.Fork, in-kernel",
+	"hurdvm/syscall/fork_64m":         "this column is the kernel's own program, which has no fork(2); forking is Task.Fork, in-kernel (a process's fork(2) is in the process table)",
 	"hurdvm/syscall/cow_fault":        "no fork(2) through system calls (above)",
 }
 
