@@ -3,7 +3,7 @@
 // figures repeat, and writes one table of both with the ratios, and a chart
 // of the ratios.
 //
-//	benchreport [-runs 3] [-spread 1] [-j 2] [-linux /boot/vmlinuz-...] [-o build/bench.md] [-svg build/bench.svg]
+//	benchreport [-runs 3] [-spread 1] [-j 2] [-pager on|off|only] [-proc on|off|only] [-linux /boot/vmlinuz-...] [-o build/bench.md] [-svg build/bench.svg]
 //
 // Linux is Debian's linux-image-amd64 kernel (the newest /boot/vmlinuz-*)
 // with an initramfs, made by qemu.RunLinux with u-root's pkg/cpio, that
@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -88,6 +89,7 @@ func main() {
 	only := flag.String("only", "", "boot only this kernel (linux or hurdvm): for trying things; the report has gaps")
 	from := flag.String("from", "", "boot nothing: report the consoles a former run left in this directory (build/bench)")
 	pager := flag.String("pager", "on", "the pager's rows (pager.go): on, off, or only (boot only the pager machines)")
+	proc := flag.String("proc", "on", "the process table (proc.go: vmbench's Linux build as a hurdvm process): on, off, or only (boot only its machines; with -pager only, those too)")
 	flag.IntVar(&pagerMem, "pager-mem", pagerMem, "the pager machine's memory in MiB, both kernels")
 	flag.StringVar(&pagerStore, "store", pagerStore, "zram's disksize and hurdvm's store capacity on the pager machine")
 	pagerSpread := flag.Float64("pager-spread", 1, "largest spread allowed between runs of a kernel on the pager's figures, percent")
@@ -111,9 +113,12 @@ func main() {
 	if *runs < 1 || *jobs < 1 {
 		fatal(errors.New("-runs and -j must be at least 1"))
 	}
-	if *pager != "on" && *pager != "off" && *pager != "only" {
-		fatal(fmt.Errorf("-pager %q: on, off or only", *pager))
+	for _, f := range []struct{ name, v string }{{"pager", *pager}, {"proc", *proc}} {
+		if f.v != "on" && f.v != "off" && f.v != "only" {
+			fatal(fmt.Errorf("-%s %q: on, off or only", f.name, f.v))
+		}
 	}
+	kinds := bootKinds(*pager, *proc)
 
 	root, err := qemu.RepoRoot(".")
 	if err != nil {
@@ -122,9 +127,9 @@ func main() {
 	var results map[string][]Run
 	date := time.Now().UTC()
 	if *from != "" {
-		results, date, err = readLogs(*from, *runs, *pager)
+		results, date, err = readLogs(*from, *runs, kinds)
 	} else {
-		results, err = bootAll(root, *linux, *runs, *jobs, *only, *pager, *timeout)
+		results, err = bootAll(root, *linux, *runs, *jobs, *only, kinds, *timeout)
 	}
 	if err != nil {
 		fatal(err)
@@ -135,6 +140,8 @@ func main() {
 		Hurdvm:          results["hurdvm"],
 		LinuxPager:      results["linux-pager"],
 		HurdvmPager:     results["hurdvm-pager"],
+		LinuxProc:       results["linux-proc"],
+		HurdvmProc:      results["hurdvm-proc"],
 		Date:            date.Format("2006-01-02"),
 		QEMU:            qemuVersion(),
 		Machine:         machineLine(),
@@ -143,7 +150,7 @@ func main() {
 		PagerSpread:     *pagerSpread,
 		PagerSkewSpread: *pagerSkewSpread,
 	}
-	for _, k := range []string{"linux", "linux-pager"} {
+	for _, k := range []string{"linux", "linux-pager", "linux-proc"} {
 		if rs := results[k]; len(rs) > 0 && rs[0].Kernel != "" && rep.LinuxOS == "" {
 			rep.LinuxOS = rs[0].Kernel
 		}
@@ -162,11 +169,14 @@ func main() {
 		os.Exit(1)
 	}
 	var missing []string
-	if *pager != "only" {
+	if slices.Contains(kinds, "linux") {
 		missing = rep.Missing()
 	}
-	if *pager != "off" {
+	if slices.Contains(kinds, "linux-pager") {
 		missing = append(missing, rep.pagerMissing()...)
+	}
+	if slices.Contains(kinds, "linux-proc") {
+		missing = append(missing, rep.procMissing()...)
 	}
 	if len(missing) > 0 && *only == "" {
 		fmt.Fprintf(os.Stderr, "\nbenchreport: FAILED: figures missing: %s\n", strings.Join(missing, ", "))
@@ -183,12 +193,30 @@ func logDirName() string {
 	return "bench-" + cpuModel
 }
 
+// bootKinds are the boots -pager and -proc ask for, each booted -runs
+// times: the main table's (linux, hurdvm) unless either says only, the
+// pager machine's (linux-pager, hurdvm-pager) and the process table's
+// (linux-proc, hurdvm-proc) when on and the other is not only, or when
+// only. The longest first: the pager's, then Linux's.
+func bootKinds(pager, proc string) []string {
+	var kinds []string
+	if pager == "only" || pager == "on" && proc != "only" {
+		kinds = append(kinds, "linux-pager", "hurdvm-pager")
+	}
+	if pager != "only" && proc != "only" {
+		kinds = append(kinds, "linux", "hurdvm")
+	}
+	if proc != "off" && (pager != "only" || proc == "only") {
+		kinds = append(kinds, "linux-proc", "hurdvm-proc")
+	}
+	return kinds
+}
+
 // bootAll builds vmbench both ways and boots each kernel runs times, jobs
-// at once, on the main machine and (pager: on or only) on the pager's;
-// each console goes to build/bench/KIND-N.log (logDirName), KIND being
-// linux, hurdvm, linux-pager or hurdvm-pager. Every 10 s it says which
-// boots run, for how long, and the last figure each printed.
-func bootAll(root, linux string, runs, jobs int, only, pager string, timeout time.Duration) (map[string][]Run, error) {
+// at once, in each of kinds (bootKinds); each console goes to
+// build/bench/KIND-N.log (logDirName). Every 10 s it says which boots
+// run, for how long, and the last figure each printed.
+func bootAll(root, linux string, runs, jobs int, only string, kinds []string, timeout time.Duration) (map[string][]Run, error) {
 	if err := qemu.Available(); err != nil {
 		return nil, err
 	}
@@ -208,8 +236,14 @@ func bootAll(root, linux string, runs, jobs int, only, pager string, timeout tim
 		return nil, err
 	}
 	var zraminit string
-	if pager != "off" && only != "hurdvm" {
+	if slices.Contains(kinds, "linux-pager") && only != "hurdvm" {
 		if zraminit, err = buildZraminit(root, dir); err != nil {
+			return nil, err
+		}
+	}
+	var proc procBoot
+	if slices.Contains(kinds, "hurdvm-proc") && only != "linux" {
+		if proc, err = buildProcBoot(root, dir, linuxProgram); err != nil {
 			return nil, err
 		}
 	}
@@ -219,16 +253,8 @@ func bootAll(root, linux string, runs, jobs int, only, pager string, timeout tim
 		run    int
 	}
 	var jobsList []job
-	// The pager's boots are the longest, then Linux's: start them first.
-	kinds := []string{"linux-pager", "hurdvm-pager", "linux", "hurdvm"}
-	switch pager {
-	case "off":
-		kinds = kinds[2:]
-	case "only":
-		kinds = kinds[:2]
-	}
 	for _, k := range kinds {
-		if only != "" && strings.TrimSuffix(k, "-pager") != only {
+		if kernel, _, _ := strings.Cut(k, "-"); only != "" && kernel != only {
 			continue
 		}
 		for i := 0; i < runs; i++ {
@@ -289,6 +315,10 @@ func bootAll(root, linux string, runs, jobs int, only, pager string, timeout tim
 				console, err = bootLinuxPager(linux, zraminit, linuxProgram, pagerTimeout*timeout, p)
 			case "hurdvm-pager":
 				console, err = bootHurdvmPager(hurdvmImage, pagerTimeout*timeout, p)
+			case "linux-proc":
+				console, err = bootLinuxProc(linux, linuxProgram, timeout, p)
+			case "hurdvm-proc":
+				console, err = bootHurdvmProc(proc, timeout, p)
 			default:
 				console, err = bootHurdvm(hurdvmImage, timeout, p)
 			}
@@ -316,18 +346,11 @@ func bootAll(root, linux string, runs, jobs int, only, pager string, timeout tim
 
 }
 
-// readLogs reads the consoles a former run left in dir, and their date
-// (the pager's with pager on or only).
-func readLogs(dir string, runs int, pager string) (map[string][]Run, time.Time, error) {
+// readLogs reads the consoles a former run left in dir for kinds
+// (bootKinds), and their date.
+func readLogs(dir string, runs int, kinds []string) (map[string][]Run, time.Time, error) {
 	results := map[string][]Run{}
 	var date time.Time
-	kinds := []string{"linux", "hurdvm", "linux-pager", "hurdvm-pager"}
-	switch pager {
-	case "off":
-		kinds = kinds[:2]
-	case "only":
-		kinds = kinds[2:]
-	}
 	for _, k := range kinds {
 		for i := 1; i <= runs; i++ {
 			name := filepath.Join(dir, fmt.Sprintf("%s-%d.log", k, i))
@@ -355,28 +378,36 @@ func abs(root, p string) string {
 	return filepath.Join(root, p)
 }
 
+// goBuild builds pkg into out with args, as every program of the bench
+// is built.
+func goBuild(root, out, pkg string, args ...string) error {
+	cmd := exec.Command("go", append([]string{"build", "-trimpath", "-buildvcs=false", "-o", out}, append(args, pkg)...)...)
+	cmd.Dir = root
+	// The Go runtime's own address-space randomization off (Go 1.26
+	// places its heap at a random base), as norandmaps turns off
+	// Linux's: otherwise the runtime's memory straddles a different
+	// number of page tables in every boot (208 to 216 kB), and fork,
+	// which copies them, varies by 0.8 %.
+	cmd.Env = append(append(os.Environ(), qemu.GoBuildEnv...), "GOEXPERIMENT=norandomizedheapbase64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %v %s: %w\n%s", args, pkg, err, b)
+	}
+	return nil
+}
+
+// goBuildKernel builds pkg as a hurdvm kernel program.
+func goBuildKernel(root, out, pkg string) error {
+	return goBuild(root, out, pkg, "-tags", qemu.GoTags, "-ldflags", qemu.GoLDFlags)
+}
+
 // build makes vmbench for Linux and the hurdvm image in dir.
 func build(root, dir string) (linuxProgram, image string, err error) {
-	goBuild := func(out string, args ...string) error {
-		cmd := exec.Command("go", append([]string{"build", "-trimpath", "-buildvcs=false", "-o", out}, append(args, "./cmd/vmbench")...)...)
-		cmd.Dir = root
-		// The Go runtime's own address-space randomization off (Go 1.26
-		// places its heap at a random base), as norandmaps turns off
-		// Linux's: otherwise the runtime's memory straddles a different
-		// number of page tables in every boot (208 to 216 kB), and fork,
-		// which copies them, varies by 0.8 %.
-		cmd.Env = append(append(os.Environ(), qemu.GoBuildEnv...), "GOEXPERIMENT=norandomizedheapbase64")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %v: %w\n%s", args, err, b)
-		}
-		return nil
-	}
 	linuxProgram = filepath.Join(dir, "vmbench-linux")
-	if err := goBuild(linuxProgram); err != nil {
+	if err := goBuild(root, linuxProgram, "./cmd/vmbench"); err != nil {
 		return "", "", err
 	}
 	elf := filepath.Join(dir, "vmbench-hurdvm.elf")
-	if err := goBuild(elf, "-tags", qemu.GoTags, "-ldflags", qemu.GoLDFlags); err != nil {
+	if err := goBuildKernel(root, elf, "./cmd/vmbench"); err != nil {
 		return "", "", err
 	}
 	image = filepath.Join(dir, "vmbench-hurdvm.img")

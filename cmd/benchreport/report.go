@@ -103,7 +103,7 @@ const mapNowNotAvailable = "hurdvm's mmap ignores MAP_POPULATE (the Go runtime n
 var notAvailable = map[string]string{
 	"hurdvm/syscall/map_now_64m":      mapNowNotAvailable,
 	"hurdvm/syscall/map_now_64m_idle": mapNowNotAvailable,
-	"hurdvm/syscall/fork_64m":         "hurdvm's Linux personality runs one process and has no fork(2); forking is Task.Fork, in-kernel",
+	"hurdvm/syscall/fork_64m":         "this column is the kernel's own program, which has no fork(2); forking is Task.Fork, in-kernel (a process's fork(2) is in the process table)",
 	"hurdvm/syscall/cow_fault":        "no fork(2) through system calls (above)",
 }
 
@@ -113,11 +113,14 @@ type Report struct {
 	// LinuxPager and HurdvmPager are the pager machine's boots
 	// (pager.go); none when it was not booted.
 	LinuxPager, HurdvmPager []Run
-	Date, QEMU              string
-	LinuxOS                 string
-	Machine                 string
-	Icount                  string  // QEMU's -icount option
-	Spread                  float64 // percent allowed
+	// LinuxProc and HurdvmProc are the process table's boots (proc.go);
+	// none when it was not booted.
+	LinuxProc, HurdvmProc []Run
+	Date, QEMU            string
+	LinuxOS               string
+	Machine               string
+	Icount                string  // QEMU's -icount option
+	Spread                float64 // percent allowed
 	// PagerSpread is the percent allowed on the pager's figures, and
 	// PagerSkewSpread on its skewed workload's (pager.go, skewed).
 	PagerSpread, PagerSkewSpread float64
@@ -131,6 +134,10 @@ func (rep *Report) runs(kernel string) []Run {
 		return rep.LinuxPager
 	case "hurdvm-pager":
 		return rep.HurdvmPager
+	case "linux-proc":
+		return rep.LinuxProc
+	case "hurdvm-proc":
+		return rep.HurdvmProc
 	}
 	return rep.Hurdvm
 }
@@ -177,7 +184,7 @@ func (rep *Report) SpreadOf(c column, op string) (float64, bool) {
 // SpreadFailures lists the figures whose runs spread more than allowed.
 func (rep *Report) SpreadFailures() []string {
 	var bad []string
-	for _, kernel := range []string{"linux", "hurdvm", "linux-pager", "hurdvm-pager"} {
+	for _, kernel := range []string{"linux", "hurdvm", "linux-pager", "hurdvm-pager", "linux-proc", "hurdvm-proc"} {
 		limit := rep.Spread
 		if strings.HasSuffix(kernel, "-pager") {
 			limit = rep.PagerSpread
@@ -244,8 +251,12 @@ func (rep *Report) speedup(c column, suffix string) (float64, bool) {
 
 // Markdown is the report: the table, what n/a means, the spread.
 func (rep *Report) Markdown() string {
-	if len(rep.Linux) == 0 && len(rep.Hurdvm) == 0 {
-		return rep.pagerMarkdown() // benchreport -pager only
+	if len(rep.Linux) == 0 && len(rep.Hurdvm) == 0 { // benchreport -pager only, -proc only
+		p, q := rep.pagerMarkdown(), rep.procMarkdown()
+		if p != "" && q != "" {
+			p += "\n"
+		}
+		return p + q
 	}
 	var b strings.Builder
 	notes := []string{}
@@ -334,6 +345,9 @@ func (rep *Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, "\nLargest spread: Linux %.2f %%, hurdvm %.2f %%.\n", worst["linux"], worst["hurdvm"])
 	if p := rep.pagerMarkdown(); p != "" {
+		b.WriteString("\n" + p)
+	}
+	if p := rep.procMarkdown(); p != "" {
 		b.WriteString("\n" + p)
 	}
 	return b.String()

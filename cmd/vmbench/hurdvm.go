@@ -100,6 +100,13 @@ func run(t *mm.Task, f func()) {
 	}
 }
 
+// runProc: the process table is the Linux build's, run as a process
+// (proc.go).
+func runProc() {
+	fmt.Println("vmbench: -proc is the Linux build's: run it as a process (qemuexec -process)")
+	exit(2)
+}
+
 // exit ends the program, and with it the kernel (QEMU's isa-debug-exit).
 func exit(code int) { os.Exit(code) }
 

@@ -257,7 +257,7 @@ const idlePause = 200 * time.Millisecond
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "-help") {
-		fmt.Fprintln(os.Stderr, "usage: vmbench [-scale N | -pager MiB] (see the package doc and pager.go)")
+		fmt.Fprintln(os.Stderr, "usage: vmbench [-scale N | -pager MiB | -proc] (see the package doc and pager.go)")
 		os.Exit(2)
 	}
 	// -scale N, wherever it stands (a multiboot command line may carry
@@ -276,6 +276,13 @@ func main() {
 		benchScale(n)
 		fmt.Println("BENCH-END")
 		exit(0)
+	}
+	// -proc, wherever it stands: the process table (proc.go), of the
+	// Linux build only.
+	for _, a := range os.Args[1:] {
+		if a == "-proc" {
+			runProc()
+		}
 	}
 	if n, ok := pagerArgs(os.Args); ok {
 		pagerMiB = n
