@@ -42,7 +42,7 @@ PAGER_MEM  := 128M
 ifneq ($(PKG),$(QEMU_PKGS))
 MEMENV = $(if $(HURDVM_MEM),,$(if $(filter $(PAGER_PKGS) $(PAGER_PKGS:./%=%) $(PAGER_PKGS:%=%/),$(PKG)),HURDVM_MEM=$(PAGER_MEM) ))
 endif
-BOOT_MIN_MEM := 176M
+BOOT_MIN_MEM := 184M
 TESTFLAGS ?=
 HOST_PKGS := $(shell $(GO) list ./... 2>/dev/null | grep -v '/tests/')
 
