@@ -216,12 +216,28 @@ func procWait4(t *thread, pid int32, status, options, rusage uint64) uint64 {
 }
 
 // procWaitChildResume finishes a wait4 that waited: the call again (a child
-// ended, or a signal's SA_RESTART handler ran), or EINTR.
+// ended, a signal's SA_RESTART handler runs first, or the signal that woke
+// it went to another thread), or EINTR (a handler without SA_RESTART runs
+// on t and no child it waits for has ended). As Linux's do_wait, a child
+// that ended is reaped even when a signal woke the waiter: the call made
+// again finds it.
 func procWaitChildResume(t *thread, tf *TrapFrame) uint64 {
-	if t.woken == wokenBySignal && !restartsAfterSignal(t) {
+	if t.woken == wokenBySignal && !restartsAfterSignal(t) && !procChildToReap(t.proc, int32(tf.RDI)) {
 		return errno(eINTR)
 	}
 	return restartCall(tf)
+}
+
+// procChildToReap reports whether process me has a child that ended which
+// wait4(pid, ...) would reap.
+func procChildToReap(me int32, pid int32) bool {
+	for j := range procs {
+		c := &procs[j]
+		if c.parent == me && c.state == procExited && (pid <= 0 || c.info.PID == pid) {
+			return true
+		}
+	}
+	return false
 }
 
 // procKillPID is kill(pid, sig) from a process for another process's pid

@@ -222,11 +222,23 @@ func nextSignal(t *thread) uint32 {
 }
 
 // restartsAfterSignal reports whether a system call of thread t that a
-// signal ended is to be made again after the handler (SA_RESTART), as
-// Linux's -ERESTARTSYS calls are.
+// signal ended is to be made again, as Linux's -ERESTARTSYS calls are:
+// after the handler when the signal t takes now has SA_RESTART, and
+// whenever t takes none (another thread of the process took the
+// process's signal that woke it, or it is ignored): no handler runs on
+// t, so its call is not interrupted (arch_do_signal_or_restart restarts
+// the call when get_signal finds nothing to deliver). Ignored signals
+// are passed over, as get_signal throws them away.
 func restartsAfterSignal(t *thread) bool {
-	sig := nextSignal(t)
-	return sig != 0 && progOf(t).sigactions[sig].flags&saRestart != 0
+	pg := progOf(t)
+	ready := (t.pending | pg.pending) &^ t.sigMask
+	for sig := uint32(1); ready != 0; sig, ready = sig+1, ready>>1 {
+		if ready&1 == 0 || ignored(pg, sig) {
+			continue
+		}
+		return pg.sigactions[sig].flags&saRestart != 0
+	}
+	return true
 }
 
 // deliverPending delivers the lowest pending signal the thread does not

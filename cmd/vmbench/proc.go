@@ -86,8 +86,8 @@ var waitStatus uint32
 
 // waitEINTR counts the wait4 calls that ended with EINTR, made again. The
 // Go runtime's handlers (SIGCHLD's among them) are SA_RESTART, so Linux
-// restarts the call and this stays 0; hurdvm at -smp 1 has answered EINTR
-// (the INFO line says how often).
+// restarts the call and this stays 0; hurdvm at -smp 1 answered EINTR
+// before its wait4 restarted as Linux's (the INFO line says how often).
 var waitEINTR int
 
 // forkWait is one fork of the process and the wait for its child: the

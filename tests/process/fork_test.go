@@ -22,3 +22,16 @@ func TestGoFork(t *testing.T) {
 	}
 	framesBack(t, before)
 }
+
+// TestGoWaitNotEINTR: a Go program whose other threads are busy forks
+// children that end soon, each waited for by a raw wait4 (syscall.Wait4
+// does not retry EINTR). The child's end sends SIGCHLD, whose runtime
+// handler is SA_RESTART: as on Linux, the waiter's wait4 returns the
+// child, never EINTR, whichever thread takes the signal (another thread's
+// handler does not end this thread's call; its own restarts it).
+func TestGoWaitNotEINTR(t *testing.T) {
+	warm(t)
+	before := frames()
+	runFiles(t, "waitintr:40")
+	framesBack(t, before)
+}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -47,6 +48,7 @@ var checks = map[string]func(string) error{
 	"efault":   efault,
 	"leave":    leave,
 	"fork":     fork,
+	"waitintr": waitIntr,
 	"exec":     execCmd,
 	"execerr":  execErrors,
 	"execself": execSelf,
@@ -352,5 +354,92 @@ func fork(string) error {
 		return fmt.Errorf("kill of the reaped child %d: %v, want ESRCH", pid, err)
 	}
 	fmt.Printf("fork: child %d exited with 5 (SIGCHLD, wait4), child %d killed, then ECHILD and ESRCH\n", pid, spinner)
+	return nil
+}
+
+// forkYielder forks a child that yields yields times (its parent meanwhile
+// blocks in wait4) and exits with status; raw calls only in the child, as
+// forkChild's.
+func forkYielder(yields, status int) (int, error) {
+	pid, _, e := syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	if pid == 0 {
+		for i := 0; i < yields; i++ {
+			syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, uintptr(status), 0, 0)
+	}
+	return int(pid), nil
+}
+
+// waitIntr forks children one after another, each ending soon after its
+// fork, and waits for each with a raw wait4 (syscall.Wait4 does not retry
+// EINTR) while goroutines keep other threads of the process busy. The
+// runtime's SIGCHLD handler is SA_RESTART (signal.Notify or not), so on
+// Linux a wait4 is never EINTR: the signal delivered to another thread
+// does not end it, one delivered to the waiter restarts it. The parameter
+// is the number of children (40); half are waited for with os/signal
+// watching SIGCHLD, half without.
+func waitIntr(param string) error {
+	n := 40
+	if param != "" {
+		v, err := strconv.Atoi(param)
+		if err != nil || v < 2 {
+			return fmt.Errorf("bad count %q", param)
+		}
+		n = v
+	}
+	var stop atomic.Bool
+	done := make(chan struct{})
+	const busy = 3
+	for g := 0; g < busy; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			x := 0
+			for !stop.Load() {
+				for i := 0; i < 10000; i++ {
+					x += i
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+			_ = x
+		}()
+	}
+	defer func() {
+		stop.Store(true)
+		for g := 0; g < busy; g++ {
+			<-done
+		}
+	}()
+	eintr := 0
+	for k := 0; k < n; k++ {
+		if k == n/2 {
+			chld := make(chan os.Signal, 64)
+			signal.Notify(chld, syscall.SIGCHLD)
+			defer signal.Stop(chld)
+		}
+		pid, err := forkYielder(20+k%7*10, k&0x7f)
+		if err != nil {
+			return fmt.Errorf("fork: %v", err)
+		}
+		for {
+			var ws syscall.WaitStatus
+			got, err := syscall.Wait4(pid, &ws, 0, nil)
+			if err == syscall.EINTR {
+				eintr++
+				continue
+			}
+			if err != nil || got != pid || !ws.Exited() || ws.ExitStatus() != k&0x7f {
+				return fmt.Errorf("wait4(%d): %d, %v, status %#x, want the child exited with %d", pid, got, err, uint32(ws), k&0x7f)
+			}
+			break
+		}
+	}
+	if eintr != 0 {
+		return fmt.Errorf("wait4 answered EINTR %d times for %d children, want 0 (SA_RESTART handlers)", eintr, n)
+	}
+	fmt.Printf("waitintr: %d children reaped, wait4 never EINTR\n", n)
 	return nil
 }
