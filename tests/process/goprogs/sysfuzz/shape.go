@@ -219,7 +219,22 @@ func (f *fuzzer) shape(nr uint64, a *[6]uint64) (clone, ok bool) {
 			a[3] &^= 0x8000
 		}
 		a[3] &^= 0x4000 // MAP_GROWSDOWN: a region that grows into the program's
-	case 10, 11, 28, 216, 329, 237, 26, 149, 150, 325: // mprotect, munmap, madvise, remap_file_pages, pkey_mprotect, mbind, msync, mlock, munlock, mlock2
+	case 10, 11, 216, 329, 237, 26, 149, 150, 325: // mprotect, munmap, remap_file_pages, pkey_mprotect, mbind, msync, mlock, munlock, mlock2
+		f.memRange(&a[0], &a[1])
+	case 28: // madvise: into the playground however far the range reaches
+		// Linux's madvise does not refuse a range that runs past the
+		// lower half: it gives the advice to every mapping in it,
+		// skipping the holes, and answers ENOMEM at the end; so
+		// madvise(0, 1<<63, MADV_DONTNEED) empties a program's heap
+		// and stacks on Linux too (and MADV_FREE may). memRange leaves
+		// such a range alone (the other calls refuse it), so it is cut
+		// to the lower half first. (On hurdvm the fuzzer's text went to
+		// zeros once this way: madvise(0, 0xffffffff8dde9cd4,
+		// MADV_FREE) discarded it, where Linux, whose text is the
+		// file's, answers EINVAL for MADV_FREE there.)
+		if a[0] < lowerHalfEnd && (a[0]+a[1] < a[0] || a[0]+a[1] > taskSize) {
+			a[1] = taskSize - a[0]
+		}
 		f.memRange(&a[0], &a[1])
 	case 25: // mremap: the old range and, with MREMAP_FIXED, the new
 		f.memRange(&a[0], &a[1])
