@@ -123,7 +123,11 @@ type proc struct {
 	// from brkStart up to brk rounded up allocated (procBrk). Changed
 	// under the space's lock.
 	brkStart, brk uint64
-	info          ProcessInfo
+	// imageLo is the lowest address the loader mapped: the program's
+	// image is [imageLo, brkStart), what Linux maps from its file
+	// (madviseRange treats it so).
+	imageLo uint64
+	info    ProcessInfo
 }
 
 var (
@@ -196,6 +200,9 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 		if as = execLoadSpace(a0); as == nil || nr != sysProcMap && nr != sysProcProtect && nr != sysProcWrite {
 			return errno(eINVAL)
 		}
+		if r := &execRequests[a0&^execTarget]; nr == sysProcMap && (r.imageLo == 0 || a1 < r.imageLo) {
+			r.imageLo = a1
+		}
 		return procLoadCall(as, nr, a1, a2, a3)
 	}
 	if a0 >= maxProcs {
@@ -215,6 +222,9 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 	as = &spaces[p.slot]
 	switch nr {
 	case sysProcMap, sysProcProtect, sysProcWrite:
+		if nr == sysProcMap && (p.imageLo == 0 || a1 < p.imageLo) {
+			p.imageLo = a1
+		}
 		return procLoadCall(as, nr, a1, a2, a3)
 	case sysProcStart:
 		return procStart(a0, a1, a2, a3)

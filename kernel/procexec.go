@@ -83,6 +83,8 @@ type execRequest struct {
 	entry  uint64
 	sp     uint64
 	brk    uint64
+	// imageLo is the lowest address loaded (the process's imageLo).
+	imageLo uint64
 }
 
 var (
@@ -302,7 +304,7 @@ func execResume(t *thread, tf *TrapFrame) uint64 {
 	t.fsBase, t.gsBase = 0, 0
 	t.altSP, t.altSize, t.altFlags, t.inSignal = 0, 0, 0, 0
 	t.clearTID = 0
-	p.brkStart, p.brk = r.brk, r.brk
+	p.brkStart, p.brk, p.imageLo = r.brk, r.brk, r.imageLo
 	p.execer = 0
 
 	pg := progOf(t)

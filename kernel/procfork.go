@@ -120,7 +120,7 @@ func procFork(tf *TrapFrame, t *thread, flags, stk uint64) uint64 {
 	c.parent = parent + 1
 	c.exitSignal = uint32(flags & cloneSigMask)
 	c.thread, c.threads = ti, 1
-	c.brkStart, c.brk = pp.brkStart, pp.brk
+	c.brkStart, c.brk, c.imageLo = pp.brkStart, pp.brk, pp.imageLo
 	c.info = ProcessInfo{PID: ct.tid}
 	ct.state = threadRunnable
 	enqueue(ti)

@@ -73,7 +73,7 @@ func procVMCall(c *cpu, tf *TrapFrame) bool {
 	case sysMprotect:
 		r = procMprotect(p, as, a0, a1, a2)
 	case sysMadvise:
-		r = madviseRange(as, processWindowStart, processWindowEnd, a0, a1, a2)
+		r = madviseRange(as, processWindowStart, processWindowEnd, p.imageLo, roundUp(p.brkStart, pageSize), a0, a1, a2)
 	default: // vmCall's others (the VM's and the tasks' own calls): not a process's
 		r = errno(eNOSYS)
 	}

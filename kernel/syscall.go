@@ -124,7 +124,7 @@ func vmCall(c *cpu, tf *TrapFrame) bool {
 	case sysMunmap:
 		r = munmapRange(a0, a1)
 	case sysMadvise:
-		r = madviseRange(&spaces[kernelSpace], heapWindowStart, heapWindowEnd, a0, a1, a2)
+		r = madviseRange(&spaces[kernelSpace], heapWindowStart, heapWindowEnd, 0, 0, a0, a1, a2)
 	case sysMprotect:
 		r = mprotectRange(a0, a1, a2)
 	case mm.SysVMAllocate, mm.SysVMDeallocate, mm.SysVMStats:

@@ -163,12 +163,23 @@ func munmapRange(addr, length uint64) uint64 {
 
 // madviseRange is madvise in space as, whose program's memory is the
 // window [winLo, winHi) (the kernel's program: the heap window; a
-// process: its task window): MADV_DONTNEED and MADV_FREE give the pages
-// of the window back (they read as zero when touched again); every other
-// advice Linux knows is accepted and changes nothing here. A range with
-// pages in no region is ENOMEM (after the advice was taken for the
-// others, as in Linux).
-func madviseRange(as *mm.AddressSpace, winLo, winHi, addr, length, advice uint64) uint64 {
+// process: its window): MADV_DONTNEED and MADV_FREE give the pages of the
+// window back (they read as zero when touched again); every other advice
+// Linux knows is accepted and changes nothing here. A range with pages in
+// no region is ENOMEM (after the advice was taken for the others, as in
+// Linux).
+//
+// [imgLo, imgHi) is a process's image (none: imgLo == imgHi), which
+// Linux maps from the program's file, privately, where hurdvm's loader
+// copied it into anonymous memory; madvise there answers as Linux's:
+// MADV_FREE frees anonymous pages only, so it is EINVAL at the image
+// (after the mappings below it took the advice: Linux walks them in
+// order and stops at the first refusal); MADV_DONTNEED drops the pages
+// and Linux reads the file's bytes again at the next touch, which for
+// text and read-only data are the bytes the image holds: the image's
+// pages stay. (Data the program wrote would go back to the file's bytes
+// on Linux; here it stays as written.)
+func madviseRange(as *mm.AddressSpace, winLo, winHi, imgLo, imgHi, addr, length, advice uint64) uint64 {
 	known := false
 	for _, a := range madviseKnown {
 		known = known || a == advice
@@ -187,8 +198,22 @@ func madviseRange(as *mm.AddressSpace, winLo, winHi, addr, length, advice uint64
 	lockSpace(as)
 	defer unlockSpace(as)
 	if (advice == madvDontneed || advice == madvFree) && lo < hi {
-		if err := as.Discard(uintptr(lo), uintptr(hi-lo)); err != nil {
-			return linuxErrno(err)
+		below, above := hi, lo // the parts of [lo, hi) below and above the image
+		if imgLo < imgHi && lo < imgHi && imgLo < hi {
+			below, above = max(lo, imgLo), min(hi, imgHi)
+		}
+		if lo < below {
+			if err := as.Discard(uintptr(lo), uintptr(below-lo)); err != nil {
+				return linuxErrno(err)
+			}
+		}
+		if below < hi && advice == madvFree {
+			return errno(eINVAL) // the image is not anonymous memory
+		}
+		if above < hi && above > lo {
+			if err := as.Discard(uintptr(above), uintptr(hi-above)); err != nil {
+				return linuxErrno(err)
+			}
 		}
 	}
 	if lo != addr || hi != end || !regionsCover(as, lo, hi, 0) {

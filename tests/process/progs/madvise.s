@@ -6,12 +6,18 @@
 # again (a private anonymous page given back); 4 MADV_NORMAL of the
 # program's own data page (at 0x400000 and up) is 0; 5 after munmap of
 # the second page, MADV_NORMAL of it is ENOMEM; 6 so is one of both
-# pages (a range with a hole). Exits 0.
+# pages (a range with a hole); then its own image, which Linux maps from
+# the program's file: 7 MADV_DONTNEED of its text page is 0, and the
+# code there still runs (the next step is on that page); 8 MADV_FREE of
+# its text page is EINVAL (Linux frees anonymous pages only). Exits 0
+# (as on Linux).
 .include "sys.inc"
 
 .equ MADV_NORMAL, 0
 .equ MADV_DONTNEED, 4
+.equ MADV_FREE, 8
 .equ ENOMEM, 12
+.equ EINVAL, 22
 
 .data
 word:	.quad 1
@@ -84,4 +90,24 @@ _start:
 	cmp rax, -ENOMEM
 	je 1f
 	exit 6
+1:
+	mov eax, SYS_madvise
+	lea rdi, [rip + _start]
+	and rdi, -4096
+	mov esi, 4096
+	mov edx, MADV_DONTNEED
+	syscall
+	test rax, rax
+	jz 1f
+	exit 7
+1:
+	mov eax, SYS_madvise
+	lea rdi, [rip + _start]
+	and rdi, -4096
+	mov esi, 4096
+	mov edx, MADV_FREE
+	syscall
+	cmp rax, -EINVAL
+	je 1f
+	exit 8
 1:	exit 0
