@@ -173,10 +173,10 @@ func main() {
 		missing = rep.Missing()
 	}
 	if slices.Contains(kinds, "linux-pager") {
-		missing = append(missing, rep.pagerMissing()...)
+		missing = append(missing, rep.missing(pagerTable)...)
 	}
 	if slices.Contains(kinds, "linux-proc") {
-		missing = append(missing, rep.procMissing()...)
+		missing = append(missing, rep.missing(procTable)...)
 	}
 	if len(missing) > 0 && *only == "" {
 		fmt.Fprintf(os.Stderr, "\nbenchreport: FAILED: figures missing: %s\n", strings.Join(missing, ", "))

@@ -128,33 +128,16 @@ var pagerRows = []pagerRow{
 	{"pager_skew_eq_time", "skewed, 5/8 free: time of the reads", "ms", 0, "", ""},
 }
 
-// The pager table's columns.
-var (
-	pagerLinux  = column{"Linux", "linux-pager", "syscall"}
-	pagerHurdvm = column{"hurdvm", "hurdvm-pager", "kernel"}
-)
-
-// pagerRatio is hurdvm's figure over Linux's.
-func (rep *Report) pagerRatio(op string) (float64, bool) {
-	l, ok1 := rep.Value(pagerLinux, op)
-	h, ok2 := rep.Value(pagerHurdvm, op)
-	if !ok1 || !ok2 || l == 0 {
-		return 0, false
-	}
-	return h / l, true
-}
-
-// pagerMissing lists the pager cells without a figure.
-func (rep *Report) pagerMissing() []string {
-	var m []string
-	for _, r := range pagerRows {
-		for _, c := range []column{pagerLinux, pagerHurdvm} {
-			if _, ok := rep.Value(c, r.op); !ok {
-				m = append(m, c.kernel+" "+r.op)
-			}
+// The pager table: its columns and ops.
+var pagerTable = pairTable{
+	linux:  column{"Linux", "linux-pager", "syscall"},
+	hurdvm: column{"hurdvm", "hurdvm-pager", "kernel"},
+	ops: func() (ops []string) {
+		for _, r := range pagerRows {
+			ops = append(ops, r.op)
 		}
-	}
-	return m
+		return ops
+	}(),
 }
 
 // pagerMarkdown is the pager's table, what each kernel had, and the spread.
@@ -176,14 +159,8 @@ func (rep *Report) pagerMarkdown() string {
 	b.WriteString("| --- | --- | ---: | ---: | ---: | --- |\n")
 	for _, r := range pagerRows {
 		fmt.Fprintf(&b, "| %s | %s |", r.label, r.unit)
-		for _, c := range []column{pagerLinux, pagerHurdvm} {
-			if v, ok := rep.Value(c, r.op); ok {
-				fmt.Fprintf(&b, " %s |", fmtValue(v))
-			} else {
-				b.WriteString(" — |")
-			}
-		}
-		if x, ok := rep.pagerRatio(r.op); ok {
+		rep.writeValues(&b, pagerTable, r.op)
+		if x, ok := rep.pairRatio(pagerTable, r.op); ok {
 			fmt.Fprintf(&b, " %s |", fmtRatio(x, r.target, false))
 		} else {
 			b.WriteString(" |")
@@ -214,17 +191,6 @@ func (rep *Report) pagerMarkdown() string {
 	}
 	fmt.Fprintf(&b, "Spread between the boots of each kernel, (max − min) ÷ median, limit %.1f %%, %.1f %% for the skewed workload's "+
 		"(Linux's reclaim does not repeat exactly from boot to boot under -icount: its skewed figures move by a few percent; the table has the medians):\n\n", rep.PagerSpread, rep.PagerSkewSpread)
-	b.WriteString("| figure | Linux | hurdvm |\n| --- | ---: | ---: |\n")
-	for _, r := range pagerRows {
-		fmt.Fprintf(&b, "| %s |", r.op)
-		for _, c := range []column{pagerLinux, pagerHurdvm} {
-			if s, ok := rep.SpreadOf(c, r.op); ok {
-				fmt.Fprintf(&b, " %.2f %% |", s)
-			} else {
-				b.WriteString(" |")
-			}
-		}
-		b.WriteString("\n")
-	}
+	rep.writeSpread(&b, pagerTable, "figure")
 	return b.String()
 }

@@ -73,12 +73,12 @@ func TestPagerMarkdown(t *testing.T) {
 	if strings.Contains(md, "other lines stay out") {
 		t.Error("an INFO line of another benchmark is in the report")
 	}
-	if m := rep.pagerMissing(); len(m) != 0 {
-		t.Errorf("pagerMissing() = %v", m)
+	if m := rep.missing(pagerTable); len(m) != 0 {
+		t.Errorf("missing(pagerTable) = %v", m)
 	}
 	delete(rep.HurdvmPager[1].Values, "kernel/pager_evict")
-	if m := rep.pagerMissing(); len(m) != 1 || m[0] != "hurdvm-pager pager_evict" {
-		t.Errorf("with a run short of a figure, pagerMissing() = %v", m)
+	if m := rep.missing(pagerTable); len(m) != 1 || m[0] != "hurdvm-pager pager_evict" {
+		t.Errorf("with a run short of a figure, missing(pagerTable) = %v", m)
 	}
 }
 

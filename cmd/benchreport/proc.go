@@ -101,33 +101,16 @@ var procRows = []procRow{
 	{"cow_fault", "copy-on-write fault, per page (a child writing the 64 MiB, less the above)", "ns/page"},
 }
 
-// The process table's columns.
-var (
-	procLinux  = column{"Linux", "linux-proc", "proc"}
-	procHurdvm = column{"hurdvm process", "hurdvm-proc", "proc"}
-)
-
-// procRatio is hurdvm's figure over Linux's.
-func (rep *Report) procRatio(op string) (float64, bool) {
-	l, ok1 := rep.Value(procLinux, op)
-	h, ok2 := rep.Value(procHurdvm, op)
-	if !ok1 || !ok2 || l == 0 {
-		return 0, false
-	}
-	return h / l, true
-}
-
-// procMissing lists the process table's cells without a figure.
-func (rep *Report) procMissing() []string {
-	var m []string
-	for _, r := range procRows {
-		for _, c := range []column{procLinux, procHurdvm} {
-			if _, ok := rep.Value(c, r.op); !ok {
-				m = append(m, c.kernel+" "+r.op)
-			}
+// The process table: its columns and ops.
+var procTable = pairTable{
+	linux:  column{"Linux", "linux-proc", "proc"},
+	hurdvm: column{"hurdvm process", "hurdvm-proc", "proc"},
+	ops: func() (ops []string) {
+		for _, r := range procRows {
+			ops = append(ops, r.op)
 		}
-	}
-	return m
+		return ops
+	}(),
 }
 
 // procMarkdown is the process table and its spread ("" when it was not
@@ -147,31 +130,14 @@ func (rep *Report) procMarkdown() string {
 	b.WriteString("| --- | --- | ---: | ---: | ---: |\n")
 	for _, r := range procRows {
 		fmt.Fprintf(&b, "| %s | %s |", r.label, r.unit)
-		for _, c := range []column{procLinux, procHurdvm} {
-			if v, ok := rep.Value(c, r.op); ok {
-				fmt.Fprintf(&b, " %s |", fmtValue(v))
-			} else {
-				b.WriteString(" — |")
-			}
-		}
-		if x, ok := rep.procRatio(r.op); ok {
+		rep.writeValues(&b, procTable, r.op)
+		if x, ok := rep.pairRatio(procTable, r.op); ok {
 			fmt.Fprintf(&b, " %s |\n", fmtRatio(x, 0, false))
 		} else {
 			b.WriteString(" |\n")
 		}
 	}
 	fmt.Fprintf(&b, "\nSpread between the boots of each kernel, (max − min) ÷ median, limit %.1f %%:\n\n", rep.Spread)
-	b.WriteString("| operation | Linux | hurdvm process |\n| --- | ---: | ---: |\n")
-	for _, r := range procRows {
-		fmt.Fprintf(&b, "| %s |", r.op)
-		for _, c := range []column{procLinux, procHurdvm} {
-			if s, ok := rep.SpreadOf(c, r.op); ok {
-				fmt.Fprintf(&b, " %.2f %% |", s)
-			} else {
-				b.WriteString(" |")
-			}
-		}
-		b.WriteString("\n")
-	}
+	rep.writeSpread(&b, procTable, "operation")
 	return b.String()
 }

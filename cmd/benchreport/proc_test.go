@@ -58,12 +58,12 @@ func TestProcMarkdown(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
-	if m := rep.procMissing(); len(m) != 0 {
-		t.Errorf("procMissing() = %v", m)
+	if m := rep.missing(procTable); len(m) != 0 {
+		t.Errorf("missing(procTable) = %v", m)
 	}
 	delete(rep.HurdvmProc[2].Values, "proc/first_touch")
-	if m := rep.procMissing(); len(m) != 1 || m[0] != "hurdvm-proc first_touch" {
-		t.Errorf("with a run short of a figure, procMissing() = %v", m)
+	if m := rep.missing(procTable); len(m) != 1 || m[0] != "hurdvm-proc first_touch" {
+		t.Errorf("with a run short of a figure, missing(procTable) = %v", m)
 	}
 	if bad := rep.SpreadFailures(); len(bad) != 1 || !strings.HasPrefix(bad[0], "hurdvm-proc proc/first_touch: missing") {
 		t.Errorf("SpreadFailures() = %v", bad)

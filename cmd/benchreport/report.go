@@ -230,12 +230,7 @@ func (rep *Report) Missing() []string {
 
 // ratio is hurdvm's figure over Linux's for op through path.
 func (rep *Report) ratio(path, op string) (float64, bool) {
-	l, ok1 := rep.Value(columns[0], op)
-	h, ok2 := rep.Value(column{"", "hurdvm", path}, op)
-	if !ok1 || !ok2 || l == 0 {
-		return 0, false
-	}
-	return h / l, true
+	return rep.pairRatio(pairTable{linux: columns[0], hurdvm: column{"", "hurdvm", path}}, op)
 }
 
 // speedup is demand_64m over map_now_64m in a column (suffix "_idle": the
@@ -462,7 +457,7 @@ func (rep *Report) SVG() []byte {
 		if r.target == 0 {
 			continue
 		}
-		if x, ok := rep.pagerRatio(r.op); ok && x > 0 {
+		if x, ok := rep.pairRatio(pagerTable, r.op); ok && x > 0 {
 			br := bar{row: row{label: r.short, target: r.target}}
 			br.ratio[1] = x
 			lo, hi = min(lo, x, r.target), max(hi, x, r.target)
