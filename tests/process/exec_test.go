@@ -18,12 +18,7 @@ import (
 // old images' and new ones') and every handle of the file server back.
 func TestGoExec(t *testing.T) {
 	warm(t)
-	before, handles := frames(), settledHandles(t, -1)
-	runFiles(t, "exec")
-	if h := settledHandles(t, handles); h != handles {
-		t.Errorf("the file server holds %d handles after the processes, %d before", h, handles)
-	}
-	framesBack(t, before)
+	runFilesAllBack(t, "exec")
 }
 
 // TestExecErrors: execve by raw calls with a NULL, a kernel and a

@@ -47,12 +47,7 @@ func runFiles(t *testing.T, args ...string) string {
 // of the server comes back.
 func TestGoFiles(t *testing.T) {
 	warm(t)
-	before, handles := frames(), settledHandles(t, -1)
-	runFiles(t, "testdata", "tmp", "pipe")
-	if h := settledHandles(t, handles); h != handles {
-		t.Errorf("the file server holds %d handles after the process, %d before", h, handles)
-	}
-	framesBack(t, before)
+	runFilesAllBack(t, "testdata", "tmp", "pipe")
 }
 
 // TestFilesAreShared: /tmp is one file system for every program, as
@@ -110,6 +105,19 @@ func TestFileCallsKeepToTheProcess(t *testing.T) {
 
 // settledHandles waits (up to 5 s) for the server's open handles to be
 // want (-1: to stay the same for 100 ms) and returns them.
+// runFilesAllBack is runFiles, then the checks that every handle of the
+// file server and every frame came back once gofiles and whatever it
+// started have ended.
+func runFilesAllBack(t *testing.T, args ...string) {
+	t.Helper()
+	before, handles := frames(), settledHandles(t, -1)
+	runFiles(t, args...)
+	if h := settledHandles(t, handles); h != handles {
+		t.Errorf("the file server holds %d handles after gofiles %s, %d before", h, strings.Join(args, " "), handles)
+	}
+	framesBack(t, before)
+}
+
 func settledHandles(t *testing.T, want int64) int64 {
 	t.Helper()
 	h := kernel.FileServerHandles()

@@ -15,12 +15,7 @@ import "testing"
 // frame back, as do the file server's handles they shared.
 func TestGoFork(t *testing.T) {
 	warm(t)
-	before, handles := frames(), settledHandles(t, -1)
-	runFiles(t, "fork")
-	if h := settledHandles(t, handles); h != handles {
-		t.Errorf("the file server holds %d handles after the processes, %d before", h, handles)
-	}
-	framesBack(t, before)
+	runFilesAllBack(t, "fork")
 }
 
 // TestGoWaitNotEINTR: a Go program whose other threads are busy forks
