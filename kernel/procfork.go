@@ -102,18 +102,9 @@ func procFork(tf *TrapFrame, t *thread, flags, stk uint64) uint64 {
 	}
 
 	ct := thr(ti)
-	ct.frame = *tf
-	ct.frame.RAX = 0
-	ct.fpu = t.fpu // the parent's state, saved by this very system call
-	ct.frame.FPU = fpuAreaOf(ct)
-	if stk != 0 {
-		ct.frame.RSP = stk
-	}
-	ct.fsBase, ct.gsBase = t.fsBase, t.gsBase
+	copyCaller(ct, t, tf, stk)
 	ct.space, ct.cr3, ct.proc = c.slot, spaces[c.slot].PT.Root, ci+1
-	ct.sigMask = t.sigMask
-	ct.altSP, ct.altSize, ct.altFlags = t.altSP, t.altSize, t.altFlags
-	ct.name = t.name
+	ct.altSP, ct.altSize, ct.altFlags = t.altSP, t.altSize, t.altFlags // fork keeps it (a thread's clone does not)
 
 	c.state = procRunning
 	c.echo = pp.echo

@@ -68,14 +68,7 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 	if flags&cloneChildCleartid != 0 {
 		c.clearTID = ctid
 	}
-	c.frame = *tf
-	c.frame.RAX = 0
-	c.fpu = p.fpu // the parent's state, saved by this very system call
-	c.frame.FPU = fpuAreaOf(c)
-	if stk != 0 {
-		c.frame.RSP = stk
-	}
-	c.fsBase, c.gsBase = p.fsBase, p.gsBase
+	copyCaller(c, p, tf, stk)
 	if flags&cloneSettls != 0 {
 		c.fsBase = tls
 	}
@@ -88,11 +81,26 @@ func sysCloneThread(tf *TrapFrame, flags, stk, ptid, ctid, tls uint64) uint64 {
 		// Task.Run's own locked thread enters a task).
 		c.cr3, c.space = kernelPT.Root, kernelSpace
 	}
-	c.sigMask = p.sigMask
-	c.name = p.name
 	c.state = threadRunnable
 	enqueue(i)
 	return uint64(c.tid)
+}
+
+// copyCaller makes the new thread c a copy of p, the caller of clone or
+// fork at frame tf: its registers (0 in RAX, the child's answer; stk, if
+// not 0, as its stack pointer), its FPU state, TLS bases, signal mask and
+// name. Where it runs, and in which task, is the caller's to say.
+func copyCaller(c, p *thread, tf *TrapFrame, stk uint64) {
+	c.frame = *tf
+	c.frame.RAX = 0
+	c.fpu = p.fpu // the parent's state, saved by this very system call
+	c.frame.FPU = fpuAreaOf(c)
+	if stk != 0 {
+		c.frame.RSP = stk
+	}
+	c.fsBase, c.gsBase = p.fsBase, p.gsBase
+	c.sigMask = p.sigMask
+	c.name = p.name
 }
 
 // threadExit ends the current thread (exit): CLONE_CHILD_CLEARTID's word
