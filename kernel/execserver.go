@@ -90,6 +90,10 @@ func execLoad(slot uintptr, v *execView, buf []byte) syscall.Errno {
 	if err != nil {
 		return syscall.ENOEXEC
 	}
+	exe, err := executablePath(path)
+	if err != nil {
+		return errnoOf(err, syscall.ENOENT)
+	}
 	if _, _, e := syscall.RawSyscall(sysExecNew, slot, 0, 0); e != 0 {
 		return e
 	}
@@ -99,7 +103,9 @@ func execLoad(slot uintptr, v *execView, buf []byte) syscall.Errno {
 	}
 	// An error here (the process ended meanwhile) the kernel has
 	// answered itself: the request is done either way.
-	syscall.RawSyscall6(sysExecCommit, slot, uintptr(plan.Entry), uintptr(mem.sp), uintptr(plan.Brk), 0, 0)
+	syscall.RawSyscall6(sysExecCommit, slot, uintptr(plan.Entry), uintptr(mem.sp), uintptr(plan.Brk),
+		uintptr(unsafe.Pointer(unsafe.StringData(exe))), uintptr(len(exe)))
+	runtime.KeepAlive(exe)
 	return 0
 }
 

@@ -127,7 +127,11 @@ type proc struct {
 	// image is [imageLo, brkStart), what Linux maps from its file
 	// (madviseRange treats it so).
 	imageLo uint64
-	info    ProcessInfo
+	// exe is the absolute path of its program (/proc/self/exe), exeLen
+	// bytes of it (procexe.go).
+	exe    [pathMax]byte
+	exeLen uint32
+	info   ProcessInfo
 }
 
 var (
@@ -227,6 +231,9 @@ func procCall(tf *TrapFrame, nr, a0, a1, a2, a3 uint64) uint64 {
 		}
 		return procLoadCall(as, nr, a1, a2, a3)
 	case sysProcStart:
+		if e := procSetExe(p, tf.R8, tf.R9); e != 0 {
+			return e
+		}
 		return procStart(a0, a1, a2, a3)
 	case sysProcAbort:
 		lockSpace(as)

@@ -114,7 +114,7 @@ func procExecve(t *thread, path, argv, envp uint64) uint64 {
 }
 
 // execCall serves the exec server's calls.
-func execCall(nr, a0, a1, a2, a3 uint64) uint64 {
+func execCall(nr, a0, a1, a2, a3, a4, a5 uint64) uint64 {
 	if nr == sysExecNext {
 		return execNext(a0)
 	}
@@ -160,6 +160,10 @@ func execCall(nr, a0, a1, a2, a3 uint64) uint64 {
 		if r.gone {
 			execFinish(int32(a0), errno(eSRCH))
 			return errno(eSRCH)
+		}
+		if e := procSetExe(&procs[a0], a4, a5); e != 0 {
+			execFinish(int32(a0), e)
+			return e
 		}
 		r.entry, r.sp, r.brk = a1, a2, a3
 		r.state = execCommitted

@@ -112,6 +112,7 @@ func procFork(tf *TrapFrame, t *thread, flags, stk uint64) uint64 {
 	c.exitSignal = uint32(flags & cloneSigMask)
 	c.thread, c.threads = ti, 1
 	c.brkStart, c.brk, c.imageLo = pp.brkStart, pp.brk, pp.imageLo
+	c.exe, c.exeLen = pp.exe, pp.exeLen
 	c.info = ProcessInfo{PID: ct.tid}
 	ct.state = threadRunnable
 	enqueue(ti)

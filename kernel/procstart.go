@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -107,12 +109,30 @@ func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 		syscall.RawSyscall(sysProcAbort, uintptr(mem.index), 0, 0)
 		return nil, err
 	}
-	pid, _, e := syscall.RawSyscall6(sysProcStart, uintptr(mem.index), uintptr(plan.Entry), uintptr(mem.sp), uintptr(plan.Brk), 0, 0)
+	exe, err := executablePath(path)
+	if err != nil {
+		syscall.RawSyscall(sysProcAbort, uintptr(mem.index), 0, 0)
+		return nil, err
+	}
+	pid, _, e := syscall.RawSyscall6(sysProcStart, uintptr(mem.index), uintptr(plan.Entry), uintptr(mem.sp), uintptr(plan.Brk),
+		uintptr(unsafe.Pointer(unsafe.StringData(exe))), uintptr(len(exe)))
+	runtime.KeepAlive(exe)
 	if e != 0 {
 		syscall.RawSyscall(sysProcAbort, uintptr(mem.index), 0, 0)
 		return nil, fmt.Errorf("hurdvm: starting %s: %w", path, e)
 	}
 	return &Process{index: int32(mem.index), pid: int32(pid)}, nil
+}
+
+// executablePath is the path /proc/self/exe gives for the program at
+// path (procexe.go): absolute, its symbolic links resolved, as Linux's
+// d_path of the file.
+func executablePath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
 }
 
 // procMemory is loader.Memory for a process being loaded: its regions are

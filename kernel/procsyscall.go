@@ -282,6 +282,16 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		// program's (a process starts there): a process does not move it.
 		reportUnimplemented(nr)
 		r = errno(eNOSYS)
+	case sysReadlink, sysReadlinkat:
+		// /proc/self/exe is the kernel's answer (procexe.go), any
+		// other path the file server's.
+		path, buf, size := a0, a1, int32(a2)
+		if nr == sysReadlinkat {
+			path, buf, size = a1, a2, int32(tf.R10)
+		}
+		if r, ok = procReadlink(p, path, buf, size); !ok {
+			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
+		}
 	case sysExitGroup:
 		procExit(int32(a0))
 		return true

@@ -268,7 +268,7 @@ func systemCall(tf *TrapFrame) {
 		sysProcInfo, sysProcKill, sysProcAbort, sysProcStatus: // processes (process.go)
 		r = procCall(tf, nr, a0, a1, a2, a3)
 	case sysExecNext, sysExecCopy, sysExecString, sysExecNew, sysExecFail, sysExecCommit: // execve's server (procexec.go)
-		r = execCall(nr, a0, a1, a2, a3)
+		r = execCall(nr, a0, a1, a2, a3, a4, a5)
 	default:
 		if testSyscall(tf, nr, a0, a1, &r) {
 			break

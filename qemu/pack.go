@@ -54,6 +54,11 @@ type PackOptions struct {
 	// their ancestors) whatever the rules above say: qemuexec -process's
 	// program, an ELF file that may lie anywhere. MaxTotal counts them.
 	Extra []string
+	// Trees are absolute paths of further directories packed at their
+	// own paths (with their ancestors), by the rules above, each as if
+	// it lay in the packed directory: a test's inputs outside its
+	// directory (std's tests read ../testdata). MaxTotal counts them.
+	Trees []string
 }
 
 // DefaultMaxTotal and DefaultMaxFile are qemuexec's limits: the archive
@@ -116,14 +121,23 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 	}
 	// The ancestors, as directories, so that the tree has their modes and
 	// times rather than ones the kernel makes up.
-	for _, a := range ancestors(abs) {
-		fi, err := os.Stat(a)
-		if err != nil {
-			return sum, err
+	addAncestors := func(path string) error {
+		for _, a := range ancestors(path) {
+			if packed[a] {
+				continue
+			}
+			fi, err := os.Stat(a)
+			if err != nil {
+				return err
+			}
+			r := cpio.Directory(a, uint64(fi.Mode().Perm()))
+			r.MTime = uint64(fi.ModTime().Unix())
+			add(r, a)
 		}
-		r := cpio.Directory(a, uint64(fi.Mode().Perm()))
-		r.MTime = uint64(fi.ModTime().Unix())
-		add(r, a)
+		return nil
+	}
+	if err := addAncestors(abs); err != nil {
+		return sum, err
 	}
 	excluded := map[string]bool{}
 	for _, e := range opt.Exclude {
@@ -136,9 +150,17 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 			sum.Skipped = append(sum.Skipped, Skip{rel, reason})
 		}
 	}
-	err = filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
+	var visit func(top, inside, path string, d fs.DirEntry, err error) error
+	// walk packs the tree at top; an ELF file is an input under a
+	// testdata directory below inside.
+	walk := func(top, inside string) error {
+		return filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
+			return visit(top, inside, path, d, err)
+		})
+	}
+	visit = func(top, inside, path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if path == abs {
+			if path == top {
 				return err
 			}
 			skip(path, err.Error(), true)
@@ -147,7 +169,10 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 			}
 			return nil
 		}
-		if path != abs && (vcsDirs[d.Name()] || excluded[path]) {
+		if packed[path] {
+			return nil // in a tree packed before
+		}
+		if path != top && (vcsDirs[d.Name()] || excluded[path]) {
 			skip(path, "not a test's input", false)
 			if d.IsDir() {
 				return fs.SkipDir
@@ -174,7 +199,7 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 				skip(path, err.Error(), true)
 				return nil
 			}
-			if elf && !inTestdata(abs, path) {
+			if elf && !inTestdata(inside, path) {
 				skip(path, "an ELF file outside testdata", false)
 				return nil
 			}
@@ -186,9 +211,24 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 		}
 		add(r, path)
 		return nil
-	})
-	if err != nil {
+	}
+	if err := walk(abs, abs); err != nil {
 		return sum, err
+	}
+	for _, t := range opt.Trees {
+		t = filepath.Clean(t)
+		if !filepath.IsAbs(t) {
+			return sum, fmt.Errorf("packing %s: a further tree's path must be absolute", t)
+		}
+		if rel, err := filepath.Rel(abs, t); err == nil && filepath.IsLocal(rel) {
+			continue // inside the directory: packed already
+		}
+		if err := addAncestors(t); err != nil {
+			return sum, err
+		}
+		if err := walk(t, filepath.Dir(t)); err != nil {
+			return sum, err
+		}
 	}
 	for _, x := range opt.Extra {
 		x = filepath.Clean(x)
@@ -198,17 +238,8 @@ func PackDir(w io.Writer, dir string, opt PackOptions) (PackSummary, error) {
 		if packed[x] {
 			continue
 		}
-		for _, a := range ancestors(x) {
-			if packed[a] {
-				continue
-			}
-			fi, err := os.Stat(a)
-			if err != nil {
-				return sum, err
-			}
-			r := cpio.Directory(a, uint64(fi.Mode().Perm()))
-			r.MTime = uint64(fi.ModTime().Unix())
-			add(r, a)
+		if err := addAncestors(x); err != nil {
+			return sum, err
 		}
 		r, err := rec.GetRecord(x)
 		if err != nil {

@@ -243,3 +243,43 @@ func TestPackDirExtra(t *testing.T) {
 		t.Error("a relative extra path was packed")
 	}
 }
+
+// TestPackDirTrees: a further tree (std's ../testdata) goes in at its own
+// path with its ancestors, by the directory's rules: an ELF file in it is
+// an input (it is a testdata directory), a large one is left out, and a
+// tree that overlaps the directory adds nothing twice.
+func TestPackDirTrees(t *testing.T) {
+	dir := testTree(t)
+	data := filepath.Join(filepath.Dir(dir), "testdata")
+	for name, body := range map[string]string{"shared.txt": "shared input", "prog": "\x7fELF an input", "big": strings.Repeat("b", 5000)} {
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(data, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	archive, sum := pack(t, dir, PackOptions{MaxFile: 4096, Trees: []string{data, filepath.Join(dir, "testdata")}})
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(archive)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range recs {
+		count[r.Name]++
+	}
+	for _, p := range []string{data, filepath.Join(data, "shared.txt"), filepath.Join(data, "prog"), filepath.Join(dir, "testdata", "x")} {
+		if n := count[strings.TrimPrefix(p, "/")]; n != 1 {
+			t.Errorf("%s is in the archive %d times, want once", p, n)
+		}
+	}
+	if count[strings.TrimPrefix(filepath.Join(data, "big"), "/")] != 0 {
+		t.Error("a file over MaxFile in a further tree was packed")
+	}
+	if len(sum.Skipped) == 0 || sum.Skipped[len(sum.Skipped)-1].Path != "../testdata/big" {
+		t.Errorf("skips %v: want ../testdata/big reported", sum.Skipped)
+	}
+	if _, err := PackDir(io.Discard, dir, PackOptions{Trees: []string{"relative"}}); err == nil {
+		t.Error("a relative tree was packed")
+	}
+}

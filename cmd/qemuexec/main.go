@@ -58,6 +58,12 @@ func run() int {
 	dirFlag := flag.String("dir", ".", "the directory the program finds read-only at its own path, as its working directory; \"\" for none")
 	dirLimit := sizeFlag("dir-limit", qemu.DefaultMaxTotal, "the largest archive -dir may pack into (the archive stays in guest memory)")
 	fileLimit := sizeFlag("file-limit", qemu.DefaultMaxFile, "a larger file of -dir is left out, with a note")
+	var trees []string
+	flag.Func("tree", "a further directory packed at its own path, by -dir's rules (a test's inputs outside its directory: ../testdata); repeatable", func(d string) error {
+		abs, err := filepath.Abs(d)
+		trees = append(trees, abs)
+		return err
+	})
 	process := flag.Bool("process", false, "PROGRAM is a static Linux program to run as a process in ring 3 (under cmd/procinit), not a kernel program")
 	initProg := flag.String("init", "", "with -process: the kernel program to boot (default: cmd/procinit, built from the repository)")
 	flag.Usage = func() {
@@ -149,7 +155,7 @@ func run() int {
 		}
 		c.Initrd = filepath.Join(dir, ".hurdvm-dir.cpio")
 		if err := packDir(c.Initrd, cwd, qemu.PackOptions{MaxTotal: *dirLimit, MaxFile: *fileLimit,
-			Exclude: []string{filepath.Join(root, "build")}, Extra: packExtra}); err != nil {
+			Exclude: []string{filepath.Join(root, "build")}, Extra: packExtra, Trees: trees}); err != nil {
 			return fail(err)
 		}
 		env = append(env, "PWD="+cwd)

@@ -44,6 +44,7 @@ func (u *unusableError) Error() string { return u.reason }
 // goPackage is what `go list -json` says of a package, the fields used.
 type goPackage struct {
 	Dir          string
+	Root         string // GOROOT, for std
 	ImportPath   string
 	Name         string
 	GoFiles      []string

@@ -16,6 +16,12 @@
 // how a package earns its place on the list: it must pass there first.
 // -all tries every standard-library package with external tests and
 // prints why each unusable one is, to revisit the list.
+//
+// -proc (make test-std-proc) is the other way in, through processes:
+// each package's own test binary, built as for Linux by go test -c, run
+// as a process in ring 3 (proc.go), the list being
+// cmd/stdtests/procpackages.txt and the last line "stdprocs: N passed,
+// M failed". -proc -host runs the same binaries on Linux.
 package main
 
 import (
@@ -33,7 +39,8 @@ import (
 )
 
 func main() {
-	list := flag.String("list", "cmd/stdtests/packages.txt", "the packages to run, and those left out with why")
+	list := flag.String("list", "", "the packages to run, and those left out with why (default cmd/stdtests/packages.txt, with -proc procpackages.txt)")
+	proc := flag.Bool("proc", false, "build each package's test binary as for Linux (go test -c) and run it as a process, not its external tests as a kernel program")
 	host := flag.Bool("host", false, "run the tests on the host, as Linux programs, not on hurdvm")
 	all := flag.Bool("all", false, "try every standard-library package with external tests, not the list")
 	jobs := flag.Int("j", runtime.NumCPU(), "packages run at once")
@@ -44,6 +51,13 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	name, defaultList := "stdtests", "cmd/stdtests/packages.txt"
+	if *proc {
+		name, defaultList = "stdprocs", "cmd/stdtests/procpackages.txt"
+	}
+	if *list == "" {
+		*list = defaultList
+	}
 	root, err := qemu.RepoRoot(".")
 	if err != nil {
 		fatal(err)
@@ -57,7 +71,11 @@ func main() {
 	case flag.NArg() > 0:
 		pkgs = flag.Args()
 	case *all:
-		if pkgs, err = withExternalTests(); err != nil {
+		every := withExternalTests
+		if *proc {
+			every = withTests
+		}
+		if pkgs, err = every(); err != nil {
 			fatal(err)
 		}
 		var unlisted []string
@@ -67,10 +85,10 @@ func main() {
 			}
 		}
 		if len(unlisted) > 0 {
-			fmt.Printf("stdtests: neither listed nor left out in %s: %s\n", *list, strings.Join(unlisted, " "))
+			fmt.Printf("%s: neither listed nor left out in %s: %s\n", name, *list, strings.Join(unlisted, " "))
 		}
 	}
-	r := &runner{root: root, timeout: *timeout, jobs: max(*jobs, 1), progress: 10 * time.Second,
+	r := &runner{name: name, root: root, timeout: *timeout, jobs: max(*jobs, 1), progress: 10 * time.Second,
 		tree: &tree{dir: filepath.Join(root, "build", "_std"), importPath: "hurdvm/build/_std", copied: map[string]error{}}}
 	if !*host {
 		if r.qemuexec, err = filepath.Abs(*qemuexec); err != nil {
@@ -80,8 +98,13 @@ func main() {
 			fatal(fmt.Errorf("%w (make tools builds it)", err))
 		}
 	}
-	usable, unusable, err := generateAll(r.tree, pkgs)
-	if err != nil {
+	usable, unusable := pkgs, map[string]string{}
+	if *proc {
+		// The binaries need no throwaway package: each is its package's own.
+		if r.proc, err = newProcMode(root, pkgs); err != nil {
+			fatal(err)
+		}
+	} else if usable, unusable, err = generateAll(r.tree, pkgs); err != nil {
 		fatal(err)
 	}
 	for _, p := range pkgs {
@@ -93,10 +116,10 @@ func main() {
 	if *host {
 		where = "the host"
 	}
-	fmt.Printf("stdtests: %d packages on %s, %d at a time\n", len(usable), where, r.jobs)
+	fmt.Printf("%s: %d packages on %s, %d at a time\n", name, len(usable), where, r.jobs)
 	start := time.Now()
 	outcomes := r.run(usable)
-	failed := summarize(outcomes, time.Since(start))
+	failed := summarize(name, outcomes, time.Since(start))
 	if len(failed) > 0 || (len(unusable) > 0 && !*all) {
 		os.Exit(1)
 	}
@@ -144,9 +167,10 @@ func generateAll(t *tree, paths []string) ([]string, map[string]string, error) {
 	return usable, unusable, nil
 }
 
-// summarize prints the outcomes, slowest first, and returns the failed
-// packages.
-func summarize(outcomes []outcome, wall time.Duration) []string {
+// summarize prints the outcomes' times, slowest first, the failed
+// packages, and last the plain line "NAME: N passed, M failed"; it
+// returns the failed packages.
+func summarize(name string, outcomes []outcome, wall time.Duration) []string {
 	sort.Slice(outcomes, func(i, j int) bool { return outcomes[i].elapsed > outcomes[j].elapsed })
 	var failed []string
 	var sum time.Duration
@@ -156,16 +180,16 @@ func summarize(outcomes []outcome, wall time.Duration) []string {
 			failed = append(failed, o.pkg)
 		}
 	}
-	fmt.Printf("stdtests: %d passed, %d failed, in %s (%s of package time); slowest:",
-		len(outcomes)-len(failed), len(failed), wall.Round(time.Second), sum.Round(time.Second))
+	fmt.Printf("%s: %s (%s of package time); slowest:", name, wall.Round(time.Second), sum.Round(time.Second))
 	for i := 0; i < 5 && i < len(outcomes); i++ {
 		fmt.Printf(" %s %.1fs", outcomes[i].pkg, outcomes[i].elapsed.Seconds())
 	}
 	fmt.Println()
 	if len(failed) > 0 {
 		sort.Strings(failed)
-		fmt.Printf("stdtests: FAIL: %s\n", strings.Join(failed, " "))
+		fmt.Printf("%s: FAIL: %s\n", name, strings.Join(failed, " "))
 	}
+	fmt.Printf("%s: %d passed, %d failed\n", name, len(outcomes)-len(failed), len(failed))
 	return failed
 }
 

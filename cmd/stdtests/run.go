@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -41,10 +42,13 @@ func countTests(out []byte) counts {
 	return c
 }
 
-// runner runs go test on throwaway packages, a few at a time.
+// runner runs go test on throwaway packages, or test binaries as
+// processes (proc.go), a few at a time.
 type runner struct {
+	name     string // what it calls itself in its lines: stdtests, stdprocs
 	root     string // the repository, where go test runs
 	tree     *tree
+	proc     *procMode // the process mode; nil: throwaway packages
 	qemuexec string // "" runs the tests on the host, as plain Linux programs
 	timeout  time.Duration
 	jobs     int
@@ -107,8 +111,8 @@ func (r *runner) run(pkgs []string) []outcome {
 					running = append(running, fmt.Sprintf("%s %.0fs", p, time.Since(t).Seconds()))
 				}
 				sort.Strings(running)
-				fmt.Printf("stdtests: %s: %d of %d done; running %s\n",
-					time.Since(start).Round(time.Second), len(results), len(pkgs), strings.Join(running, ", "))
+				fmt.Printf("%s: %s: %d of %d done; running %s\n",
+					r.name, time.Since(start).Round(time.Second), len(results), len(pkgs), strings.Join(running, ", "))
 				mu.Unlock()
 			}
 		}
@@ -122,16 +126,34 @@ func (r *runner) run(pkgs []string) []outcome {
 	return results
 }
 
-// one runs go test on one package, its output going to a log file beside
-// the package's directory (not in it: the directory is what the guest
+// one runs go test on one package, or builds its test binary and runs
+// it as a process, its output going to a log file beside the package's
+// directory or binary (not in the directory: that is what the guest
 // gets).
 func (r *runner) one(pkg string) outcome {
-	o := outcome{pkg: pkg, log: r.tree.pkgDir(pkg) + ".log"}
-	cmd := r.goTest(pkg)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var (
+		o   = outcome{pkg: pkg}
+		cmd *exec.Cmd
+		out bytes.Buffer
+		err error
+	)
 	t := time.Now()
-	err := cmd.Run()
+	if r.proc == nil {
+		o.log = r.tree.pkgDir(pkg) + ".log"
+		cmd = r.goTest(pkg)
+	} else {
+		o.log = strings.TrimSuffix(r.proc.binary(pkg), ".test") + ".log"
+		if err = r.proc.build(r.root, pkg); err != nil {
+			out.WriteString(err.Error())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout+2*time.Minute)
+		defer cancel()
+		cmd = r.proc.command(ctx, r.qemuexec, pkg, r.timeout)
+	}
+	if err == nil {
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err = cmd.Run()
+	}
 	o.elapsed = time.Since(t)
 	o.ok = err == nil
 	o.counts = countTests(out.Bytes())

@@ -71,3 +71,12 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// TestGoExecutable: os.Executable (readlink of /proc/self/exe, which the
+// kernel answers for a process) is the program's absolute path, in the
+// process and in a child it runs by that path, as std's tests run their
+// own binary again; a short buffer gets the path cut, none EINVAL.
+func TestGoExecutable(t *testing.T) {
+	warm(t)
+	runFilesAllBack(t, "exe")
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -236,4 +237,39 @@ func execSelf(string) error {
 func threads() int {
 	n, _ := runtime.ThreadCreateProfile(nil)
 	return n
+}
+
+// executable checks /proc/self/exe (os.Executable): the program's own
+// absolute path, cut at the buffer's size (readlink writes no NUL),
+// EINVAL for a size of 0; then the same in a child started by that path,
+// as std's tests run their own binary again (testenv.Executable). With
+// the parameter "child" it does only the first part.
+func executable(param string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("os.Executable: %v", err)
+	}
+	self, err := filepath.Abs(os.Args[0])
+	if err != nil {
+		return err
+	}
+	if exe != self {
+		return fmt.Errorf("os.Executable is %q, want %q", exe, self)
+	}
+	buf := make([]byte, 4)
+	if n, err := syscall.Readlink("/proc/self/exe", buf); err != nil || n != 4 || string(buf) != exe[:4] {
+		return fmt.Errorf("readlink with a 4-byte buffer: %d %q, %v; want 4 %q", n, buf[:max(n, 0)], err, exe[:4])
+	}
+	if _, err := syscall.Readlink("/proc/self/exe", nil); err != syscall.EINVAL {
+		return fmt.Errorf("readlink with no buffer: %v, want EINVAL", err)
+	}
+	fmt.Printf("exe: %s\n", exe)
+	if param == "child" {
+		return nil
+	}
+	out, err := exec.Command(exe, "exe:child").CombinedOutput()
+	if want := "exe: " + exe + "\nok exe\n"; err != nil || string(out) != want {
+		return fmt.Errorf("the child by os.Executable's path: %v, output %q; want %q", err, out, want)
+	}
+	return nil
 }

@@ -52,6 +52,7 @@ var checks = map[string]func(string) error{
 	"exec":     execCmd,
 	"execerr":  execErrors,
 	"execself": execSelf,
+	"exe":      executable,
 	"echo":     echo,
 	"exit":     exit,
 	"child":    child,
