@@ -49,7 +49,7 @@ type runner struct {
 	root     string // the repository, where go test runs
 	tree     *tree
 	proc     *procMode // the process mode; nil: throwaway packages
-	qemuexec string // "" runs the tests on the host, as plain Linux programs
+	qemuexec string    // "" runs the tests on the host, as plain Linux programs
 	timeout  time.Duration
 	jobs     int
 	progress time.Duration // how often to say what is running
