@@ -154,3 +154,9 @@ func TestGoTestBinary(t *testing.T) {
 	}
 	framesBack(t, before)
 }
+
+// TestGoUname: uname (os/exec's tests read the kernel's version) and
+// getcpu answer a process as they answer the kernel's program.
+func TestGoUname(t *testing.T) {
+	runFiles(t, "uname")
+}

@@ -53,6 +53,7 @@ var checks = map[string]func(string) error{
 	"execerr":  execErrors,
 	"execself": execSelf,
 	"exe":      executable,
+	"uname":    uname,
 	"echo":     echo,
 	"exit":     exit,
 	"child":    child,
@@ -442,5 +443,33 @@ func waitIntr(param string) error {
 		return fmt.Errorf("wait4 answered EINTR %d times for %d children, want 0 (SA_RESTART handlers)", eintr, n)
 	}
 	fmt.Printf("waitintr: %d children reaped, wait4 never EINTR\n", n)
+	return nil
+}
+
+// uname checks the system's name (syscall.Uname: os/exec's tests read the
+// kernel's version so) and getcpu, which every program may make.
+func uname(string) error {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return fmt.Errorf("uname: %v", err)
+	}
+	str := func(f [65]int8) string {
+		b := make([]byte, 0, len(f))
+		for _, c := range f {
+			if c == 0 {
+				break
+			}
+			b = append(b, byte(c))
+		}
+		return string(b)
+	}
+	if sys, rel, mach := str(u.Sysname), str(u.Release), str(u.Machine); sys != "Linux" || !strings.HasPrefix(rel, "6.1") || mach != "x86_64" {
+		return fmt.Errorf("uname: %q %q %q, want Linux 6.1... x86_64", sys, rel, mach)
+	}
+	var cpu, node uint32
+	if _, _, e := syscall.RawSyscall(309, // getcpu
+		uintptr(unsafe.Pointer(&cpu)), uintptr(unsafe.Pointer(&node)), 0); e != 0 || node != 0 {
+		return fmt.Errorf("getcpu: %v, node %d", e, node)
+	}
 	return nil
 }
