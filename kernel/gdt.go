@@ -118,11 +118,19 @@ func setupIDT() {
 		case vecTimer, vecWakeup, vecShootdown, vecSpurious:
 			ist = stackTrap + 1
 		}
+		// Present, ring 0, 64-bit interrupt gate (clears IF): an INT n
+		// from ring 3 is #GP (SIGSEGV), but for INT3, whose gate is ring
+		// 3's as in Linux (set_system_intr_gate): a program's breakpoint
+		// is its SIGTRAP (the Go runtime's debugCall protocol).
+		attr := uint8(0x8e)
+		if v == vecBreakpoint {
+			attr = 0xee
+		}
 		idt[v] = idtEntry{
 			offsetLow:  uint16(stub),
 			selector:   selKernelCode,
 			ist:        ist,
-			typeAttr:   0x8e, // present, ring 0, 64-bit interrupt gate (clears IF)
+			typeAttr:   attr,
 			offsetMid:  uint16(stub >> 16),
 			offsetHigh: uint32(stub >> 32),
 		}

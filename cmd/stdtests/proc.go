@@ -25,7 +25,7 @@ import (
 //
 // in P's own source directory, which the guest has read-only at its own
 // path (testdata, and the sources some tests parse), with the testdata
-// directories above it (-tree) and /tmp a tmpfs.
+// directories above it and GOROOT's lib/time (-tree) and /tmp a tmpfs.
 // qemuexec packs the binary at its own path beside the directory
 // (qemu.PackOptions.Extra: its rules leave ELF files and build/ out), so
 // a test that runs os.Args[0] again finds it. -host runs the same binary
@@ -109,7 +109,10 @@ func newProcMode(root string, pkgs []string) (*procMode, error) {
 	}
 	for _, p := range infos {
 		m.srcDir[p.ImportPath] = p.Dir
-		m.trees[p.ImportPath] = testdataAbove(p.Dir, filepath.Join(p.Root, "src"))
+		// And GOROOT's time zone database, which time falls back to
+		// where the system has none (the guest has no /usr/share/zoneinfo):
+		// time's tests load America/Los_Angeles.
+		m.trees[p.ImportPath] = append(testdataAbove(p.Dir, filepath.Join(p.Root, "src")), filepath.Join(p.Root, "lib", "time"))
 	}
 	return m, nil
 }

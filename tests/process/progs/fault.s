@@ -4,10 +4,10 @@
 #   c  cli                  h  hlt
 #   i  in from a port       m  rdmsr
 #   s  swapgs               k  mov from cr3
-#   b  int3 (a gate of ring 0 here)    g  int 0x20 (the timer's vector)
+#   b  int3: SIGTRAP (its gate is ring 3's)    g  int 0x20 (the timer's vector)
 #   n  jump to a non-canonical address
 #   t  ret into the kernel's text at 0xffffffff81001000
-# (all but u and d: SIGSEGV). MODE e: a call of the kernel's own program
+# (all but u, d and b: SIGSEGV). MODE e: a call of the kernel's own program
 # (0x48560070, a new process), which a process must get ENOSYS for: exit 0
 # if it did.
 .include "sys.inc"
