@@ -240,6 +240,20 @@ test-std: tools
 	$(GO) build -o $(BUILD)/stdtests ./cmd/stdtests
 	$(BUILD)/stdtests -exec $(QEMUEXEC) $(STD)
 
+# Go's standard library as processes (cmd/stdtests -proc, issue 17): the
+# test binary of each package in cmd/stdtests/procpackages.txt, internal and
+# external tests alike, built exactly as for Linux (go test -c) and run with
+# -test.short as a process in ring 3 (qemuexec -process) in the package's
+# source directory, two at a time, each within STDPROC_TIMEOUT. Its own
+# target, not part of make test: about NN minutes on 2 busy cores (README
+# "Go's own tests as processes"). STD='strings bytes' runs those instead;
+# stdtests -proc -host runs the same binaries on Linux.
+STDPROC_TIMEOUT ?= 6m
+.PHONY: test-std-proc
+test-std-proc: tools
+	$(GO) build -o $(BUILD)/stdtests ./cmd/stdtests
+	$(BUILD)/stdtests -proc -timeout $(STDPROC_TIMEOUT) -exec $(QEMUEXEC) $(STD)
+
 # Which lines of mm/, paging/ and kernel/ the in-kernel tests run: every
 # tests/* package with go test -cover over COVERPKG, the counters merged
 # (go tool covdata) into build/cover/percent.txt (a line a package),

@@ -32,6 +32,13 @@ import (
 // in the same directory on Linux, with the same environment (PWD, and
 // TMPDIR=/tmp: no PATH, so no go command, as in the guest).
 
+// procMemory is the guest's memory for a test binary: encoding/gob's
+// TestLargeSlice holds a few hundred MiB at once (at qemuexec's default of
+// 512 MiB its process ends with SIGBUS, hurdvm's answer where Linux's
+// would be its OOM killer's SIGKILL). QEMU backs only what the guest
+// touches.
+const procMemory = "2G"
+
 // procMode is how the runner builds and runs a package's test binary.
 type procMode struct {
 	binDir string              // where the binaries and logs go (build/_stdproc)
@@ -72,7 +79,7 @@ func (m *procMode) command(ctx context.Context, qemuexec, pkg string, timeout ti
 		cmd = exec.CommandContext(ctx, m.binary(pkg), flags...)
 		cmd.Env = []string{"PWD=" + dir, "TMPDIR=/tmp"}
 	} else {
-		args := []string{"-process", "-timeout", (timeout + time.Minute).String(), "-dir", dir}
+		args := []string{"-process", "-m", procMemory, "-timeout", (timeout + time.Minute).String(), "-dir", dir}
 		for _, t := range m.trees[pkg] {
 			args = append(args, "-tree", t)
 		}
