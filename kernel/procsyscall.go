@@ -242,8 +242,8 @@ func procMoveBrk(p *proc, as *mm.AddressSpace, addr uint64) uint64 {
 // (clone, exit, futex, gettid, sched_yield, sched_getaffinity,
 // arch_prctl), signals (rt_sigaction, rt_sigprocmask, rt_sigreturn,
 // sigaltstack, kill, tkill, tgkill), time (nanosleep, clock_nanosleep),
-// getrandom, uname, getcpu, the netpoller's descriptors (epoll,
-// eventfd), and the file
+// getrandom, uname, getcpu, mincore (of its window), the netpoller's
+// descriptors (epoll, eventfd), and the file
 // calls (fileSyscall: paths, descriptors, pipes, dup, close). Any other
 // call is ENOSYS, so a process reaches none of the kernel program's
 // descriptors, tasks, or hurdvm's own calls.
@@ -310,7 +310,7 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		return true
 	case sysExit, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
 		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysTkill, sysTgkill,
-		sysNanosleep, sysClockNanosleep, sysGetrandom, sysUname, sysGetcpu,
+		sysNanosleep, sysClockNanosleep, sysGetrandom, sysUname, sysGetcpu, sysMincore,
 		sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollWait, sysEventfd2:
 		return false // the personality's, for any program (systemCall)
 	default:

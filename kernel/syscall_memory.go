@@ -263,6 +263,9 @@ func mincoreRange(addr, length, vec uint64) uint64 {
 	if pages == 0 {
 		return 0
 	}
+	if thr(current()).proc != 0 && !procRange(addr, end-addr) {
+		return errno(eNOMEM) // a process's memory is its window: the kernel's heap window is not its to look at
+	}
 	as := spaceFor(addr)
 	if as == nil || spaceFor(end-1) != as {
 		return errno(eNOMEM)

@@ -160,3 +160,10 @@ func TestGoTestBinary(t *testing.T) {
 func TestGoUname(t *testing.T) {
 	runFiles(t, "uname")
 }
+
+// TestGoMincore: mincore answers a process as Linux does (the runtime's
+// TestMincoreErrorSign): EINVAL for an unaligned address, a written page
+// resident, the kernel's heap window ENOMEM, a NULL vector EFAULT.
+func TestGoMincore(t *testing.T) {
+	runFiles(t, "mincore")
+}

@@ -54,6 +54,7 @@ var checks = map[string]func(string) error{
 	"execself": execSelf,
 	"exe":      executable,
 	"uname":    uname,
+	"mincore":  mincore,
 	"echo":     echo,
 	"exit":     exit,
 	"child":    child,
@@ -470,6 +471,35 @@ func uname(string) error {
 	if _, _, e := syscall.RawSyscall(309, // getcpu
 		uintptr(unsafe.Pointer(&cpu)), uintptr(unsafe.Pointer(&node)), 0); e != 0 || node != 0 {
 		return fmt.Errorf("getcpu: %v, node %d", e, node)
+	}
+	return nil
+}
+
+// mincore checks mincore as Linux answers it (the runtime's tests call it
+// so): an unaligned address is EINVAL, a page of its own heap is resident
+// once written, an address in the kernel's heap window is ENOMEM (not the
+// process's memory), a bad vector EFAULT.
+func mincore(string) error {
+	page := make([]byte, 8192)
+	page[0] = 1
+	addr := (uintptr(unsafe.Pointer(&page[0])) + 4095) &^ 4095
+	page[addr-uintptr(unsafe.Pointer(&page[0]))] = 1
+	var vec [1]byte
+	call := func(a, n uintptr, v unsafe.Pointer) syscall.Errno {
+		_, _, e := syscall.Syscall(syscall.SYS_MINCORE, a, n, uintptr(v))
+		return e
+	}
+	if e := call(addr+1, 1, unsafe.Pointer(&vec[0])); e != syscall.EINVAL {
+		return fmt.Errorf("mincore of an unaligned address: %v, want EINVAL", e)
+	}
+	if e := call(addr, 4096, unsafe.Pointer(&vec[0])); e != 0 || vec[0]&1 == 0 {
+		return fmt.Errorf("mincore of a written page: %v, vec %d; want 0 and resident", e, vec[0])
+	}
+	if e := call(0xffffff4000000000, 4096, unsafe.Pointer(&vec[0])); e != syscall.ENOMEM {
+		return fmt.Errorf("mincore of the kernel's heap window: %v, want ENOMEM", e)
+	}
+	if e := call(addr, 4096, nil); e != syscall.EFAULT {
+		return fmt.Errorf("mincore into NULL: %v, want EFAULT", e)
 	}
 	return nil
 }
