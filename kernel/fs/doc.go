@@ -16,7 +16,8 @@
 //     Linux's tmpfs) and given back when files are truncated or removed
 //     and closed (TmpfsUsage reports what is used).
 //   - /dev/null and /dev/zero. Nothing else: /proc, /sys and /etc are
-//     absent, so /proc/self/exe (os.Executable), the runtime's cgroup
+//     absent, so /proc/self/exe (os.Executable: the kernel answers a
+//     process's readlink of it itself, kernel/procexe.go), the runtime's cgroup
 //     and huge-page files and /etc/localtime (time.Local is then UTC) are
 //     ENOENT, which their readers take in stride.
 //
