@@ -143,6 +143,9 @@ func (r *runner) one(pkg string) outcome {
 		cmd = r.goTest(pkg)
 	} else {
 		o.log = strings.TrimSuffix(r.proc.binary(pkg), ".test") + ".log"
+		if r.qemuexec == "" {
+			o.log = strings.TrimSuffix(o.log, ".log") + ".host.log" // beside hurdvm's, to compare
+		}
 		if err = r.proc.build(r.root, pkg); err != nil {
 			out.WriteString(err.Error())
 		}
