@@ -223,14 +223,7 @@ func TestPackDirExtra(t *testing.T) {
 	}
 	inside := filepath.Join(dir, "a.test") // an ELF file the rules leave out
 	archive, _ := pack(t, dir, PackOptions{Extra: []string{prog, inside, filepath.Join(dir, "a_test.go")}})
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(archive)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	count := map[string]int{}
-	for _, r := range recs {
-		count[r.Name]++
-	}
+	count := recordCounts(t, archive)
 	for _, p := range []string{prog, filepath.Dir(prog), inside} {
 		if count[strings.TrimPrefix(p, "/")] != 1 {
 			t.Errorf("%s is in the archive %d times, want once", p, count[strings.TrimPrefix(p, "/")])
@@ -260,14 +253,7 @@ func TestPackDirTrees(t *testing.T) {
 		}
 	}
 	archive, sum := pack(t, dir, PackOptions{MaxFile: 4096, Trees: []string{data, filepath.Join(dir, "testdata")}})
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(archive)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	count := map[string]int{}
-	for _, r := range recs {
-		count[r.Name]++
-	}
+	count := recordCounts(t, archive)
 	for _, p := range []string{data, filepath.Join(data, "shared.txt"), filepath.Join(data, "prog"), filepath.Join(dir, "testdata", "x")} {
 		if n := count[strings.TrimPrefix(p, "/")]; n != 1 {
 			t.Errorf("%s is in the archive %d times, want once", p, n)
@@ -282,4 +268,18 @@ func TestPackDirTrees(t *testing.T) {
 	if _, err := PackDir(io.Discard, dir, PackOptions{Trees: []string{"relative"}}); err == nil {
 		t.Error("a relative tree was packed")
 	}
+}
+
+// recordCounts counts the archive's records by name.
+func recordCounts(t *testing.T, archive []byte) map[string]int {
+	t.Helper()
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(archive)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range recs {
+		count[r.Name]++
+	}
+	return count
 }

@@ -126,15 +126,21 @@ func main() {
 }
 
 // withExternalTests lists the standard library's packages with external
-// test files (commands left aside).
+// test files: what -all tries.
 func withExternalTests() ([]string, error) {
+	return stdPackages(func(p goPackage) bool { return len(p.XTestGoFiles) > 0 })
+}
+
+// stdPackages lists the standard library's packages that keep keeps,
+// commands and vendored packages left aside.
+func stdPackages(keep func(goPackage) bool) ([]string, error) {
 	pkgs, err := goList("std")
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, p := range pkgs {
-		if len(p.XTestGoFiles) > 0 && !strings.HasPrefix(p.ImportPath, "cmd/") {
+		if keep(p) && !strings.HasPrefix(p.ImportPath, "cmd/") && !strings.HasPrefix(p.ImportPath, "vendor/") {
 			out = append(out, p.ImportPath)
 		}
 	}

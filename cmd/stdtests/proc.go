@@ -91,20 +91,9 @@ func (m *procMode) command(ctx context.Context, qemuexec, pkg string, timeout ti
 }
 
 // withTests lists the standard library's packages with test files of
-// either kind (commands left aside): what -proc -all tries.
+// either kind: what -proc -all tries.
 func withTests() ([]string, error) {
-	pkgs, err := goList("std")
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, p := range pkgs {
-		if len(p.TestGoFiles)+len(p.XTestGoFiles) > 0 && !strings.HasPrefix(p.ImportPath, "cmd/") &&
-			!strings.HasPrefix(p.ImportPath, "vendor/") {
-			out = append(out, p.ImportPath)
-		}
-	}
-	return out, nil
+	return stdPackages(func(p goPackage) bool { return len(p.TestGoFiles)+len(p.XTestGoFiles) > 0 })
 }
 
 // newProcMode finds each package's source directory.
