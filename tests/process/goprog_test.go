@@ -154,3 +154,10 @@ func TestGoTestBinary(t *testing.T) {
 	}
 	framesBack(t, before)
 }
+
+// TestGoProtNone: mprotect(PROT_NONE) of a written page faults every
+// access, its copy-in is EFAULT, and read/write access gives the byte back
+// (mm's Protect withholding the page's frame).
+func TestGoProtNone(t *testing.T) {
+	runGo(t, 0, "protnone")
+}
