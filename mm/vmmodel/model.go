@@ -60,7 +60,9 @@ func New(start, end uintptr, errs Errors) *Model {
 }
 
 // NewTask adds an empty task.
-func (m *Model) NewTask(id int) { m.Tasks[id] = &Task{Bytes: map[uintptr]byte{}, Prot: map[uintptr]int{}} }
+func (m *Model) NewTask(id int) {
+	m.Tasks[id] = &Task{Bytes: map[uintptr]byte{}, Prot: map[uintptr]int{}}
+}
 
 // Fork makes child a copy of parent: regions and contents.
 func (m *Model) Fork(parent, child int) {
