@@ -277,11 +277,6 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 			return false // itself: the personality's
 		}
 		r = procKillPID(int32(a0), a1)
-	case sysChdir, sysFchdir:
-		// The working directory is the file server's one, the kernel
-		// program's (a process starts there): a process does not move it.
-		reportUnimplemented(nr)
-		r = errno(eNOSYS)
 	case sysExitGroup:
 		procExit(int32(a0))
 		return true
