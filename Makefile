@@ -151,6 +151,7 @@ tests/process/testdata/%.elf: $(BUILD)/progs/%.o Makefile
 
 test-host:
 	$(GO) vet $(HOST_PKGS)
+	$(KGO) vet -tags hurdvm,hurdvmtest ./kernel/... ./tests/...
 	$(GO) test -count=1 $(HOST_PKGS)
 	@# A fuzzing build instruments every function, and the linker must still
 	@# prove the handler code's nosplit chains bounded (docs/DESIGN.md,

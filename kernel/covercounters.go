@@ -23,11 +23,11 @@ var ecovctrs [0]uint32
 
 // init runs after every package hurdvm/kernel imports is initialised.
 func init() {
-	start, end := uintptr(unsafe.Pointer(&covctrs)), uintptr(unsafe.Pointer(&ecovctrs))
+	start, end := unsafe.Pointer(&covctrs), unsafe.Pointer(&ecovctrs)
 	if start == end {
 		return // not built with -cover
 	}
-	ctrs := unsafe.Slice((*uint32)(unsafe.Pointer(start)), (end-start)/4)
+	ctrs := unsafe.Slice((*uint32)(start), (uintptr(end)-uintptr(start))/4)
 	const header = 3 // numCtrs, pkgID, funcID
 	for i := 0; i < len(ctrs); {
 		n := int(ctrs[i])

@@ -78,6 +78,13 @@ type fileRequestView struct {
 	Handles [2]int32 // the descriptor arguments translated (first: args[0] or dirfd)
 	Slot    int32
 	Umask   uint32 // the process's umask (fileUmask)
+	// Cwd is the caller's working directory: a handle of the server's
+	// (a process's own, progState.cwd), or 0, the server's own (the
+	// kernel program's, where a process starts).
+	Cwd int32
+	// Prog is the caller's program: 0 the kernel's, whose chdir moves
+	// the server's own directory; a process's gets a handle (NewCwd).
+	Prog int32
 }
 
 // fileAnswer is the server's answer.
@@ -92,6 +99,10 @@ type fileAnswer struct {
 	Signal     uint32    // a signal for the caller (SIGPIPE)
 	Progress   uint64    // bytes a write did before it would block
 	Ready      [2]uint32 // the new handles' events now (pipes: epoll's starting state)
+	// NewCwd is a process's new working directory (chdir, fchdir): a
+	// handle its program keeps (progState.cwd) until it moves again or
+	// ends.
+	NewCwd int32
 }
 
 // answerPollable in fileAnswer.Flags: the new handles' files can be
@@ -147,11 +158,30 @@ func fileCall(nr uint64, args [6]uint64, h0, h1 int32) uint64 {
 	}
 	r := &fileRequests[slot]
 	*r = fileRequest{state: reqPosted, thread: current(), tid: t.tid, space: t.space, proc: t.proc}
-	r.view = fileRequestView{Nr: nr, Args: args, Handles: [2]int32{h0, h1}, Slot: slot, Umask: fileUmask}
+	r.view = fileRequestView{Nr: nr, Args: args, Handles: [2]int32{h0, h1}, Slot: slot, Umask: fileUmask, Cwd: callerCwd(t), Prog: t.proc}
 	t.waitReq = slot
 	block(waitFile, 0)
 	wakeFileServer()
 	return 0
+}
+
+// callerCwd is thread t's working directory for a file request: its
+// program's, or, for the exec server, that of the process whose execve it
+// loads (execCwd), so that a relative program path is the process's.
+func callerCwd(t *thread) int32 {
+	if t.proc == 0 && current() == execServerSlot {
+		return execCwd
+	}
+	return progOf(t).cwd
+}
+
+// setCwd makes handle h program pg's working directory (chdir, fchdir),
+// the old one's handle released.
+func setCwd(pg *progState, h int32) {
+	if old := pg.cwd; old != 0 {
+		fileRelease(old)
+	}
+	pg.cwd = h
 }
 
 // fileSlotFree reports whether a request slot is free (fileCall will not
@@ -396,6 +426,13 @@ func fileDone(slot, answer uint64) uint64 {
 	i := r.thread
 	t := thr(i)
 	gone := t.tid != r.tid || t.state != threadBlocked || t.wait != waitFile
+	if a.NewCwd > 0 {
+		if gone || r.gone || r.proc == 0 {
+			fileRelease(a.NewCwd) // its process ended meanwhile
+		} else {
+			setCwd(progIndex(r.proc), a.NewCwd)
+		}
+	}
 	if a.Block == 0 && a.Result >= 0 && a.NHandles > 0 {
 		if gone {
 			// No one to give descriptors to (its process ended): the

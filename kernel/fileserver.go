@@ -109,7 +109,13 @@ func (srv *fileService) serveRequests() {
 			continue
 		}
 		fsys.Umask(srv.view.Umask)
-		a := srv.serve(int32(slot))
+		var a fileAnswer
+		if e := fsys.UseCwd(fs.Handle(srv.view.Cwd)); e != 0 {
+			a = errAnswer(fs.ENOENT) // its directory's handle is gone: its process ended
+		} else {
+			a = srv.serve(int32(slot))
+		}
+		fsys.UseCwd(0)
 		if _, e := fileRaw(sysFileDone, slot, uintptr(unsafe.Pointer(&a))); e != 0 {
 			// No descriptor for the new handles: they go, and the call
 			// is EMFILE.
@@ -327,6 +333,10 @@ func (srv *fileService) serve(slot int32) fileAnswer {
 	case sysFsync, sysFdatasync:
 		return result(0, fsys.Fsync(h0))
 	case sysFchdir:
+		if v.Prog != 0 { // a process's own directory
+			h, e := fsys.CwdHandleOf(h0)
+			return fileAnswer{Result: -int64(e), NewCwd: int32(h)}
+		}
 		return result(0, fsys.Fchdir(h0))
 	case sysFchmod:
 		return result(0, fsys.Fchmod(h0, uint32(a[1])))
@@ -361,6 +371,10 @@ func (srv *fileService) servePaths(slot int32) fileAnswer {
 		p, e := path(0, a[0])
 		if e != 0 {
 			return errAnswer(e)
+		}
+		if v.Prog != 0 { // a process's own directory
+			h, e := fsys.CwdHandle(fs.AtCWD, p)
+			return fileAnswer{Result: -int64(e), NewCwd: int32(h)}
 		}
 		return result(0, fsys.Chdir(p))
 	case sysAccess, sysFaccessat, sysFaccessat2, sysMkdir, sysMkdirat, sysRmdir, sysUnlink, sysUnlinkat,

@@ -156,6 +156,11 @@ type progState struct {
 	fds       [maxFDs]fdEntry
 	files     [maxFiles]openFile
 	epollRegs [maxEpollRegs]epollReg
+	// cwd is the working directory: a handle of the file server's that
+	// keeps it (chdir, fchdir; fork's child shares it, execve keeps it),
+	// or 0, the server's own directory, the kernel program's (a process
+	// starts there; the kernel program's chdir moves that one).
+	cwd int32
 }
 
 const progOrder = 4
@@ -555,6 +560,7 @@ func procFilesEnd(i int32) {
 		}
 		pg.files[j] = openFile{}
 	}
+	setCwd(pg, 0)
 	for j := range pg.fds {
 		pg.fds[j] = fdEntry{}
 	}

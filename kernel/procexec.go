@@ -90,8 +90,13 @@ type execRequest struct {
 var (
 	execRequests [maxProcs]execRequest
 	// execServerThread is the exec server's thread while it waits for a
-	// request, -1 otherwise.
+	// request, -1 otherwise; execServerSlot is its thread at any time.
 	execServerThread int32 = -1
+	execServerSlot   int32 = -1
+	// execCwd is the working directory of the process whose execve the
+	// server loads (a handle it holds a reference to, 0 for the server's
+	// own directory): its file calls start there (callerCwd).
+	execCwd int32
 )
 
 // procExecve is a process's execve(path, argv, envp): a request for the
@@ -190,6 +195,11 @@ func execLoadSpace(idx uint64) *mm.AddressSpace {
 // execNext gives the server the oldest posted request, or blocks it until
 // one comes (the call is then made again).
 func execNext(view uint64) uint64 {
+	execServerSlot = current()
+	if execCwd != 0 {
+		fileRelease(execCwd) // the last request's
+		execCwd = 0
+	}
 	for i := range execRequests {
 		r := &execRequests[i]
 		if r.state != execPosted {
@@ -199,6 +209,13 @@ func execNext(view uint64) uint64 {
 			return errno(eFAULT)
 		}
 		r.state = execTaken
+		// The server opens the program from the caller's working
+		// directory, with a reference of its own to it (the process may
+		// end, and move, while it loads).
+		if h := progIndex(int32(i) + 1).cwd; h != 0 && fileNoticeRoom(1) {
+			postNotice(fileNotice{op: fileOpDup, handles: [2]int32{h, -1}})
+			execCwd = h
+		}
 		return uint64(i)
 	}
 	execServerThread = current()

@@ -69,6 +69,9 @@ func procFork(tf *TrapFrame, t *thread, flags, stk uint64) uint64 {
 			nfiles++
 		}
 	}
+	if ppg.cwd != 0 {
+		nfiles++ // the working directory's handle: one more reference too
+	}
 	if nfiles > 0 && (!fileServerUp || !fileNoticeRoom(nfiles)) {
 		return errno(eAGAIN)
 	}
@@ -99,6 +102,9 @@ func procFork(tf *TrapFrame, t *thread, flags, stk uint64) uint64 {
 		if f := &cpg.files[i]; f.kind == fileServer && f.refs > 0 {
 			postNotice(fileNotice{op: fileOpDup, handles: [2]int32{f.handle, -1}})
 		}
+	}
+	if cpg.cwd != 0 {
+		postNotice(fileNotice{op: fileOpDup, handles: [2]int32{cpg.cwd, -1}})
 	}
 
 	ct := thr(ti)

@@ -278,11 +278,6 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 			return false // itself: the personality's
 		}
 		r = procKillPID(int32(a0), a1)
-	case sysChdir, sysFchdir:
-		// The working directory is the file server's one, the kernel
-		// program's (a process starts there): a process does not move it.
-		reportUnimplemented(nr)
-		r = errno(eNOSYS)
 	case sysReadlink, sysReadlinkat:
 		// /proc/self/exe is the kernel's answer (procexe.go), any
 		// other path the file server's.

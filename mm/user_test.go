@@ -83,3 +83,70 @@ func TestDiscardInATaskIsNotShared(t *testing.T) {
 		t.Error("a discarded page does not read as zero")
 	}
 }
+
+// mprotect(PROT_NONE) of pages that have frames (small ones and a map_now
+// huge page) takes every access away, and a later Protect gives the same
+// bytes back; a fork in between shares them copy-on-write; deallocating
+// withheld pages gives their frames back. Before paging's Withhold, a page
+// touched before PROT_NONE stayed readable.
+func TestProtectNoneWithholdsTouchedPages(t *testing.T) {
+	m := newTestMachine(t, 64<<20)
+	free := m.free()
+	parent := m.space()
+	a := mustAllocate(t, parent, 0, 4*PageSize, 0, false)
+	huge := mustAllocate(t, parent, 0, paging.HugePageSize, 0, true)
+	pages := []uintptr{a, a + 3*PageSize, huge, huge + paging.HugePageSize - PageSize}
+	for i, va := range pages {
+		m.write(parent, va, byte(i+1))
+	}
+	for _, r := range [][2]uintptr{{a, 4 * PageSize}, {huge, paging.HugePageSize}} {
+		if err := parent.Protect(r[0], r[1], 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, va := range pages {
+		for _, acc := range []Access{AccessRead, AccessWrite} {
+			if _, r := m.access(parent, va, acc, 9); r != FaultProtection {
+				t.Fatalf("%v at %#x after PROT_NONE: fault result %d, want FaultProtection", acc, va, r)
+			}
+		}
+	}
+	child := m.space()
+	if err := parent.ForkInto(child); err != nil {
+		t.Fatal(err)
+	}
+	for _, as := range []*AddressSpace{parent, child} {
+		for _, r := range [][2]uintptr{{a, 4 * PageSize}, {huge, paging.HugePageSize}} {
+			if err := as.Protect(r[0], r[1], protRW); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, va := range pages {
+		for _, as := range []*AddressSpace{parent, child} {
+			if got := m.read(as, va); got != byte(i+1) {
+				t.Fatalf("%#x after PROT_NONE and back: %d, want %d", va, got, i+1)
+			}
+		}
+		m.write(child, va, 0x55) // its own copy: the parent keeps its byte
+		if got := m.read(parent, va); got != byte(i+1) {
+			t.Fatalf("the child's write at %#x reached the parent: %d", va, got)
+		}
+	}
+	if err := child.Protect(a, 4*PageSize, 0); err != nil {
+		t.Fatal(err)
+	}
+	child.Destroy()
+	if err := parent.Protect(huge, paging.HugePageSize, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range [][2]uintptr{{a, 4 * PageSize}, {huge, paging.HugePageSize}} {
+		if err := parent.Deallocate(r[0], r[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parent.Destroy()
+	if got := m.free(); got != free {
+		t.Fatalf("%d frames free at the end, %d at the start", got, free)
+	}
+}

@@ -710,14 +710,13 @@ func (as *AddressSpace) remove(start, end uintptr) error {
 // each region piece gets prot. The page tables follow: pages lose write
 // and execute access at once where prot takes it away; where prot grants
 // write, pages stay as they are and the next write faults (a page shared
-// copy-on-write must not simply become writable: the fault decides). A
-// call that fails (ENOMEM for a region-map entry or a page table to split)
-// changes nothing.
-//
-// Not yet: PROT_NONE takes the access away from pages never touched and
-// from every later fault, but a page already mapped stays readable until
-// the page tables can hold a present frame as not present (the pager's
-// entries, issue 16).
+// copy-on-write must not simply become writable: the fault decides).
+// PROT_NONE withholds the pages that have frames (paging's Withhold: not
+// present, the frame kept, huge pages split first), so that every access
+// faults and is refused; a later Protect that allows access makes them
+// present again, the same frames and bytes. A call that fails (ENOMEM for
+// a region-map entry or a page table to split) changes nothing anyone can
+// see (PROT_NONE may leave huge pages split).
 func (as *AddressSpace) Protect(start, size uintptr, prot Prot) error {
 	if start%PageSize != 0 || size%PageSize != 0 {
 		return EINVAL
@@ -740,12 +739,22 @@ func (as *AddressSpace) Protect(start, size uintptr, prot Prot) error {
 		defer as.unshared()
 		defer as.vm.charge(as.vm.taken())
 	}
-	if as.PT.SplitEdges(start, size) != nil {
+	var err error
+	if prot == 0 {
+		err = as.PT.SplitAll(start, size) // Withhold takes 4 KiB leaves only
+	} else {
+		err = as.PT.SplitEdges(start, size)
+	}
+	if err != nil {
 		return ENOMEM
 	}
 	if err := as.Regions.Protect(start, end, prot); err != nil {
-		as.PT.SyncTLB() // what SplitEdges split
+		as.PT.SyncTLB() // what the split split
 		return err
+	}
+	if prot == 0 {
+		as.PT.Withhold(start, size) // cannot fail: nothing left to split
+		return nil
 	}
 	var clear, set paging.Flags
 	if prot&ProtWrite == 0 {

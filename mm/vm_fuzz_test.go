@@ -44,7 +44,7 @@ func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() b
 	t.Helper()
 	held := func() uint64 { return m.free() + m.vm.storeFrames.Load() }
 	start := held()
-	model := vmmodel.New(testWindowStart, testWindowEnd, vmmodel.Errors{Inval: EINVAL, Exist: EEXIST, NoSpace: ENOSPC})
+	model := vmmodel.New(testWindowStart, testWindowEnd, vmmodel.Errors{Inval: EINVAL, Exist: EEXIST, NoSpace: ENOSPC, NoMem: ENOMEM})
 	var spaces []*AddressSpace
 	var ids []int
 	newID := 0
@@ -124,6 +124,15 @@ func diffRun(t testing.TB, m *testMachine, gen *vmmodel.Generator, next func() b
 			want, werr := model.Allocate(ids[i], op.Addr, op.Size, op.Flags, op.MapNow)
 			if err != werr || (err == nil && got != want) {
 				t.Fatalf("op %d %v: got (%#x, %v), model says (%#x, %v)", ops, op, got, err, want, werr)
+			}
+		case vmmodel.OpProtect:
+			err := spaces[i].Protect(op.Addr, op.Size, Prot(op.Prot))
+			werr := model.Protect(ids[i], op.Addr, op.Size, op.Prot)
+			if err == ENOMEM && werr == nil {
+				break // out of memory for a split: nothing changed
+			}
+			if err != werr {
+				t.Fatalf("op %d %v: got %v, model says %v", ops, op, err, werr)
 			}
 		case vmmodel.OpDeallocate:
 			err := spaces[i].Deallocate(op.Addr, op.Size)
@@ -208,7 +217,7 @@ func FuzzVM(f *testing.F) {
 		}
 		m.t = t
 		src := &byteSource{data: data}
-		gen := &vmmodel.Generator{Src: src, WindowStart: testWindowStart, Span: diffSpan}
+		gen := &vmmodel.Generator{Src: src, WindowStart: testWindowStart, Span: diffSpan, Protect: true}
 		diffRun(t, m, gen, func() bool { return !src.done })
 	})
 }
@@ -216,6 +225,9 @@ func FuzzVM(f *testing.F) {
 func TestModelConstants(t *testing.T) {
 	if vmmodel.VMHere != VM_HERE || vmmodel.ZeroFill != VM_ZEROFILL {
 		t.Fatal("vmmodel's vm.h flags disagree with mm's")
+	}
+	if vmmodel.ProtRead != ProtRead || vmmodel.ProtWrite != ProtWrite || vmmodel.ProtNone != 0 {
+		t.Fatal("vmmodel's protections disagree with mm's")
 	}
 }
 
@@ -231,7 +243,7 @@ func seededRuns(t *testing.T, m *testMachine, salt uint64) int {
 	total := 0
 	for seed := uint64(1); seed <= 20; seed++ {
 		r := rand.New(rand.NewPCG(seed, salt))
-		gen := &vmmodel.Generator{Src: r, WindowStart: testWindowStart, Span: diffSpan}
+		gen := &vmmodel.Generator{Src: r, WindowStart: testWindowStart, Span: diffSpan, Protect: true}
 		n := 0
 		total += diffRun(t, m, gen, func() bool { n++; return n <= 2000 })
 	}

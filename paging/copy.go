@@ -11,7 +11,8 @@ package paging
 // translations are invalidated), and the caller counts a reference for each
 // leaf it is shown: visit(pas, size) gets the leaves in batches of up to
 // ShareBatch, all of one size (the physical address of each, or for soft
-// entries (soft.go), copied as they are, their values with SoftSize). The
+// entries (soft.go), copied as they are, their values with SoftSize;
+// withheld entries (withhold.go) go over withheld, as leaves). The
 // batches spare fork a call and its register reloads per page; every leaf
 // copied is shown before ShareLeaves returns, on error too. pas is valid
 // only during the call. Leaves are copied entry by entry in one walk of
@@ -96,6 +97,11 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 							}
 							dt[i] = se
 							pt.shared(se.SoftValue(), SoftSize, visit)
+						} else if se.IsWithheld() {
+							if dt[i] != 0 {
+								return n, ErrMapped
+							}
+							dt[i] = pt.shareWithheld(&src[i], readOnly, visit)
 						}
 						continue
 					}
@@ -126,10 +132,10 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 				continue
 			}
 		}
-		if w.lvl == PT && e.IsSoft() {
+		if w.lvl == PT && (e.IsSoft() || e.IsWithheld()) {
 			// A soft entry (soft.go) goes over unchanged; the caller
-			// counts a reference to its value.
-			se := *e
+			// counts a reference to its value. A withheld one
+			// (withhold.go) as a leaf.
 			lo := w.leafVA()
 			if err := d.seek(lo, PT, true); err != nil {
 				return n, err
@@ -138,8 +144,12 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 			if *s != 0 || d.lvl != PT {
 				return n, ErrMapped
 			}
-			*s = se
-			pt.shared(se.SoftValue(), SoftSize, visit)
+			if e.IsWithheld() {
+				*s = pt.shareWithheld(e, readOnly, visit)
+			} else {
+				*s = *e
+				pt.shared(e.SoftValue(), SoftSize, visit)
+			}
 		}
 		if *e&Present != 0 {
 			if isTable(*e, w.lvl) {

@@ -45,6 +45,12 @@ const (
 	// entries, which are present; a soft entry is never present and
 	// exists only in PTs, so the two never meet. See soft.go.
 	Evicted Entry = 1 << 10
+	// Withheld marks a withheld leaf: a 4 KiB (PT-level) leaf made not
+	// present by Withhold (mprotect's PROT_NONE) that keeps its frame,
+	// its flags and Accessed/Dirty for the Change that gives the access
+	// back. Bit 9 is Pinned in PML4 entries, which are never leaves; a
+	// withheld entry exists only in PTs. See withhold.go.
+	Withheld Entry = 1 << 9
 )
 
 // addrMask is the physical-address field, bits 12 to 51 (MAXPHYADDR is at

@@ -22,6 +22,9 @@ func (pt *PageTable) Protect(va, size uintptr, flags Flags) error {
 // before anything changes, so on ErrNoMemory the tables are exactly as
 // they were.
 //
+// A withheld leaf (withhold.go) in the range becomes present again, with
+// the change applied: the access mprotect gives back.
+//
 // Every changed leaf is invalidated (also when rights grow: a stale
 // read-only entry would only cost a spurious fault, but the kernel's fault
 // handler should not have to tell those apart); past the invalidation limit
@@ -66,6 +69,10 @@ func (pt *PageTable) changeLeaves(va, last uintptr, c change) {
 					pt.env.TLB.Invalidate(w.leafVA())
 				}
 			}
+		} else if e.IsWithheld() {
+			// Present again (withhold.go): a gained translation,
+			// nothing cached to invalidate.
+			*e = c.apply(*e&^Withheld) | Present
 		}
 		if w.next() || w.va > last {
 			break

@@ -241,7 +241,7 @@ func (r *simTLB) covers(base, size uintptr) bool {
 // checkTables walks pt independently of paging's walker (recursively, by
 // the book) and checks the structural invariants: every table reachable
 // once, no empty table but the root and pinned PDPTs, no leftover non-present
-// entries but well-formed soft entries in PTs, no leaves in the PML4, leaves with only known bits. It returns
+// entries but well-formed soft and withheld entries in PTs, no leaves in the PML4, leaves with only known bits. It returns
 // the number of tables reachable from the root.
 func checkTables(tb testing.TB, s *sim, pt *PageTable) int {
 	tb.Helper()
@@ -264,6 +264,10 @@ func checkTables(tb testing.TB, s *sim, pt *PageTable) int {
 			switch {
 			case e == 0:
 			case l == PT && e.IsSoft() && e&^(softMask|Evicted) == 0 && e&softMask != 0:
+			case l == PT && e.IsWithheld():
+				if e&^(FlagMask|Withheld|Accessed|Dirty|addrMask) != 0 {
+					tb.Fatalf("PT[%d] withheld entry %#x has unknown bits", i, uint64(e))
+				}
 			case e&Present == 0:
 				tb.Fatalf("%v[%d] of %#x: non-present entry %#x not zero", l, i, pa, uint64(e))
 			case l == PML4 && e&Huge != 0:

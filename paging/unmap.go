@@ -147,8 +147,9 @@ type gather struct {
 //     it leaves it, all zero by then.
 //
 // Dying entries exist only inside clear: everywhere else a non-present entry
-// is zero or soft (soft.go). A soft entry is never in a TLB; it is
-// released as its value (release(value, SoftSize)).
+// is zero, soft (soft.go) or withheld (withhold.go). Neither is ever in a
+// TLB; a soft entry is released as its value (release(value, SoftSize)),
+// a withheld one as its frame.
 //
 //go:nosplit
 func (pt *PageTable) clear(va, last uintptr, release func(pa uint64, size uintptr), how clearHow) {
@@ -268,7 +269,9 @@ func (w *walker) ptRun(last uintptr) (i, j int) {
 
 // markPT is clear's first walk through the entries i..j of the 4 KiB
 // table t: each leaf is marked dying (one locked add; it keeps its
-// address), each soft entry too (its value kept), and counted.
+// address), each soft or withheld entry too (its value or frame kept),
+// and counted: the leaves as n, to invalidate, the others as soft, which
+// no CPU caches.
 //
 //go:nosplit
 //go:noinline
@@ -278,7 +281,7 @@ func markPT(t *Table, i, j int) (n, soft int) {
 		if *e&Present != 0 {
 			markDying(e)
 			n++
-		} else if *e != 0 && e.IsSoft() {
+		} else if *e != 0 && (e.IsSoft() || e.IsWithheld()) {
 			*e |= dying // no CPU writes a non-present entry
 			soft++
 		}
@@ -287,8 +290,9 @@ func markPT(t *Table, i, j int) (n, soft int) {
 }
 
 // releasePT is clear's last walk through the entries i..j of the 4 KiB
-// table t: each dying entry is zeroed and released, a leaf as its frame,
-// a soft entry (the only one with Evicted) as its value.
+// table t: each dying entry is zeroed and released, a leaf or a withheld
+// entry as its frame, a soft entry (the only one with Evicted) as its
+// value.
 //
 //go:nosplit
 //go:noinline
@@ -327,7 +331,7 @@ func (pt *PageTable) invalidateDying(w *walker, va, last uintptr) {
 			w.down(*e)
 			continue
 		}
-		if *e&(Present|dying|Evicted) == dying { // (not a soft entry: never in a TLB)
+		if *e&(Present|dying|Evicted|Withheld) == dying { // (not a soft or withheld entry: never in a TLB)
 			pt.env.TLB.Invalidate(w.leafVA())
 		}
 		if w.next() || w.va > last {

@@ -19,8 +19,11 @@ type FS struct {
 	rootSB, tmpSB, pipeSB *superblock
 	rootDir               *inode
 	cwd                   *inode
-	umask                 uint32
-	uid, gid              uint32
+	// callerCwd, when set, is the current directory of the caller being
+	// served in place of cwd (UseCwd): a process's own, held by a handle.
+	callerCwd *inode
+	umask     uint32
+	uid, gid  uint32
 
 	handles    map[Handle]*openFile
 	nextHandle Handle
@@ -240,14 +243,83 @@ func (fsys *FS) setCwd(n *inode) Errno {
 	return 0
 }
 
+// curDir is the directory relative paths start from: the caller's
+// (UseCwd), else the FS's own.
+func (fsys *FS) curDir() *inode {
+	if fsys.callerCwd != nil {
+		return fsys.callerCwd
+	}
+	return fsys.cwd
+}
+
+// A caller may keep a current directory of its own, as each Linux process
+// does, held as a handle (CwdHandle, CwdHandleOf): the calls made for it
+// run between UseCwd(its handle) and UseCwd(0), and resolve its relative
+// paths (AtCWD) and answer Getcwd from that directory. Chdir and Fchdir
+// stay the FS's own directory's.
+
+// CwdHandle is chdir(path) for a caller with a directory of its own: path
+// resolved from dir (AtCWD: the caller's current one), checked as Chdir
+// checks it (ENOTDIR, EACCES without search permission), and a handle
+// (O_PATH) that keeps it: the caller's new current directory.
+func (fsys *FS) CwdHandle(dir Handle, path string) (Handle, Errno) {
+	n, e := fsys.lookupAt(dir, path, true, false)
+	if e != 0 {
+		return 0, e
+	}
+	return fsys.cwdHandle(n)
+}
+
+// CwdHandleOf is fchdir(fd): a handle as CwdHandle's for the directory of
+// handle h.
+func (fsys *FS) CwdHandleOf(h Handle) (Handle, Errno) {
+	f := fsys.handles[h]
+	if f == nil {
+		return 0, EBADF
+	}
+	if f.node == nil {
+		return 0, ENOTDIR
+	}
+	return fsys.cwdHandle(f.node)
+}
+
+func (fsys *FS) cwdHandle(n *inode) (Handle, Errno) {
+	if !n.isDir() {
+		return 0, ENOTDIR
+	}
+	if e := fsys.permission(n, mayExec); e != 0 {
+		return 0, e
+	}
+	if fsys.tableFull() {
+		return 0, ENFILE
+	}
+	return fsys.newHandle(&openFile{node: n, entry: entryOf(n), flags: O_PATH | O_DIRECTORY}), 0
+}
+
+// UseCwd makes the directory of handle h (a CwdHandle) the current one
+// for the calls that follow, until UseCwd(0) gives back the FS's own.
+func (fsys *FS) UseCwd(h Handle) Errno {
+	fsys.callerCwd = nil
+	if h == 0 {
+		return 0
+	}
+	f := fsys.handles[h]
+	if f == nil || f.node == nil || !f.node.isDir() {
+		return EBADF
+	}
+	fsys.callerCwd = f.node
+	return 0
+}
+
 // Getcwd writes the current directory's absolute path, NUL-terminated,
 // into buf and returns its length with the NUL (getcwd(2)): ERANGE when
 // buf is too small, ENOENT when the directory has been removed.
 func (fsys *FS) Getcwd(buf []byte) (int, Errno) {
-	if fsys.cwd.dir.dead {
+	cwd := fsys.curDir()
+	if cwd.dir.dead {
 		return 0, ENOENT
 	}
-	p := fsys.dirPath(fsys.cwd)
+	p := fsys.dirPath(cwd)
 	if len(p)+1 > len(buf) {
 		return 0, ERANGE
 	}

@@ -71,7 +71,7 @@ func (fsys *FS) walkFrom(dir Handle, path string) (*nameWalk, Errno) {
 	case strings.HasPrefix(path, "/"):
 		w.cur = fsys.rootDir
 	case dir == AtCWD:
-		w.cur = fsys.cwd
+		w.cur = fsys.curDir()
 	default:
 		f := fsys.handles[dir]
 		if f == nil {

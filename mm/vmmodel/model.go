@@ -26,8 +26,16 @@ const (
 )
 
 // Errors are the values the model returns for vm.h's errors: the tester
-// passes mm's, so that results compare with ==.
-type Errors struct{ Inval, Exist, NoSpace error }
+// passes mm's, so that results compare with ==. NoMem is Protect's answer
+// for a range not wholly allocated (mprotect's ENOMEM).
+type Errors struct{ Inval, Exist, NoSpace, NoMem error }
+
+// Protections Protect takes (mm's Prot bits): none, read, read and write.
+const (
+	ProtNone  = 0
+	ProtRead  = 1
+	ProtWrite = 2
+)
 
 // Region is [Start, End).
 type Region struct{ Start, End uintptr }
@@ -36,6 +44,7 @@ type Region struct{ Start, End uintptr }
 type Task struct {
 	Regions []Region         // sorted, non-overlapping (merged or not: only coverage matters)
 	Bytes   map[uintptr]byte // written bytes; every other byte of a region reads 0
+	Prot    map[uintptr]int  // pages Protect took access from (ProtNone or ProtRead); others read and write
 }
 
 // Model is the state of every task, by the tester's task number.
@@ -51,14 +60,19 @@ func New(start, end uintptr, errs Errors) *Model {
 }
 
 // NewTask adds an empty task.
-func (m *Model) NewTask(id int) { m.Tasks[id] = &Task{Bytes: map[uintptr]byte{}} }
+func (m *Model) NewTask(id int) {
+	m.Tasks[id] = &Task{Bytes: map[uintptr]byte{}, Prot: map[uintptr]int{}}
+}
 
 // Fork makes child a copy of parent: regions and contents.
 func (m *Model) Fork(parent, child int) {
 	p := m.Tasks[parent]
-	c := &Task{Regions: append([]Region(nil), p.Regions...), Bytes: make(map[uintptr]byte, len(p.Bytes))}
+	c := &Task{Regions: append([]Region(nil), p.Regions...), Bytes: make(map[uintptr]byte, len(p.Bytes)), Prot: make(map[uintptr]int, len(p.Prot))}
 	for a, b := range p.Bytes {
 		c.Bytes[a] = b
+	}
+	for a, p := range p.Prot {
+		c.Prot[a] = p
 	}
 	m.Tasks[child] = c
 }
@@ -170,22 +184,57 @@ func (m *Model) Deallocate(id int, addr, size uintptr) error {
 			delete(t.Bytes, a)
 		}
 	}
+	for a := range t.Prot {
+		if a >= addr && a < end {
+			delete(t.Prot, a)
+		}
+	}
 	return nil
 }
 
-// Read is the byte at a, or fault when a is in no region.
+// Protect is mprotect on [addr, addr+size) as hurdvm's VM does it
+// (AddressSpace.Protect): EINVAL unaligned, ENOMEM (NoMem) unless every
+// page is allocated, and then every page gets prot: none, read, or read
+// and write. The bytes stay.
+func (m *Model) Protect(id int, addr, size uintptr, prot int) error {
+	t := m.Tasks[id]
+	if addr%page != 0 || size%page != 0 {
+		return m.Err.Inval
+	}
+	end := addr + size
+	if end < addr {
+		return m.Err.NoMem
+	}
+	for a := addr; a < end; a += page {
+		if !t.covered(a) {
+			return m.Err.NoMem
+		}
+	}
+	for a := addr; a < end; a += page {
+		if prot == ProtRead|ProtWrite {
+			delete(t.Prot, a)
+		} else {
+			t.Prot[a] = prot
+		}
+	}
+	return nil
+}
+
+// Read is the byte at a, or fault when a is in no region or its page
+// was made PROT_NONE.
 func (m *Model) Read(id int, a uintptr) (v byte, fault bool) {
 	t := m.Tasks[id]
-	if !t.covered(a) {
+	if p, ok := t.Prot[a&^(page-1)]; !t.covered(a) || ok && p == ProtNone {
 		return 0, true
 	}
 	return t.Bytes[a], false
 }
 
-// Write stores b at a, or reports the fault.
+// Write stores b at a, or reports the fault: no region, or a page
+// Protect left without write access.
 func (m *Model) Write(id int, a uintptr, b byte) (fault bool) {
 	t := m.Tasks[id]
-	if !t.covered(a) {
+	if _, limited := t.Prot[a&^(page-1)]; !t.covered(a) || limited {
 		return true
 	}
 	if b == 0 {

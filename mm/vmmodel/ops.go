@@ -13,6 +13,7 @@ const (
 	OpFork
 	OpDestroy
 	OpNewTask
+	OpProtect // only from a Generator with Protect set
 	numKinds
 )
 
@@ -26,6 +27,7 @@ type Op struct {
 	Flags  uintptr
 	MapNow bool
 	Value  byte
+	Prot   int // for protect: ProtNone, ProtRead or both
 }
 
 func (o Op) String() string {
@@ -44,6 +46,8 @@ func (o Op) String() string {
 		return fmt.Sprintf("destroy(task %d)", o.Task)
 	case OpNewTask:
 		return "new task"
+	case OpProtect:
+		return fmt.Sprintf("protect(task %d, addr %#x, size %#x, prot %d)", o.Task, o.Addr, o.Size, o.Prot)
 	}
 	return "?"
 }
@@ -61,6 +65,9 @@ type Generator struct {
 	Src         Source
 	WindowStart uintptr
 	Span        uintptr // the busy part of the window, a multiple of 2 MiB
+	// Protect adds mprotect to the operations (mm's FuzzVM: the kernel
+	// task's VM of tests/stress has no such call).
+	Protect bool
 }
 
 func (g *Generator) n(k uint64) uint64 { return g.Src.Uint64() % k }
@@ -98,6 +105,10 @@ func (g *Generator) Next() Op {
 		o.Flags |= 1 << (2 + g.n(8)) // an unknown flag
 	}
 	o.MapNow = g.n(5) == 0
+	o.Prot = []int{ProtNone, ProtRead, ProtRead | ProtWrite}[g.n(3)]
+	if g.Protect && o.Kind == OpRead && g.n(3) == 0 {
+		o.Kind = OpProtect // (an eighth of the operations, taken from reads)
+	}
 	if o.Kind == OpRead || o.Kind == OpWrite {
 		// Accesses stay in the window: outside it is the kernel's shared
 		// memory (readable in ring 0), which the model does not describe.

@@ -8,12 +8,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"unsafe"
 
 	"hurdvm/mm"
 )
-
-func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n) }
 
 // A file call made inside a task: the server, in the kernel's address
 // space, reads and writes the task's memory (the kernel copies through
@@ -51,7 +48,7 @@ func TestFileCallsFromATask(t *testing.T) {
 		if err := mm.VMAllocate(&addr, 2*size, 0, false); err != nil {
 			return err
 		}
-		b := bytesAt(addr, size)
+		b := mm.Bytes(addr, size)
 		for i := range b {
 			b[i] = byte(i * 7)
 		}
@@ -70,8 +67,8 @@ func TestFileCallsFromATask(t *testing.T) {
 	}
 	var same bool
 	must(parent, func() error {
-		n, err = syscall.Pread(fd, bytesAt(addr+size, size), 0) // never touched
-		same = bytes.Equal(bytesAt(addr+size, size), bytesAt(addr, size))
+		n, err = syscall.Pread(fd, mm.Bytes(addr+size, size), 0) // never touched
+		same = bytes.Equal(mm.Bytes(addr+size, size), mm.Bytes(addr, size))
 		return err
 	})
 	if n != size || !same {
@@ -94,12 +91,12 @@ func TestFileCallsFromATask(t *testing.T) {
 	defer syscall.Close(zfd)
 	var childZero, parentKept bool
 	must(child, func() error {
-		n, err = syscall.Pread(zfd, bytesAt(addr, size), 0)
-		childZero = bytes.Equal(bytesAt(addr, size), make([]byte, size))
+		n, err = syscall.Pread(zfd, mm.Bytes(addr, size), 0)
+		childZero = bytes.Equal(mm.Bytes(addr, size), make([]byte, size))
 		return err
 	})
 	must(parent, func() error {
-		parentKept = bytes.Equal(bytesAt(addr, size), want)
+		parentKept = bytes.Equal(mm.Bytes(addr, size), want)
 		return nil
 	})
 	if n != size || !childZero || !parentKept {

@@ -216,7 +216,7 @@ type block struct {
 	order int
 }
 
-func word(pa uint64) *uint64 { return (*uint64)(unsafe.Pointer(uintptr(kernel.PhysmapBase + pa))) }
+func word(pa uint64) *uint64 { return (*uint64)(unsafe.Add(nil, kernel.PhysmapBase+pa)) }
 
 // TestExhaustPatternFree takes every free frame (largest blocks first),
 // writes a pattern naming each frame into it through the physmap, checks

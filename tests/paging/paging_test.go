@@ -15,8 +15,6 @@ import (
 	"hurdvm/tests/internal/probe"
 )
 
-func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n) }
-
 var sink byte
 
 func TestPhysmapAlias(t *testing.T) {
@@ -29,13 +27,13 @@ func TestPhysmapAlias(t *testing.T) {
 	if !tr.Mapped || tr.PageSize != mm.PageSize {
 		t.Fatalf("translation %+v", tr)
 	}
-	alias := bytesAt(uintptr(kernel.PhysmapBase+tr.Phys), 8)
-	copy(bytesAt(a+100, 8), "virtual!")
+	alias := mm.Bytes(uintptr(kernel.PhysmapBase+tr.Phys), 8)
+	copy(mm.Bytes(a+100, 8), "virtual!")
 	if string(alias) != "virtual!" {
 		t.Errorf("the physmap alias reads %q", alias)
 	}
 	copy(alias, "physmap!")
-	if got := string(bytesAt(a+100, 8)); got != "physmap!" {
+	if got := string(mm.Bytes(a+100, 8)); got != "physmap!" {
 		t.Errorf("the mapping reads %q after a write through the physmap", got)
 	}
 }
@@ -52,7 +50,7 @@ func TestNoPageZero(t *testing.T) {
 const message = "a string constant lives in read-only data"
 
 func TestKernelImageWX(t *testing.T) {
-	f := bytesAt // a func value points at a word in rodata holding the code's address
+	f := mm.Bytes // a func value points at a word in rodata holding the code's address
 	code := **(**uintptr)(unsafe.Pointer(&f))
 	ro := uintptr(unsafe.Pointer(unsafe.StringData(message)))
 	data := uintptr(unsafe.Pointer(&sink))
@@ -73,10 +71,10 @@ func TestKernelImageWX(t *testing.T) {
 				c.name, c.addr, tr.Mapped, w, x, c.writable, c.exec)
 		}
 	}
-	if addr, ok := probe.Fault(func() { *(*byte)(unsafe.Pointer(code)) = 0xcc }); !ok || addr != code {
+	if addr, ok := probe.Fault(func() { mm.Bytes(code, 1)[0] = 0xcc }); !ok || addr != code {
 		t.Errorf("writing kernel text at %#x: fault %v at %#x", code, ok, addr)
 	}
-	if addr, ok := probe.Fault(func() { *(*byte)(unsafe.Pointer(ro)) = 'A' }); !ok || addr != ro {
+	if addr, ok := probe.Fault(func() { mm.Bytes(ro, 1)[0] = 'A' }); !ok || addr != ro {
 		t.Errorf("writing read-only data at %#x: fault %v at %#x", ro, ok, addr)
 	}
 }
@@ -109,7 +107,7 @@ func TestHugePageSplitKeepsData(t *testing.T) {
 	if tr := kernel.Translate(a); tr.PageSize != huge {
 		t.Fatalf("map_now of 4 MiB mapped with %d-byte pages, want 2 MiB", tr.PageSize)
 	}
-	b := bytesAt(a, huge)
+	b := mm.Bytes(a, huge)
 	for i := 0; i < huge; i += 512 {
 		b[i] = byte(i / 512)
 	}
@@ -131,7 +129,7 @@ func TestHugePageSplitKeepsData(t *testing.T) {
 			t.Fatalf("byte %#x lost its data after the split", i)
 		}
 	}
-	if addr, ok := probe.Fault(func() { sink = bytesAt(hole, 1)[0] }); !ok || addr != hole {
+	if addr, ok := probe.Fault(func() { sink = mm.Bytes(hole, 1)[0] }); !ok || addr != hole {
 		t.Errorf("the unmapped page: fault %v at %#x", ok, addr)
 	}
 }
@@ -155,7 +153,7 @@ func TestTwoAddressSpacesSameAddress(t *testing.T) {
 			if err := mm.VMAllocate(&addr, mm.PageSize, mm.VM_HERE, true); err != nil {
 				panic(err)
 			}
-			bytesAt(va, 1)[0] = byte(i + 1)
+			mm.Bytes(va, 1)[0] = byte(i + 1)
 			pa[i] = kernel.Translate(va).Phys
 		}); err != nil {
 			t.Fatal(err)
@@ -165,7 +163,7 @@ func TestTwoAddressSpacesSameAddress(t *testing.T) {
 		t.Fatalf("both tasks map %#x to %#x and %#x", uintptr(va), pa[0], pa[1])
 	}
 	for i, p := range pa {
-		if v := *(*byte)(unsafe.Pointer(uintptr(kernel.PhysmapBase + p))); v != byte(i+1) {
+		if v := *(*byte)(unsafe.Add(nil, kernel.PhysmapBase+p)); v != byte(i+1) {
 			t.Errorf("task %d's frame holds %d", i, v)
 		}
 	}

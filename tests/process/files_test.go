@@ -18,21 +18,27 @@ import (
 // kernel's program and every process as Linux's is, with the process's
 // own descriptors and its memory only.
 
-// runFiles runs gofiles with args and fails the test unless it exited
-// with status 0 having printed "ok NAME" for each check; it returns the
-// output.
+// runFiles runs gofiles with args (runChecks).
 func runFiles(t *testing.T, args ...string) string {
 	t.Helper()
-	s := run(t, "gofiles", args...)
+	return runChecks(t, "gofiles", args...)
+}
+
+// runChecks runs program name (gofiles, procapi: an argument a check)
+// with args and fails the test unless it exited with status 0 having
+// printed "ok NAME" for each check; it returns the output.
+func runChecks(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	s := run(t, name, args...)
 	out := string(s.Output)
-	t.Logf("gofiles %s:\n%s", strings.Join(args, " "), out)
+	t.Logf("%s %s:\n%s", name, strings.Join(args, " "), out)
 	if s.Signal != 0 || s.ExitCode != 0 {
-		t.Errorf("gofiles ended so: %v, want exit status 0", s)
+		t.Errorf("%s ended so: %v, want exit status 0", name, s)
 	}
 	for _, a := range args {
-		name, _, _ := strings.Cut(a, ":")
-		if !strings.Contains(out, "ok "+name+"\n") {
-			t.Errorf("gofiles's check %s did not pass", name)
+		check, _, _ := strings.Cut(a, ":")
+		if !strings.Contains(out, "ok "+check+"\n") {
+			t.Errorf("%s's check %s did not pass", name, check)
 		}
 	}
 	return out
@@ -110,12 +116,20 @@ func TestFileCallsKeepToTheProcess(t *testing.T) {
 // started have ended.
 func runFilesAllBack(t *testing.T, args ...string) {
 	t.Helper()
+	runChecksAllBack(t, "gofiles", args...)
+}
+
+// runChecksAllBack is runChecks, then the checks that every handle of
+// the file server and every frame came back.
+func runChecksAllBack(t *testing.T, name string, args ...string) string {
+	t.Helper()
 	before, handles := frames(), settledHandles(t, -1)
-	runFiles(t, args...)
+	out := runChecks(t, name, args...)
 	if h := settledHandles(t, handles); h != handles {
-		t.Errorf("the file server holds %d handles after gofiles %s, %d before", h, strings.Join(args, " "), handles)
+		t.Errorf("the file server holds %d handles after %s %s, %d before", h, name, strings.Join(args, " "), handles)
 	}
 	framesBack(t, before)
+	return out
 }
 
 func settledHandles(t *testing.T, want int64) int64 {

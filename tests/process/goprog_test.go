@@ -167,3 +167,10 @@ func TestGoUname(t *testing.T) {
 func TestGoMincore(t *testing.T) {
 	runFiles(t, "mincore")
 }
+
+// TestGoProtNone: mprotect(PROT_NONE) of a written page faults every
+// access, its copy-in is EFAULT, and read/write access gives the byte back
+// (mm's Protect withholding the page's frame).
+func TestGoProtNone(t *testing.T) {
+	runGo(t, 0, "protnone")
+}

@@ -40,7 +40,7 @@ const (
 var testHooks = func(t *testing.T) {}
 
 func TestMain(m *testing.M) {
-	for _, p := range []string{"hello", "hello-high", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap", "sig", "gohello", "gofiles", "sysfuzz", "random.test"} {
+	for _, p := range []string{"hello", "hello-high", "args", "peek", "efault", "mmap", "spin", "fault", "regs", "smap", "sig", "gohello", "gofiles", "procapi", "sysfuzz", "random.test"} {
 		if _, err := os.Stat(prog(p)); err != nil {
 			fmt.Fprintf(os.Stderr, "%v: the test programs are built by make (make progs, which make test-qemu runs)\n", err)
 			os.Exit(1)

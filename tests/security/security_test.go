@@ -74,7 +74,7 @@ func TestFreshFramesCarryNothing(t *testing.T) {
 func TestKernelTextNotWritable(t *testing.T) {
 	f := TestKernelTextNotWritable
 	code := **(**uintptr)(unsafe.Pointer(&f))
-	if addr, ok := probe.Fault(func() { *(*byte)(unsafe.Pointer(code)) = 0xcc }); !ok || addr != code {
+	if addr, ok := probe.Fault(func() { mm.Bytes(code, 1)[0] = 0xcc }); !ok || addr != code {
 		t.Fatalf("write to kernel text at %#x: fault %v at %#x", code, ok, addr)
 	}
 }

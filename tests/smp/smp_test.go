@@ -21,7 +21,11 @@ import (
 	"hurdvm/tests/internal/probe"
 )
 
-func words(addr uintptr, n int) []uint64 { return unsafe.Slice((*uint64)(unsafe.Pointer(addr)), n) }
+// words is the memory at addr, a task-window address the test allocated
+// through the VM (not Go memory: the GC never sees it), as n words.
+func words(addr uintptr, n int) []uint64 {
+	return unsafe.Slice((*uint64)(unsafe.Add(nil, addr)), n)
+}
 
 // threads is how many threads the tests run at once: one a CPU, at
 // least four (on fewer CPUs they take turns).

@@ -4,7 +4,6 @@ package tasks
 
 import (
 	"fmt"
-	"unsafe"
 
 	"hurdvm/mm"
 )
@@ -26,7 +25,7 @@ func Example_fork() {
 		if err := mm.VMAllocate(&addr, mm.PageSize, 0, true); err != nil {
 			panic(err)
 		}
-		*(*byte)(unsafe.Pointer(addr)) = 'p'
+		mm.Bytes(addr, 1)[0] = 'p'
 	})
 
 	child, err := parent.Fork()
@@ -35,11 +34,11 @@ func Example_fork() {
 		return
 	}
 	defer child.Destroy()
-	child.Run(func() { *(*byte)(unsafe.Pointer(addr)) = 'c' }) // a copy-on-write fault
+	child.Run(func() { mm.Bytes(addr, 1)[0] = 'c' }) // a copy-on-write fault
 
 	var inParent, inChild byte
-	parent.Run(func() { inParent = *(*byte)(unsafe.Pointer(addr)) })
-	child.Run(func() { inChild = *(*byte)(unsafe.Pointer(addr)) })
+	parent.Run(func() { inParent = mm.Bytes(addr, 1)[0] })
+	child.Run(func() { inChild = mm.Bytes(addr, 1)[0] })
 	st, _ := child.Stats()
 	fmt.Printf("parent %c, child %c, the child's copies %d\n", inParent, inChild, st.COWCopies)
 	// Output: parent p, child c, the child's copies 1

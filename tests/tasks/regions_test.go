@@ -75,7 +75,7 @@ func TestHundredThousandRegions(t *testing.T) {
 		pairBig = pairs()
 		// Faults find their region among 100,000: touch every 100th.
 		for i := 0; i < n && err == nil; i += 100 {
-			bytesAt(regionAt(i), 1)[0] = byte(i) | 1
+			mm.Bytes(regionAt(i), 1)[0] = byte(i) | 1
 			touched++
 		}
 	})

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"unsafe"
 
 	_ "hurdvm/kernel"
 	"hurdvm/mm"
@@ -21,8 +20,6 @@ import (
 )
 
 const page = mm.PageSize
-
-func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n) }
 
 // sink keeps reads the test makes only for their fault from being
 // optimized away.
@@ -69,7 +66,7 @@ func allocIn(t *testing.T, task *mm.Task, size uintptr, fill byte, mapNow bool) 
 		if err = mm.VMAllocate(&addr, size, 0, mapNow); err != nil {
 			return
 		}
-		b := bytesAt(addr, size)
+		b := mm.Bytes(addr, size)
 		for i := uintptr(0); i < size; i += 64 {
 			b[i] = fill
 		}
@@ -84,13 +81,13 @@ func allocIn(t *testing.T, task *mm.Task, size uintptr, fill byte, mapNow bool) 
 func readIn(t *testing.T, task *mm.Task, addr uintptr) byte {
 	t.Helper()
 	var v byte
-	run(t, task, func() { v = bytesAt(addr, 1)[0] })
+	run(t, task, func() { v = mm.Bytes(addr, 1)[0] })
 	return v
 }
 
 func writeIn(t *testing.T, task *mm.Task, addr uintptr, v byte) {
 	t.Helper()
-	run(t, task, func() { bytesAt(addr, 1)[0] = v })
+	run(t, task, func() { mm.Bytes(addr, 1)[0] = v })
 }
 
 func TestForkSharesThenCopies(t *testing.T) {
@@ -187,7 +184,7 @@ func TestSameAddressTwoTasks(t *testing.T) {
 		if err := mm.VMAllocate(&y, page, mm.VM_HERE, false); err != nil {
 			t.Errorf("the same address in another task: %v", err)
 		}
-		bytesAt(y, 1)[0] = 0xB
+		mm.Bytes(y, 1)[0] = 0xB
 	})
 	if readIn(t, a, x) != 0xA || readIn(t, b, x) != 0xB {
 		t.Error("two tasks at the same address see each other's page")
@@ -198,7 +195,7 @@ func TestIsolation(t *testing.T) {
 	a, b := newTask(t), newTask(t)
 	defer destroy(t, a, b)
 	x := allocIn(t, a, page, 0x77, false)
-	err := b.Run(func() { sink = bytesAt(x, 1)[0] })
+	err := b.Run(func() { sink = mm.Bytes(x, 1)[0] })
 	var fault *mm.TaskFault
 	if !errors.As(err, &fault) {
 		t.Fatalf("task b reading task a's page: %v, want a TaskFault", err)
@@ -217,7 +214,7 @@ func TestIsolation(t *testing.T) {
 	_, faulted := func() (v byte, faulted bool) {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() { faulted = recover() != nil }()
-		return bytesAt(x, 1)[0], false
+		return mm.Bytes(x, 1)[0], false
 	}()
 	if !faulted {
 		t.Error("the kernel task read a task's private page")
@@ -261,7 +258,7 @@ func TestTaskStatsAreExact(t *testing.T) {
 		if err := mm.VMAllocate(&a, pages*page, 0, false); err != nil {
 			panic(err)
 		}
-		b := bytesAt(a, pages*page)
+		b := mm.Bytes(a, pages*page)
 		for i := 0; i < pages; i++ {
 			b[i*page] = 1
 		}
@@ -315,7 +312,7 @@ func TestManyTasks(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			if err := tasks[i].Run(func() {
-				if v := bytesAt(addrs[i], 1)[0]; v != byte(i) {
+				if v := mm.Bytes(addrs[i], 1)[0]; v != byte(i) {
 					panic("a task sees another's data")
 				}
 			}); err != nil {

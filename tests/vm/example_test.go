@@ -5,7 +5,6 @@ package vm
 import (
 	"errors"
 	"fmt"
-	"unsafe"
 
 	"hurdvm/mm"
 )
@@ -19,7 +18,7 @@ func Example_vmAllocate() {
 		fmt.Println(err)
 		return
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(addr)), 4*mm.PageSize)
+	b := mm.Bytes(addr, 4*mm.PageSize)
 	fmt.Println("page-aligned:", addr%mm.PageSize == 0, "zero-filled:", b[0] == 0 && b[len(b)-1] == 0)
 	b[mm.PageSize] = 42 // the first touch of page 1: a fault, a zeroed frame
 	fmt.Println("page 1 holds", b[mm.PageSize])

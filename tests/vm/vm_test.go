@@ -29,8 +29,6 @@ func quiet(t *testing.T) {
 	t.Cleanup(func() { debug.SetGCPercent(old) })
 }
 
-func bytesAt(addr, n uintptr) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(addr)), n) }
-
 func allocate(t *testing.T, addr, size, flags uintptr, mapNow bool) uintptr {
 	t.Helper()
 	if err := mm.VMAllocate(&addr, size, flags, mapNow); err != nil {
@@ -77,14 +75,14 @@ func onDemandOnce(t *testing.T) (off string) {
 		t.Errorf("allocating 64 pages took %d frames before any touch", probe.TaskFrames(before)-probe.TaskFrames(mid))
 	}
 	for i := uintptr(0); i < 64; i++ {
-		bytesAt(a+i*page, page)[100] = byte(i)
+		mm.Bytes(a+i*page, page)[100] = byte(i)
 	}
 	after := mm.ReadStats()
 	if n := after.PageFaults - mid.PageFaults; n != 64 {
 		off = fmt.Sprintf("%d page faults for 64 first touches, want 64", n)
 	}
 	for i := uintptr(0); i < 64; i++ {
-		if v := bytesAt(a+i*page, page)[100]; v != byte(i) {
+		if v := mm.Bytes(a+i*page, page)[100]; v != byte(i) {
 			t.Fatalf("page %d reads %d", i, v)
 		}
 	}
@@ -102,7 +100,7 @@ func onDemandOnce(t *testing.T) (off string) {
 func TestReadWrite(t *testing.T) {
 	a := allocate(t, 0, page, 0, false)
 	defer deallocate(t, a, page)
-	b := bytesAt(a, page)
+	b := mm.Bytes(a, page)
 	b[0], b[page-1] = 1, 2
 	if b[0] != 1 || b[page-1] != 2 {
 		t.Fatal("written bytes do not read back")
@@ -133,7 +131,7 @@ func TestVMHere(t *testing.T) {
 		t.Fatalf("VM_HERE placed the region at %#x, want %#x", a, want)
 	}
 	defer deallocate(t, want, 4*page)
-	bytesAt(want, 4*page)[0] = 42
+	mm.Bytes(want, 4*page)[0] = 42
 	for _, c := range []struct {
 		name       string
 		addr, size uintptr
@@ -163,7 +161,7 @@ func TestVMHere(t *testing.T) {
 			t.Errorf("%s: the failed call changed something", c.name)
 		}
 	}
-	if bytesAt(want, page)[0] != 42 {
+	if mm.Bytes(want, page)[0] != 42 {
 		t.Error("the region's data changed")
 	}
 }
@@ -192,7 +190,7 @@ func TestZeroFill(t *testing.T) {
 	for _, flags := range []uintptr{0, mm.VM_ZEROFILL, 0} {
 		for _, now := range []bool{false, true} {
 			a := allocate(t, 0, 32*page, flags, now)
-			b := bytesAt(a, 32*page)
+			b := mm.Bytes(a, 32*page)
 			for i, v := range b {
 				if v != 0 {
 					t.Fatalf("flags %#x mapNow %v: byte %d is %#x", flags, now, i, v)
@@ -230,7 +228,7 @@ func TestMapNow(t *testing.T) {
 	if used := probe.TaskFrames(before) - probe.TaskFrames(mid); used < size/page {
 		t.Errorf("map_now took %d frames, want at least %d", used, size/page)
 	}
-	b := bytesAt(a, size)
+	b := mm.Bytes(a, size)
 	for i := 0; i < size; i += page {
 		b[i] = 7
 	}
@@ -272,7 +270,7 @@ func TestPartialAndMultiple(t *testing.T) {
 	for _, r := range [][2]uintptr{{0, 8}, {10, 14}, {20, 30}} {
 		allocate(t, space+r[0]*page, (r[1]-r[0])*page, mm.VM_HERE, false)
 		for p := r[0]; p < r[1]; p++ {
-			bytesAt(space+p*page, 1)[0] = byte(p)
+			mm.Bytes(space+p*page, 1)[0] = byte(p)
 		}
 	}
 	deallocate(t, space+2*page, 2*page)  // splits the first
@@ -283,7 +281,7 @@ func TestPartialAndMultiple(t *testing.T) {
 	}
 	for p := uintptr(0); p < 32; p++ {
 		var v byte
-		addr, faulted := probe.Fault(func() { v = bytesAt(space+p*page, 1)[0] })
+		addr, faulted := probe.Fault(func() { v = mm.Bytes(space+p*page, 1)[0] })
 		switch {
 		case live[p] && (faulted || v != byte(p)):
 			t.Errorf("page %d: faulted %v, reads %d; want its data", p, faulted, v)
@@ -303,14 +301,14 @@ func TestPartialAndMultiple(t *testing.T) {
 func TestDeallocateEINVAL(t *testing.T) {
 	a := allocate(t, 0, 2*page, 0, false)
 	defer deallocate(t, a, 2*page)
-	bytesAt(a, 1)[0] = 5
+	mm.Bytes(a, 1)[0] = 5
 	for _, c := range [][2]uintptr{{a + 1, page}, {a, page + 1}, {a, 1},
 		{mm.HeapWindowStart, page}, {memmap.KernelBase, page}, {0xffff_8000_0000_0000, page}, {0x0000_9000_0000_0000, page}} {
 		if err := mm.VMDeallocate(c[0], c[1]); err != mm.EINVAL {
 			t.Errorf("VMDeallocate(%#x, %#x): %v, want EINVAL", c[0], c[1], err)
 		}
 	}
-	if bytesAt(a, 1)[0] != 5 {
+	if mm.Bytes(a, 1)[0] != 5 {
 		t.Error("a rejected deallocation changed the region")
 	}
 }
@@ -319,7 +317,7 @@ func TestDeallocateEINVAL(t *testing.T) {
 func TestFaultOutsideRegion(t *testing.T) {
 	a := allocate(t, 0, page, 0, false)
 	deallocate(t, a, page)
-	if addr, ok := probe.Fault(func() { bytesAt(a, 1)[0] = 1 }); !ok || addr != a {
+	if addr, ok := probe.Fault(func() { mm.Bytes(a, 1)[0] = 1 }); !ok || addr != a {
 		t.Fatalf("write to a deallocated page: faulted %v at %#x, want %#x", ok, addr, a)
 	}
 }
@@ -339,7 +337,7 @@ func TestConcurrentAllocators(t *testing.T) {
 					errs <- err
 					return
 				}
-				b := bytesAt(a, size)
+				b := mm.Bytes(a, size)
 				for j := uintptr(0); j < size; j += page {
 					b[j] = byte(g)
 				}
@@ -374,8 +372,8 @@ func TestTenThousandCycles(t *testing.T) {
 		if err := mm.VMAllocate(&a, 4*page, 0, false); err != nil {
 			t.Fatal(err)
 		}
-		bytesAt(a, 1)[0] = 1
-		bytesAt(a+3*page, 1)[0] = 1
+		mm.Bytes(a, 1)[0] = 1
+		mm.Bytes(a+3*page, 1)[0] = 1
 		if err := mm.VMDeallocate(a, 4*page); err != nil {
 			t.Fatal(err)
 		}

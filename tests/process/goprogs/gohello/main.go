@@ -42,14 +42,15 @@ func main() {
 }
 
 var checks = map[string]func() error{
-	"hello":   hello,
-	"threads": threads,
-	"gc":      gc,
-	"sleep":   sleep,
-	"preempt": preempt,
-	"segv":    segv,
-	"crash":   crash,
-	"spin":    spin,
+	"hello":    hello,
+	"threads":  threads,
+	"gc":       gc,
+	"sleep":    sleep,
+	"preempt":  preempt,
+	"segv":     segv,
+	"protnone": protnone,
+	"crash":    crash,
+	"spin":     spin,
 }
 
 // hello prints with fmt.
