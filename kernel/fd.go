@@ -25,6 +25,7 @@ const (
 	fileEpoll
 	fileEventFD
 	fileServer // a file of the file server (filecall.go): handle names it there
+	filePidfd  // a process's pidfd (pidfd.go): count is its pid
 )
 
 // Flags of open files and descriptors, Linux's values.
@@ -204,6 +205,8 @@ func fileReady(fd int32, f *openFile) uint32 {
 		}
 	case fileServer:
 		return f.ready
+	case filePidfd:
+		return pidfdReady(f)
 	}
 	return 0
 }

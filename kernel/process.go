@@ -119,6 +119,10 @@ type proc struct {
 	// exitSignal is what its end sends its parent (clone's low byte:
 	// SIGCHLD for fork).
 	exitSignal uint32
+	// pgid and sid are its process group and session (procgroup.go);
+	// execed: it made an execve (its parent's setpgid is EACCES then).
+	pgid, sid int32
+	execed    bool
 	// The program break: [brkStart, brk) is the brk area, its pages
 	// from brkStart up to brk rounded up allocated (procBrk). Changed
 	// under the space's lock.
@@ -378,6 +382,7 @@ func procStart(i, entry, sp, brk uint64) uint64 {
 	p.thread, p.threads = ti, 1
 	p.brkStart, p.brk = brk, brk
 	p.info = ProcessInfo{PID: t.tid}
+	p.pgid, p.sid = t.tid, t.tid // a session and group of its own (procgroup.go)
 	p.state = procRunning
 	t.state = threadRunnable
 	enqueue(ti)
@@ -525,6 +530,7 @@ func procThreadEnd(i, ti int32) {
 	as.Destroy()
 	unlockSpace(as)
 	p.state = procExited
+	pidfdsEnded(p.info.PID)
 	procOrphans(i)
 	if p.parent != 0 {
 		procChildEnded(i)

@@ -323,6 +323,7 @@ func execResume(t *thread, tf *TrapFrame) uint64 {
 	t.clearTID = 0
 	p.brkStart, p.brk, p.imageLo = r.brk, r.brk, r.imageLo
 	p.execer = 0
+	p.execed = true
 
 	pg := progOf(t)
 	for s := range pg.sigactions {

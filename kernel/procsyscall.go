@@ -262,21 +262,40 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
 		}
 	case sysFork, sysVfork:
-		r = procFork(tf, t, sigCHLD, 0)
+		r = procFork(tf, t, sigCHLD, 0, 0)
 	case sysClone:
 		if a0&cloneThread != 0 {
 			return false // a thread of the process: the personality's
 		}
-		r = procFork(tf, t, a0, a1)
+		r = procFork(tf, t, a0, a1, a2)
 	case sysExecve:
 		r = procExecve(t, a0, a1, a2)
 	case sysWait4:
 		r = procWait4(t, int32(a0), a1, a2, tf.R10)
 	case sysKill:
-		if pid := int32(a0); pid <= 0 || pid == curPID() {
+		switch pid := int32(a0); {
+		case pid == curPID():
 			return false // itself: the personality's
+		case pid <= 0:
+			r = procKillGroup(t.proc-1, pid, a1) // a group, or every process
+		default:
+			r = procKillPID(pid, a1)
 		}
-		r = procKillPID(int32(a0), a1)
+	case sysSetpgid:
+		r = procSetpgid(t.proc-1, int32(a0), int32(a1))
+	case sysGetpgid, sysGetpgrp, sysGetsid:
+		if nr == sysGetpgrp {
+			a0 = 0
+		}
+		r = procGetID(t.proc-1, int32(a0), nr == sysGetsid)
+	case sysSetsid:
+		r = procSetsid(t.proc - 1)
+	case sysWaitid:
+		r = procWaitid(t, a0, int32(a1), a2, tf.R10, tf.R8)
+	case sysPidfdOpen:
+		r = pidfdOpen(int32(a0), a1)
+	case sysPidfdSendSignal:
+		r = pidfdSendSignal(t, int32(a0), a1, a2, tf.R10)
 	case sysExitGroup:
 		procExit(int32(a0))
 		return true

@@ -31,3 +31,43 @@ func TestWorkingDirectory(t *testing.T) {
 		t.Errorf("the kernel program's directory moved from %s to %s", wd, now)
 	}
 }
+
+// TestWaitid: waitid(P_PID) with WNOWAIT leaves the child to be reaped,
+// without it reaps (ECHILD after); P_ALL finds a child killed by SIGKILL
+// (si_code CLD_KILLED, si_status 9); WNOHANG with a live child is 0 with
+// a siginfo of zeros; WSTOPPED alone finds nothing (no process stops);
+// the siginfo is Linux's (si_signo SIGCHLD, si_errno 0, si_code
+// CLD_EXITED, si_pid, si_uid 0, si_status the exit status); EINVAL for no
+// option, an unknown one, an unknown idtype, P_PID 0, P_PGID -1, EBADF
+// for P_PIDFD of a descriptor that is not a pidfd, ECHILD with no child.
+func TestWaitid(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "waitid")
+}
+
+// TestPidfds: pidfd_open of itself (close-on-exec, waitid ECHILD,
+// pidfd_send_signal of 0: Go's os package's probe), its EINVAL and
+// ESRCH; clone(CLONE_PIDFD) by syscall.ForkExec: epoll reports the
+// child's pidfd readable only once it has ended (after its 300 ms
+// sleep), waitid(P_PIDFD) reaps it, pidfd_send_signal is ESRCH then; a
+// spinning child killed by pidfd_send_signal(SIGKILL); os/exec and
+// os.Process (Signal, Wait, ErrProcessDone after), which go through
+// pidfds once the probe passes.
+func TestPidfds(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "pidfd")
+}
+
+// TestProcessGroups: a process leads its own group and session; a
+// forked child is in them; setpgid moves a child into a group of its own
+// and another child into that group; kill(-pgid, SIGKILL) ends both and
+// wait4(-pgid) reaps them; waitid(P_PGID) and wait4(0); a child's setsid
+// (pid, pgrp and sid all its own; the parent's setpgid of it EPERM);
+// setpgid's EINVAL, ESRCH and EPERM, setsid's EPERM for a group leader,
+// kill's ESRCH for an empty group; setpgid of a child after its execve is
+// EACCES; os/exec's SysProcAttr{Setpgid: true} puts the child in a group
+// of its own.
+func TestProcessGroups(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "groups")
+}

@@ -34,9 +34,14 @@ func main() {
 }
 
 var checks = map[string]func(string) error{
-	"cwd":  cwd,
-	"pwd":  pwd,
-	"exit": exit,
+	"cwd":    cwd,
+	"pwd":    pwd,
+	"exit":   exit,
+	"sleep":  sleep,
+	"waitid": waitidCheck,
+	"pidfd":  pidfdCheck,
+	"groups": groups,
+	"ids":    ids,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
