@@ -123,6 +123,10 @@ type proc struct {
 	// execed: it made an execve (its parent's setpgid is EACCES then).
 	pgid, sid int32
 	execed    bool
+	// vforker is the thread that made it with CLONE_VFORK, plus one, and
+	// vforkerTID its tid: it waits (waitVfork) until this process makes
+	// its execve or ends (vforkDone). 0: none waits.
+	vforker, vforkerTID int32
 	// The program break: [brkStart, brk) is the brk area, its pages
 	// from brkStart up to brk rounded up allocated (procBrk). Changed
 	// under the space's lock.
@@ -523,6 +527,7 @@ func procThreadEnd(i, ti int32) {
 		return
 	}
 	procExecGone(i)
+	vforkDone(i)
 	procFilesEnd(i)
 	as := &spaces[p.slot]
 	lockSpace(as)

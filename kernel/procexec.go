@@ -324,6 +324,7 @@ func execResume(t *thread, tf *TrapFrame) uint64 {
 	p.brkStart, p.brk, p.imageLo = r.brk, r.brk, r.imageLo
 	p.execer = 0
 	p.execed = true
+	vforkDone(i)
 
 	pg := progOf(t)
 	for s := range pg.sigactions {

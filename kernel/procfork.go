@@ -14,8 +14,9 @@
 // it, so that either side's close leaves the other's file open). CLONE_VM
 // without CLONE_THREAD (Go's os/exec makes CLONE_VFORK|CLONE_VM, then
 // execve in the child) gets a copy too, not the caller's memory: the
-// child writes nothing its parent reads, and the parent goes on at once
-// rather than waiting for the child's execve.
+// child writes nothing its parent reads. With CLONE_VFORK (vfork's) the
+// calling thread waits, as Linux's, until the child makes its execve or
+// ends; only SIGKILL ends the wait early, with its process.
 //
 // A child's record keeps its parent (proc.parent). Its end sends SIGCHLD
 // to the parent and wakes the parent's threads in wait4; the parent's
@@ -144,7 +145,28 @@ func procFork(tf *TrapFrame, t *thread, flags, stk, ptid uint64) uint64 {
 	ct.state = threadRunnable
 	enqueue(ti)
 	kickIdleCPU()
+	if flags&cloneVfork != 0 {
+		// The parent waits, killable only, until the child's execve or
+		// end (vforkDone), and then answers the child's pid.
+		c.vforker, c.vforkerTID = current()+1, t.tid
+		t.waitN = int64(ct.tid)
+		block(waitVfork, 0)
+	}
 	return uint64(ct.tid)
+}
+
+// vforkDone is the execve or the end of process i: the thread that made
+// it with CLONE_VFORK, if it still waits, goes on.
+func vforkDone(i int32) {
+	p := &procs[i]
+	if p.vforker == 0 {
+		return
+	}
+	w := p.vforker - 1
+	if t := thr(w); t.tid == p.vforkerTID && t.state == threadBlocked && t.wait == waitVfork {
+		wake(w, wokenByEvent)
+	}
+	p.vforker, p.vforkerTID = 0, 0
 }
 
 // procChildEnded is the end of process i that has a parent: the parent, if

@@ -261,8 +261,10 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		} else {
 			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
 		}
-	case sysFork, sysVfork:
+	case sysFork:
 		r = procFork(tf, t, sigCHLD, 0, 0)
+	case sysVfork:
+		r = procFork(tf, t, cloneVfork|cloneVM|sigCHLD, 0, 0)
 	case sysClone:
 		if a0&cloneThread != 0 {
 			return false // a thread of the process: the personality's

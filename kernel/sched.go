@@ -69,6 +69,7 @@ const (
 	waitExec       // a process's execve, for the exec server and its other threads' end (procexec.go)
 	waitExecSlot   // a process's execve, for another of its execve's to finish
 	waitExecServer // the exec server, for a request
+	waitVfork      // a process's vfork, for its child's execve or end (procfork.go)
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -332,7 +333,7 @@ func wake(i int32, why wakeReason) {
 func interrupt(i int32) {
 	t := thr(i)
 	switch {
-	case t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot && t.wait != waitExec && t.wait != waitExecSlot:
+	case t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot && t.wait != waitExec && t.wait != waitExecSlot && t.wait != waitVfork:
 		wake(i, wokenBySignal)
 	case t.oncpu >= 0:
 		kickCPU(t.oncpu) // running on another CPU: it takes the signal now, not at its next tick
@@ -387,6 +388,8 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		r = procWaitResume(t)
 	case waitChild:
 		r = procWaitChildResume(t, tf)
+	case waitVfork:
+		r = uint64(t.waitN) // the child's pid
 	case waitConsole:
 		// The write call restarts: its SYSCALL is re-executed with the
 		// call's number in RAX (consoleRestart), signal or not.

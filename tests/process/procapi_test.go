@@ -71,3 +71,13 @@ func TestProcessGroups(t *testing.T) {
 	warm(t)
 	runChecksAllBack(t, "procapi", "groups")
 }
+
+// TestVfork: the thread that makes a CLONE_VFORK child waits until the
+// child makes its execve or ends, as Linux's: a child that sleeps 300 ms
+// and exits (its byte in a pipe before the parent's clone returns), one
+// that sleeps 300 ms and makes an execve of a program that sleeps 3 s
+// (the parent goes on at the execve, not at the program's end).
+func TestVfork(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "vfork")
+}

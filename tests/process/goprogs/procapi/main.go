@@ -42,6 +42,7 @@ var checks = map[string]func(string) error{
 	"pidfd":  pidfdCheck,
 	"groups": groups,
 	"ids":    ids,
+	"vfork":  vforkCheck,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
