@@ -271,7 +271,9 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		}
 		r = procFork(tf, t, a0, a1, a2)
 	case sysExecve:
-		r = procExecve(t, a0, a1, a2)
+		r = procExecve(t, atFDCWD, a0, a1, a2, 0)
+	case sysExecveat:
+		r = procExecve(t, int32(a0), a1, a2, tf.R10, tf.R8)
 	case sysWait4:
 		r = procWait4(t, int32(a0), a1, a2, tf.R10)
 	case sysKill:

@@ -81,3 +81,28 @@ func TestVfork(t *testing.T) {
 	warm(t)
 	runChecksAllBack(t, "procapi", "vfork")
 }
+
+// TestScripts: #! scripts whose interpreter is the args program (it
+// prints its argv and environment and exits with argc): Linux's argv
+// (the interpreter, the line's one argument, the script's path, the old
+// argv but its first) for an interpreter with an argument (blanks inside
+// kept), without one, after blanks and a tab, by a path relative to the
+// working directory, a script interpreting a script, a line without a
+// newline; ENOEXEC for no interpreter and a path cut at 256 bytes;
+// ENOENT and EACCES for the interpreter; EACCES for a script without an
+// execute bit; ELOOP for a script interpreting itself.
+func TestScripts(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "scripts:"+prog("args"))
+}
+
+// TestExecveat: execveat of the args program by AT_FDCWD and a relative
+// path, by a directory's descriptor, by its own descriptor with
+// AT_EMPTY_PATH, and of a script through a directory's descriptor (the
+// interpreter is given /dev/fd/N/script, as on Linux); EINVAL, ENOENT,
+// EBADF, ENOTDIR, ELOOP (AT_SYMLINK_NOFOLLOW), and ENOENT for a script
+// through a close-on-exec descriptor.
+func TestExecveat(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "execveat:"+prog("args"))
+}

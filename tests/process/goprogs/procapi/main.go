@@ -34,15 +34,17 @@ func main() {
 }
 
 var checks = map[string]func(string) error{
-	"cwd":    cwd,
-	"pwd":    pwd,
-	"exit":   exit,
-	"sleep":  sleep,
-	"waitid": waitidCheck,
-	"pidfd":  pidfdCheck,
-	"groups": groups,
-	"ids":    ids,
-	"vfork":  vforkCheck,
+	"cwd":      cwd,
+	"pwd":      pwd,
+	"exit":     exit,
+	"sleep":    sleep,
+	"waitid":   waitidCheck,
+	"pidfd":    pidfdCheck,
+	"groups":   groups,
+	"ids":      ids,
+	"vfork":    vforkCheck,
+	"scripts":  scripts,
+	"execveat": execveat,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
