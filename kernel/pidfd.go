@@ -107,10 +107,12 @@ func procWaitid(t *thread, idtype uint64, id int32, infop, options, rusage uint6
 		if c.info.Signal != 0 {
 			info[0], status = cldKilled, c.info.Signal
 		}
+		cpu := c.cpuNS
 		if options&wNowait == 0 {
+			procReaped(j)
 			c.state = procFree // reaped
 		}
-		if rusage != 0 && !procRusage(rusage) {
+		if rusage != 0 && !procRusage(rusage, cpu) {
 			return errno(eFAULT)
 		}
 	} else {

@@ -127,6 +127,9 @@ type proc struct {
 	// vforkerTID its tid: it waits (waitVfork) until this process makes
 	// its execve or ends (vforkDone). 0: none waits.
 	vforker, vforkerTID int32
+	// cpuNS is the CPU time of its threads that have ended; childCPUNS
+	// its reaped children's (proclimits.go).
+	cpuNS, childCPUNS int64
 	// The program break: [brkStart, brk) is the brk area, its pages
 	// from brkStart up to brk rounded up allocated (procBrk). Changed
 	// under the space's lock.
@@ -160,6 +163,9 @@ type progState struct {
 	fds       [maxFDs]fdEntry
 	files     [maxFiles]openFile
 	epollRegs [maxEpollRegs]epollReg
+	// rlimits are a process's resource limits (proclimits.go; the
+	// kernel's program's are syscall_system.go's rlimits).
+	rlimits [rlimitCount][2]uint64
 	// cwd is the working directory: a handle of the file server's that
 	// keeps it (chdir, fchdir; fork's child shares it, execve keeps it),
 	// or 0, the server's own directory, the kernel program's (a process
@@ -328,7 +334,7 @@ func procNew(flags uint64) uint64 {
 	p := &procs[i]
 	*p = proc{state: procLoading, slot: int32(s), echo: flags&procEcho != 0}
 	pg := progIndex(int32(i) + 1)
-	*pg = progState{} // no handlers, no descriptors but 0, 1 and 2
+	*pg = progState{rlimits: procRlimitDefaults} // no handlers, no descriptors but 0, 1 and 2
 	consoleFDs(pg)
 	return uint64(i)
 }
@@ -522,6 +528,7 @@ func procThreadEnd(i, ti int32) {
 		t.state = threadFree
 	}
 	t.cr3, t.space = kernelPT.Root, kernelSpace
+	p.cpuNS += threadCPU(ti)
 	if p.threads--; p.threads > 0 {
 		execOthersEnded(i) // an execve's caller may be the last now
 		return

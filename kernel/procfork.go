@@ -43,8 +43,8 @@ const (
 
 	eCHILD = 10
 
-	// rusageSize is struct rusage's (wait4 fills it with zeros: no
-	// accounting yet).
+	// rusageSize is struct rusage's (wait4 fills its user time, the
+	// child's CPU time: proclimits.go).
 	rusageSize = 144
 )
 
@@ -192,6 +192,7 @@ func procChildEnded(i int32) {
 // procOrphans is the end of process i for its children: those that ended
 // are freed (no one will wait for them), the others will be as they end.
 func procOrphans(i int32) {
+	procPdeathsig(i)
 	for j := range procs {
 		c := &procs[j]
 		if c.parent != i+1 || c.state == procFree {
@@ -208,8 +209,9 @@ func procOrphans(i int32) {
 // procWait4 is wait4(pid, status, options, rusage): a child that ended
 // and that pid selects (wait4Select: -1 any, 0 the caller's group, below
 // -1 group -pid, else that one; __WCLONE and __WALL as Linux's) is
-// reaped, its pid the answer and its status Linux's word (the exit code
-// << 8, or the signal; hurdvm writes no core dumps); none that ended: 0
+// reaped, its pid the answer, its status Linux's word (the exit code
+// << 8, or the signal; hurdvm writes no core dumps) and rusage its CPU
+// time (procRusage); none that ended: 0
 // with WNOHANG, else the caller waits for one (waitChild) and makes the
 // call again; no such child at all: ECHILD.
 func procWait4(t *thread, pid int32, status, options, rusage uint64) uint64 {
@@ -233,21 +235,16 @@ func procWait4(t *thread, pid int32, status, options, rusage uint64) uint64 {
 	if c.info.Signal != 0 {
 		w = uint32(c.info.Signal & 0x7f)
 	}
-	cpid := c.info.PID
+	cpid, cpu := c.info.PID, c.cpuNS
+	procReaped(j)
 	c.state = procFree // reaped, whatever the copies say (as Linux)
 	if status != 0 && !writeUser32(status, w) {
 		return errno(eFAULT)
 	}
-	if rusage != 0 && !procRusage(rusage) {
+	if rusage != 0 && !procRusage(rusage, cpu) {
 		return errno(eFAULT)
 	}
 	return uint64(cpid)
-}
-
-// procRusage writes a struct rusage of zeros (no accounting yet).
-func procRusage(addr uint64) bool {
-	var zero [rusageSize]byte
-	return copyOut(addr, zero[:])
 }
 
 // procWaitChildResume finishes a wait4 or waitid that waited: the call

@@ -309,13 +309,25 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 			r = uint64(procs[p.parent-1].info.PID)
 		}
 	case sysClockGettime:
-		r = procClock(int64(int32(a0)), a1)
+		r = procClock(t.proc-1, int64(int32(a0)), a1)
+	case sysClockGetres:
+		r = procClockGetres(t.proc-1, int64(int32(a0)), a1)
+	case sysPrlimit64:
+		r = procPrlimit(t.proc-1, int32(a0), a1, a2, tf.R10)
+	case sysGetrlimit:
+		r = procPrlimit(t.proc-1, 0, a0, 0, a1)
+	case sysSetrlimit:
+		r = procPrlimit(t.proc-1, 0, a0, a1, 0)
+	case sysTimes:
+		r = procTimes(t.proc-1, a0)
+	case sysGetrusage:
+		r = procGetrusage(t.proc-1, a0, a1)
 	case sysBrk:
 		r = procBrk(p, &spaces[t.space], a0)
 	case sysMmap, sysMunmap, sysMprotect: // (vmCall's, but for a file mmap)
 		procVMCall(thisCPU(), tf)
 		return true
-	case sysExit, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
+	case sysExit, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl, sysPrctl,
 		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysTkill, sysTgkill,
 		sysNanosleep, sysClockNanosleep, sysGetrandom,
 		sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollWait, sysEventfd2:
@@ -373,17 +385,15 @@ func procWrite(p *proc, buf, n uint64) uint64 {
 	return n
 }
 
-// procClock is clock_gettime.
-func procClock(id int64, ts uint64) uint64 {
+// procClock is clock_gettime: the CPU-time clocks are the process's own
+// (procClockCPU), not clockNow's, which are the kernel program's.
+func procClock(me int32, id int64, ts uint64) uint64 {
 	ns, ok := clockNow(id)
-	if !ok || id == clockProcessCPU || id == clockThreadCPU {
-		// The CPU-time clocks are the kernel program's (clockNow reads
-		// its threads), not the process's.
-		if ok && id == clockThreadCPU {
-			ns, ok = threadCPU(current()), true
-		} else {
-			return errno(eINVAL)
-		}
+	if id < 0 || id == clockProcessCPU || id == clockThreadCPU {
+		ns, ok = procClockCPU(me, id)
+	}
+	if !ok {
+		return errno(eINVAL)
 	}
 	v := [2]int64{ns / nsPerSecond, ns % nsPerSecond}
 	if !copyOut(ts, bytesOf(&v)) {

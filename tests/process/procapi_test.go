@@ -4,6 +4,7 @@ package process
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -105,4 +106,38 @@ func TestScripts(t *testing.T) {
 func TestExecveat(t *testing.T) {
 	warm(t)
 	runChecksAllBack(t, "procapi", "execveat:"+prog("args"))
+}
+
+// TestLimits: a process's resource limits are its own, as Linux's:
+// RLIMIT_NOFILE is the descriptor table, 256 soft and hard, RLIMIT_STACK
+// 8 MiB and unlimited, RLIMIT_CORE 0 and unlimited; lowering
+// RLIMIT_NOFILE makes dup EMFILE, dup2 EBADF and F_DUPFD EINVAL past it,
+// and a forked child inherits it; EINVAL, EPERM, ESRCH and EFAULT; a
+// child's limit set through its pid.
+func TestLimits(t *testing.T) {
+	warm(t)
+	out := runChecksAllBack(t, "procapi", "limits")
+	if want := "limits: nofile 256 256 stack 8388608 18446744073709551615 core 0 -1\n"; !strings.Contains(out, want) {
+		t.Errorf("want %q", want)
+	}
+}
+
+// TestPrctl: PR_SET_NAME and PR_GET_NAME, PR_SET_PDEATHSIG and
+// PR_GET_PDEATHSIG, EINVAL for a bad signal and an unknown option; a
+// grandchild whose parent-death signal is SIGKILL ends when its parent
+// exits.
+func TestPrctl(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "prctl")
+}
+
+// TestCPUClocks: CLOCK_PROCESS_CPUTIME_ID sums the process's threads
+// (four burning 100 ms of CPU each while the main one sleeps),
+// CLOCK_THREAD_CPUTIME_ID, the clocks built from its pid, its tid and a
+// child's pid, EINVAL for no process and CPUCLOCK_WHICH 3, clock_getres
+// 1 ns; times, getrusage (self, thread, children) and wait4's rusage
+// count the CPU time burned.
+func TestCPUClocks(t *testing.T) {
+	warm(t)
+	runChecksAllBack(t, "procapi", "cpuclock")
 }

@@ -45,6 +45,9 @@ var checks = map[string]func(string) error{
 	"vfork":    vforkCheck,
 	"scripts":  scripts,
 	"execveat": execveat,
+	"limits":   limits,
+	"prctl":    prctlCheck,
+	"cpuclock": cpuClocks,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
