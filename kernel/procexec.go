@@ -32,7 +32,11 @@
 
 package kernel
 
-import "hurdvm/mm"
+import (
+	"sync/atomic"
+
+	"hurdvm/mm"
+)
 
 const (
 	sysExecve   = 59
@@ -111,6 +115,9 @@ var (
 	// request, -1 otherwise; execServerSlot is its thread at any time.
 	execServerThread int32 = -1
 	execServerSlot   int32 = -1
+	// execsEnded counts the execve calls whose process ended with them
+	// in flight, by the request's state then (the tests read it).
+	execsEnded [execCommitted + 1]uint64
 	// execCwd is the working directory of the process whose execve the
 	// server loads (a handle it holds a reference to, 0 for the server's
 	// own directory): its file calls start there (callerCwd).
@@ -379,6 +386,9 @@ func procExecGone(i int32) {
 	r := &execRequests[i]
 	p := &procs[i]
 	p.execer = 0
+	if r.state != execFree {
+		atomic.AddUint64(&execsEnded[r.state], 1)
+	}
 	switch r.state {
 	case execFree:
 	case execTaken:

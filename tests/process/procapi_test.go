@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"hurdvm/kernel"
 )
 
 // The process calls beyond files and fork (goprogs/procapi, an ordinary
@@ -140,4 +142,26 @@ func TestPrctl(t *testing.T) {
 func TestCPUClocks(t *testing.T) {
 	warm(t)
 	runChecksAllBack(t, "procapi", "cpuclock")
+}
+
+// TestKillDuringExecve: 24 children, each killed by SIGKILL from its
+// parent at a delay growing by 15 ms from the moment it makes its execve
+// of a 3 MiB program (procapi itself), so that the kills land before,
+// during and after the exec server's load: each ends by SIGKILL, the
+// kernel lives, every frame (old images, fresh spaces the loads had
+// filled, new images) and every server handle comes back, and a program
+// runs after.
+func TestKillDuringExecve(t *testing.T) {
+	warm(t)
+	p0, t0, f0, c0 := kernel.ExecsEnded()
+	out := runChecksAllBack(t, "procapi", "execkill:15000")
+	if !strings.Contains(out, "execkill: 24 children killed") {
+		t.Errorf("no execkill summary")
+	}
+	p1, t1, f1, c1 := kernel.ExecsEnded()
+	t.Logf("execve calls cut short by SIGKILL: %d posted, %d while the exec server loaded, %d failed, %d committed", p1-p0, t1-t0, f1-f0, c1-c0)
+	if t1 == t0 {
+		t.Errorf("no kill landed while the exec server loaded")
+	}
+	warm(t)
 }

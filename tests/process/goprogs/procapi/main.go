@@ -48,6 +48,7 @@ var checks = map[string]func(string) error{
 	"limits":   limits,
 	"prctl":    prctlCheck,
 	"cpuclock": cpuClocks,
+	"execkill": execKill,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
