@@ -118,6 +118,7 @@ type thread struct {
 	deadline     int64  // monotonic ns; 0: none
 	timed        bool   // the wait had a deadline (wake clears deadline)
 	sleepUntil   int64  // nanosleep: its deadline, for the time left after a signal
+	sleepRestart bool   // nanosleep made again after a signal no handler here took: sleepUntil stands
 	clearTID     uint64 // CLONE_CHILD_CLEARTID: cleared and woken at exit
 
 	// signals
@@ -363,7 +364,13 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 			}
 		}
 	case waitSleep:
-		if t.woken == wokenBySignal {
+		// A signal that ran no handler here (another thread of the
+		// process took it) leaves the sleep to go on to its deadline, as
+		// Linux's restart_syscall does; one that runs a handler ends it.
+		if t.woken == wokenBySignal && signalToTake(t) == 0 {
+			t.sleepRestart = true
+			r = restartCall(tf)
+		} else if t.woken == wokenBySignal {
 			r = errno(eINTR)
 			sleepRemaining(t)
 		}

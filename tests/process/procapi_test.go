@@ -165,3 +165,20 @@ func TestKillDuringExecve(t *testing.T) {
 	}
 	warm(t)
 }
+
+// TestSleepRestart: a process's main thread sleeps 1 s in nanosleep; the
+// kernel wakes it for a SIGUSR1 another thread sends the process, and the
+// sender takes the signal on its way out of kill (with one CPU, always):
+// as Linux's, the sleep then goes on to its deadline, no EINTR, since no
+// handler ran on the sleeper (a handler that runs there ends it with
+// EINTR and the time left: with several CPUs the sleeper may take the
+// signal itself).
+func TestSleepRestart(t *testing.T) {
+	warm(t)
+	check := "sleeprestart"
+	if kernel.CPUCount() == 1 {
+		check += ":strict"
+	}
+	runChecksAllBack(t, "procapi", check)
+}
+

@@ -34,21 +34,22 @@ func main() {
 }
 
 var checks = map[string]func(string) error{
-	"cwd":      cwd,
-	"pwd":      pwd,
-	"exit":     exit,
-	"sleep":    sleep,
-	"waitid":   waitidCheck,
-	"pidfd":    pidfdCheck,
-	"groups":   groups,
-	"ids":      ids,
-	"vfork":    vforkCheck,
-	"scripts":  scripts,
-	"execveat": execveat,
-	"limits":   limits,
-	"prctl":    prctlCheck,
-	"cpuclock": cpuClocks,
-	"execkill": execKill,
+	"cwd":          cwd,
+	"pwd":          pwd,
+	"exit":         exit,
+	"sleep":        sleep,
+	"waitid":       waitidCheck,
+	"pidfd":        pidfdCheck,
+	"groups":       groups,
+	"ids":          ids,
+	"vfork":        vforkCheck,
+	"scripts":      scripts,
+	"execveat":     execveat,
+	"limits":       limits,
+	"prctl":        prctlCheck,
+	"cpuclock":     cpuClocks,
+	"execkill":     execKill,
+	"sleeprestart": sleepRestart,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
