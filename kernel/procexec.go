@@ -24,7 +24,9 @@
 // resume (execResume, the caller's own context) swaps the space: the old
 // one is destroyed (every frame back), the thread starts the new image
 // (its registers 0 but RIP and RSP, its FPU state reset, no TLS, no
-// sigaltstack), the handled signals go back to their default action
+// sigaltstack; its tid the pid, as Linux's de_thread gives the thread
+// that execs from another than the first), the handled signals go back
+// to their default action
 // (ignored ones stay ignored; the mask and pending signals stay), the
 // close-on-exec descriptors close, and the process keeps its pid, its
 // parent and its children. A process that ends meanwhile takes the
@@ -363,6 +365,10 @@ func execResume(t *thread, tf *TrapFrame) uint64 {
 	p.execer = 0
 	p.execed = true
 	vforkDone(i)
+	// The caller is the process's one thread now: as Linux's de_thread,
+	// it takes the pid as its tid (the first thread, whose tid it was,
+	// has ended).
+	t.tid, p.thread = p.info.PID, current()
 
 	pg := progOf(t)
 	for s := range pg.sigactions {

@@ -3,6 +3,7 @@
 package process
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -182,3 +183,24 @@ func TestSleepRestart(t *testing.T) {
 	runChecksAllBack(t, "procapi", check)
 }
 
+// TestExecFromAThread: execve from a thread that is not the process's
+// first: the thread takes the pid as its tid, as Linux's de_thread, and
+// the new image's gettid is its getpid.
+func TestExecFromAThread(t *testing.T) {
+	warm(t)
+	before := frames()
+	s := run(t, "procapi", "execthread")
+	out := string(s.Output)
+	t.Logf("procapi execthread:\n%s", out)
+	if s.Signal != 0 || s.ExitCode != 0 || !strings.Contains(out, "ok tids\n") {
+		t.Fatalf("procapi execthread ended so: %v, want exit status 0 after the new image's check", s)
+	}
+	framesBack(t, before)
+	var pid, tid, pid2, tid2 int
+	if _, err := fmt.Sscanf(out[strings.Index(out, "execthread:"):], "execthread: pid %d, execve from tid %d\ntids: pid %d tid %d", &pid, &tid, &pid2, &tid2); err != nil {
+		t.Fatalf("the output: %v", err)
+	}
+	if pid2 != pid || tid2 != pid {
+		t.Errorf("after the execve from tid %d: pid %d tid %d, want both %d", tid, pid2, tid2, pid)
+	}
+}

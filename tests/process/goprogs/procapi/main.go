@@ -50,6 +50,8 @@ var checks = map[string]func(string) error{
 	"cpuclock":     cpuClocks,
 	"execkill":     execKill,
 	"sleeprestart": sleepRestart,
+	"execthread":   execThread,
+	"tids":         tids,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
