@@ -75,26 +75,11 @@ func procPrlimit(me, pid int32, resource, newp, oldp uint64) uint64 {
 	if resource >= rlimitCount {
 		return errno(eINVAL)
 	}
-	tbl := &progIndex(j + 1).rlimits
-	var nl [2]uint64
-	if newp != 0 {
-		if !copyIn(bytesOf(&nl), newp) {
-			return errno(eFAULT)
-		}
-		if nl[0] > nl[1] {
-			return errno(eINVAL)
-		}
-		if resource == rlimitNofile && nl[1] > maxFDs {
-			return errno(ePERM)
-		}
+	hardMax := unlimited
+	if resource == rlimitNofile {
+		hardMax = maxFDs
 	}
-	if oldp != 0 && !copyOut(oldp, bytesOf(&tbl[resource])) {
-		return errno(eFAULT)
-	}
-	if newp != 0 {
-		tbl[resource] = nl
-	}
-	return 0
+	return rlimitCall(&progIndex(j+1).rlimits, resource, newp, oldp, hardMax)
 }
 
 // fdLimit is how many descriptors program pg may have: its RLIMIT_NOFILE
