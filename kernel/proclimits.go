@@ -113,7 +113,7 @@ const (
 
 // procClockCPU is the CPU time clock id names for process me's caller:
 // CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, or a clock built
-// from a pid (any process's; 0 the caller's) or a tid (a thread of the
+// from a pid (any process's, a zombie's too; 0 the caller's) or a tid (a thread of the
 // caller's process; 0 the caller). ok is false for an id that names no
 // such clock (EINVAL).
 func procClockCPU(me int32, id int64) (ns int64, ok bool) {
@@ -138,8 +138,8 @@ func procClockCPU(me int32, id int64) (ns int64, ok bool) {
 	}
 	j := me
 	if pid != 0 {
-		if j = procByPID(pid); j < 0 || procs[j].state != procRunning {
-			return 0, false
+		if j = procByPID(pid); j < 0 {
+			return 0, false // a zombie's is still there, as on Linux, until it is reaped
 		}
 	}
 	return procCPU(j), true
