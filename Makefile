@@ -62,6 +62,32 @@ deps:
 	$(call need,gcc,gcc)
 	$(call need,gdb,gdb)
 
+# QEMU 10 for the x2APIC boot tests (qemu/x2apic_test.go): Debian
+# bookworm's QEMU 7.2, which everything else runs, has no x2APIC under
+# TCG. The packages of bookworm-backports (a source apt must have: .ci/run
+# adds it, deb.debian.org bookworm-backports main) are fetched with
+# apt-get download and unpacked with dpkg -x into QEMU10_DIR, nothing
+# installed; qemu.X2APICQEMU runs it from there. The one library it needs
+# that bookworm's QEMU 7.2 does not (libaio1) is installed if missing, and
+# ldd must find every other.
+QEMU10_DIR  := $(BUILD)/qemu10
+QEMU10      := $(QEMU10_DIR)/usr/bin/qemu-system-x86_64
+QEMU10_PKGS := qemu-system-x86 qemu-system-data
+.PHONY: qemu-x2apic-deps
+qemu-x2apic-deps: $(QEMU10)
+$(QEMU10):
+	@dpkg -s libaio1 >/dev/null 2>&1 || { echo "installing libaio1"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libaio1 >/dev/null; }
+	@apt-cache policy qemu-system-x86 | grep -q bookworm-backports || { echo "apt has no bookworm-backports: add" \
+		"'deb http://deb.debian.org/debian bookworm-backports main' to its sources and apt-get update, as .ci/run does"; exit 1; }
+	rm -rf $(QEMU10_DIR) $(QEMU10_DIR).new && mkdir -p $(QEMU10_DIR).new/debs
+	cd $(QEMU10_DIR).new/debs && apt-get download -q $(QEMU10_PKGS:%=%/bookworm-backports)
+	for d in $(QEMU10_DIR).new/debs/*.deb; do dpkg -x $$d $(QEMU10_DIR).new || exit 1; done
+	rm -rf $(QEMU10_DIR).new/debs
+	@! ldd $(QEMU10_DIR).new/usr/bin/qemu-system-x86_64 | grep 'not found' || { echo "QEMU 10 lacks the libraries above"; exit 1; }
+	mv $(QEMU10_DIR).new $(QEMU10_DIR)
+	$@ --version | head -1
+
 tools: deps
 	@mkdir -p $(BUILD)
 	$(GO) build -o $(BUILD)/qemuexec ./cmd/qemuexec
