@@ -72,6 +72,16 @@ func TestCPUsFromACPI(t *testing.T) {
 			if !strings.Contains(out, "\ncpus: "+c.found+"\n") {
 				t.Errorf("the console lacks\ncpus: %s", c.found)
 			}
+			// Every CPU found started, the local APICs in xAPIC mode:
+			// QEMU 7.2's qemu64 has no x2APIC under TCG (x2apic_test.go
+			// boots QEMU 10's).
+			running := "cpus: running=" + foundIDs.FindString(c.found) + " x2apic=false"
+			if !strings.Contains(out, "\n"+running+"\n") {
+				t.Errorf("the console lacks\n%s", running)
+			}
+			if l := cpuLine.FindString(out); !strings.Contains(l, " kHz; using xAPIC (the CPU has no x2APIC), ") {
+				t.Errorf("CPU line %q, want the local APICs in xAPIC mode", l)
+			}
 			if strings.Contains(out, "hurdvm: warning: the") {
 				t.Error("a warning about the boot CPU or the local APIC")
 			}
@@ -81,6 +91,9 @@ func TestCPUsFromACPI(t *testing.T) {
 		})
 	}
 }
+
+// foundIDs is the ID list of the cpus program's first line.
+var foundIDs = regexp.MustCompile(`\[[0-9 ]*\]`)
 
 // ids is "0 1 ... n-1", as %v prints a slice.
 func ids(n int) string {
