@@ -307,12 +307,13 @@ iso: image iso-deps progs
 
 # Boots build/hurdvm.iso as PCs would: SeaBIOS from a CD and from a USB
 # stick, UEFI (OVMF) from the stick; GRUB boots tests/boot, and the serial
-# console must say PASS, the exit status 0. Screenshots of the screen
+# console must say PASS, the exit status 0; and OVMF on QEMU 10 with CPUs
+# of APIC IDs above 255 (x2APIC) boots tests/smp. Screenshots of the screen
 # console go to build/console-uefi.png and build/console-bios.png.
-test-iso: iso
+test-iso: iso qemu-x2apic-deps
 	@[ -f $(OVMF) ] || { echo "installing ovmf"; $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends ovmf >/dev/null; }
-	HURDVM_ISO=$(abspath $(BUILD)/hurdvm.iso) HURDVM_SHOTS=$(abspath $(BUILD)) \
+	HURDVM_ISO=$(abspath $(BUILD)/hurdvm.iso) HURDVM_SHOTS=$(abspath $(BUILD)) HURDVM_X2APIC=1 \
 		$(GO) test -count=1 -v -run '^TestISO' ./qemu
 
 # The randomized differential tester (tests/stress) for DURATION, several

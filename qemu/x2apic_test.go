@@ -160,3 +160,36 @@ func TestX2APICShootdowns(t *testing.T) {
 		t.Logf("console:\n%s", Tail(res.Output, 40))
 	}
 }
+
+// TestISOUEFIX2APIC boots the USB image (make test-iso's HURDVM_ISO)
+// under OVMF on x2apicMachine, GRUB's tests/smp entry: OVMF too hands over
+// in x2APIC mode, with the RSDP in GRUB's multiboot2 information.
+func TestISOUEFIX2APIC(t *testing.T) {
+	iso := isoImage(t)
+	binary, qemuArgs := x2apicQEMU(t)
+	t.Parallel()
+	extra := append(append(append(append([]string(nil), qemuArgs...), x2apicMachine...), uefi(t)...), usbStick(iso)...)
+	res, err := Run(context.Background(), Config{QEMU: binary, Extra: append(extra, bootEntry("tests/smp")...), Timeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := "\n" + string(res.Output)
+	if res.Status != 0 || !strings.Contains(out, "\nPASS\n") || strings.Contains(out, "--- FAIL") {
+		t.Errorf("tests/smp: exit status %d, want 0 and PASS", res.Status)
+	}
+	for _, l := range []string{
+		"hurdvm: ACPI: 4 CPUs (APIC IDs 0-1,256,389, 2 by x2APIC entries), 508 entries not enabled (APIC IDs 2-255,257-388,390-511)" + qemuAPICs + " (RSDP from the boot loader)",
+		"hurdvm: smp: 4 CPUs running (APIC IDs 0 1 256 389)",
+	} {
+		if !strings.Contains(out, "\n"+l+"\n") {
+			t.Errorf("the console lacks\n%s", l)
+		}
+	}
+	if l := cpuLine.FindString(out); !strings.Contains(l, " kHz; using x2APIC (the firmware left it on), ") {
+		t.Errorf("CPU line %q, want the firmware's x2APIC", l)
+	}
+	t.Logf("OVMF, GRUB and tests/smp on APIC IDs 0, 1, 256, 389 in %v", res.Duration.Round(time.Millisecond))
+	if t.Failed() {
+		t.Logf("console:\n%s", Tail(res.Output, 40))
+	}
+}
