@@ -127,20 +127,7 @@ func checkQEMUMADT(t *testing.T, m *MADT, enabled, notEnabled int) {
 	if !slices.Equal(m.CPUs, wantCPUs) {
 		t.Errorf("CPUs\n got %+v\nwant %+v", m.CPUs, wantCPUs)
 	}
-	if m.LocalAPICAddress != 0xfee00000 || !m.PCATCompat || m.Header.Revision != 1 {
-		t.Errorf("local APIC at %#x, PC-AT %v, revision %d", m.LocalAPICAddress, m.PCATCompat, m.Header.Revision)
-	}
-	if !slices.Equal(m.IOAPICs, []IOAPIC{{0, 0xfec00000, 0}}) {
-		t.Errorf("I/O APICs %+v", m.IOAPICs)
-	}
-	const highLevel = 1 | 3<<2
-	wantOverrides := []InterruptOverride{{0, 0, 2, 0}, {0, 5, 5, highLevel}, {0, 9, 9, highLevel}, {0, 10, 10, highLevel}, {0, 11, 11, highLevel}}
-	if !slices.Equal(m.InterruptOverrides, wantOverrides) {
-		t.Errorf("overrides %+v", m.InterruptOverrides)
-	}
-	if len(m.NMISources) != 0 || !slices.Equal(m.LocalNMIs, []LocalNMI{{AllProcessors, 0, 1}}) {
-		t.Errorf("NMI sources %+v, local NMIs %+v", m.NMISources, m.LocalNMIs)
-	}
+	checkQEMUInterrupts(t, m, 1)
 	summary := count(enabled, "CPU", "CPUs") + " (APIC ID"
 	if enabled == 1 {
 		summary += " 0)"
@@ -153,6 +140,28 @@ func checkQEMUMADT(t *testing.T, m *MADT, enabled, notEnabled int) {
 	summary += ", local APIC at 0xfee00000, 1 I/O APIC at 0xfec00000"
 	if s := m.String(); s != summary {
 		t.Errorf("String\n got %q\nwant %q", s, summary)
+	}
+}
+
+// checkQEMUInterrupts checks what every captured QEMU MADT has beside its
+// CPUs: the local APIC at 0xfee00000 and the PC-AT PICs, the table's
+// revision, one I/O APIC, the overrides and the local APIC NMI on LINT1
+// for every processor.
+func checkQEMUInterrupts(t *testing.T, m *MADT, revision uint8) {
+	t.Helper()
+	if m.LocalAPICAddress != 0xfee00000 || !m.PCATCompat || m.Header.Revision != revision {
+		t.Errorf("local APIC at %#x, PC-AT %v, revision %d", m.LocalAPICAddress, m.PCATCompat, m.Header.Revision)
+	}
+	if !slices.Equal(m.IOAPICs, []IOAPIC{{0, 0xfec00000, 0}}) {
+		t.Errorf("I/O APICs %+v", m.IOAPICs)
+	}
+	const highLevel = 1 | 3<<2
+	wantOverrides := []InterruptOverride{{0, 0, 2, 0}, {0, 5, 5, highLevel}, {0, 9, 9, highLevel}, {0, 10, 10, highLevel}, {0, 11, 11, highLevel}}
+	if !slices.Equal(m.InterruptOverrides, wantOverrides) {
+		t.Errorf("overrides %+v", m.InterruptOverrides)
+	}
+	if len(m.NMISources) != 0 || !slices.Equal(m.LocalNMIs, []LocalNMI{{AllProcessors, 0, 1}}) {
+		t.Errorf("NMI sources %+v, local NMIs %+v", m.NMISources, m.LocalNMIs)
 	}
 }
 
@@ -180,20 +189,7 @@ func checkX2APICMADT(t *testing.T, m *MADT) {
 	if !slices.Equal(m.CPUs, wantCPUs) {
 		t.Errorf("CPUs\n got %+v\nwant %+v", m.CPUs, wantCPUs)
 	}
-	if m.LocalAPICAddress != 0xfee00000 || !m.PCATCompat || m.Header.Revision != 3 {
-		t.Errorf("local APIC at %#x, PC-AT %v, revision %d", m.LocalAPICAddress, m.PCATCompat, m.Header.Revision)
-	}
-	if !slices.Equal(m.IOAPICs, []IOAPIC{{0, 0xfec00000, 0}}) {
-		t.Errorf("I/O APICs %+v", m.IOAPICs)
-	}
-	const highLevel = 1 | 3<<2
-	wantOverrides := []InterruptOverride{{0, 0, 2, 0}, {0, 5, 5, highLevel}, {0, 9, 9, highLevel}, {0, 10, 10, highLevel}, {0, 11, 11, highLevel}}
-	if !slices.Equal(m.InterruptOverrides, wantOverrides) {
-		t.Errorf("overrides %+v", m.InterruptOverrides)
-	}
-	if len(m.NMISources) != 0 || !slices.Equal(m.LocalNMIs, []LocalNMI{{AllProcessors, 0, 1}}) {
-		t.Errorf("NMI sources %+v, local NMIs %+v", m.NMISources, m.LocalNMIs)
-	}
+	checkQEMUInterrupts(t, m, 3)
 	want := "4 CPUs (APIC IDs 0-1,256,389, 2 by x2APIC entries), 508 entries not enabled (APIC IDs 2-255,257-388,390-511), local APIC at 0xfee00000, 1 I/O APIC at 0xfec00000"
 	if s := m.String(); s != want {
 		t.Errorf("String\n got %q\nwant %q", s, want)
