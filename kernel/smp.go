@@ -49,7 +49,7 @@ const (
 	cpuNestOff    = kstackSlot * kstackCount
 	cpuIdleOff    = cpuNestOff + (fpuNestSize+pageSize-1)&^(pageSize-1) + pageSize
 
-	apStartWait = 5_000_000_000 // ns an AP has to say it is up (Linux waits 10 s)
+	apStartWait = 10_000_000_000 // ns an AP has to say it is up, as Linux waits (5 s left one of 70 TCG vCPUs out on a loaded host)
 )
 
 var (
