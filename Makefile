@@ -62,6 +62,32 @@ deps:
 	$(call need,gcc,gcc)
 	$(call need,gdb,gdb)
 
+# QEMU 10 for the x2APIC boot tests (qemu/x2apic_test.go): Debian
+# bookworm's QEMU 7.2, which everything else runs, has no x2APIC under
+# TCG. The packages of bookworm-backports (a source apt must have: .ci/run
+# adds it, deb.debian.org bookworm-backports main) are fetched with
+# apt-get download and unpacked with dpkg -x into QEMU10_DIR, nothing
+# installed; qemu.X2APICQEMU runs it from there. The one library it needs
+# that bookworm's QEMU 7.2 does not (libaio1) is installed if missing, and
+# ldd must find every other.
+QEMU10_DIR  := $(BUILD)/qemu10
+QEMU10      := $(QEMU10_DIR)/usr/bin/qemu-system-x86_64
+QEMU10_PKGS := qemu-system-x86 qemu-system-data
+.PHONY: qemu-x2apic-deps
+qemu-x2apic-deps: $(QEMU10)
+$(QEMU10):
+	@dpkg -s libaio1 >/dev/null 2>&1 || { echo "installing libaio1"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libaio1 >/dev/null; }
+	@apt-cache policy qemu-system-x86 | grep -q bookworm-backports || { echo "apt has no bookworm-backports: add" \
+		"'deb http://deb.debian.org/debian bookworm-backports main' to its sources and apt-get update, as .ci/run does"; exit 1; }
+	rm -rf $(QEMU10_DIR) $(QEMU10_DIR).new && mkdir -p $(QEMU10_DIR).new/debs
+	cd $(QEMU10_DIR).new/debs && apt-get download -q $(QEMU10_PKGS:%=%/bookworm-backports)
+	for d in $(QEMU10_DIR).new/debs/*.deb; do dpkg -x $$d $(QEMU10_DIR).new || exit 1; done
+	rm -rf $(QEMU10_DIR).new/debs
+	@! ldd $(QEMU10_DIR).new/usr/bin/qemu-system-x86_64 | grep 'not found' || { echo "QEMU 10 lacks the libraries above"; exit 1; }
+	mv $(QEMU10_DIR).new $(QEMU10_DIR)
+	$@ --version | head -1
+
 tools: deps
 	@mkdir -p $(BUILD)
 	$(GO) build -o $(BUILD)/qemuexec ./cmd/qemuexec
@@ -149,10 +175,13 @@ tests/process/testdata/%.elf: $(BUILD)/progs/%.o Makefile
 	@mkdir -p $(dir $@)
 	$(PROGS_LD) -o $@ $<
 
-test-host:
+# qemu/'s boot tests are host tests too; its x2APIC ones run QEMU 10
+# (qemu-x2apic-deps), and HURDVM_X2APIC makes its absence a failure, not
+# a skip.
+test-host: qemu-x2apic-deps
 	$(GO) vet $(HOST_PKGS)
 	$(KGO) vet -tags hurdvm,hurdvmtest ./kernel/... ./tests/...
-	$(GO) test -count=1 $(HOST_PKGS)
+	HURDVM_X2APIC=1 $(GO) test -count=1 $(HOST_PKGS)
 	@# A fuzzing build instruments every function, and the linker must still
 	@# prove the handler code's nosplit chains bounded (docs/DESIGN.md,
 	@# "Stacks"): one execution of a fuzz target of each such package.
@@ -292,12 +321,13 @@ iso: image iso-deps progs
 
 # Boots build/hurdvm.iso as PCs would: SeaBIOS from a CD and from a USB
 # stick, UEFI (OVMF) from the stick; GRUB boots tests/boot, and the serial
-# console must say PASS, the exit status 0. Screenshots of the screen
+# console must say PASS, the exit status 0; and OVMF on QEMU 10 with CPUs
+# of APIC IDs above 255 (x2APIC) boots tests/smp. Screenshots of the screen
 # console go to build/console-uefi.png and build/console-bios.png.
-test-iso: iso
+test-iso: iso qemu-x2apic-deps
 	@[ -f $(OVMF) ] || { echo "installing ovmf"; $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends ovmf >/dev/null; }
-	HURDVM_ISO=$(abspath $(BUILD)/hurdvm.iso) HURDVM_SHOTS=$(abspath $(BUILD)) \
+	HURDVM_ISO=$(abspath $(BUILD)/hurdvm.iso) HURDVM_SHOTS=$(abspath $(BUILD)) HURDVM_X2APIC=1 \
 		$(GO) test -count=1 -v -run '^TestISO' ./qemu
 
 # The randomized differential tester (tests/stress) for DURATION, several

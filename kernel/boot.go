@@ -38,7 +38,7 @@ func kmain() {
 	fpuInit()
 	memoryInit()
 	discoverCPUs()
-	mapLAPIC()
+	lapicSetup()
 	timeInit()
 	printCPU()
 	startCPUs()
@@ -97,6 +97,8 @@ func printCPU() {
 	kprint(" MHz, LAPIC timer ")
 	kprintDec(lapicHz / 1000)
 	kprint(" kHz; using ")
+	kprint(lapicWhy)
+	kprint(", ")
 	kprint(fpuName())
 	if cpuFeatures.nx {
 		kprint(", NX")
@@ -251,6 +253,24 @@ func nameInitialThread(path []byte) {
 		}
 	}
 	copy(thr(current()).name[:15], base)
+}
+
+// cmdlineHas says the kernel command line has word (space-separated),
+// an option for kmain: such a word of the form NAME=value is also in the
+// program's environment, where it does no harm.
+func cmdlineHas(word string) bool {
+	line := cmdline[:cmdlineLen]
+	for i := 0; i < len(line); {
+		j := i
+		for j < len(line) && line[j] != ' ' {
+			j++
+		}
+		if string(line[i:j]) == word {
+			return true
+		}
+		i = j + 1
+	}
+	return false
 }
 
 func indexByte(b []byte, c byte) int {

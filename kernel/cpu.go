@@ -12,6 +12,7 @@ func ltr(sel uint16)
 func reloadSegments(code, data uint16)
 func rdmsr(reg uint32) uint64
 func wrmsr(reg uint32, val uint64)
+func wrmsrFenced(reg uint32, val uint64)
 func readCR0() uint64
 func readCR2() uint64
 func readCR3() uint64

@@ -56,6 +56,20 @@ TEXT ·wrmsr(SB),NOSPLIT,$0-16
 	WRMSR
 	RET
 
+// func wrmsrFenced(reg uint32, val uint64): WRMSR once every earlier
+// store is globally visible. A WRMSR to an x2APIC register may complete
+// before them (Intel SDM vol. 3, 10.12.3, which gives MFENCE; LFENCE):
+// the ICR's, whose interrupt tells another CPU to read what they wrote.
+TEXT ·wrmsrFenced(SB),NOSPLIT,$0-16
+	MOVL	reg+0(FP), CX
+	MOVQ	val+8(FP), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	MFENCE
+	LFENCE
+	WRMSR
+	RET
+
 // func readCR0() uint64
 TEXT ·readCR0(SB),NOSPLIT,$0-8
 	MOVQ	CR0, AX

@@ -25,6 +25,7 @@ const (
 	fileEpoll
 	fileEventFD
 	fileServer // a file of the file server (filecall.go): handle names it there
+	filePidfd  // a process's pidfd (pidfd.go): count is its pid
 )
 
 // Flags of open files and descriptors, Linux's values.
@@ -116,7 +117,7 @@ func freeFDs() int {
 func lowestFreeFD(min int32) int32 { return lowestFreeFDIn(curProg(), min) }
 
 func lowestFreeFDIn(pg *progState, min int32) int32 {
-	for i := max(min, 0); i < maxFDs; i++ {
+	for i := max(min, 0); i < fdLimit(pg); i++ {
 		if pg.fds[i].file == 0 {
 			return i
 		}
@@ -158,8 +159,8 @@ func dupFD(fd, min int32, cloexec bool) uint64 {
 	if f == nil {
 		return errno(eBADF)
 	}
-	if min < 0 || min >= maxFDs {
-		return errno(eINVAL)
+	if min < 0 || min >= fdLimit(curProg()) {
+		return errno(eINVAL) // past RLIMIT_NOFILE, as Linux's F_DUPFD
 	}
 	nfd := lowestFreeFD(min)
 	if nfd < 0 {
@@ -204,6 +205,8 @@ func fileReady(fd int32, f *openFile) uint32 {
 		}
 	case fileServer:
 		return f.ready
+	case filePidfd:
+		return pidfdReady(f)
 	}
 	return 0
 }

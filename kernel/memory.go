@@ -190,8 +190,8 @@ func memoryInit() {
 	// ROM readable (the ACPI RSDP is found by scanning 0xe0000-0xfffff).
 	check("low memory", kernelPT.Map(physmapBase, 0, vgaWindow, paging.Writable|g|nx))
 	check("VGA and ROM", kernelPT.Map(physmapBase+vgaWindow, vgaWindow, 1<<20-vgaWindow, paging.Writable|paging.CacheDisable|g|nx))
-	// The LAPIC registers are mapped once the MADT has said where they
-	// are (mapLAPIC).
+	// The LAPIC registers are mapped, in xAPIC mode only, once the MADT
+	// has said where they are (lapicSetup, mapLAPIC).
 
 	// The image, W^X: text read-only and executable, read-only data not
 	// executable, data and bss writable and not executable, with a guard
@@ -259,8 +259,9 @@ func memoryInit() {
 // address cannot be right (not page-aligned, zero, RAM by the memory map,
 // or at or above 4 GiB: the physmap's slots are pinned for the RAM and the
 // first 4 GiB, which every PC's APIC is in). Not at their physical address: the lower half
-// is the processes'. kmain, after discoverCPUs and before anything uses
-// the LAPIC.
+// is the processes'. lapicSetup, in kmain after discoverCPUs and before
+// anything uses the LAPIC, and in xAPIC mode only: x2APIC's registers are
+// MSRs.
 func mapLAPIC() {
 	if a := machineLAPIC; machineACPI && a != lapicBase {
 		if a == 0 || a%pageSize != 0 || a >= 4<<30 || isRAM(a) {

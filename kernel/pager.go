@@ -207,7 +207,7 @@ func pagerNote() {
 	}
 	pagerNotedAt.Store(nanotime())
 	pagerKick.Store(1)
-	lapicSend(0, icrSelf|icrFixed|vecWakeup) // taken once the trap returns: the CPU enters the scheduler
+	lapicSendSelf(vecWakeup) // taken once the trap returns: the CPU enters the scheduler
 }
 
 // pagerWakeOwed wakes the goroutine if a note asked for it (leaveKernel,

@@ -119,6 +119,17 @@ type proc struct {
 	// exitSignal is what its end sends its parent (clone's low byte:
 	// SIGCHLD for fork).
 	exitSignal uint32
+	// pgid and sid are its process group and session (procgroup.go);
+	// execed: it made an execve (its parent's setpgid is EACCES then).
+	pgid, sid int32
+	execed    bool
+	// vforker is the thread that made it with CLONE_VFORK, plus one, and
+	// vforkerTID its tid: it waits (waitVfork) until this process makes
+	// its execve or ends (vforkDone). 0: none waits.
+	vforker, vforkerTID int32
+	// cpuNS is the CPU time of its threads that have ended; childCPUNS
+	// its reaped children's (proclimits.go).
+	cpuNS, childCPUNS int64
 	// The program break: [brkStart, brk) is the brk area, its pages
 	// from brkStart up to brk rounded up allocated (procBrk). Changed
 	// under the space's lock.
@@ -156,6 +167,9 @@ type progState struct {
 	fds       [maxFDs]fdEntry
 	files     [maxFiles]openFile
 	epollRegs [maxEpollRegs]epollReg
+	// rlimits are a process's resource limits (proclimits.go; the
+	// kernel's program's are syscall_system.go's rlimits).
+	rlimits [rlimitCount][2]uint64
 	// cwd is the working directory: a handle of the file server's that
 	// keeps it (chdir, fchdir; fork's child shares it, execve keeps it),
 	// or 0, the server's own directory, the kernel program's (a process
@@ -327,7 +341,7 @@ func procNew(flags uint64) uint64 {
 	p := &procs[i]
 	*p = proc{state: procLoading, slot: int32(s), echo: flags&procEcho != 0}
 	pg := progIndex(int32(i) + 1)
-	*pg = progState{} // no handlers, no descriptors but 0, 1 and 2
+	*pg = progState{rlimits: procRlimitDefaults} // no handlers, no descriptors but 0, 1 and 2
 	consoleFDs(pg)
 	return uint64(i)
 }
@@ -385,6 +399,7 @@ func procStart(i, entry, sp, brk uint64) uint64 {
 	p.thread, p.threads = ti, 1
 	p.brkStart, p.brk = brk, brk
 	p.info = ProcessInfo{PID: t.tid}
+	p.pgid, p.sid = t.tid, t.tid // a session and group of its own (procgroup.go)
 	p.state = procRunning
 	t.state = threadRunnable
 	enqueue(ti)
@@ -520,11 +535,13 @@ func procThreadEnd(i, ti int32) {
 		t.state = threadFree
 	}
 	t.cr3, t.space = kernelPT.Root, kernelSpace
+	p.cpuNS += threadCPU(ti)
 	if p.threads--; p.threads > 0 {
 		execOthersEnded(i) // an execve's caller may be the last now
 		return
 	}
 	procExecGone(i)
+	vforkDone(i)
 	procFilesEnd(i)
 	as := &spaces[p.slot]
 	lockSpace(as)
@@ -532,6 +549,7 @@ func procThreadEnd(i, ti int32) {
 	as.Destroy()
 	unlockSpace(as)
 	p.state = procExited
+	pidfdsEnded(p.info.PID)
 	procOrphans(i)
 	if p.parent != 0 {
 		procChildEnded(i)

@@ -24,7 +24,9 @@
 // resume (execResume, the caller's own context) swaps the space: the old
 // one is destroyed (every frame back), the thread starts the new image
 // (its registers 0 but RIP and RSP, its FPU state reset, no TLS, no
-// sigaltstack), the handled signals go back to their default action
+// sigaltstack; its tid the pid, as Linux's de_thread gives the thread
+// that execs from another than the first), the handled signals go back
+// to their default action
 // (ignored ones stay ignored; the mask and pending signals stay), the
 // close-on-exec descriptors close, and the process keeps its pid, its
 // parent and its children. A process that ends meanwhile takes the
@@ -32,10 +34,19 @@
 
 package kernel
 
-import "hurdvm/mm"
+import (
+	"sync/atomic"
+
+	"hurdvm/mm"
+)
 
 const (
-	sysExecve = 59
+	sysExecve   = 59
+	sysExecveat = 322
+
+	// execveat's flags (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH).
+	atSymlinkNofollow = 0x100
+	atEmptyPath       = 0x1000
 
 	eNOEXEC = 8
 
@@ -68,7 +79,20 @@ const (
 type execView struct {
 	Path, Argv, Envp uint64
 	PID              int32
-	_                int32
+	// Flags are execveat's (0 for execve); DirArg its dirfd argument
+	// (AT_FDCWD for execve), Dir that descriptor translated as for a
+	// file call (serverHandle: handleCWD, handleBad, handleNotServer, or
+	// a server handle), and DirFD a descriptor of the kernel program's
+	// for that handle, which the server reads through and closes (-1:
+	// none).
+	Flags  uint32
+	DirArg int32
+	Dir    int32
+	DirFD  int32
+	// DirCloexec: DirArg is close-on-exec, so a script found through
+	// it cannot be read by its interpreter after the execve (ENOENT, as
+	// Linux's BINPRM_FLAGS_PATH_INACCESSIBLE).
+	DirCloexec bool
 }
 
 type execRequest struct {
@@ -93,6 +117,9 @@ var (
 	// request, -1 otherwise; execServerSlot is its thread at any time.
 	execServerThread int32 = -1
 	execServerSlot   int32 = -1
+	// execsEnded counts the execve calls whose process ended with them
+	// in flight, by the request's state then (the tests read it).
+	execsEnded [execCommitted + 1]uint64
 	// execCwd is the working directory of the process whose execve the
 	// server loads (a handle it holds a reference to, 0 for the server's
 	// own directory): its file calls start there (callerCwd).
@@ -103,14 +130,18 @@ var (
 // exec server, the caller blocked until it answers. A second execve of
 // the same process while one is in flight waits for the slot and is made
 // again then.
-func procExecve(t *thread, path, argv, envp uint64) uint64 {
+func procExecve(t *thread, dirfd int32, path, argv, envp, flags uint64) uint64 {
 	i := t.proc - 1
 	r := &execRequests[i]
 	if r.state != execFree {
 		block(waitExecSlot, 0)
 		return 0
 	}
-	*r = execRequest{state: execPosted, thread: current(), view: execView{Path: path, Argv: argv, Envp: envp, PID: procs[i].info.PID}}
+	*r = execRequest{state: execPosted, thread: current(), view: execView{Path: path, Argv: argv, Envp: envp, PID: procs[i].info.PID,
+		Flags: uint32(flags), DirArg: dirfd, Dir: serverHandle(dirfd), DirFD: -1}}
+	if pg := progOf(t); dirfd >= 0 && dirfd < maxFDs {
+		r.view.DirCloexec = pg.fds[dirfd].cloexec
+	}
 	block(waitExec, 0)
 	if s := execServerThread; s >= 0 && thr(s).state == threadBlocked && thr(s).wait == waitExecServer {
 		wake(s, wokenByEvent)
@@ -204,6 +235,15 @@ func execNext(view uint64) uint64 {
 		r := &execRequests[i]
 		if r.state != execPosted {
 			continue
+		}
+		// execveat's directory or file: a descriptor of the server's own
+		// for the handle (one more reference to it), which it closes.
+		r.view.DirFD = -1
+		if h := r.view.Dir; h >= 0 && fileNoticeRoom(1) {
+			if fd := newServerFile(&kernelProg, h, oCloexec, 0); int64(fd) >= 0 {
+				postNotice(fileNotice{op: fileOpDup, handles: [2]int32{h, -1}})
+				r.view.DirFD = int32(fd)
+			}
 		}
 		if !copyOut(view, bytesOf(&r.view)) {
 			return errno(eFAULT)
@@ -327,6 +367,12 @@ func execResume(t *thread, tf *TrapFrame) uint64 {
 	t.clearTID = 0
 	p.brkStart, p.brk, p.imageLo = r.brk, r.brk, r.imageLo
 	p.execer = 0
+	p.execed = true
+	vforkDone(i)
+	// The caller is the process's one thread now: as Linux's de_thread,
+	// it takes the pid as its tid (the first thread, whose tid it was,
+	// has ended).
+	t.tid, p.thread = p.info.PID, current()
 
 	pg := progOf(t)
 	for s := range pg.sigactions {
@@ -350,6 +396,9 @@ func procExecGone(i int32) {
 	r := &execRequests[i]
 	p := &procs[i]
 	p.execer = 0
+	if r.state != execFree {
+		atomic.AddUint64(&execsEnded[r.state], 1)
+	}
 	switch r.state {
 	case execFree:
 	case execTaken:

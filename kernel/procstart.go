@@ -109,11 +109,7 @@ func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 		syscall.RawSyscall(sysProcAbort, uintptr(mem.index), 0, 0)
 		return nil, err
 	}
-	exe, err := executablePath(path)
-	if err != nil {
-		syscall.RawSyscall(sysProcAbort, uintptr(mem.index), 0, 0)
-		return nil, err
-	}
+	exe := executablePath(path)
 	pid, _, e := syscall.RawSyscall6(sysProcStart, uintptr(mem.index), uintptr(plan.Entry), uintptr(mem.sp), uintptr(plan.Brk),
 		uintptr(unsafe.Pointer(unsafe.StringData(exe))), uintptr(len(exe)))
 	runtime.KeepAlive(exe)
@@ -124,15 +120,21 @@ func StartProcess(path string, opts *ProcessOptions) (*Process, error) {
 	return &Process{index: int32(mem.index), pid: int32(pid)}, nil
 }
 
-// executablePath is the path /proc/self/exe gives for the program at
-// path (procexe.go): absolute, its symbolic links resolved, as Linux's
-// d_path of the file.
-func executablePath(path string) (string, error) {
-	abs, err := filepath.Abs(path)
+// executablePath is the path /proc/self/exe gives for the program opened
+// by name (procexe.go): absolute, its symbolic links resolved, as Linux's
+// d_path of the file. A relative name is the caller's working directory's
+// (the exec server's calls start there). Where no more can be had, the
+// name itself: a program opened through an execveat descriptor is
+// /dev/fd/N/..., where Linux names the file's own path.
+func executablePath(name string) string {
+	abs, err := filepath.Abs(name)
 	if err != nil {
-		return "", err
+		return name
 	}
-	return filepath.EvalSymlinks(abs)
+	if p, err := filepath.EvalSymlinks(abs); err == nil {
+		return p
+	}
+	return abs
 }
 
 // procMemory is loader.Memory for a process being loaded: its regions are

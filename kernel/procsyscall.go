@@ -262,22 +262,30 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		} else {
 			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
 		}
-	case sysFork, sysVfork:
-		r = procFork(tf, t, sigCHLD, 0)
+	case sysFork:
+		r = procFork(tf, t, sigCHLD, 0, 0)
+	case sysVfork:
+		r = procFork(tf, t, cloneVfork|cloneVM|sigCHLD, 0, 0)
 	case sysClone:
 		if a0&cloneThread != 0 {
 			return false // a thread of the process: the personality's
 		}
-		r = procFork(tf, t, a0, a1)
+		r = procFork(tf, t, a0, a1, a2)
 	case sysExecve:
-		r = procExecve(t, a0, a1, a2)
+		r = procExecve(t, atFDCWD, a0, a1, a2, 0)
+	case sysExecveat:
+		r = procExecve(t, int32(a0), a1, a2, tf.R10, tf.R8)
 	case sysWait4:
 		r = procWait4(t, int32(a0), a1, a2, tf.R10)
 	case sysKill:
-		if pid := int32(a0); pid <= 0 || pid == curPID() {
+		switch pid := int32(a0); {
+		case pid == curPID():
 			return false // itself: the personality's
+		case pid <= 0:
+			r = procKillGroup(t.proc-1, pid, a1) // a group, or every process
+		default:
+			r = procKillPID(pid, a1)
 		}
-		r = procKillPID(int32(a0), a1)
 	case sysReadlink, sysReadlinkat:
 		// /proc/self/exe is the kernel's answer (procexe.go), any
 		// other path the file server's.
@@ -288,6 +296,21 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 		if r, ok = procReadlink(p, path, buf, size); !ok {
 			r, _ = fileSyscall(tf, nr, [6]uint64{a0, a1, a2, tf.R10, tf.R8, tf.R9})
 		}
+	case sysSetpgid:
+		r = procSetpgid(t.proc-1, int32(a0), int32(a1))
+	case sysGetpgid, sysGetpgrp, sysGetsid:
+		if nr == sysGetpgrp {
+			a0 = 0
+		}
+		r = procGetID(t.proc-1, int32(a0), nr == sysGetsid)
+	case sysSetsid:
+		r = procSetsid(t.proc - 1)
+	case sysWaitid:
+		r = procWaitid(t, a0, int32(a1), a2, tf.R10, tf.R8)
+	case sysPidfdOpen:
+		r = pidfdOpen(int32(a0), a1)
+	case sysPidfdSendSignal:
+		r = pidfdSendSignal(t, int32(a0), a1, a2, tf.R10)
 	case sysExitGroup:
 		procExit(int32(a0))
 		return true
@@ -297,13 +320,25 @@ func procSyscall(tf *TrapFrame, t *thread, nr uint64) bool {
 			r = uint64(procs[p.parent-1].info.PID)
 		}
 	case sysClockGettime:
-		r = procClock(int64(int32(a0)), a1)
+		r = procClock(t.proc-1, int64(int32(a0)), a1)
+	case sysClockGetres:
+		r = procClockGetres(t.proc-1, int64(int32(a0)), a1)
+	case sysPrlimit64:
+		r = procPrlimit(t.proc-1, int32(a0), a1, a2, tf.R10)
+	case sysGetrlimit:
+		r = procPrlimit(t.proc-1, 0, a0, 0, a1)
+	case sysSetrlimit:
+		r = procPrlimit(t.proc-1, 0, a0, a1, 0)
+	case sysTimes:
+		r = procTimes(t.proc-1, a0)
+	case sysGetrusage:
+		r = procGetrusage(t.proc-1, a0, a1)
 	case sysBrk:
 		r = procBrk(p, &spaces[t.space], a0)
 	case sysMmap, sysMunmap, sysMprotect: // (vmCall's, but for a file mmap)
 		procVMCall(thisCPU(), tf)
 		return true
-	case sysExit, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl,
+	case sysExit, sysFutex, sysGetpid, sysGettid, sysSchedYield, sysSchedGetaffinity, sysArchPrctl, sysPrctl,
 		sysRtSigaction, sysRtSigprocmask, sysRtSigreturn, sysSigaltstack, sysTkill, sysTgkill,
 		sysNanosleep, sysClockNanosleep, sysGetrandom, sysUname, sysGetcpu, sysMincore,
 		sysEpollCreate1, sysEpollCtl, sysEpollPwait, sysEpollWait, sysEventfd2:
@@ -361,17 +396,15 @@ func procWrite(p *proc, buf, n uint64) uint64 {
 	return n
 }
 
-// procClock is clock_gettime.
-func procClock(id int64, ts uint64) uint64 {
+// procClock is clock_gettime: the CPU-time clocks are the process's own
+// (procClockCPU), not clockNow's, which are the kernel program's.
+func procClock(me int32, id int64, ts uint64) uint64 {
 	ns, ok := clockNow(id)
-	if !ok || id == clockProcessCPU || id == clockThreadCPU {
-		// The CPU-time clocks are the kernel program's (clockNow reads
-		// its threads), not the process's.
-		if ok && id == clockThreadCPU {
-			ns, ok = threadCPU(current()), true
-		} else {
-			return errno(eINVAL)
-		}
+	if id < 0 || id == clockProcessCPU || id == clockThreadCPU {
+		ns, ok = procClockCPU(me, id)
+	}
+	if !ok {
+		return errno(eINVAL)
 	}
 	v := [2]int64{ns / nsPerSecond, ns % nsPerSecond}
 	if !copyOut(ts, bytesOf(&v)) {

@@ -69,6 +69,7 @@ const (
 	waitExec       // a process's execve, for the exec server and its other threads' end (procexec.go)
 	waitExecSlot   // a process's execve, for another of its execve's to finish
 	waitExecServer // the exec server, for a request
+	waitVfork      // a process's vfork, for its child's execve or end (procfork.go)
 )
 
 // wakeReason is why a blocked thread was woken.
@@ -117,6 +118,7 @@ type thread struct {
 	deadline     int64  // monotonic ns; 0: none
 	timed        bool   // the wait had a deadline (wake clears deadline)
 	sleepUntil   int64  // nanosleep: its deadline, for the time left after a signal
+	sleepRestart bool   // nanosleep made again after a signal no handler here took: sleepUntil stands
 	clearTID     uint64 // CLONE_CHILD_CLEARTID: cleared and woken at exit
 
 	// signals
@@ -332,7 +334,7 @@ func wake(i int32, why wakeReason) {
 func interrupt(i int32) {
 	t := thr(i)
 	switch {
-	case t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot && t.wait != waitExec && t.wait != waitExecSlot:
+	case t.state == threadBlocked && t.wait != waitFile && t.wait != waitFileSlot && t.wait != waitExec && t.wait != waitExecSlot && t.wait != waitVfork:
 		wake(i, wokenBySignal)
 	case t.oncpu >= 0:
 		kickCPU(t.oncpu) // running on another CPU: it takes the signal now, not at its next tick
@@ -362,7 +364,13 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 			}
 		}
 	case waitSleep:
-		if t.woken == wokenBySignal {
+		// A signal that ran no handler here (another thread of the
+		// process took it) leaves the sleep to go on to its deadline, as
+		// Linux's restart_syscall does; one that runs a handler ends it.
+		if t.woken == wokenBySignal && signalToTake(t) == 0 {
+			t.sleepRestart = true
+			r = restartCall(tf)
+		} else if t.woken == wokenBySignal {
 			r = errno(eINTR)
 			sleepRemaining(t)
 		}
@@ -387,6 +395,8 @@ func resumeBlocked(t *thread, tf *TrapFrame) {
 		r = procWaitResume(t)
 	case waitChild:
 		r = procWaitChildResume(t, tf)
+	case waitVfork:
+		r = uint64(t.waitN) // the child's pid
 	case waitConsole:
 		// The write call restarts: its SYSCALL is re-executed with the
 		// call's number in RAX (consoleRestart), signal or not.

@@ -230,15 +230,22 @@ func nextSignal(t *thread) uint32 {
 // the call when get_signal finds nothing to deliver). Ignored signals
 // are passed over, as get_signal throws them away.
 func restartsAfterSignal(t *thread) bool {
+	sig := signalToTake(t)
+	return sig == 0 || progOf(t).sigactions[sig].flags&saRestart != 0
+}
+
+// signalToTake is the signal thread t takes now, passing over ignored
+// ones as get_signal does (0: none: another thread of the process took
+// the signal that woke it, or it is ignored).
+func signalToTake(t *thread) uint32 {
 	pg := progOf(t)
 	ready := (t.pending | pg.pending) &^ t.sigMask
 	for sig := uint32(1); ready != 0; sig, ready = sig+1, ready>>1 {
-		if ready&1 == 0 || ignored(pg, sig) {
-			continue
+		if ready&1 != 0 && !ignored(pg, sig) {
+			return sig
 		}
-		return pg.sigactions[sig].flags&saRestart != 0
 	}
-	return true
+	return 0
 }
 
 // deliverPending delivers the lowest pending signal the thread does not
@@ -285,6 +292,7 @@ func onAltStack(t *thread, sp uint64) bool {
 // the stack is not the program's memory, or the alternate stack is too
 // small for it (Linux then forces SIGSEGV, which the caller does).
 func deliverSignal(t *thread, tf *TrapFrame, sig uint32, code int32, addr uint64) bool {
+	t.sleepRestart = false // the handler's calls are its own
 	pg := progOf(t)
 	a := pg.sigactions[sig]
 	if t.proc != 0 && a.handler >= taskWindowEnd {

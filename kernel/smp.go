@@ -6,7 +6,12 @@
 // before it has anything to run.
 //
 // The boot CPU wakes each CPU the MADT lists with INIT-SIPI-SIPI (Intel
-// SDM vol. 3, 8.4.4; the MP specification's delays): the AP starts in
+// SDM vol. 3, 8.4.4; the MP specification's delays), through the ICR of
+// the local APIC's mode (lapic.go: in x2APIC mode any 32-bit APIC ID, in
+// xAPIC mode those below 255). CPUs are numbered densely in the order
+// they start (cpus[], cpu.index; the boot CPU is 0), whatever their APIC
+// IDs: each start fills the trampoline's parameters with that CPU's
+// record and stacks, and waits until it is up. The AP starts in
 // real mode at the trampoline page, goes to long mode on the kernel's page
 // tables (kernel/trampoline) and enters apEntry on kernel stacks the boot
 // CPU mapped for it. There it takes its record (GS), its descriptors, its
@@ -44,7 +49,7 @@ const (
 	cpuNestOff    = kstackSlot * kstackCount
 	cpuIdleOff    = cpuNestOff + (fpuNestSize+pageSize-1)&^(pageSize-1) + pageSize
 
-	apStartWait = 5_000_000_000 // ns an AP has to say it is up (Linux waits 10 s)
+	apStartWait = 10_000_000_000 // ns an AP has to say it is up, as Linux waits (5 s left one of 70 TCG vCPUs out on a loaded host)
 )
 
 var (
@@ -100,10 +105,12 @@ func startCPUs() {
 		if ncpu == maxCPUs {
 			break
 		}
-		if id > 0xff {
-			kprint("hurdvm: smp: CPU with APIC ID ")
+		if !lapicReachable(id) {
+			kprint("hurdvm: smp: the CPU with APIC ID ")
 			kprintDec(uint64(id))
-			kprint(" needs x2APIC, which hurdvm does not use; left out\n")
+			kprint(" needs x2APIC, and the local APICs run in ")
+			kprint(lapicWhy)
+			kprint("; left out\n")
 			continue
 		}
 		c := &cpus[ncpu]

@@ -207,8 +207,8 @@ func dup2FD(nr uint64, oldfd, newfd int32, flags uint64) uint64 {
 	if f == nil {
 		return errno(eBADF)
 	}
-	if newfd < 0 || newfd >= maxFDs {
-		return errno(eBADF)
+	if newfd < 0 || newfd >= fdLimit(curProg()) {
+		return errno(eBADF) // past RLIMIT_NOFILE too, as Linux's
 	}
 	if oldfd == newfd {
 		return uint64(newfd)

@@ -48,6 +48,14 @@ func sysPrlimit(pid int32, resource, newp, oldp uint64) uint64 {
 	if resource >= rlimitCount {
 		return errno(eINVAL)
 	}
+	return rlimitCall(&rlimits, resource, newp, oldp, rlimits[resource][1])
+}
+
+// rlimitCall is prlimit64's work on a program's table of limits tbl for
+// resource (checked): the new limit read (EFAULT), a soft limit above its
+// hard one EINVAL, a hard one above hardMax EPERM; the old limit written
+// (EFAULT) before the new one is set.
+func rlimitCall(tbl *[rlimitCount][2]uint64, resource, newp, oldp, hardMax uint64) uint64 {
 	var nl [2]uint64
 	if newp != 0 {
 		if !copyIn(bytesOf(&nl), newp) {
@@ -56,15 +64,15 @@ func sysPrlimit(pid int32, resource, newp, oldp uint64) uint64 {
 		if nl[0] > nl[1] {
 			return errno(eINVAL)
 		}
-		if nl[1] > rlimits[resource][1] {
+		if nl[1] > hardMax {
 			return errno(ePERM)
 		}
 	}
-	if oldp != 0 && !copyOut(oldp, bytesOf(&rlimits[resource])) {
+	if oldp != 0 && !copyOut(oldp, bytesOf(&tbl[resource])) {
 		return errno(eFAULT)
 	}
 	if newp != 0 {
-		rlimits[resource] = nl
+		tbl[resource] = nl
 	}
 	return 0
 }

@@ -58,6 +58,15 @@ func sysClock(id int64, ts uint64) uint64 {
 // the target sooner (one CPU), and the sleeper would otherwise wait for
 // other threads to use it.
 func sysSleep(clock int64, flags, req, rem uint64) uint64 {
+	if t := thr(current()); t.sleepRestart {
+		// Made again after a signal another thread took (resumeBlocked):
+		// to the deadline it had, as Linux's restart block.
+		t.sleepRestart = false
+		if t.sleepUntil > nanotime() {
+			block(waitSleep, t.sleepUntil)
+		}
+		return 0
+	}
 	switch clock {
 	case clockRealtime, clockMonotonic, clockBoottime, clockTAI, clockProcessCPU:
 	case clockRealtimeAlarm, clockBoottimeAlarm:

@@ -230,11 +230,19 @@ type Machine struct {
 	CPUs  []uint32 // the APIC IDs of the CPUs hurdvm may start, the boot CPU's first
 	LAPIC uint64   // the local APIC's physical address by the MADT (0 without one)
 	ACPI  bool     // the MADT was found
+	// Running are the APIC IDs of the CPUs hurdvm started and runs on, by
+	// CPU number (the boot CPU is 0; smp.go).
+	Running []uint32
+	X2APIC  bool // the local APICs run in x2APIC mode (lapic.go)
 }
 
-// MachineCPUs returns what CPU discovery found.
+// MachineCPUs returns what CPU discovery found and which CPUs started.
 func MachineCPUs() Machine {
-	return Machine{CPUs: append([]uint32(nil), machineCPUs[:machineCPUCount]...), LAPIC: machineLAPIC, ACPI: machineACPI}
+	m := Machine{CPUs: append([]uint32(nil), machineCPUs[:machineCPUCount]...), LAPIC: machineLAPIC, ACPI: machineACPI, X2APIC: x2apic}
+	for i := int32(0); i < ncpu; i++ {
+		m.Running = append(m.Running, cpus[i].apicID)
+	}
+	return m
 }
 
 // MapACPIWindow makes the system call through which CPU discovery mapped

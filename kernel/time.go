@@ -14,29 +14,13 @@
 
 package kernel
 
-import (
-	"math/bits"
-
-	"github.com/usbarmory/tamago/amd64/lapic"
-)
+import "math/bits"
 
 const (
-	lapicPhys        = 0xfee00000 // where every PC has it; the MADT says (mapLAPIC)
-	lapicTimerInit   = 0x380
-	lapicTimerCount  = 0x390
-	lapicTimerDivide = 0x3e0
-
 	pitHz         = 1193182
 	calibrationMs = 10
 	nsPerSecond   = 1_000_000_000
 )
-
-// lapicBase is the local APIC's physical address: the MADT's, set by
-// mapLAPIC in kmain before anything uses the LAPIC. The kernel reaches its
-// registers through the physmap (lapicReg), at the offsets of tamago's
-// driver (whose methods take the physical address as a pointer, which the
-// lower half, the processes', cannot hold).
-var lapicBase = uint64(lapicPhys)
 
 var (
 	tscHz      uint64
@@ -45,10 +29,6 @@ var (
 	lapicHz    uint64 // LAPIC timer ticks per second (divide by 16)
 	wallAtBoot int64  // Unix ns at tscAtBoot, from the RTC
 )
-
-func lapicReg(off uint32) *uint32 {
-	return (*uint32)(at(physmapBase + lapicBase + uint64(off)))
-}
 
 // timeInit masks the PIC, enables the local APIC and calibrates the TSC
 // and the LAPIC timer over calibrationMs: against the TSC when CPUID gives
@@ -72,12 +52,12 @@ func timeInit() {
 	if tscHz = tscFromCPUID(); tscHz != 0 {
 		source = "TSC frequency from CPUID leaf 0x15/0x16, LAPIC timer measured against it"
 		// The LAPIC timer against the TSC, over calibrationMs.
-		*lapicReg(lapicTimerInit) = 0xffffffff
+		lapicWrite(lapicTimerInit, 0xffffffff)
 		t0 := rdtsc()
 		for rdtsc()-t0 < tscHz*calibrationMs/1000 {
 		}
-		left := *lapicReg(lapicTimerCount)
-		*lapicReg(lapicTimerInit) = 0
+		left := lapicRead(lapicTimerCount)
+		lapicWrite(lapicTimerInit, 0)
 		lapicHz = uint64(0xffffffff-left) * 1000 / calibrationMs
 	} else if !calibrateWithPIT() {
 		// No PIT either: guess, and say so. Timeouts will be off by
@@ -92,16 +72,6 @@ func timeInit() {
 	nsPerTSC32, _ = bits.Div64(hi, lo, tscHz)
 	tscAtBoot = rdtsc()
 	wallAtBoot = readRTC()
-}
-
-// lapicInit turns on this CPU's local APIC, with the spurious vector and
-// its timer one-shot, counting at the bus clock divided by 16 (as
-// calibrated on the boot CPU).
-func lapicInit() {
-	wrmsr(msrAPICBase, rdmsr(msrAPICBase)|1<<11) // global enable
-	*lapicReg(lapic.LAPIC_SVR) |= 1<<lapic.SVR_ENABLE | vecSpurious
-	*lapicReg(lapicTimerDivide) = 0x3 // divide by 16
-	*lapicReg(lapic.LAPIC_LVT_TIMER) = vecTimer | lapic.TIMER_MODE_ONE_SHOT<<lapic.TIMER_MODE
 }
 
 // tscFromCPUID is the TSC frequency the CPU states (Intel's leaf 0x15:
@@ -135,18 +105,18 @@ func calibrateWithPIT() bool {
 	outb(0x43, 0xb0)
 	outb(0x42, uint8(count))
 	outb(0x42, uint8(count>>8))
-	*lapicReg(lapicTimerInit) = 0xffffffff
+	lapicWrite(lapicTimerInit, 0xffffffff)
 	t0 := rdtsc()
 	outb(0x61, inb(0x61)|0x01)
 	for inb(0x61)&0x20 == 0 {
 		if rdtsc()-t0 > 10_000_000_000 {
-			*lapicReg(lapicTimerInit) = 0
+			lapicWrite(lapicTimerInit, 0)
 			return false
 		}
 	}
 	t1 := rdtsc()
-	left := *lapicReg(lapicTimerCount)
-	*lapicReg(lapicTimerInit) = 0
+	left := lapicRead(lapicTimerCount)
+	lapicWrite(lapicTimerInit, 0)
 	tscHz = (t1 - t0) * 1000 / calibrationMs
 	lapicHz = uint64(0xffffffff-left) * 1000 / calibrationMs
 	return tscHz >= 100_000_000 && lapicHz != 0
@@ -169,7 +139,7 @@ func armTimer(at int64) {
 	}
 	c.timerArmed = at
 	if at == 0 {
-		*lapicReg(lapicTimerInit) = 0
+		lapicWrite(lapicTimerInit, 0)
 		return
 	}
 	d := at - nanotime()
@@ -183,24 +153,7 @@ func armTimer(at int64) {
 			ticks = max(t, 1)
 		}
 	}
-	*lapicReg(lapicTimerInit) = uint32(ticks)
-}
-
-func lapicEOI() { *lapicReg(lapic.LAPIC_EOI) = 0 }
-
-// lapicIRR is the first of the local APIC's eight interrupt request
-// registers, 32 vectors each, 16 bytes apart.
-const lapicIRR = 0x200
-
-// lapicInterruptWaiting reports whether an interrupt is waiting for this
-// CPU to enable interrupts: long work with interrupts off stops for it.
-func lapicInterruptWaiting() bool {
-	for i := uint32(1); i < 8; i++ { // vectors 0-31 are exceptions, never requested
-		if *lapicReg(lapicIRR + 0x10*i) != 0 {
-			return true
-		}
-	}
-	return false
+	lapicWrite(lapicTimerInit, uint32(ticks))
 }
 
 func cmos(reg uint8) uint8 {

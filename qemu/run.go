@@ -26,6 +26,7 @@ type Config struct {
 	CPUs    int           // -smp; 0 means 1
 	Timeout time.Duration // 0 means no limit
 	Accel   string        // -accel; "" means tcg
+	QEMU    string        // the qemu-system-x86_64 to run; "" means the one on PATH (X2APICQEMU's, for x2APIC)
 	Extra   []string      // more QEMU arguments
 	Console io.Writer     // receives the serial console as it arrives (nil: discard)
 }
@@ -207,7 +208,11 @@ func launch(ctx context.Context, c Config) (session, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", c.Args()...)
+	binary := c.QEMU
+	if binary == "" {
+		binary = "qemu-system-x86_64"
+	}
+	cmd := exec.CommandContext(ctx, binary, c.Args()...)
 	cmd.WaitDelay = 2 * time.Second
 	var out bytes.Buffer
 	var stderr bytes.Buffer
@@ -217,7 +222,7 @@ func launch(ctx context.Context, c Config) (session, error) {
 	cmd.Stdin = nil
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return session{}, fmt.Errorf("starting qemu-system-x86_64: %w", err)
+		return session{}, fmt.Errorf("starting %s: %w", binary, err)
 	}
 	copied := make(chan struct{})
 	go func() {

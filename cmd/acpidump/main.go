@@ -62,22 +62,29 @@ type configuration struct {
 	args  []string // QEMU options that make this machine
 	// cmdline is added to Linux's command line.
 	cmdline string
+	// x2apic boots QEMU 10 (qemu.X2APICQEMU, make qemu-x2apic-deps):
+	// QEMU 7.2's TCG has no x2APIC.
+	x2apic bool
 }
 
 var configurations = []configuration{
-	{"seabios-smp1", "SeaBIOS, i440fx, 1 CPU", []string{"-smp", "1"}, ""},
-	{"seabios-smp4", "SeaBIOS, i440fx, 4 CPUs", []string{"-smp", "4"}, ""},
-	{"seabios-smp8", "SeaBIOS, i440fx, 8 CPUs", []string{"-smp", "8"}, ""},
-	{"seabios-smp4-maxcpus8", "SeaBIOS, i440fx, 4 CPUs present of 8 possible (hotplug)", []string{"-smp", "4,maxcpus=8"}, ""},
-	{"seabios-q35-smp4", "SeaBIOS, q35, 4 CPUs", []string{"-machine", "q35", "-smp", "4"}, ""},
-	{"seabios-cpumax-smp4", "SeaBIOS, i440fx, -cpu max, 4 CPUs", []string{"-cpu", "max", "-smp", "4"}, ""},
-	{"ovmf-smp4", "OVMF (UEFI), i440fx, 4 CPUs", []string{"-bios", "/usr/share/ovmf/OVMF.fd", "-smp", "4"}, ""},
-	// No configuration with x2APIC entries: QEMU gives APIC IDs from 255
-	// up (e.g. -smp 2,sockets=2,cores=144,maxcpus=288 on q35) only with
-	// KVM's irqchip; under TCG QEMU 7.2 refuses ("current -smp
-	// configuration requires kernel irqchip and X2APIC API support"), and
-	// this machine's nested KVM does not get Linux past its decompressor.
-	// kernel/acpi's tests build x2APIC entries by hand.
+	{"seabios-smp1", "SeaBIOS, i440fx, 1 CPU", []string{"-smp", "1"}, "", false},
+	{"seabios-smp4", "SeaBIOS, i440fx, 4 CPUs", []string{"-smp", "4"}, "", false},
+	{"seabios-smp8", "SeaBIOS, i440fx, 8 CPUs", []string{"-smp", "8"}, "", false},
+	{"seabios-smp4-maxcpus8", "SeaBIOS, i440fx, 4 CPUs present of 8 possible (hotplug)", []string{"-smp", "4,maxcpus=8"}, "", false},
+	{"seabios-q35-smp4", "SeaBIOS, q35, 4 CPUs", []string{"-machine", "q35", "-smp", "4"}, "", false},
+	{"seabios-cpumax-smp4", "SeaBIOS, i440fx, -cpu max, 4 CPUs", []string{"-cpu", "max", "-smp", "4"}, "", false},
+	{"ovmf-smp4", "OVMF (UEFI), i440fx, 4 CPUs", []string{"-bios", "/usr/share/ovmf/OVMF.fd", "-smp", "4"}, "", false},
+	// x2APIC entries: APIC IDs from 255 up, which QEMU 7.2 gives only
+	// with KVM's irqchip (under TCG it refuses: "current -smp
+	// configuration requires kernel irqchip and X2APIC API support"; this
+	// machine's nested KVM does not get Linux past its decompressor).
+	// QEMU 10's TCG has x2APIC: qemu/x2apic_test.go's machine, APIC IDs
+	// 0, 1, 256 and 389 of 512 possible.
+	{"seabios-q35-x2apic", "SeaBIOS, q35, QEMU 10, x2APIC, 4 CPUs with APIC IDs 0, 1, 256, 389 of 512 possible",
+		[]string{"-nodefaults", "-machine", "q35", "-cpu", "qemu64,+x2apic", "-smp", "2,maxcpus=512,sockets=4,cores=128",
+			"-device", "qemu64-x86_64-cpu,socket-id=2,core-id=0,thread-id=0",
+			"-device", "qemu64-x86_64-cpu,socket-id=3,core-id=5,thread-id=0"}, "", true},
 }
 
 // The markers of cmd/acpidump/guest.
@@ -198,7 +205,19 @@ func boot(c configuration, linux, initrd, workDir string, timeout time.Duration)
 		"-display", "none", "-serial", "stdio", "-no-reboot", "-net", "none",
 		"-qmp", "unix:"+sock+",server=on,wait=off",
 		"-kernel", linux, "-initrd", initrd, "-append", cmdline)
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", full...)
+	binary := "qemu-system-x86_64"
+	if c.x2apic {
+		root, err := qemu.RepoRoot(".")
+		if err != nil {
+			return b, err
+		}
+		var args []string
+		if binary, args, err = qemu.X2APICQEMU(root); err != nil {
+			return b, err
+		}
+		full = append(args, full...)
+	}
+	cmd := exec.CommandContext(ctx, binary, full...)
 	cmd.WaitDelay = 2 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

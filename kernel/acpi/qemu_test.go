@@ -22,14 +22,16 @@ var captured = map[string]struct {
 	root                string // the root table used: XSDT or RSDT
 	scan                bool   // the BIOS-area scan finds the RSDP
 	sameMADTAs          string
+	x2apic              bool // QEMU 10's x2APIC machine: checkX2APICMADT, not checkQEMUMADT
 }{
-	"seabios-smp1":          {1, 0, "RSDT", true, ""},
-	"seabios-smp4":          {4, 0, "RSDT", true, ""},
-	"seabios-smp8":          {8, 0, "RSDT", true, ""},
-	"seabios-smp4-maxcpus8": {4, 4, "RSDT", true, ""},
-	"seabios-q35-smp4":      {4, 0, "RSDT", true, "seabios-smp4"},
-	"seabios-cpumax-smp4":   {4, 0, "RSDT", true, "seabios-smp4"},
-	"ovmf-smp4":             {4, 0, "XSDT", false, "seabios-smp4"},
+	"seabios-smp1":          {1, 0, "RSDT", true, "", false},
+	"seabios-smp4":          {4, 0, "RSDT", true, "", false},
+	"seabios-smp8":          {8, 0, "RSDT", true, "", false},
+	"seabios-smp4-maxcpus8": {4, 4, "RSDT", true, "", false},
+	"seabios-q35-smp4":      {4, 0, "RSDT", true, "seabios-smp4", false},
+	"seabios-cpumax-smp4":   {4, 0, "RSDT", true, "seabios-smp4", false},
+	"ovmf-smp4":             {4, 0, "XSDT", false, "seabios-smp4", false},
+	"seabios-q35-x2apic":    {4, 508, "RSDT", true, "", true},
 }
 
 func TestCapturedMachines(t *testing.T) {
@@ -74,7 +76,11 @@ func TestCapturedMachines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkQEMUMADT(t, m, want.enabled, want.notEnabled)
+			if want.x2apic {
+				checkX2APICMADT(t, m)
+			} else {
+				checkQEMUMADT(t, m, want.enabled, want.notEnabled)
+			}
 			checkLinuxAgrees(t, c, m)
 			if want.sameMADTAs != "" {
 				if other := byName[want.sameMADTAs]; other != nil && !slices.Equal(c.files["APIC"], other.files["APIC"]) {
@@ -121,7 +127,29 @@ func checkQEMUMADT(t *testing.T, m *MADT, enabled, notEnabled int) {
 	if !slices.Equal(m.CPUs, wantCPUs) {
 		t.Errorf("CPUs\n got %+v\nwant %+v", m.CPUs, wantCPUs)
 	}
-	if m.LocalAPICAddress != 0xfee00000 || !m.PCATCompat || m.Header.Revision != 1 {
+	checkQEMUInterrupts(t, m, 1)
+	summary := count(enabled, "CPU", "CPUs") + " (APIC ID"
+	if enabled == 1 {
+		summary += " 0)"
+	} else {
+		summary += "s 0-" + strconv.Itoa(enabled-1) + ")"
+	}
+	if notEnabled > 0 {
+		summary += ", " + strconv.Itoa(notEnabled) + " entries not enabled (APIC IDs " + strconv.Itoa(enabled) + "-" + strconv.Itoa(enabled+notEnabled-1) + ")"
+	}
+	summary += ", local APIC at 0xfee00000, 1 I/O APIC at 0xfec00000"
+	if s := m.String(); s != summary {
+		t.Errorf("String\n got %q\nwant %q", s, summary)
+	}
+}
+
+// checkQEMUInterrupts checks what every captured QEMU MADT has beside its
+// CPUs: the local APIC at 0xfee00000 and the PC-AT PICs, the table's
+// revision, one I/O APIC, the overrides and the local APIC NMI on LINT1
+// for every processor.
+func checkQEMUInterrupts(t *testing.T, m *MADT, revision uint8) {
+	t.Helper()
+	if m.LocalAPICAddress != 0xfee00000 || !m.PCATCompat || m.Header.Revision != revision {
 		t.Errorf("local APIC at %#x, PC-AT %v, revision %d", m.LocalAPICAddress, m.PCATCompat, m.Header.Revision)
 	}
 	if !slices.Equal(m.IOAPICs, []IOAPIC{{0, 0xfec00000, 0}}) {
@@ -135,18 +163,36 @@ func checkQEMUMADT(t *testing.T, m *MADT, enabled, notEnabled int) {
 	if len(m.NMISources) != 0 || !slices.Equal(m.LocalNMIs, []LocalNMI{{AllProcessors, 0, 1}}) {
 		t.Errorf("NMI sources %+v, local NMIs %+v", m.NMISources, m.LocalNMIs)
 	}
-	summary := count(enabled, "CPU", "CPUs") + " (APIC ID"
-	if enabled == 1 {
-		summary += " 0)"
-	} else {
-		summary += "s 0-" + strconv.Itoa(enabled-1) + ")"
+}
+
+// checkX2APICMADT checks the MADT QEMU 10 writes for the x2APIC machine
+// of qemu/x2apic_test.go (cmd/acpidump's seabios-q35-x2apic): an entry
+// per possible CPU, UID = APIC ID = index, 512 of them (4 sockets of 128
+// cores), APIC IDs from 255 up in x2APIC entries, 0, 1, 256 and 389
+// enabled; revision 3; the overrides of the other captures; the local
+// APIC NMI on LINT1 for every processor by one x2APIC NMI entry. Linux
+// (linux.txt) agrees on the entries, and shows what the machine means for
+// it: without interrupt remapping it turns x2APIC off again ("x2apic: IRQ
+// remapping doesn't support X2APIC mode") and cannot start CPUs 256 and
+// 389 ("native_cpu_up: bad cpu 2"), where hurdvm, which routes no device
+// interrupt through the I/O APIC, starts all four (qemu/x2apic_test.go).
+func checkX2APICMADT(t *testing.T, m *MADT) {
+	t.Helper()
+	var wantCPUs []CPU
+	for i := range uint32(512) {
+		flags := uint32(0)
+		if i == 0 || i == 1 || i == 256 || i == 389 {
+			flags = cpuEnabled
+		}
+		wantCPUs = append(wantCPUs, CPU{ProcessorUID: i, APICID: i, Flags: flags, X2APIC: i >= 255})
 	}
-	if notEnabled > 0 {
-		summary += ", " + strconv.Itoa(notEnabled) + " entries not enabled (APIC IDs " + strconv.Itoa(enabled) + "-" + strconv.Itoa(enabled+notEnabled-1) + ")"
+	if !slices.Equal(m.CPUs, wantCPUs) {
+		t.Errorf("CPUs\n got %+v\nwant %+v", m.CPUs, wantCPUs)
 	}
-	summary += ", local APIC at 0xfee00000, 1 I/O APIC at 0xfec00000"
-	if s := m.String(); s != summary {
-		t.Errorf("String\n got %q\nwant %q", s, summary)
+	checkQEMUInterrupts(t, m, 3)
+	want := "4 CPUs (APIC IDs 0-1,256,389, 2 by x2APIC entries), 508 entries not enabled (APIC IDs 2-255,257-388,390-511), local APIC at 0xfee00000, 1 I/O APIC at 0xfec00000"
+	if s := m.String(); s != want {
+		t.Errorf("String\n got %q\nwant %q", s, want)
 	}
 }
 

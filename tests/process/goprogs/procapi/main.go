@@ -34,9 +34,24 @@ func main() {
 }
 
 var checks = map[string]func(string) error{
-	"cwd":  cwd,
-	"pwd":  pwd,
-	"exit": exit,
+	"cwd":          cwd,
+	"pwd":          pwd,
+	"exit":         exit,
+	"sleep":        sleep,
+	"waitid":       waitidCheck,
+	"pidfd":        pidfdCheck,
+	"groups":       groups,
+	"ids":          ids,
+	"vfork":        vforkCheck,
+	"scripts":      scripts,
+	"execveat":     execveat,
+	"limits":       limits,
+	"prctl":        prctlCheck,
+	"cpuclock":     cpuClocks,
+	"execkill":     execKill,
+	"sleeprestart": sleepRestart,
+	"execthread":   execThread,
+	"tids":         tids,
 }
 
 // pwd prints the working directory, as getcwd(2) says it.
