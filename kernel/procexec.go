@@ -364,6 +364,7 @@ func execResume(t *thread, tf *TrapFrame) uint64 {
 	fpuReset(&t.fpu)
 	t.fsBase, t.gsBase = 0, 0
 	t.altSP, t.altSize, t.altFlags, t.inSignal = 0, 0, 0, 0
+	t.keepCaps = false // as Linux's execve clears SECBIT_KEEP_CAPS
 	t.clearTID = 0
 	p.brkStart, p.brk, p.imageLo = r.brk, r.brk, r.imageLo
 	p.execer = 0

@@ -131,6 +131,11 @@ type thread struct {
 
 	name      [16]byte // prctl(PR_SET_NAME)
 	pdeathsig uint32   // prctl(PR_SET_PDEATHSIG)
+	// keepCaps is prctl(PR_SET_KEEPCAPS)'s flag (Linux's SECBIT_KEEP_CAPS,
+	// in the thread's credentials): clone and fork copy it, execve
+	// clears it. hurdvm has no capabilities to keep; the flag is read
+	// back (os/signal's and syscall's AllThreadsSyscall tests).
+	keepCaps bool
 
 	// consWrite is the thread's write(2) to the console in progress
 	// (consolebuf.go).

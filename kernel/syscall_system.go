@@ -83,6 +83,8 @@ const (
 	prGetPdeathsig  = 2
 	prGetDumpable   = 3
 	prSetDumpable   = 4
+	prGetKeepcaps   = 7
+	prSetKeepcaps   = 8
 	prSetName       = 15
 	prGetName       = 16
 	prSetTimerslack = 29
@@ -94,7 +96,7 @@ const (
 // sysPrctlOp serves the prctl options a Go program meets: the thread's
 // name (16 bytes, NUL-terminated), the parent-death signal (kept: hurdvm
 // has no parent process), dumpable and the timer slack (reported, no
-// effect). Anything else is EINVAL, as Linux answers for an option it
+// effect), the keep-capabilities flag (kept and read back). Anything else is EINVAL, as Linux answers for an option it
 // does not know (the runtime's PR_SET_VMA, without CONFIG_ANON_VMA_NAME).
 func sysPrctlOp(t *thread, option, arg uint64) uint64 {
 	switch option {
@@ -133,6 +135,17 @@ func sysPrctlOp(t *thread, option, arg uint64) uint64 {
 		if arg > 1 {
 			return errno(eINVAL)
 		}
+		return 0
+	case prGetKeepcaps:
+		if t.keepCaps {
+			return 1
+		}
+		return 0
+	case prSetKeepcaps:
+		if arg > 1 {
+			return errno(eINVAL)
+		}
+		t.keepCaps = arg == 1
 		return 0
 	case prGetTimerslack:
 		return defaultTimerslack

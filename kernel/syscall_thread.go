@@ -101,6 +101,7 @@ func copyCaller(c, p *thread, tf *TrapFrame, stk uint64) {
 	c.fsBase, c.gsBase = p.fsBase, p.gsBase
 	c.sigMask = p.sigMask
 	c.name = p.name
+	c.keepCaps = p.keepCaps
 }
 
 // threadExit ends the current thread (exit): CLONE_CHILD_CLEARTID's word

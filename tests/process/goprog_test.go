@@ -168,6 +168,13 @@ func TestGoMincore(t *testing.T) {
 	runFiles(t, "mincore")
 }
 
+// TestGoKeepCaps: prctl's PR_SET_KEEPCAPS on every thread
+// (syscall.AllThreadsSyscall, as os/signal's TestAllThreadsSyscallSignals)
+// and PR_GET_KEEPCAPS reading it back; 2 is EINVAL.
+func TestGoKeepCaps(t *testing.T) {
+	runFiles(t, "keepcaps")
+}
+
 // TestGoProtNone: mprotect(PROT_NONE) of a written page faults every
 // access, its copy-in is EFAULT, and read/write access gives the byte back
 // (mm's Protect withholding the page's frame).

@@ -55,6 +55,7 @@ var checks = map[string]func(string) error{
 	"exe":      executable,
 	"uname":    uname,
 	"mincore":  mincore,
+	"keepcaps": keepcaps,
 	"echo":     echo,
 	"exit":     exit,
 	"child":    child,
@@ -500,6 +501,29 @@ func mincore(string) error {
 	}
 	if e := call(addr, 4096, nil); e != syscall.EFAULT {
 		return fmt.Errorf("mincore into NULL: %v, want EFAULT", e)
+	}
+	return nil
+}
+
+// keepcaps checks prctl's keep-capabilities flag as os/signal's and
+// syscall's AllThreadsSyscall tests use it: set on every thread of the
+// process, read back on this one, 2 EINVAL.
+func keepcaps(string) error {
+	const prGetKeepcaps, prSetKeepcaps = 7, 8
+	get := func() (uintptr, syscall.Errno) {
+		r, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prGetKeepcaps, 0, 0)
+		return r, e
+	}
+	for _, v := range []uintptr{1, 0} {
+		if _, _, e := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, prSetKeepcaps, v, 0); e != 0 {
+			return fmt.Errorf("PR_SET_KEEPCAPS %d on every thread: %v", v, e)
+		}
+		if r, e := get(); e != 0 || r != v {
+			return fmt.Errorf("PR_GET_KEEPCAPS after setting %d: %d, %v", v, r, e)
+		}
+	}
+	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetKeepcaps, 2, 0); e != syscall.EINVAL {
+		return fmt.Errorf("PR_SET_KEEPCAPS 2: %v, want EINVAL", e)
 	}
 	return nil
 }
