@@ -275,7 +275,7 @@ test-std: tools
 # external tests alike, built exactly as for Linux (go test -c) and run with
 # -test.short as a process in ring 3 (qemuexec -process) in the package's
 # source directory, two at a time, each within STDPROC_TIMEOUT. Its own
-# target, not part of make test: about 8 minutes on 2 busy cores (README
+# target, not part of make test: about 8 minutes on 2 busy cores, 136 packages (README
 # "Go's own tests as processes"). STD='strings bytes' runs those instead;
 # stdtests -proc -host runs the same binaries on Linux.
 STDPROC_TIMEOUT ?= 6m
