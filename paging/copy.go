@@ -91,17 +91,8 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 				for i := range src {
 					se := src[i]
 					if se&Present == 0 {
-						if se.IsSoft() {
-							if dt[i] != 0 {
-								return n, ErrMapped
-							}
-							dt[i] = se
-							pt.shared(se.SoftValue(), SoftSize, visit)
-						} else if se.IsWithheld() {
-							if dt[i] != 0 {
-								return n, ErrMapped
-							}
-							dt[i] = pt.shareWithheld(&src[i], readOnly, visit)
+						if se != 0 && !pt.shareNotPresent(&src[i], &dt[i], readOnly, visit) {
+							return n, ErrMapped
 						}
 						continue
 					}
@@ -133,22 +124,12 @@ func (pt *PageTable) shareLeaves(dst *PageTable, va, last uintptr, readOnly bool
 			}
 		}
 		if w.lvl == PT && (e.IsSoft() || e.IsWithheld()) {
-			// A soft entry (soft.go) goes over unchanged; the caller
-			// counts a reference to its value. A withheld one
-			// (withhold.go) as a leaf.
 			lo := w.leafVA()
 			if err := d.seek(lo, PT, true); err != nil {
 				return n, err
 			}
-			s := d.slot()
-			if *s != 0 || d.lvl != PT {
+			if d.lvl != PT || !pt.shareNotPresent(e, d.slot(), readOnly, visit) {
 				return n, ErrMapped
-			}
-			if e.IsWithheld() {
-				*s = pt.shareWithheld(e, readOnly, visit)
-			} else {
-				*s = *e
-				pt.shared(e.SoftValue(), SoftSize, visit)
 			}
 		}
 		if *e&Present != 0 {

@@ -109,16 +109,31 @@ func (pt *PageTable) Withhold(va, size uintptr) error {
 	return nil
 }
 
-// shareWithheld is ShareLeaves's copy of the withheld entry e: write-
-// protected first when readOnly (no invalidation: no CPU caches it), its
-// frame shown to visit, and the entry dst takes returned.
+// shareNotPresent is ShareLeaves's copy of the not-present, non-zero
+// entry e into the empty entry d (false, with nothing done, if d is not
+// empty): a soft entry (soft.go) goes over unchanged, the caller counting
+// a reference to its value; a withheld one as a leaf, write-protected
+// first when readOnly (no invalidation: no CPU caches it), its frame shown
+// to visit. Anything else (a dying entry exists only inside clear) is
+// left alone. Out of the whole-table copy's loop, which every page of a
+// fork takes: inside, its cases cost each present page instructions.
 //
 //go:nosplit
 //go:noinline
-func (pt *PageTable) shareWithheld(e *Entry, readOnly bool, visit func(pas []uint64, size uintptr)) Entry {
-	if readOnly {
-		*e &^= Writable // (no CPU writes a non-present entry)
+func (pt *PageTable) shareNotPresent(e, d *Entry, readOnly bool, visit func(pas []uint64, size uintptr)) bool {
+	if *d != 0 {
+		return false
 	}
-	pt.shared(e.Addr(), PageSize, visit)
-	return *e &^ (Accessed | Dirty)
+	switch {
+	case e.IsSoft():
+		*d = *e
+		pt.shared(e.SoftValue(), SoftSize, visit)
+	case e.IsWithheld():
+		if readOnly {
+			*e &^= Writable // (no CPU writes a non-present entry)
+		}
+		pt.shared(e.Addr(), PageSize, visit)
+		*d = *e &^ (Accessed | Dirty)
+	}
+	return true
 }
