@@ -103,7 +103,7 @@ func runScale(root, linux, only, out string, timeout time.Duration) error {
 // scaleMarkdown is the table: faults/s and the ratio to one CPU.
 func scaleMarkdown(results map[string]map[int]Run) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Page faults per second on disjoint regions (8 MiB a thread), wall time, median of 5 samples; "+
+	fmt.Fprintf(&b, "Page faults per second on disjoint regions (64 MiB a thread), wall time, median of 9 samples; "+
 		"qemu-system-x86_64 -accel tcg,thread=multi -cpu %s -m 1G -smp N, on a host with %d cores (%s). "+
 		"In parentheses: the ratio to 1 CPU.\n\n", cpuModel, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
 	b.WriteString("| kernel | arrangement |")
