@@ -69,7 +69,7 @@ func (pt *PageTable) changeLeaves(va, last uintptr, c change) {
 					pt.env.TLB.Invalidate(w.leafVA())
 				}
 			}
-		} else if e.IsWithheld() {
+		} else if e.IsWithheld() && c.set&Withheld == 0 {
 			// Present again (withhold.go): a gained translation,
 			// nothing cached to invalidate.
 			*e = c.apply(*e&^Withheld) | Present

@@ -78,34 +78,12 @@ func (pt *PageTable) Withhold(va, size uintptr) error {
 	if err := pt.SplitAll(va, size); err != nil || size == 0 {
 		return err
 	}
-	last := va + size - 1 // (SplitAll checked the range)
-	w := walker{pt: pt}
-	n, limit := 0, pt.env.invalidateLimit()
-	w.seek(va, PT, false)
-	for {
-		e := w.slot()
-		if *e&Present != 0 {
-			if isTable(*e, w.lvl) {
-				w.down(*e)
-				continue
-			}
-			// A 4 KiB leaf (SplitAll left no other): the CPU may set
-			// Accessed or Dirty meanwhile, which the exchange keeps.
-			for old := loadEntry(e); !swapIfSame(e, old, old&^Present|Withheld); old = loadEntry(e) {
-			}
-			n++
-			if n <= limit {
-				pt.env.TLB.Invalidate(w.leafVA())
-			}
-		}
-		if w.next() || w.va > last {
-			break
-		}
-	}
-	if n > limit {
-		pt.env.TLB.FlushAll()
-	}
-	pt.env.TLB.Sync(pt.Root) // also for what SplitAll split
+	// Change's walk, with a change no caller of Change may ask for:
+	// Present off and Withheld on, atomically, keeping Accessed and Dirty
+	// (SplitAll left only 4 KiB leaves). Its Sync, which always has leaves
+	// to invalidate when SplitAll split something, shoots the splits down
+	// too.
+	pt.changeLeaves(va, va+size-1, change{clear: Present, set: Withheld})
 	return nil
 }
 
