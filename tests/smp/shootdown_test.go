@@ -144,11 +144,20 @@ func judge(t *testing.T, trial int, r *reader, res trialResult) bool {
 	if e.faultAddr != r.addr {
 		t.Fatalf("trial %d: B's access faulted at %#x, want %#x (%s)", trial, e.faultAddr, r.addr, where)
 	}
+	why := "a thread moved"
 	if counts && res.sent == 0 {
-		t.Fatalf("trial %d: B faulted, but no shootdown IPI was sent while B's CPU held the page (%s)", trial, where)
+		if e.earlyFaults == 0 {
+			t.Fatalf("trial %d: B faulted, but no shootdown IPI was sent while B's CPU held the page (%s)", trial, where)
+		}
+		// B faulted while A deallocated and no IPI went out: B's
+		// thread was switched out and back on its CPU meanwhile (a
+		// CPU that switches away keeps none of the task's
+		// translations, and no IPI is owed to it). Seen under OVMF
+		// on QEMU 10. The trial shows nothing about shootdowns.
+		counts, why = false, "B's thread was switched out while A deallocated"
 	}
 	t.Logf("trial %d: B faulted at %#x after VMDeallocate returned (%s)%s", trial, e.faultAddr, where,
-		map[bool]string{true: "", false: "; not counted: a thread moved"}[counts])
+		map[bool]string{true: "", false: "; not counted: " + why}[counts])
 	return counts
 }
 
